@@ -1,0 +1,318 @@
+//! The site config: what a site owner writes in `assent.json`.
+//!
+//! Parsing is generic over any serde `Deserializer`, so the browser feeds it a `JSON.parse`d value
+//! (no JSON parser in the wasm) and native tools feed it `serde_json`. Every error names the field.
+
+use serde::Deserialize;
+
+use crate::error::ConfigError;
+use crate::flow::Flow;
+use crate::purpose::{is_purpose_id, AI_TRAINING, NECESSARY};
+
+/// The whole site config.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    /// JSON Schema reference, ignored by Assent.
+    #[serde(default, rename = "$schema")]
+    pub schema: Option<String>,
+    /// The privacy notice the banner summarises. Bump `version` when consent-relevant content changes:
+    /// every visitor is asked again.
+    pub notice: Notice,
+    /// Who is asking for consent (shown in the banner, recorded in receipts).
+    pub controller: String,
+    /// Languages this site offers; each needs a file in `locales/`. The first is the fallback.
+    #[serde(default = "default_languages")]
+    pub languages: Vec<String>,
+    /// Force one language instead of negotiating it from `<html lang>` and the browser.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Where the decision is stored.
+    #[serde(default)]
+    pub cookie: CookieConfig,
+    /// How long a decision is remembered.
+    #[serde(default)]
+    pub expiry: Expiry,
+    /// The purposes visitors choose among, in display order. `necessary` must be present.
+    pub purposes: Vec<Purpose>,
+    /// Which flow applies in which region.
+    #[serde(default)]
+    pub regions: Regions,
+    /// Per-string overrides of the locale files: `{"banner.title": "…"}` or `{"de": {"banner.title": "…"}}`.
+    #[serde(default)]
+    pub text: std::collections::BTreeMap<String, TextOverride>,
+}
+
+/// A string override, either for every language or per language.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum TextOverride {
+    /// The same text in every language.
+    All(String),
+    /// Text per language code.
+    PerLanguage(std::collections::BTreeMap<String, String>),
+}
+
+/// The privacy notice.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Notice {
+    /// Version label: letters, digits, `.`, `_` or `-`, at most 32 characters.
+    pub version: String,
+    /// Link to the full privacy notice.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// Cookie settings for the stored decision.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CookieConfig {
+    /// Cookie name.
+    #[serde(default = "default_cookie_name")]
+    pub name: String,
+    /// Cookie domain, e.g. `.example.com` to share the decision across subdomains.
+    #[serde(default)]
+    pub domain: Option<String>,
+}
+
+impl Default for CookieConfig {
+    fn default() -> Self {
+        CookieConfig { name: default_cookie_name(), domain: None }
+    }
+}
+
+/// How long decisions are remembered, in days.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Expiry {
+    /// A decision that grants any optional purpose (default 390 days, 13 months).
+    #[serde(default = "default_granted_days")]
+    pub granted_days: u32,
+    /// A decision that refuses every optional purpose (default 182 days, 6 months, CNIL's good practice).
+    #[serde(default = "default_refused_days")]
+    pub refused_days: u32,
+}
+
+impl Default for Expiry {
+    fn default() -> Self {
+        Expiry { granted_days: default_granted_days(), refused_days: default_refused_days() }
+    }
+}
+
+/// One purpose a visitor can allow or refuse.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Purpose {
+    /// Lowercase snake_case id, used by `data-category` and the JS API.
+    pub id: String,
+    /// Always on and not toggleable. Only `necessary` may be required.
+    #[serde(default)]
+    pub required: bool,
+    /// On by default where the flow is opt-out or notice (until the visitor objects). Sensitive purposes
+    /// leave this false and stay opt-in everywhere.
+    #[serde(default)]
+    pub opt_out: bool,
+    /// Display name; defaults to the locale's `purpose.<id>.name`.
+    #[serde(default)]
+    pub name: Option<TextOverride>,
+    /// Display description; defaults to the locale's `purpose.<id>.description`.
+    #[serde(default)]
+    pub description: Option<TextOverride>,
+    /// Services (vendors) that serve this purpose.
+    #[serde(default)]
+    pub services: Vec<Service>,
+    /// Categories of personal data this purpose uses, e.g. `usage data`.
+    #[serde(default)]
+    pub data_categories: Vec<String>,
+    /// How long this purpose's cookies live, in days (informational, shown in preferences).
+    #[serde(default)]
+    pub cookie_days: Option<u32>,
+}
+
+/// A vendor or tool behind a purpose.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Service {
+    /// Name as used in `data-service`.
+    pub name: String,
+    /// Link to the vendor's privacy policy.
+    #[serde(default)]
+    pub privacy_url: Option<String>,
+}
+
+/// Region rules: the first most specific match wins; see [`crate::region`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Regions {
+    /// Rules matching countries (`DE`), subdivisions (`US-CA`) or named groups (`EEA`).
+    #[serde(default)]
+    pub rules: Vec<RegionRule>,
+    /// Flow for a known region that no rule matches.
+    #[serde(default = "default_flow")]
+    pub default: Flow,
+}
+
+impl Default for Regions {
+    fn default() -> Self {
+        Regions { rules: Vec::new(), default: default_flow() }
+    }
+}
+
+/// One region rule.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegionRule {
+    /// Region codes or group names this rule covers.
+    #[serde(rename = "match")]
+    pub matches: Vec<String>,
+    /// The flow these regions get.
+    pub flow: Flow,
+}
+
+fn default_languages() -> Vec<String> {
+    vec!["en".into()]
+}
+fn default_cookie_name() -> String {
+    "assent".into()
+}
+fn default_granted_days() -> u32 {
+    390
+}
+fn default_refused_days() -> u32 {
+    182
+}
+fn default_flow() -> Flow {
+    Flow::Notice
+}
+
+impl Config {
+    /// Parses and validates a config from any serde deserializer. Errors name the field, e.g.
+    /// `config: purposes[3].id: ...`.
+    pub fn from_deserializer<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Config, ConfigError>
+    where
+        D::Error: std::fmt::Display,
+    {
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| ConfigError::Invalid {
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot: ids, uniqueness, `necessary`, lifetimes.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |path: String, message: String| Err(ConfigError::Invalid { path, message });
+        if !is_label(&self.notice.version) {
+            return invalid(
+                "notice.version".into(),
+                format!("`{}` must be 1-32 letters, digits, `.`, `_` or `-`", self.notice.version),
+            );
+        }
+        if self.controller.trim().is_empty() {
+            return invalid("controller".into(), "must name who asks for consent".into());
+        }
+        if !is_cookie_name(&self.cookie.name) {
+            return invalid("cookie.name".into(), format!("`{}` is not a valid cookie name", self.cookie.name));
+        }
+        if self.languages.is_empty() {
+            return invalid("languages".into(), "must list at least one language".into());
+        }
+        for (i, lang) in self.languages.iter().enumerate() {
+            if !is_language_tag(lang) {
+                return invalid(format!("languages[{i}]"), format!("`{lang}` is not a language tag like `de` or `pt-BR`"));
+            }
+        }
+        if let Some(lang) = &self.language {
+            if !self.languages.contains(lang) {
+                return invalid("language".into(), format!("`{lang}` is not listed in `languages`"));
+            }
+        }
+        for (field, days) in [("grantedDays", self.expiry.granted_days), ("refusedDays", self.expiry.refused_days)] {
+            if days == 0 || days > 395 {
+                return invalid(format!("expiry.{field}"), format!("{days} days: must be between 1 and 395 (13 months)"));
+            }
+        }
+        let mut seen = Vec::new();
+        for (i, purpose) in self.purposes.iter().enumerate() {
+            if !is_purpose_id(&purpose.id) {
+                return invalid(
+                    format!("purposes[{i}].id"),
+                    format!("`{}` must be lowercase snake_case, like `analytics`", purpose.id),
+                );
+            }
+            if seen.contains(&purpose.id.as_str()) {
+                return invalid(format!("purposes[{i}].id"), format!("`{}` is listed twice", purpose.id));
+            }
+            seen.push(&purpose.id);
+            if purpose.required && purpose.id != NECESSARY {
+                return invalid(
+                    format!("purposes[{i}].required"),
+                    format!("only `necessary` may be required; `{}` must be a free choice", purpose.id),
+                );
+            }
+            if purpose.id == NECESSARY && !purpose.required {
+                return invalid(format!("purposes[{i}].required"), "`necessary` must be `required: true`".into());
+            }
+            if purpose.id == AI_TRAINING && purpose.opt_out {
+                // Opt-out AI training by legitimate interest arrives with the AI-toggle issue, with its
+                // unconditional prior objection. Until then the only basis is consent.
+                return invalid(
+                    format!("purposes[{i}].optOut"),
+                    "`ai_training` is opt-in: remove `optOut` (a legitimate-interest basis is not supported yet)".into(),
+                );
+            }
+        }
+        if !seen.contains(&NECESSARY) {
+            return invalid("purposes".into(), "must include `{\"id\": \"necessary\", \"required\": true}`".into());
+        }
+        for (i, rule) in self.regions.rules.iter().enumerate() {
+            for (j, code) in rule.matches.iter().enumerate() {
+                if !crate::region::is_known_pattern(code) {
+                    return invalid(
+                        format!("regions.rules[{i}].match[{j}]"),
+                        format!("`{code}` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The purpose with this id.
+    pub fn purpose(&self, id: &str) -> Option<&Purpose> {
+        self.purposes.iter().find(|p| p.id == id)
+    }
+
+    /// The strictest flow any rule or the default can produce: used when the region is unknown.
+    pub fn strictest_flow(&self) -> Flow {
+        self.regions.rules.iter().map(|r| r.flow).chain([self.regions.default]).max().unwrap_or(Flow::OptIn)
+    }
+}
+
+/// Notice versions and similar labels: safe in a cookie without encoding.
+fn is_label(s: &str) -> bool {
+    (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn is_cookie_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+}
+
+fn is_language_tag(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let primary = parts.next().unwrap_or("");
+    (2..=3).contains(&primary.len())
+        && primary.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}

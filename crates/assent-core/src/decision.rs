@@ -1,0 +1,144 @@
+//! A visitor's decision and its compact stored form.
+//!
+//! The stored form is the cookie value. The core writes it; the loader and servers only read it:
+//!
+//! ```text
+//! 1|<subject>|<notice version>|<decided at>|<expires at>|<granted>|<denied>|<config fingerprint>|<method>|<region>|<flow>
+//! ```
+//!
+//! Times are Unix seconds (UTC). `granted` and `denied` are purpose ids joined with `.`. The
+//! fingerprint is 8 lowercase hex digits of [`crate::hash::config_fingerprint`]. Every field is
+//! cookie-safe by construction (ids, labels and region codes are validated), so nothing is escaped.
+
+use std::collections::BTreeSet;
+
+use crate::flow::Flow;
+
+/// Version of the stored form. A reader that sees another version treats the cookie as absent.
+pub const STORED_FORM_VERSION: &str = "1";
+
+/// Seconds since the Unix epoch, UTC. Passed in by the caller: the core never reads a clock.
+pub type Timestamp = u64;
+
+/// How a decision was captured; recorded with it (and, later, in its receipt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// "Accept all" on the banner or in preferences.
+    AcceptAll,
+    /// "Reject all" on the banner or in preferences.
+    RejectAll,
+    /// "Save choices" in preferences.
+    PreferencesSaved,
+    /// Withdrawal of one purpose or of everything.
+    Withdrawal,
+    /// The notice (opt-out and notice flows) was acknowledged; defaults stand.
+    Acknowledged,
+    /// A call on the JS API (`set`, `acceptAll`, `rejectAll`).
+    Api,
+}
+
+impl Method {
+    /// Wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::AcceptAll => "accept_all",
+            Method::RejectAll => "reject_all",
+            Method::PreferencesSaved => "preferences_saved",
+            Method::Withdrawal => "withdrawal",
+            Method::Acknowledged => "acknowledged",
+            Method::Api => "api",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Method> {
+        use Method::*;
+        [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api].into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// A decision as stored. `granted` and `denied` are disjoint and together cover every purpose the
+/// config had when the decision was made (`necessary` is always in `granted`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// Pseudonymous random subject id (32 hex digits), kept across decisions.
+    pub subject: String,
+    /// The notice version the visitor answered.
+    pub notice_version: String,
+    /// When the decision was made.
+    pub decided_at: Timestamp,
+    /// When it stops counting and the visitor is asked again.
+    pub expires_at: Timestamp,
+    /// Purposes allowed.
+    pub granted: BTreeSet<String>,
+    /// Purposes refused.
+    pub denied: BTreeSet<String>,
+    /// Fingerprint of the config text the core last validated this decision against.
+    pub config_fingerprint: u32,
+    /// How it was captured.
+    pub method: Method,
+    /// Region code in force, if known.
+    pub region: Option<String>,
+    /// Flow in force.
+    pub flow: Flow,
+}
+
+impl Decision {
+    /// The cookie value.
+    pub fn encode(&self) -> String {
+        let join = |set: &BTreeSet<String>| set.iter().map(String::as_str).collect::<Vec<_>>().join(".");
+        [
+            STORED_FORM_VERSION.to_string(),
+            self.subject.clone(),
+            self.notice_version.clone(),
+            self.decided_at.to_string(),
+            self.expires_at.to_string(),
+            join(&self.granted),
+            join(&self.denied),
+            format!("{:08x}", self.config_fingerprint),
+            self.method.as_str().to_string(),
+            self.region.clone().unwrap_or_default(),
+            self.flow.as_str().to_string(),
+        ]
+        .join("|")
+    }
+
+    /// Reads a cookie value; `None` for anything malformed or of another version (treated as no decision).
+    pub fn decode(value: &str) -> Option<Decision> {
+        let f: Vec<&str> = value.split('|').collect();
+        if f.len() != 11 || f[0] != STORED_FORM_VERSION {
+            return None;
+        }
+        let split = |s: &str| -> Option<BTreeSet<String>> {
+            if s.is_empty() {
+                return Some(BTreeSet::new());
+            }
+            s.split('.').map(|id| crate::purpose::is_purpose_id(id).then(|| id.to_string())).collect()
+        };
+        let subject = f[1];
+        if subject.len() != 32 || !subject.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let granted = split(f[5])?;
+        let denied = split(f[6])?;
+        if !granted.is_disjoint(&denied) {
+            return None;
+        }
+        Some(Decision {
+            subject: subject.to_string(),
+            notice_version: f[2].to_string(),
+            decided_at: f[3].parse().ok()?,
+            expires_at: f[4].parse().ok()?,
+            granted,
+            denied,
+            config_fingerprint: u32::from_str_radix(f[7], 16).ok().filter(|_| f[7].len() == 8)?,
+            method: Method::parse(f[8])?,
+            region: (!f[9].is_empty()).then(|| f[9].to_string()),
+            flow: Flow::parse(f[10])?,
+        })
+    }
+}
+
+/// Makes a subject id from 16 random bytes supplied by the caller.
+pub fn subject_from_bytes(bytes: [u8; 16]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,24 @@
+//! Assent's consent policy, with no I/O.
+//!
+//! Everything here is deterministic: the caller passes the time (`now`, Unix seconds) and any
+//! randomness. Adapters (the wasm client, the collector, the CLI) turn [`session::Effect`]s into
+//! real actions. This crate never depends on web-sys; `cargo tree -p assent-core -i web-sys` finds nothing.
+
+pub mod config;
+pub mod decision;
+pub mod error;
+pub mod flow;
+pub mod hash;
+pub mod locale;
+pub mod purpose;
+pub mod region;
+pub mod session;
+
+pub use config::Config;
+pub use decision::{Decision, Method, Timestamp};
+pub use error::{ConfigError, UsageError};
+pub use flow::Flow;
+pub use session::{Effect, Event, Session, Source, Ui};
+
+/// Version of the wire shapes shared by the browser and servers (stored form, events, receipts).
+pub const SCHEMA_VERSION: u32 = 1;

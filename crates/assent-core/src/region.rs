@@ -1,0 +1,73 @@
+//! Resolving a visitor's region code to a flow with the config's rules.
+
+use crate::config::Config;
+use crate::flow::Flow;
+
+include!(concat!(env!("OUT_DIR"), "/region_groups.rs"));
+
+/// An ISO 3166-1 alpha-2 country (`DE`) or 3166-2 subdivision (`US-CA`), uppercased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region(String);
+
+impl Region {
+    /// Parses `de`, `DE`, `us-ca`; returns `None` for anything else.
+    pub fn parse(code: &str) -> Option<Region> {
+        let code = code.trim().to_ascii_uppercase();
+        let (country, sub) = match code.split_once('-') {
+            Some((c, s)) => (c, Some(s)),
+            None => (code.as_str(), None),
+        };
+        let country_ok = country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase());
+        let sub_ok = sub.is_none_or(|s| (1..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
+        (country_ok && sub_ok).then_some(Region(code))
+    }
+
+    /// The code as written in config and receipts.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The country part.
+    pub fn country(&self) -> &str {
+        &self.0[..2]
+    }
+}
+
+/// Whether a config `match` entry is a region code or a known group.
+pub(crate) fn is_known_pattern(pattern: &str) -> bool {
+    GROUPS.iter().any(|(name, _)| *name == pattern)
+        || (Region::parse(pattern).is_some() && pattern == pattern.to_ascii_uppercase())
+}
+
+/// How specifically a pattern matches a region: a subdivision beats a country beats a group.
+fn specificity(pattern: &str, region: &Region) -> Option<u8> {
+    if pattern == region.as_str() && region.as_str().len() > 2 {
+        return Some(3);
+    }
+    if pattern == region.country() {
+        return Some(2);
+    }
+    let (_, members) = GROUPS.iter().find(|(name, _)| *name == pattern)?;
+    members.iter().any(|m| *m == region.as_str() || *m == region.country()).then_some(1)
+}
+
+/// The flow for a region: the most specific matching rule wins; among equally specific matches the
+/// strictest flow wins. A known region that no rule matches gets `regions.default`; an unknown region
+/// (`None`) gets the strictest flow the config can produce.
+pub fn resolve_flow(config: &Config, region: Option<&Region>) -> Flow {
+    let Some(region) = region else {
+        return config.strictest_flow();
+    };
+    let mut best: Option<(u8, Flow)> = None;
+    for rule in &config.regions.rules {
+        for pattern in &rule.matches {
+            if let Some(s) = specificity(pattern, region) {
+                best = Some(match best {
+                    Some((bs, bf)) if bs > s || (bs == s && bf >= rule.flow) => (bs, bf),
+                    _ => (s, rule.flow),
+                });
+            }
+        }
+    }
+    best.map(|(_, f)| f).unwrap_or(config.regions.default)
+}

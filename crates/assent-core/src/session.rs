@@ -1,0 +1,301 @@
+//! The consent state machine: events in, effects out. Time and randomness are arguments.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::config::Config;
+use crate::decision::{subject_from_bytes, Decision, Method, Timestamp};
+use crate::error::UsageError;
+use crate::flow::Flow;
+use crate::purpose::{AI_TRAINING, NECESSARY};
+use crate::region::{resolve_flow, Region};
+
+const DAY: u64 = 86_400;
+
+/// What the visitor sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ui {
+    /// Nothing.
+    Hidden,
+    /// The first layer.
+    Banner,
+    /// The preferences dialog.
+    Preferences,
+}
+
+/// Who asked for a change: the Assent UI or the page's own code through the JS API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// A button in the banner or dialog.
+    Ui,
+    /// `window.assent.*`.
+    Api,
+}
+
+/// Something the visitor or the page did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Allow every optional purpose except `ai_training`, which keeps its current state.
+    AcceptAll(Source),
+    /// Refuse every optional purpose, `ai_training` included.
+    RejectAll(Source),
+    /// Set some purposes; the rest keep their current state.
+    Save(BTreeMap<String, bool>, Source),
+    /// Refuse one purpose, or every optional purpose.
+    Withdraw(Option<String>),
+    /// Acknowledge the notice (opt-out and notice flows): the defaults stand and the banner goes.
+    Acknowledge,
+    /// Show the first layer.
+    OpenBanner,
+    /// Show the preferences dialog.
+    OpenPreferences,
+    /// Close whatever is shown (Escape, ×). Never a decision.
+    Close,
+}
+
+/// What the adapter must do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Write the stored form to the cookie, kept for `max_age` seconds.
+    Store {
+        /// Cookie value ([`Decision::encode`]).
+        value: String,
+        /// Seconds until the decision expires.
+        max_age: u64,
+    },
+    /// Show this UI.
+    Render(Ui),
+    /// Decide every gated element again and activate the ones now allowed.
+    ApplyGates,
+    /// The decision changed: tell the page (`assent:change`, `on('change')`).
+    Changed,
+    /// Tell the site owner something on the console.
+    Warn(String),
+}
+
+/// One page view's consent state.
+#[derive(Debug, Clone)]
+pub struct Session {
+    config: Config,
+    fingerprint: u32,
+    region: Option<Region>,
+    flow: Flow,
+    decision: Option<Decision>,
+    subject: Option<String>,
+    ui: Ui,
+}
+
+impl Session {
+    /// Starts a page view from the validated config, its fingerprint, the region code from the page
+    /// (if any) and the stored cookie value (if any).
+    pub fn start(
+        config: Config,
+        fingerprint: u32,
+        region_code: Option<&str>,
+        stored: Option<&str>,
+        now: Timestamp,
+    ) -> (Session, Vec<Effect>) {
+        let mut effects = Vec::new();
+        let region = match region_code.map(str::trim).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(code) => {
+                let parsed = Region::parse(code);
+                if parsed.is_none() {
+                    effects.push(Effect::Warn(format!(
+                        "data-region `{code}` is not an ISO 3166 code like `DE` or `US-CA`; using the strictest flow"
+                    )));
+                }
+                parsed
+            }
+        };
+        let flow = resolve_flow(&config, region.as_ref());
+        let stored = stored.and_then(Decision::decode);
+        let subject = stored.as_ref().map(|d| d.subject.clone());
+        let decision = stored.filter(|d| {
+            d.expires_at > now
+                && d.notice_version == config.notice.version
+                // A decision made under a laxer flow (defaults pre-on) is no affirmative choice here.
+                && d.flow >= flow
+        });
+        let mut session = Session { config, fingerprint, region, flow, decision, subject, ui: Ui::Hidden };
+        if let Some(d) = &session.decision {
+            let region = session.region.as_ref().map(|r| r.as_str().to_string());
+            if d.config_fingerprint != fingerprint || d.region != region || d.flow != flow {
+                // Same decision, new context: refresh the stored form so the loader can act alone next time.
+                let mut refreshed = d.clone();
+                refreshed.config_fingerprint = fingerprint;
+                refreshed.region = region;
+                refreshed.flow = flow;
+                effects.push(Effect::Store { value: refreshed.encode(), max_age: d.expires_at.saturating_sub(now) });
+                session.decision = Some(refreshed);
+            }
+        } else {
+            session.ui = Ui::Banner;
+            effects.push(Effect::Render(Ui::Banner));
+        }
+        effects.push(Effect::ApplyGates);
+        (session, effects)
+    }
+
+    /// Applies one event. `random` supplies 16 random bytes if a subject id must be created.
+    pub fn handle(
+        &mut self,
+        event: Event,
+        now: Timestamp,
+        random: impl FnOnce() -> [u8; 16],
+    ) -> Result<Vec<Effect>, UsageError> {
+        let current = self.choices();
+        let (choices, method) = match event {
+            Event::OpenBanner => return Ok(self.render(Ui::Banner)),
+            Event::OpenPreferences => return Ok(self.render(Ui::Preferences)),
+            Event::Close => return Ok(self.render(Ui::Hidden)),
+            Event::AcceptAll(source) => {
+                let choices = current.into_iter().map(|(id, on)| {
+                    let on = if id == AI_TRAINING { on } else { true };
+                    (id, on)
+                });
+                (choices.collect(), source.method(Method::AcceptAll))
+            }
+            Event::RejectAll(source) => {
+                (current.into_keys().map(|id| (id, false)).collect(), source.method(Method::RejectAll))
+            }
+            Event::Save(changes, source) => {
+                let mut choices = current;
+                for (id, on) in changes {
+                    self.check_purpose(&id, " in set()")?;
+                    if id == NECESSARY && !on {
+                        return Err(UsageError::NecessaryRefused);
+                    }
+                    choices.insert(id, on);
+                }
+                (choices, source.method(Method::PreferencesSaved))
+            }
+            Event::Withdraw(Some(id)) => {
+                self.check_purpose(&id, " in withdraw()")?;
+                if id == NECESSARY {
+                    return Err(UsageError::NecessaryRefused);
+                }
+                let mut choices = current;
+                choices.insert(id, false);
+                (choices, Method::Withdrawal)
+            }
+            Event::Withdraw(None) => (current.into_keys().map(|id| (id, false)).collect(), Method::Withdrawal),
+            Event::Acknowledge => (current, Method::Acknowledged),
+        };
+        Ok(self.record(choices, method, now, random))
+    }
+
+    fn render(&mut self, ui: Ui) -> Vec<Effect> {
+        self.ui = ui;
+        vec![Effect::Render(ui)]
+    }
+
+    fn record(
+        &mut self,
+        choices: BTreeMap<String, bool>,
+        method: Method,
+        now: Timestamp,
+        random: impl FnOnce() -> [u8; 16],
+    ) -> Vec<Effect> {
+        let subject = self.subject.get_or_insert_with(|| subject_from_bytes(random())).clone();
+        let mut granted = BTreeSet::new();
+        let mut denied = BTreeSet::new();
+        for (id, on) in choices {
+            let required = self.config.purpose(&id).is_some_and(|p| p.required);
+            if on || required {
+                granted.insert(id);
+            } else {
+                denied.insert(id);
+            }
+        }
+        let grants_optional = granted.iter().any(|id| id != NECESSARY);
+        let days = if grants_optional { self.config.expiry.granted_days } else { self.config.expiry.refused_days };
+        let max_age = u64::from(days) * DAY;
+        let decision = Decision {
+            subject,
+            notice_version: self.config.notice.version.clone(),
+            decided_at: now,
+            expires_at: now + max_age,
+            granted,
+            denied,
+            config_fingerprint: self.fingerprint,
+            method,
+            region: self.region.as_ref().map(|r| r.as_str().to_string()),
+            flow: self.flow,
+        };
+        let value = decision.encode();
+        self.decision = Some(decision);
+        self.ui = Ui::Hidden;
+        vec![Effect::Store { value, max_age }, Effect::Render(Ui::Hidden), Effect::ApplyGates, Effect::Changed]
+    }
+
+    fn check_purpose(&self, id: &str, context: &str) -> Result<(), UsageError> {
+        if self.config.purpose(id).is_some() {
+            return Ok(());
+        }
+        Err(UsageError::UnknownPurpose {
+            id: id.to_string(),
+            context: context.to_string(),
+            known: self.config.purposes.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// Whether data may be used for `purpose` now. Unknown purposes are never allowed.
+    pub fn allowed(&self, purpose: &str) -> bool {
+        let Some(p) = self.config.purpose(purpose) else { return false };
+        if p.required {
+            return true;
+        }
+        match &self.decision {
+            Some(d) if d.granted.contains(purpose) => true,
+            Some(d) if d.denied.contains(purpose) => false,
+            // No decision, or a purpose added after it: the flow's default.
+            _ => self.flow != Flow::OptIn && p.opt_out,
+        }
+    }
+
+    /// Every configured purpose with its current state, in config order of ids.
+    pub fn choices(&self) -> BTreeMap<String, bool> {
+        self.config.purposes.iter().map(|p| (p.id.clone(), self.allowed(&p.id))).collect()
+    }
+
+    /// Whether a gated element (`data-category`) may run now. An unknown category is an error the
+    /// site owner must fix; the element stays blocked.
+    pub fn decide_element(&self, category: &str) -> Result<bool, UsageError> {
+        self.check_purpose(category, &format!(" in data-category=\"{category}\""))?;
+        Ok(self.allowed(category))
+    }
+
+    /// The current valid decision, if the visitor has made one for this notice.
+    pub fn decision(&self) -> Option<&Decision> {
+        self.decision.as_ref()
+    }
+
+    /// The flow in force.
+    pub fn flow(&self) -> Flow {
+        self.flow
+    }
+
+    /// The region in force, if known.
+    pub fn region(&self) -> Option<&Region> {
+        self.region.as_ref()
+    }
+
+    /// What is shown.
+    pub fn ui(&self) -> Ui {
+        self.ui
+    }
+
+    /// The validated config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
+
+impl Source {
+    fn method(self, ui_method: Method) -> Method {
+        match self {
+            Source::Ui => ui_method,
+            Source::Api => Method::Api,
+        }
+    }
+}

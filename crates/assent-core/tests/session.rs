@@ -1,0 +1,226 @@
+//! Data-driven tests of the consent state machine: (config, region, stored state, event) → decision.
+
+use std::collections::BTreeMap;
+
+use assent_core::hash::config_fingerprint;
+use assent_core::{Config, Decision, Effect, Event, Flow, Method, Session, Source, Ui, UsageError};
+
+const DEMO: &str = include_str!("../../../web/demo/assent.json");
+const NOW: u64 = 1_790_000_000;
+const DAY: u64 = 86_400;
+
+fn demo() -> Config {
+    Config::from_deserializer(&mut serde_json::Deserializer::from_str(DEMO)).expect("demo config is valid")
+}
+
+fn start(region: Option<&str>, stored: Option<&str>) -> (Session, Vec<Effect>) {
+    Session::start(demo(), config_fingerprint(DEMO), region, stored, NOW)
+}
+
+fn rng() -> [u8; 16] {
+    [7; 16]
+}
+
+fn granted(s: &Session) -> Vec<&str> {
+    let mut v: Vec<&str> =
+        s.config().purposes.iter().map(|p| p.id.as_str()).filter(|id| s.allowed(id)).collect();
+    v.sort();
+    v
+}
+
+fn stored_value(effects: &[Effect]) -> String {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Store { value, .. } => Some(value.clone()),
+            _ => None,
+        })
+        .expect("a Store effect")
+}
+
+#[test]
+fn region_resolves_to_the_configured_flow() {
+    // (region code, expected flow): subdivision beats country beats group; unknown region → strictest.
+    let table = [
+        (Some("DE"), Flow::OptIn),
+        (Some("de"), Flow::OptIn),
+        (Some("GB"), Flow::OptIn),
+        (Some("NO"), Flow::OptIn), // EEA, not EU
+        (Some("CA-QC"), Flow::OptIn),
+        (Some("CA-ON"), Flow::Notice),
+        (Some("CH"), Flow::Notice),
+        (Some("US-CA"), Flow::OptOut),
+        (Some("US-WA"), Flow::Notice),
+        (Some("JP"), Flow::Notice),
+        (None, Flow::OptIn),
+        (Some("Germany"), Flow::OptIn), // unparseable → strictest, with a warning
+    ];
+    for (region, flow) in table {
+        let (s, _) = start(region, None);
+        assert_eq!(s.flow(), flow, "region {region:?}");
+    }
+    let (_, effects) = start(Some("Germany"), None);
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Warn(w) if w.contains("`Germany`"))),
+        "a bad data-region is reported: {effects:?}"
+    );
+}
+
+#[test]
+fn first_visit_defaults_per_flow_and_shows_banner() {
+    // Opt-in: nothing optional runs. Opt-out and notice: `optOut` purposes run; sensitive ones do not.
+    let table: [(&str, &[&str]); 3] = [
+        ("DE", &["necessary"]),
+        ("US-CA", &["analytics", "marketing", "necessary", "preferences"]),
+        ("JP", &["analytics", "marketing", "necessary", "preferences"]),
+    ];
+    for (region, expected) in table {
+        let (s, effects) = start(Some(region), None);
+        assert_eq!(granted(&s), expected, "region {region}");
+        assert_eq!(s.ui(), Ui::Banner);
+        assert_eq!(effects, vec![Effect::Render(Ui::Banner), Effect::ApplyGates]);
+        assert!(!s.allowed("ai_training"), "AI training is never on by default ({region})");
+        assert!(!s.allowed("replay"), "replay is not opt-out in the demo ({region})");
+    }
+}
+
+#[test]
+fn accept_all_never_grants_ai_training() {
+    let (mut s, _) = start(Some("DE"), None);
+    let effects = s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    assert_eq!(granted(&s), ["analytics", "marketing", "necessary", "preferences", "replay"]);
+    assert_eq!(
+        effects[1..],
+        [Effect::Render(Ui::Hidden), Effect::ApplyGates, Effect::Changed],
+        "store, hide, apply, announce"
+    );
+    let d = Decision::decode(&stored_value(&effects)).unwrap();
+    assert!(d.denied.contains("ai_training"));
+    assert_eq!(d.method, Method::AcceptAll);
+    assert_eq!(d.expires_at, NOW + 390 * DAY);
+
+    // Granted separately, AI training survives a later "Accept all" and falls with "Reject all".
+    let mut changes = BTreeMap::new();
+    changes.insert("ai_training".to_string(), true);
+    s.handle(Event::Save(changes, Source::Ui), NOW, rng).unwrap();
+    s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    assert!(s.allowed("ai_training"));
+    s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
+    assert_eq!(granted(&s), ["necessary"]);
+}
+
+#[test]
+fn reject_all_is_remembered_for_the_refusal_period() {
+    let (mut s, _) = start(Some("FR"), None);
+    let effects = s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
+    let value = stored_value(&effects);
+    let d = Decision::decode(&value).unwrap();
+    assert_eq!(d.expires_at, NOW + 182 * DAY, "a refusal lasts refusedDays");
+    assert_eq!(d.subject, "07070707070707070707070707070707");
+
+    // Returning visit: no banner, nothing optional, no rewrite needed.
+    let (s2, effects2) = start(Some("FR"), Some(&value));
+    assert_eq!(s2.ui(), Ui::Hidden);
+    assert_eq!(effects2, vec![Effect::ApplyGates]);
+    assert_eq!(granted(&s2), ["necessary"]);
+}
+
+#[test]
+fn stored_decision_is_asked_again_when_expired_notice_changed_or_flow_stricter() {
+    let (mut s, _) = start(Some("US-CA"), None);
+    let value = stored_value(&s.handle(Event::Acknowledge, NOW, rng).unwrap());
+    let d = Decision::decode(&value).unwrap();
+    assert_eq!(d.method, Method::Acknowledged);
+
+    // Still valid in the same region.
+    let (same, _) = start(Some("US-CA"), Some(&value));
+    assert_eq!(same.ui(), Ui::Hidden);
+
+    // Expired.
+    let later = Session::start(demo(), config_fingerprint(DEMO), Some("US-CA"), Some(&value), d.expires_at).0;
+    assert_eq!(later.ui(), Ui::Banner, "an expired decision asks again");
+
+    // Notice version bumped.
+    let bumped_text = DEMO.replace("2026-11-01", "2026-12-01");
+    let bumped = Config::from_deserializer(&mut serde_json::Deserializer::from_str(&bumped_text)).unwrap();
+    let (s3, _) = Session::start(bumped, config_fingerprint(&bumped_text), Some("US-CA"), Some(&value), NOW);
+    assert_eq!(s3.ui(), Ui::Banner, "a new notice version asks again");
+    assert_eq!(granted(&s3), ["analytics", "marketing", "necessary", "preferences"], "opt-out defaults stand meanwhile");
+
+    // Opt-out acknowledgment carried into an opt-in region is no consent there.
+    let (s4, _) = start(Some("DE"), Some(&value));
+    assert_eq!(s4.ui(), Ui::Banner);
+    assert_eq!(granted(&s4), ["necessary"]);
+}
+
+#[test]
+fn changed_config_or_region_refreshes_the_stored_form_without_asking() {
+    let (mut s, _) = start(Some("DE"), None);
+    let value = stored_value(&s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap());
+    let edited = DEMO.replace("Demo Shop Ltd", "Demo Shop GmbH");
+    let config = Config::from_deserializer(&mut serde_json::Deserializer::from_str(&edited)).unwrap();
+    let (s2, effects) = Session::start(config, config_fingerprint(&edited), Some("AT"), Some(&value), NOW + 10);
+    assert_eq!(s2.ui(), Ui::Hidden);
+    let refreshed = Decision::decode(&stored_value(&effects)).unwrap();
+    assert_eq!(refreshed.config_fingerprint, config_fingerprint(&edited));
+    assert_eq!(refreshed.region.as_deref(), Some("AT"));
+    assert_eq!(refreshed.decided_at, NOW, "the decision itself is unchanged");
+}
+
+#[test]
+fn withdrawal_and_api_calls() {
+    let (mut s, _) = start(Some("DE"), None);
+    s.handle(Event::AcceptAll(Source::Api), NOW, rng).unwrap();
+    assert_eq!(s.decision().unwrap().method, Method::Api);
+    s.handle(Event::Withdraw(Some("analytics".into())), NOW, rng).unwrap();
+    assert!(!s.allowed("analytics"));
+    assert!(s.allowed("marketing"));
+    assert_eq!(s.decision().unwrap().method, Method::Withdrawal);
+    s.handle(Event::Withdraw(None), NOW, rng).unwrap();
+    assert_eq!(granted(&s), ["necessary"]);
+
+    let err = s.handle(Event::Withdraw(Some("analytcs".into())), NOW, rng).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown purpose `analytcs` in withdraw(); this site's purposes are: necessary, preferences, analytics, replay, marketing, ai_training"
+    );
+    let mut refuse_necessary = BTreeMap::new();
+    refuse_necessary.insert("necessary".to_string(), false);
+    assert_eq!(s.handle(Event::Save(refuse_necessary, Source::Api), NOW, rng), Err(UsageError::NecessaryRefused));
+}
+
+#[test]
+fn closing_is_never_a_decision() {
+    let (mut s, _) = start(Some("DE"), None);
+    s.handle(Event::OpenPreferences, NOW, rng).unwrap();
+    let effects = s.handle(Event::Close, NOW, rng).unwrap();
+    assert_eq!(effects, vec![Effect::Render(Ui::Hidden)]);
+    assert!(s.decision().is_none());
+    assert_eq!(granted(&s), ["necessary"]);
+}
+
+#[test]
+fn gated_elements_are_decided_by_category() {
+    let (mut s, _) = start(Some("DE"), None);
+    assert_eq!(s.decide_element("necessary"), Ok(true));
+    assert_eq!(s.decide_element("analytics"), Ok(false));
+    let mut only_analytics = BTreeMap::new();
+    only_analytics.insert("analytics".to_string(), true);
+    s.handle(Event::Save(only_analytics, Source::Ui), NOW, rng).unwrap();
+    assert_eq!(s.decide_element("analytics"), Ok(true));
+    assert_eq!(s.decide_element("replay"), Ok(false));
+    let err = s.decide_element("analytcs").unwrap_err().to_string();
+    assert!(err.contains("unknown purpose `analytcs` in data-category=\"analytcs\""), "{err}");
+}
+
+#[test]
+fn stored_form_round_trips_and_rejects_garbage() {
+    let (mut s, _) = start(Some("US-CA"), None);
+    let value = stored_value(&s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap());
+    expect_test::expect![[r#"1|07070707070707070707070707070707|2026-11-01|1790000000|1805724800|necessary|ai_training.analytics.marketing.preferences.replay|FP|reject_all|US-CA|optOut"#]]
+        .assert_eq(&value.replace(&format!("{:08x}", config_fingerprint(DEMO)), "FP"));
+    assert_eq!(Decision::decode(&value).unwrap().encode(), value);
+    for garbage in ["", "2|x", "1|short|v|1|2|||00000000|api||optIn", &value.replace("reject_all", "maybe")] {
+        assert_eq!(Decision::decode(garbage), None, "{garbage:?}");
+    }
+}
