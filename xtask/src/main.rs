@@ -1,1 +1,87 @@
-fn main(){}
+//! `cargo xtask <task>`: Assent's build, dist, size, serve and test tasks.
+//!
+//! Every task installs what a fresh machine lacks (the wasm32 target, the wasm-bindgen CLI matching
+//! Cargo.lock, npm packages, Debian's Chromium) before it needs it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+mod dist;
+mod size;
+
+const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-locales>
+  dist           build the drop-in bundle into dist/assent/ (npm run build)
+  serve          build, then serve the demo at http://127.0.0.1:8080 (npm start)
+  test           every test: native, wasm-bindgen-test in Chromium, Playwright e2e (npm test)
+  size           raw/gzip/brotli bytes a site downloads on first and returning visits
+  schema         regenerate docs/config.schema.json from the config model
+  check-locales  fail on missing or surplus keys or placeholder mismatches in locales/";
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    match task.as_str() {
+        "dist" => dist::dist(&root),
+        "serve" => {
+            dist::dist(&root)?;
+            run(Command::new("node").arg("web/demo/serve.mjs"))
+        }
+        "test" => test(&root),
+        "size" => {
+            dist::dist(&root)?;
+            size::report(&root)
+        }
+        "schema" => dist::write_schema(&root.join("docs/config.schema.json")),
+        "check-locales" => dist::check_locales(&root),
+        _ => {
+            eprintln!("{USAGE}");
+            bail!("unknown task `{task}`")
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask sits in the workspace").to_path_buf()
+}
+
+/// Runs a command, failing with its name if it fails.
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    eprintln!("$ {shown}");
+    let status = cmd.status().with_context(|| format!("could not start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed: {status}");
+    }
+    Ok(())
+}
+
+fn test(root: &Path) -> Result<()> {
+    dist::dist(root)?;
+    ensure_chromium()?;
+    // Native: the core's data-driven tests and the repository checks ("tidy").
+    run(Command::new("cargo").args(["test", "-p", "assent-core", "-p", "xtask"]))?;
+    // The client crates in headless Chromium, as front-end teams run them (wasm-pack test --headless --chrome).
+    run(Command::new("cargo")
+        .args(["test", "-p", "assent-ui", "-p", "assent-client", "--target", "wasm32-unknown-unknown"])
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
+    // Whole pages in Debian's Chromium through playwright-core.
+    run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))
+}
+
+/// Debian's Chromium and ChromeDriver (a test tool's own browser download cannot work here).
+fn ensure_chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    let root_user = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+    if !root_user {
+        bail!("Chromium is missing: install Debian's `chromium chromium-driver` (apt-get install --no-install-recommends)");
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+}

@@ -1,1 +1,452 @@
+//! Assent's browser adapter. The loader (`web/assent.js`) calls [`start`] when the core must decide,
+//! show or record something. This crate runs the core's [`Session`] and carries out its effects: the
+//! cookie, tag activation (through the loader's single activation chain), the UI, the JS API and the
+//! `assent:change` event.
+//!
+//! Bad input never leaves a half-state: a broken config leaves every optional tag blocked and logs
+//! one console error naming the field; storage that throws keeps the decision for this page view.
 
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use assent_core::config::TextOverride;
+use assent_core::hash::config_fingerprint;
+use assent_core::purpose::{AI_TRAINING, NECESSARY};
+use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Session, Source, Ui};
+use assent_ui::{Intent, Layer, Overlay, Props, PurposeItem, Texts, View};
+use js_sys::{Array, Date, Function, Reflect};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{console, CustomEvent, CustomEventInit, Element, HtmlDocument};
+
+/// What the loader hands over.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartOptions {
+    config_text: Option<String>,
+    config_error: Option<String>,
+    region: Option<String>,
+    stored: Option<String>,
+    base: String,
+}
+
+/// The JS-facing decision, identical in shape to what the loader builds from the stored form.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConsentView {
+    subject: String,
+    notice_version: String,
+    decided_at: String,
+    expires_at: String,
+    method: &'static str,
+    region: Option<String>,
+    flow: &'static str,
+    purposes: BTreeMap<String, bool>,
+}
+
+struct Inner {
+    session: Option<Session>,
+    overlay: Option<Overlay>,
+    texts: Option<(String, Rc<Texts>)>,
+    loading_texts: bool,
+    reported: BTreeSet<String>,
+    storage_warned: bool,
+}
+
+/// The running client behind `window.assent` once the wasm is loaded.
+#[wasm_bindgen]
+pub struct Client {
+    inner: Rc<RefCell<Inner>>,
+    shared: Rc<Shared>,
+}
+
+/// Things that never change after start.
+struct Shared {
+    base: String,
+    run: Function,
+    pending: Function,
+    cookie_suffix: String,
+    cookie_name: String,
+}
+
+/// Starts the client: parses and validates the config, starts the core session and carries out its
+/// first effects. `options` is `{configText, configError, region, stored, base, run, pending}`.
+#[wasm_bindgen]
+pub async fn start(options: JsValue) -> Result<Client, JsValue> {
+    let run: Function = Reflect::get(&options, &"run".into())?.dyn_into()?;
+    let pending: Function = Reflect::get(&options, &"pending".into())?.dyn_into()?;
+    let opts: StartOptions = serde_wasm_bindgen::from_value(options)?;
+    let parsed = match (&opts.config_text, &opts.config_error) {
+        (Some(text), _) => parse_config(text).map(|c| (c, config_fingerprint(text))),
+        (None, Some(err)) => Err(ConfigError::Unavailable(err.clone())),
+        (None, None) => Err(ConfigError::Unavailable("no config given".into())),
+    };
+    let (session, effects, cookie_name, domain) = match parsed {
+        Ok((config, fingerprint)) => {
+            let name = config.cookie.name.clone();
+            let domain = config.cookie.domain.clone();
+            let (session, effects) =
+                Session::start(config, fingerprint, opts.region.as_deref(), opts.stored.as_deref(), now());
+            (Some(session), effects, name, domain)
+        }
+        Err(err) => {
+            console::error_1(&format!("assent: {err}. Optional tags stay blocked until this is fixed.").into());
+            (None, vec![Effect::ApplyGates], "assent".to_string(), None)
+        }
+    };
+    let secure = web_sys::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:");
+    let cookie_suffix = format!(
+        "; Path=/; SameSite=Lax{}{}",
+        if secure { "; Secure" } else { "" },
+        domain.map(|d| format!("; Domain={d}")).unwrap_or_default()
+    );
+    let client = Client {
+        inner: Rc::new(RefCell::new(Inner {
+            session,
+            overlay: None,
+            texts: None,
+            loading_texts: false,
+            reported: BTreeSet::new(),
+            storage_warned: false,
+        })),
+        shared: Rc::new(Shared { base: opts.base, run, pending, cookie_suffix, cookie_name }),
+    };
+    client.carry_out(effects);
+    Ok(client)
+}
+
+/// `JSON.parse`s in the browser (no JSON parser in the wasm), then deserializes with field paths.
+fn parse_config(text: &str) -> Result<Config, ConfigError> {
+    let value = js_sys::JSON::parse(text).map_err(|e| {
+        ConfigError::Syntax(e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default())
+    })?;
+    Config::from_deserializer(serde_wasm_bindgen::Deserializer::from(value))
+}
+
+fn now() -> u64 {
+    (Date::now() / 1000.0) as u64
+}
+
+fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    bytes
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().and_then(|w| w.document()).expect("a document")
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// The current decision, or `null` before the visitor has made one.
+    pub fn consent(&self) -> JsValue {
+        let inner = self.inner.borrow();
+        let Some(d) = inner.session.as_ref().and_then(|s| s.decision()) else { return JsValue::NULL };
+        let iso = |t: u64| String::from(Date::new(&JsValue::from_f64(t as f64 * 1000.0)).to_iso_string());
+        let purposes = d.granted.iter().map(|p| (p.clone(), true)).chain(d.denied.iter().map(|p| (p.clone(), false)));
+        let view = ConsentView {
+            subject: d.subject.clone(),
+            notice_version: d.notice_version.clone(),
+            decided_at: iso(d.decided_at),
+            expires_at: iso(d.expires_at),
+            method: d.method.as_str(),
+            region: d.region.clone(),
+            flow: d.flow.as_str(),
+            purposes: purposes.collect(),
+        };
+        view.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    }
+
+    /// Whether `purpose` is allowed now.
+    pub fn allowed(&self, purpose: &str) -> bool {
+        match &self.inner.borrow().session {
+            Some(s) => s.allowed(purpose),
+            None => purpose == NECESSARY,
+        }
+    }
+
+    /// Sets some purposes: `set({analytics: true, marketing: false})`.
+    pub fn set(&self, choices: JsValue) {
+        match serde_wasm_bindgen::from_value::<BTreeMap<String, bool>>(choices) {
+            Ok(map) => self.dispatch(Event::Save(map, Source::Api)),
+            Err(_) => console::error_1(
+                &"assent.set() takes an object of purpose ids and booleans, e.g. {analytics: true}".into(),
+            ),
+        }
+    }
+
+    /// Allows every optional purpose except `ai_training`.
+    #[wasm_bindgen(js_name = acceptAll)]
+    pub fn accept_all(&self) {
+        self.dispatch(Event::AcceptAll(Source::Api));
+    }
+
+    /// Refuses every optional purpose.
+    #[wasm_bindgen(js_name = rejectAll)]
+    pub fn reject_all(&self) {
+        self.dispatch(Event::RejectAll(Source::Api));
+    }
+
+    /// Withdraws one purpose, or every optional purpose when called without one.
+    pub fn withdraw(&self, purpose: Option<String>) {
+        self.dispatch(Event::Withdraw(purpose));
+    }
+
+    /// Shows the first layer.
+    #[wasm_bindgen(js_name = showBanner)]
+    pub fn show_banner(&self) {
+        self.dispatch(Event::OpenBanner);
+    }
+
+    /// Shows the preferences dialog.
+    #[wasm_bindgen(js_name = showPreferences)]
+    pub fn show_preferences(&self) {
+        self.dispatch(Event::OpenPreferences);
+    }
+
+    /// Gates elements added to the page since the last scan.
+    pub fn rescan(&self) {
+        self.apply_gates();
+    }
+}
+
+impl Client {
+    fn handle(&self) -> Client {
+        Client { inner: self.inner.clone(), shared: self.shared.clone() }
+    }
+
+    fn dispatch(&self, event: Event) {
+        let result = {
+            let mut inner = self.inner.borrow_mut();
+            let Some(session) = inner.session.as_mut() else {
+                console::error_1(&"assent: cannot record a choice while the config is broken (see the error above)".into());
+                return;
+            };
+            session.handle(event, now(), random_bytes)
+        };
+        match result {
+            Ok(effects) => self.carry_out(effects),
+            Err(err) => console::error_1(&format!("assent: {err}").into()),
+        }
+    }
+
+    /// Carries out effects in order. No borrow is held while page code may run (events, tags).
+    fn carry_out(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Store { value, max_age } => self.store(&value, max_age),
+                Effect::Render(ui) => self.render(ui),
+                Effect::ApplyGates => self.apply_gates(),
+                Effect::Changed => {
+                    let init = CustomEventInit::new();
+                    init.set_detail(&self.consent());
+                    if let Ok(ev) = CustomEvent::new_with_event_init_dict("assent:change", &init) {
+                        let _ = document().dispatch_event(&ev);
+                    }
+                }
+                Effect::Warn(message) => console::warn_1(&format!("assent: {message}").into()),
+            }
+        }
+    }
+
+    fn store(&self, value: &str, max_age: u64) {
+        let cookie = format!("{}={value}; Max-Age={max_age}{}", self.shared.cookie_name, self.shared.cookie_suffix);
+        let doc: HtmlDocument = document().unchecked_into();
+        if let Err(err) = doc.set_cookie(&cookie) {
+            let mut inner = self.inner.borrow_mut();
+            if !inner.storage_warned {
+                inner.storage_warned = true;
+                console::warn_2(
+                    &"assent: cookies are blocked, so this choice holds for this page view only:".into(),
+                    &err,
+                );
+            }
+        }
+    }
+
+    /// Decides every pending gated element with the core and hands the allowed ones, in document
+    /// order, to the loader's activation chain.
+    fn apply_gates(&self) {
+        let Ok(list) = self.shared.pending.call0(&JsValue::NULL) else { return };
+        let allowed = Array::new();
+        let mut inner = self.inner.borrow_mut();
+        for el in Array::from(&list).iter() {
+            let Some(el) = el.dyn_ref::<Element>() else { continue };
+            let category = el.get_attribute("data-category").unwrap_or_default();
+            let decision = match &inner.session {
+                Some(s) => s.decide_element(&category).map_err(|e| e.to_string()),
+                None => Ok(category == NECESSARY),
+            };
+            match decision {
+                Ok(true) => {
+                    allowed.push(el);
+                }
+                Ok(false) => {}
+                Err(message) => {
+                    if inner.reported.insert(category.clone()) {
+                        console::error_2(&format!("assent: {message}. The element stays blocked:").into(), el);
+                    }
+                }
+            }
+        }
+        drop(inner);
+        if allowed.length() > 0 {
+            let _ = self.shared.run.call1(&JsValue::NULL, &allowed);
+        }
+    }
+
+    fn render(&self, ui: Ui) {
+        if ui == Ui::Hidden {
+            if let Some(overlay) = self.inner.borrow_mut().overlay.as_mut() {
+                overlay.hide();
+            }
+            return;
+        }
+        let Some((lang, texts)) = self.inner.borrow().texts.clone() else {
+            self.load_texts();
+            return;
+        };
+        let (props, view) = {
+            let inner = self.inner.borrow();
+            let Some(session) = inner.session.as_ref() else { return };
+            let view = if ui == Ui::Banner { View::Banner } else { View::Preferences };
+            (props(session, lang, texts), view)
+        };
+        let client = self.handle();
+        let on_intent: assent_ui::OnIntent = Rc::new(move |intent| client.intent(intent));
+        let mut inner = self.inner.borrow_mut();
+        if inner.overlay.is_none() {
+            match Overlay::new(&document()) {
+                Ok(o) => inner.overlay = Some(o),
+                Err(e) => {
+                    console::error_2(&"assent: could not create the banner:".into(), &e);
+                    return;
+                }
+            }
+        }
+        if let Some(overlay) = inner.overlay.as_mut() {
+            overlay.show(view, props, on_intent);
+        }
+    }
+
+    fn intent(&self, intent: Intent) {
+        let event = match intent {
+            Intent::AcceptAll => Event::AcceptAll(Source::Ui),
+            Intent::RejectAll => Event::RejectAll(Source::Ui),
+            Intent::Save(choices) => Event::Save(choices, Source::Ui),
+            Intent::Acknowledge => Event::Acknowledge,
+            Intent::OpenPreferences => Event::OpenPreferences,
+            Intent::Close => Event::Close,
+        };
+        // Leave the UI's event handler before re-rendering it.
+        let client = self.handle();
+        spawn_local(async move { client.dispatch(event) });
+    }
+
+    /// Downloads only the chosen language's file (falling back to the reference language), then
+    /// renders whatever the session wants shown by then.
+    fn load_texts(&self) {
+        let (lang, overrides) = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.loading_texts {
+                return;
+            }
+            let Some(session) = inner.session.as_ref() else { return };
+            let config = session.config();
+            let doc = document();
+            let html_lang = doc.document_element().and_then(|e| e.get_attribute("lang"));
+            let browser: Vec<String> = web_sys::window()
+                .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
+                .unwrap_or_default();
+            let lang = locale::negotiate(&config.languages, config.language.as_deref(), html_lang.as_deref(), &browser);
+            let overrides = config.text.clone();
+            inner.loading_texts = true;
+            (lang, overrides)
+        };
+        let client = self.handle();
+        spawn_local(async move {
+            let mut loaded = None;
+            for candidate in [lang.as_str(), locale::REFERENCE_LANGUAGE] {
+                match fetch_locale(&format!("{}locales/{candidate}.json", client.shared.base)).await {
+                    Ok(map) => {
+                        loaded = Some((candidate.to_string(), map));
+                        break;
+                    }
+                    Err(e) => console::error_2(&format!("assent: could not load locale `{candidate}`:").into(), &e),
+                }
+            }
+            let (lang, mut map) = loaded.unwrap_or_else(|| (lang.clone(), BTreeMap::new()));
+            for (key, value) in overrides {
+                if let Some(text) = pick(&value, &lang) {
+                    map.insert(key, text);
+                }
+            }
+            let ui = {
+                let mut inner = client.inner.borrow_mut();
+                inner.texts = Some((lang, Rc::new(Texts(map))));
+                inner.loading_texts = false;
+                inner.session.as_ref().map(Session::ui)
+            };
+            if let Some(ui) = ui {
+                client.render(ui);
+            }
+        });
+    }
+}
+
+async fn fetch_locale(url: &str) -> Result<BTreeMap<String, String>, JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await?.dyn_into()?;
+    if !response.ok() {
+        return Err(format!("HTTP {} for {url}", response.status()).into());
+    }
+    let json = JsFuture::from(response.json()?).await?;
+    Ok(serde_wasm_bindgen::from_value(json)?)
+}
+
+fn pick(text: &TextOverride, lang: &str) -> Option<String> {
+    match text {
+        TextOverride::All(s) => Some(s.clone()),
+        TextOverride::PerLanguage(map) => map.get(lang).cloned(),
+    }
+}
+
+/// Builds the UI's props from the session and the loaded strings.
+fn props(session: &Session, lang: String, texts: Rc<Texts>) -> Props {
+    let config = session.config();
+    let text_for = |over: &Option<TextOverride>, key: String| {
+        over.as_ref().and_then(|o| pick(o, &lang)).unwrap_or_else(|| texts.get(&key))
+    };
+    let purposes = config
+        .purposes
+        .iter()
+        .map(|p| PurposeItem {
+            id: p.id.clone(),
+            name: text_for(&p.name, format!("purpose.{}.name", p.id)),
+            description: text_for(&p.description, format!("purpose.{}.description", p.id)),
+            required: p.required,
+            separate: p.id == AI_TRAINING,
+            services: p.services.iter().map(|s| s.name.clone()).collect(),
+            data_categories: p.data_categories.clone(),
+            cookie_days: p.cookie_days,
+            on: session.allowed(&p.id),
+        })
+        .collect();
+    Props {
+        layer: match session.flow() {
+            Flow::OptIn => Layer::OptIn,
+            Flow::OptOut => Layer::OptOut,
+            Flow::Notice => Layer::Notice,
+        },
+        texts: texts.clone(),
+        lang,
+        controller: config.controller.clone(),
+        notice_url: config.notice.url.clone(),
+        purposes,
+    }
+}

@@ -6,6 +6,9 @@ pub enum ConfigError {
     /// The config text is not JSON at all.
     #[error("config is not valid JSON: {0}")]
     Syntax(String),
+    /// The config could not be fetched.
+    #[error("{0}")]
+    Unavailable(String),
     /// A field has the wrong type or value.
     #[error("config: {path}: {message}")]
     Invalid {

@@ -1,1 +1,302 @@
-pub fn placeholder() {}
+//! Assent's UI: the first-layer banner and the preferences dialog, rendered with Leptos into an open
+//! shadow root so host CSS cannot break it and it cannot break the host.
+//!
+//! The UI takes props in ([`Props`]) and sends intents out ([`Intent`]). It never reads or writes
+//! storage and holds no policy: what is on by default, what "Accept all" means and whether closing
+//! counts as anything are the core's business.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, KeyboardEvent, ShadowRoot};
+
+mod overlay;
+pub use overlay::Overlay;
+
+/// The stylesheet injected into the shadow root. Theming goes through `--assent-*` custom properties,
+/// which inherit through the shadow boundary.
+pub const STYLES: &str = include_str!("assent.css");
+
+/// Which first layer to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// Accept all / Reject all / Preferences with equal prominence.
+    OptIn,
+    /// A notice with "Your privacy choices" and an acknowledgment.
+    OptOut,
+    /// Information with a link to preferences and an acknowledgment.
+    Notice,
+}
+
+/// What the visitor asked for. The adapter turns these into core events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    /// "Accept all".
+    AcceptAll,
+    /// "Reject all".
+    RejectAll,
+    /// "Save choices" with every toggleable purpose's switch state.
+    Save(BTreeMap<String, bool>),
+    /// "OK" on an opt-out or notice banner.
+    Acknowledge,
+    /// Open the preferences dialog.
+    OpenPreferences,
+    /// Close without deciding (Escape or the close button).
+    Close,
+}
+
+/// Resolved strings for one language (locale file plus config overrides).
+#[derive(Debug, Clone, Default)]
+pub struct Texts(pub BTreeMap<String, String>);
+
+impl Texts {
+    /// The string for `key` with `{name}` placeholders filled; the key itself if missing, so a gap is visible.
+    pub fn get(&self, key: &str) -> String {
+        self.0.get(key).cloned().unwrap_or_else(|| key.to_string())
+    }
+
+    /// [`Texts::get`] with placeholders filled.
+    pub fn fill(&self, key: &str, values: &[(&str, &str)]) -> String {
+        let mut s = self.get(key);
+        for (name, value) in values {
+            s = s.replace(&format!("{{{name}}}"), value);
+        }
+        s
+    }
+}
+
+/// One purpose as the preferences dialog shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurposeItem {
+    /// Purpose id (`analytics`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Display description.
+    pub description: String,
+    /// Always on; shown without a working switch.
+    pub required: bool,
+    /// Asked on its own: never part of "Accept all" (AI training).
+    pub separate: bool,
+    /// Service names.
+    pub services: Vec<String>,
+    /// Data categories.
+    pub data_categories: Vec<String>,
+    /// Cookie lifetime in days, if known.
+    pub cookie_days: Option<u32>,
+    /// Switch state when the dialog opens.
+    pub on: bool,
+}
+
+/// Everything the UI shows.
+#[derive(Debug, Clone)]
+pub struct Props {
+    /// First-layer variant.
+    pub layer: Layer,
+    /// Strings in the visitor's language.
+    pub texts: Rc<Texts>,
+    /// BCP 47 language tag of `texts`.
+    pub lang: String,
+    /// Who asks (the controller).
+    pub controller: String,
+    /// Link to the full notice.
+    pub notice_url: Option<String>,
+    /// Purposes in display order.
+    pub purposes: Vec<PurposeItem>,
+}
+
+/// The intent sink the adapter provides.
+pub type OnIntent = Rc<dyn Fn(Intent)>;
+
+/// Which view to mount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The first layer.
+    Banner,
+    /// The preferences dialog.
+    Preferences,
+}
+
+/// Mounts one view under `parent` (inside the shadow root) and returns the handle that unmounts it on drop.
+pub(crate) fn mount_view(parent: HtmlElement, view: View, props: Props, on_intent: OnIntent) -> Box<dyn std::any::Any> {
+    match view {
+        View::Banner => Box::new(mount_to(parent, move || view! { <Banner props=props on_intent=on_intent/> })),
+        View::Preferences => {
+            Box::new(mount_to(parent, move || view! { <Preferences props=props on_intent=on_intent/> }))
+        }
+    }
+}
+
+/// The first layer: a non-modal dialog fixed to the bottom of the viewport, overlaying the page
+/// (it never pushes content). All its buttons share one style: refusing is as easy as accepting.
+#[component]
+fn Banner(
+    /// What to show.
+    props: Props,
+    /// Where the visitor's choice goes.
+    on_intent: OnIntent,
+) -> impl IntoView {
+    let t = props.texts.clone();
+    let send = |intent: Intent| emit(&on_intent, intent);
+    let body_key = match props.layer {
+        Layer::OptIn => "banner.body",
+        Layer::OptOut => "banner.optOutBody",
+        Layer::Notice => "banner.noticeBody",
+    };
+    let buttons = match props.layer {
+        Layer::OptIn => view! {
+            <button type="button" class="btn" on:click=send(Intent::AcceptAll)>{t.get("banner.acceptAll")}</button>
+            <button type="button" class="btn" on:click=send(Intent::RejectAll)>{t.get("banner.rejectAll")}</button>
+            <button type="button" class="btn" on:click=send(Intent::OpenPreferences)>{t.get("banner.preferences")}</button>
+        }
+        .into_any(),
+        Layer::OptOut => view! {
+            <button type="button" class="btn" on:click=send(Intent::OpenPreferences)>{t.get("banner.privacyChoices")}</button>
+            <button type="button" class="btn" on:click=send(Intent::Acknowledge)>{t.get("banner.ok")}</button>
+        }
+        .into_any(),
+        Layer::Notice => view! {
+            <button type="button" class="btn" on:click=send(Intent::OpenPreferences)>{t.get("banner.preferences")}</button>
+            <button type="button" class="btn" on:click=send(Intent::Acknowledge)>{t.get("banner.ok")}</button>
+        }
+        .into_any(),
+    };
+    let close = on_intent.clone();
+    let on_key = move |ev: KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.stop_propagation();
+            close(Intent::Close);
+        }
+    };
+    view! {
+        <section class="banner" role="dialog" aria-modal="false" aria-labelledby="assent-banner-title"
+            aria-describedby="assent-banner-body" tabindex="-1" data-autofocus="" on:keydown=on_key>
+            <div class="banner-text">
+                <h2 id="assent-banner-title">{t.get("banner.title")}</h2>
+                <p id="assent-banner-body">
+                    {t.fill(body_key, &[("controller", &props.controller)])}
+                    {props.notice_url.clone().map(|url| view! { " " <a href=url>{t.get("banner.noticeLink")}</a> })}
+                </p>
+            </div>
+            <div class="actions">{buttons}</div>
+        </section>
+    }
+}
+
+/// The preferences dialog: modal, focus trapped inside, one switch per optional purpose, AI training
+/// in a section of its own. Nothing is pre-ticked unless the current state says so.
+#[component]
+fn Preferences(
+    /// What to show.
+    props: Props,
+    /// Where the visitor's choice goes.
+    on_intent: OnIntent,
+) -> impl IntoView {
+    let t = props.texts.clone();
+    let switches: Vec<(PurposeItem, RwSignal<bool>)> =
+        props.purposes.iter().map(|p| (p.clone(), RwSignal::new(p.on))).collect();
+    let send = |intent: Intent| emit(&on_intent, intent);
+    let save = {
+        let switches = switches.clone();
+        let on_intent = on_intent.clone();
+        move |_| {
+            let choices =
+                switches.iter().filter(|(p, _)| !p.required).map(|(p, s)| (p.id.clone(), s.get_untracked())).collect();
+            on_intent(Intent::Save(choices))
+        }
+    };
+    let close = on_intent.clone();
+    let on_key = move |ev: KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
+            ev.stop_propagation();
+            close(Intent::Close);
+        }
+        "Tab" => overlay::trap_tab(&ev),
+        _ => {}
+    };
+    let row = {
+        let t = t.clone();
+        move |(p, on): (PurposeItem, RwSignal<bool>)| purpose_row(&t, p, on)
+    };
+    let (separate, regular): (Vec<_>, Vec<_>) = switches.into_iter().partition(|(p, _)| p.separate);
+    let has_separate = !separate.is_empty();
+    view! {
+        <div class="backdrop">
+            <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="assent-prefs-title"
+                tabindex="-1" data-autofocus="" on:keydown=on_key>
+                <header>
+                    <h2 id="assent-prefs-title">{t.get("prefs.title")}</h2>
+                    <button type="button" class="close" aria-label=t.get("prefs.close") on:click=send(Intent::Close)>"×"</button>
+                </header>
+                <p>{t.fill("prefs.intro", &[("controller", &props.controller)])}</p>
+                <ul class="purposes">{regular.into_iter().map(row.clone()).collect_view()}</ul>
+                {has_separate.then(|| view! {
+                    <h3 class="separate-title">{t.get("prefs.separateTitle")}</h3>
+                    <p class="separate-note">{t.get("prefs.separateNote")}</p>
+                    <ul class="purposes">{separate.into_iter().map(row.clone()).collect_view()}</ul>
+                })}
+                <div class="actions">
+                    <button type="button" class="btn" on:click=send(Intent::RejectAll)>{t.get("prefs.rejectAll")}</button>
+                    <button type="button" class="btn" on:click=send(Intent::AcceptAll)>{t.get("prefs.acceptAll")}</button>
+                    <button type="button" class="btn" on:click=save>{t.get("prefs.save")}</button>
+                </div>
+            </section>
+        </div>
+    }
+}
+
+/// A click handler that sends one intent.
+fn emit(on_intent: &OnIntent, intent: Intent) -> impl Fn(web_sys::MouseEvent) + 'static {
+    let on_intent = on_intent.clone();
+    move |_| on_intent(intent.clone())
+}
+
+fn purpose_row(t: &Texts, p: PurposeItem, on: RwSignal<bool>) -> impl IntoView {
+    let label_id = format!("assent-p-{}", p.id);
+    let desc_id = format!("assent-d-{}", p.id);
+    let switch = if p.required {
+        view! { <span class="always">{t.get("prefs.alwaysOn")}</span> }.into_any()
+    } else {
+        view! {
+            <button type="button" class="switch" role="switch" data-purpose=p.id.clone()
+                aria-checked=move || on.get().to_string()
+                aria-labelledby=label_id.clone() aria-describedby=desc_id.clone()
+                on:click=move |_| on.update(|v| *v = !*v)>
+                <span class="knob" aria-hidden="true"></span>
+            </button>
+        }
+        .into_any()
+    };
+    let mut details = Vec::new();
+    if !p.services.is_empty() {
+        details.push(format!("{}: {}", t.get("prefs.services"), p.services.join(", ")));
+    }
+    if !p.data_categories.is_empty() {
+        details.push(format!("{}: {}", t.get("prefs.dataCategories"), p.data_categories.join(", ")));
+    }
+    if let Some(days) = p.cookie_days {
+        details.push(t.fill("prefs.cookieDays", &[("days", &days.to_string())]));
+    }
+    view! {
+        <li class="purpose">
+            <div class="purpose-head">
+                <span class="purpose-name" id=label_id.clone()>{p.name.clone()}</span>
+                {switch}
+            </div>
+            <p class="purpose-desc" id=desc_id.clone()>{p.description.clone()}</p>
+            {(!details.is_empty()).then(|| view! { <p class="purpose-details">{details.join(" · ")}</p> })}
+        </li>
+    }
+}
+
+/// Focuses the element marked `data-autofocus` in `root`, so keyboard and screen-reader users land in the dialog.
+pub(crate) fn focus_first(root: &ShadowRoot) {
+    if let Ok(Some(el)) = root.query_selector("[data-autofocus]") {
+        if let Ok(el) = el.dyn_into::<HtmlElement>() {
+            let _ = el.focus();
+        }
+    }
+}

@@ -1,0 +1,57 @@
+// Type declarations for `window.assent`, installed by assent.js.
+
+/** A purpose id from the site config, e.g. "analytics" or "ai_training". */
+export type PurposeId = string;
+
+/** How a decision was captured. */
+export type CaptureMethod = 'accept_all' | 'reject_all' | 'preferences_saved' | 'withdrawal' | 'acknowledged' | 'api';
+
+/** The visitor's current decision. */
+export interface Consent {
+  /** Pseudonymous random subject id (32 hex digits). */
+  subject: string;
+  /** Notice version the visitor answered. */
+  noticeVersion: string;
+  /** ISO 8601 UTC. */
+  decidedAt: string;
+  /** ISO 8601 UTC; the visitor is asked again after this. */
+  expiresAt: string;
+  method: CaptureMethod;
+  /** ISO 3166 code in force, if known. */
+  region: string | null;
+  flow: 'optIn' | 'optOut' | 'notice';
+  /** Every purpose the decision answered, allowed or not. */
+  purposes: Record<PurposeId, boolean>;
+}
+
+export interface Assent {
+  /** Resolves once the decision for this page view is known and applied. */
+  readonly ready: Promise<Assent>;
+  /** The current decision, or null before the visitor has made one. */
+  consent(): Consent | null;
+  /** Whether data may be used for this purpose now. */
+  allowed(purpose: PurposeId): boolean;
+  /** Sets some purposes; the others keep their state. */
+  set(choices: Record<PurposeId, boolean>): Promise<void>;
+  /** Allows every optional purpose except ai_training, which is only ever granted on its own. */
+  acceptAll(): Promise<void>;
+  /** Refuses every optional purpose, ai_training included. */
+  rejectAll(): Promise<void>;
+  /** Withdraws one purpose, or every optional purpose. Scripts that already ran are not unloaded. */
+  withdraw(purpose?: PurposeId): Promise<void>;
+  showBanner(): Promise<void>;
+  showPreferences(): Promise<void>;
+  /** Gates elements added to the page since the last scan. */
+  rescan(): void;
+  /** Calls fn with the new decision after every change; returns an unsubscribe function. */
+  on(event: 'change', fn: (consent: Consent) => void): () => void;
+}
+
+declare global {
+  interface Window {
+    assent: Assent;
+  }
+  interface DocumentEventMap {
+    'assent:change': CustomEvent<Consent>;
+  }
+}

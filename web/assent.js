@@ -1,0 +1,219 @@
+/*! Assent loader | MIT OR Apache-2.0 */
+// Loaded synchronously as the first tag in <head>. It holds no policy: it reads the stored form that
+// the core wrote (see ARCHITECTURE.md, "The loader/core split") and, when that form covers this page
+// view exactly, activates the allowed tags without the wasm. Everything else goes to the wasm client.
+(function (w, d) {
+  'use strict';
+  if (w.assent && w.assent._) return;
+
+  var me = d.currentScript;
+  var base = me ? me.src.replace(/[^/]*$/, '') : '';
+  var configUrl = me && me.getAttribute('data-config');
+  var region = ((me && me.getAttribute('data-region')) || '').trim().toUpperCase();
+  var queue = [];
+  var client = null;
+  var booting = null;
+  var stored = null; // the stored decision the loader acted on, while the wasm is not loaded
+  var resolveReady;
+  var ready = new Promise(function (r) { resolveReady = r; });
+
+  // Gated elements that have not run yet, in document order.
+  function pending() {
+    return [].slice.call(d.querySelectorAll(
+      'script[type="text/plain"][data-category],iframe[data-category][data-src],img[data-category][data-src]'
+    )).filter(function (el) { return !el.hasAttribute('data-assent'); });
+  }
+
+  // Activation, one chain for the whole page so that document order holds: an external classic
+  // script without `async` holds back the elements after it until it has loaded, as the parser would.
+  var chain = [];
+  var waiting = false;
+  function run(els) {
+    chain.push.apply(chain, els);
+    if (!waiting) next();
+  }
+  function next() {
+    waiting = false;
+    while (chain.length) {
+      var el = chain.shift();
+      if (el.hasAttribute('data-assent')) continue; // each element runs once
+      el.setAttribute('data-assent', 'ran');
+      if (el.tagName !== 'SCRIPT') {
+        if (el.hasAttribute('data-srcset')) el.setAttribute('srcset', el.getAttribute('data-srcset'));
+        el.setAttribute('src', el.getAttribute('data-src'));
+        continue;
+      }
+      var s = d.createElement('script');
+      for (var i = 0; i < el.attributes.length; i++) {
+        var a = el.attributes[i];
+        if (a.name !== 'type' && a.name !== 'data-type') s.setAttribute(a.name, a.value);
+      }
+      var type = el.getAttribute('data-type');
+      if (type) s.setAttribute('type', type);
+      if (el.nonce) s.nonce = el.nonce; // the nonce attribute reads empty once parsed; the property keeps it
+      var external = el.hasAttribute('src');
+      var ordered = external && !el.hasAttribute('async');
+      if (external) s.async = !ordered;
+      else s.text = el.text;
+      if (ordered) {
+        waiting = true;
+        s.onload = s.onerror = next;
+      }
+      el.parentNode.replaceChild(s, el);
+      if (waiting) return;
+    }
+  }
+
+  // --- The stored form (written by the core; this only reads it) ---
+  function readCookie(name) {
+    try {
+      var m = d.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
+      return m ? m[1] : null;
+    } catch (e) {
+      return null; // cookies blocked: behave as a first visit
+    }
+  }
+  function decode(v) {
+    var f = v ? v.split('|') : [];
+    if (f.length !== 11 || f[0] !== '1') return null;
+    var list = function (s) { return s ? s.split('.') : []; };
+    return {
+      subject: f[1], noticeVersion: f[2], decidedAt: +f[3], expiresAt: +f[4],
+      granted: list(f[5]), denied: list(f[6]), fingerprint: f[7], method: f[8], region: f[9], flow: f[10]
+    };
+  }
+  // FNV-1a over the UTF-8 bytes of the config text: the same function as assent-core's `config_fingerprint`.
+  function fingerprint(text) {
+    var bytes = new TextEncoder().encode(text);
+    var h = 0x811c9dc5;
+    for (var i = 0; i < bytes.length; i++) {
+      h ^= bytes[i];
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    return ('0000000' + h.toString(16)).slice(-8);
+  }
+  function view(s) {
+    var purposes = {};
+    s.granted.forEach(function (p) { purposes[p] = true; });
+    s.denied.forEach(function (p) { purposes[p] = false; });
+    return {
+      subject: s.subject, noticeVersion: s.noticeVersion,
+      decidedAt: new Date(s.decidedAt * 1000).toISOString(), expiresAt: new Date(s.expiresAt * 1000).toISOString(),
+      method: s.method, region: s.region || null, flow: s.flow, purposes: purposes
+    };
+  }
+
+  // Applies the stored decision alone. Returns false when it does not cover what the page holds
+  // (an element whose purpose the decision never answered): then the core must decide.
+  function applyStored() {
+    var els = pending();
+    var go = [];
+    for (var i = 0; i < els.length; i++) {
+      var cat = els[i].getAttribute('data-category');
+      if (stored.granted.indexOf(cat) >= 0) go.push(els[i]);
+      else if (stored.denied.indexOf(cat) < 0) return false;
+    }
+    run(go);
+    return true;
+  }
+
+  // --- The wasm client, loaded only when something must be decided, shown or sent ---
+  var config = configUrl
+    ? fetch(configUrl, { credentials: 'same-origin' }).then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.text();
+      }).then(function (text) { return { text: text }; }, function (e) {
+        return { error: 'could not load config ' + configUrl + ': ' + e.message };
+      })
+    : Promise.resolve({ error: 'the <script> tag that loads assent.js needs data-config="/path/to/assent.json"' });
+
+  function boot() {
+    return booting || (booting = config.then(function (c) {
+      return import(base + 'assent_client.js').then(function (m) {
+        return m.default({ module_or_path: base + 'assent_client_bg.wasm' }).then(function () {
+          return m.start({
+            configText: c.text || null, configError: c.error || null, region: region || null,
+            stored: readCookieFor(c.text), base: base, run: run, pending: pending
+          });
+        });
+      });
+    }).then(function (c) {
+      client = c;
+      stored = null;
+      queue.splice(0).forEach(function (q) { q.done(call(q.name, q.args)); });
+      resolveReady(api);
+      return c;
+    }, function (e) {
+      console.error('assent: could not start (' + e + '). Optional tags stay blocked. Check that ' +
+        base + 'assent_client.js and assent_client_bg.wasm are served, the wasm as application/wasm.');
+      resolveReady(api);
+    }));
+  }
+  function cookieName(text) {
+    try {
+      var c = JSON.parse(text).cookie;
+      return (c && typeof c.name === 'string' && c.name) || 'assent';
+    } catch (e) {
+      return 'assent';
+    }
+  }
+  function readCookieFor(text) {
+    return readCookie(cookieName(text || ''));
+  }
+
+  function call(name, args) {
+    if (client) return client[name].apply(client, args);
+    return new Promise(function (done) {
+      queue.push({ name: name, args: args, done: done });
+      boot();
+    });
+  }
+  function later(name) {
+    return function () { return call(name, [].slice.call(arguments)); };
+  }
+
+  var api = w.assent = {
+    ready: ready,
+    consent: function () {
+      return client ? client.consent() : stored ? view(stored) : null;
+    },
+    allowed: function (purpose) {
+      return client ? client.allowed(purpose) : !!stored && stored.granted.indexOf(purpose) >= 0;
+    },
+    set: later('set'),
+    acceptAll: later('acceptAll'),
+    rejectAll: later('rejectAll'),
+    withdraw: later('withdraw'),
+    showBanner: later('showBanner'),
+    showPreferences: later('showPreferences'),
+    rescan: function () {
+      if (client) return client.rescan();
+      if (stored && !applyStored()) boot();
+    },
+    on: function (type, fn) {
+      if (type !== 'change') throw new TypeError('assent.on: the only event is "change"');
+      var h = function (e) { fn(e.detail); };
+      d.addEventListener('assent:change', h);
+      return function () { d.removeEventListener('assent:change', h); };
+    },
+    _: { run: run, pending: pending, fingerprint: fingerprint, decode: decode, view: view }
+  };
+
+  if (!configUrl && !me) return; // evaluated without a tag (tests): primitives only
+
+  config.then(function (c) {
+    var s = c.text != null ? decode(readCookieFor(c.text)) : null;
+    var covered = s && s.expiresAt * 1000 > Date.now() && s.fingerprint === fingerprint(c.text) &&
+      s.region === region;
+    if (covered) {
+      stored = s;
+      covered = applyStored();
+    }
+    if (covered) resolveReady(api);
+    else boot();
+  });
+  // Elements parsed after the first pass.
+  if (d.readyState === 'loading') {
+    d.addEventListener('DOMContentLoaded', function () { config.then(function () { api.rescan(); }); });
+  }
+})(window, document);

@@ -1,0 +1,21 @@
+// Shows which fake tags ran and the current decision.
+(function () {
+  function render() {
+    document.querySelectorAll('[data-status]').forEach(function (cell) {
+      var name = cell.getAttribute('data-status');
+      var n = window.demoRuns[name] || 0;
+      cell.textContent = n ? 'ran' + (n > 1 ? ' ×' + n : '') : 'blocked';
+      cell.className = n ? 'ran' : 'blocked';
+    });
+    document.getElementById('consent').textContent = JSON.stringify(window.assent.consent(), null, 2);
+  }
+  document.addEventListener('demo:ran', render);
+  document.addEventListener('assent:change', render);
+  document.querySelectorAll('img[data-category], iframe[data-category]').forEach(function (el) {
+    el.addEventListener('load', function () {
+      demoRan(el.tagName === 'IMG' ? 'pixel' : 'embed');
+    });
+  });
+  window.assent.ready.then(render);
+  render();
+})();

@@ -1,0 +1,60 @@
+// The demo and e2e server: the demo site from web/demo/, the bundle from dist/assent/ at /assent/.
+// HTML pages get `{{region}}` and `{{config}}` filled from the query string (?region=DE&config=/x.json).
+// Run directly for `npm start`; tests import `startServer` and add in-memory files.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const roots = [['/assent/', join(here, '../../dist/assent')], ['/', here]];
+const types = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.json': 'application/json; charset=utf-8', '.wasm': 'application/wasm', '.css': 'text/css; charset=utf-8',
+  '.gif': 'image/gif', '.svg': 'image/svg+xml', '.ts': 'text/plain; charset=utf-8',
+};
+const REGION = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
+const CONFIG = /^\/[\w./-]+\.json$/;
+
+/** Starts the server. `files` maps extra paths to `{ body, type }` (tests use it for fixture configs). */
+export function startServer({ port = 8080, host = '127.0.0.1', files = {} } = {}) {
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let path = decodeURIComponent(url.pathname);
+    if (path.endsWith('/')) path += 'index.html';
+    const headers = { 'cache-control': 'no-store' };
+    if (files[path]) {
+      const f = files[path];
+      res.writeHead(200, { ...headers, 'content-type': f.type || types[extname(path)] || 'text/plain' });
+      return res.end(f.body);
+    }
+    for (const [prefix, dir] of roots) {
+      if (!path.startsWith(prefix)) continue;
+      const file = normalize(join(dir, path.slice(prefix.length)));
+      if (!file.startsWith(dir)) break;
+      try {
+        let body = await readFile(file);
+        if (extname(file) === '.html') {
+          const region = url.searchParams.get('region') ?? 'DE';
+          const config = url.searchParams.get('config') ?? '/assent.json';
+          body = body.toString()
+            .replaceAll('{{region}}', region === '' || REGION.test(region) ? region : 'invalid')
+            .replaceAll('{{config}}', CONFIG.test(config) ? config : '/assent.json');
+        }
+        res.writeHead(200, { ...headers, 'content-type': types[extname(file)] || 'application/octet-stream' });
+        return res.end(body);
+      } catch {
+        break;
+      }
+    }
+    res.writeHead(404, { ...headers, 'content-type': 'text/plain' });
+    res.end('not found');
+  });
+  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT || 8080);
+  await startServer({ port });
+  console.log(`Assent demo: http://127.0.0.1:${port}/  (regions: ?region=DE, ?region=US-CA, ?region=JP)`);
+}

@@ -1,0 +1,2 @@
+// Fake analytics tag: records that it ran.
+window.demoRan && window.demoRan('analytics');

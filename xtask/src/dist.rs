@@ -1,0 +1,171 @@
+//! `cargo xtask dist`: the drop-in bundle in `dist/assent/`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::run;
+
+/// Files a site serves from `/assent/`.
+pub(crate) const LOADER: &str = "assent.js";
+pub(crate) const GLUE: &str = "assent_client.js";
+pub(crate) const WASM: &str = "assent_client_bg.wasm";
+
+/// Builds the release wasm (opt-level z, LTO), binds it, runs `wasm-opt -Oz`, minifies the JS and
+/// copies the locale files and type declarations.
+pub fn dist(root: &Path) -> Result<()> {
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen(root)?;
+    ensure_npm(root)?;
+    check_locales(root)?;
+    run(Command::new("cargo").args([
+        "build",
+        "--release",
+        "-p",
+        "assent-client",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+    let bindgen = root.join("target/bindgen");
+    run(Command::new("wasm-bindgen")
+        .arg(root.join("target/wasm32-unknown-unknown/release/assent_client.wasm"))
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&bindgen))?;
+    let out = root.join("dist/assent");
+    if out.exists() {
+        fs::remove_dir_all(&out)?;
+    }
+    fs::create_dir_all(out.join("locales"))?;
+    run(Command::new(root.join("node_modules/.bin/wasm-opt"))
+        .arg(bindgen.join(WASM))
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "--enable-mutable-globals",
+            "--strip-debug",
+            "--strip-producers",
+            "-o",
+        ])
+        .arg(out.join(WASM)))?;
+    let esbuild = root.join("node_modules/.bin/esbuild");
+    run(Command::new(&esbuild)
+        .arg(root.join("web").join(LOADER))
+        .args(["--minify", "--target=es2018", "--legal-comments=inline"])
+        .arg(format!("--outfile={}", out.join(LOADER).display())))?;
+    run(Command::new(&esbuild)
+        .arg(bindgen.join(GLUE))
+        .args(["--minify", "--format=esm", "--target=es2020"])
+        .arg(format!("--outfile={}", out.join(GLUE).display())))?;
+    fs::copy(root.join("web/assent.d.ts"), out.join("assent.d.ts"))?;
+    for (lang, strings) in read_locales(root)? {
+        fs::write(out.join(format!("locales/{lang}.json")), serde_json::to_string(&strings)?)?;
+    }
+    write_schema(&out.join("config.schema.json"))?;
+    eprintln!("dist/assent/ is ready");
+    Ok(())
+}
+
+/// The JSON Schema of the site config, generated from the core's config model.
+pub fn write_schema(path: &Path) -> Result<()> {
+    fs::write(path, schema_text()? + "\n").with_context(|| format!("write {}", path.display()))
+}
+
+pub(crate) fn schema_text() -> Result<String> {
+    let schema = schemars::schema_for!(assent_core::Config);
+    Ok(serde_json::to_string_pretty(&schema)?)
+}
+
+/// Every locale file, by language code.
+pub(crate) fn read_locales(root: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let mut out = BTreeMap::new();
+    for entry in fs::read_dir(root.join("locales"))? {
+        let path = entry?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let lang = path.file_stem().and_then(|s| s.to_str()).context("locale file name")?.to_string();
+        let text = fs::read_to_string(&path)?;
+        let strings: BTreeMap<String, String> = serde_json::from_str(&text)
+            .with_context(|| format!("{}: must be a JSON object of strings", path.display()))?;
+        out.insert(lang, strings);
+    }
+    Ok(out)
+}
+
+/// Fails on a missing key, a surplus key, or a placeholder that differs from the reference language.
+pub fn check_locales(root: &Path) -> Result<()> {
+    let problems = locale_problems(root)?;
+    if !problems.is_empty() {
+        bail!("locale files disagree with locales/{}.json:\n  {}", assent_core::locale::REFERENCE_LANGUAGE, problems.join("\n  "));
+    }
+    Ok(())
+}
+
+pub(crate) fn locale_problems(root: &Path) -> Result<Vec<String>> {
+    use assent_core::locale::{key_differences, placeholders, REFERENCE_LANGUAGE};
+    let locales = read_locales(root)?;
+    let reference = locales.get(REFERENCE_LANGUAGE).context("locales/en.json, the reference, is missing")?;
+    let mut problems = Vec::new();
+    for (lang, strings) in &locales {
+        let (missing, surplus) =
+            key_differences(reference.keys().map(String::as_str), strings.keys().map(String::as_str));
+        problems.extend(missing.iter().map(|k| format!("locales/{lang}.json: missing key `{k}`")));
+        problems.extend(surplus.iter().map(|k| format!("locales/{lang}.json: surplus key `{k}`")));
+        for (key, text) in strings {
+            if let Some(reference_text) = reference.get(key) {
+                if placeholders(text) != placeholders(reference_text) {
+                    problems.push(format!(
+                        "locales/{lang}.json: `{key}` has placeholders {:?}, the reference has {:?}",
+                        placeholders(text),
+                        placeholders(reference_text)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output()?;
+    if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+/// The wasm-bindgen CLI must be exactly the version in Cargo.lock.
+fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
+    let lock = fs::read_to_string(root.join("Cargo.lock"))?;
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"wasm-bindgen\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")))
+        .and_then(|v| v.strip_suffix('"'))
+        .context("wasm-bindgen is not in Cargo.lock")?
+        .to_string();
+    let have = Command::new("wasm-bindgen").arg("--version").output().ok();
+    let have = have.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    if have != format!("wasm-bindgen {version}") {
+        // Not --locked: the registry lacks one of the CLI's pinned dependencies.
+        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &version]))?;
+    }
+    Ok(())
+}
+
+fn ensure_npm(root: &Path) -> Result<()> {
+    let wanted = ["esbuild", "wasm-opt"];
+    if wanted.iter().all(|b| root.join("node_modules/.bin").join(b).exists())
+        && root.join("node_modules/playwright-core").exists()
+    {
+        return Ok(());
+    }
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(root))
+}
