@@ -120,9 +120,11 @@
   // --- The wasm client, loaded only when something must be decided, shown or sent ---
   var config = configUrl
     ? fetch(configUrl, { credentials: 'same-origin' }).then(function (r) {
-        if (!r.ok) throw new Error('HTTP ' + r.status);
-        return r.text();
-      }).then(function (text) { return { text: text }; }, function (e) {
+        return r.text().then(function (text) {
+          if (!r.ok) throw new Error('HTTP ' + r.status);
+          return { text: text };
+        });
+      }).then(null, function (e) {
         return { error: 'could not load config ' + configUrl + ': ' + e.message };
       })
     : Promise.resolve({ error: 'the <script> tag that loads assent.js needs data-config="/path/to/assent.json"' });

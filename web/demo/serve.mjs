@@ -16,7 +16,7 @@ const types = {
 const REGION = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
 const CONFIG = /^\/[\w./-]+\.json$/;
 
-/** Starts the server. `files` maps extra paths to `{ body, type }` (tests use it for fixture configs). */
+/** Starts the server. `files` maps extra paths to `{ body, type, delay }` (tests use it for fixtures). */
 export function startServer({ port = 8080, host = '127.0.0.1', files = {} } = {}) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -25,6 +25,7 @@ export function startServer({ port = 8080, host = '127.0.0.1', files = {} } = {}
     const headers = { 'cache-control': 'no-store' };
     if (files[path]) {
       const f = files[path];
+      if (f.delay) await new Promise((r) => setTimeout(r, f.delay));
       res.writeHead(200, { ...headers, 'content-type': f.type || types[extname(path)] || 'text/plain' });
       return res.end(f.body);
     }

@@ -202,9 +202,11 @@ impl Config {
     where
         D::Error: std::fmt::Display,
     {
-        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| ConfigError::Invalid {
-            path: e.path().to_string(),
-            message: e.inner().to_string(),
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let message = e.inner().to_string();
+            // serde-wasm-bindgen renders its errors through JS `Error#toString`, prefixed "Error: ".
+            let message = message.strip_prefix("Error: ").unwrap_or(&message).to_string();
+            ConfigError::Invalid { path: e.path().to_string(), message }
         })?;
         config.validate()?;
         Ok(config)

@@ -1,0 +1,185 @@
+// End-to-end behaviour of the one-script-tag integration in an opt-in region (Germany), asserted on
+// the browser's own request log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  setup, openPage, load, hits, banner, prefsDialog, decisionCookie, DEMO_CONFIG, GATED, ALL_GATED, WASM,
+} from './helpers.mjs';
+
+const noticeV2 = DEMO_CONFIG.replace('"version": "2026-11-01"', '"version": "2026-12-01"');
+assert.notEqual(noticeV2, DEMO_CONFIG);
+
+let env;
+before(async () => {
+  env = await setup({ '/fixtures/notice-v2.json': { body: noticeV2 } });
+});
+after(() => env.close());
+
+const DE = () => `${env.base}/?region=DE`;
+
+test('opt-in: no gated request before a choice; the banner offers Accept all, Reject all and Preferences equally', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, DE());
+  await banner(page).waitFor();
+  assert.deepEqual(hits(log, ALL_GATED), [], 'nothing gated was fetched');
+  assert.equal(await page.evaluate(() => demoRuns.replay), undefined, 'the inline replay tag did not run');
+  assert.equal(await page.evaluate(() => demoRuns.necessary), 1, 'the necessary tag ran once');
+  const buttons = banner(page).getByRole('button');
+  assert.deepEqual(await buttons.allInnerTexts(), ['Accept all', 'Reject all', 'Preferences']);
+  const styles = await buttons.evaluateAll((els) => els.map((el) => {
+    const s = getComputedStyle(el);
+    return [s.backgroundColor, s.color, s.fontWeight, s.fontSize, s.borderStyle].join();
+  }));
+  assert.equal(new Set(styles).size, 1, `equal prominence: ${styles.join(' | ')}`);
+  assert.equal(await decisionCookie(context), undefined);
+  assert.deepEqual(log.pageErrors, []);
+  await context.close();
+});
+
+test('Reject all, then reload: still no gated request and no banner', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, DE());
+  await banner(page).getByRole('button', { name: 'Reject all' }).click();
+  await banner(page).waitFor({ state: 'detached' });
+  const stored = await decisionCookie(context);
+  assert.match(stored.value, /^1\|[0-9a-f]{32}\|2026-11-01\|\d+\|\d+\|necessary\|ai_training\.analytics\.marketing\.preferences\.replay\|[0-9a-f]{8}\|reject_all\|DE\|optIn$/);
+  assert.equal(stored.sameSite, 'Lax');
+  await page.reload();
+  await page.evaluate(() => window.assent.ready);
+  await page.waitForLoadState('networkidle');
+  assert.equal(await banner(page).count(), 0, 'no banner for a returning visitor');
+  assert.deepEqual(hits(log, ALL_GATED), []);
+  assert.equal(await page.evaluate(() => window.assent.consent().method), 'reject_all');
+  await context.close();
+});
+
+test('allowing only analytics loads the analytics tag exactly once and nothing else', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, DE());
+  await banner(page).getByRole('button', { name: 'Preferences' }).click();
+  const dialog = prefsDialog(page);
+  await dialog.waitFor();
+  const switches = dialog.getByRole('switch');
+  assert.deepEqual(await switches.evaluateAll((els) => els.map((e) => e.getAttribute('aria-checked'))),
+    ['false', 'false', 'false', 'false', 'false'], 'nothing is pre-ticked');
+  await dialog.getByRole('switch', { name: 'Analytics' }).click();
+  assert.equal(await dialog.getByRole('switch', { name: 'Analytics' }).getAttribute('aria-checked'), 'true');
+  await dialog.getByRole('button', { name: 'Save choices' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => window.demoRuns.analytics === 1);
+  await page.evaluate(() => { window.assent.rescan(); window.assent.rescan(); });
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(hits(log, GATED.analytics), ['/tags/analytics.js', '/tags/pixel.gif']);
+  assert.deepEqual(hits(log, GATED.marketing), [], 'no marketing request');
+  assert.deepEqual(await page.evaluate(() => window.demoRuns), { necessary: 1, analytics: 1, pixel: 1 },
+    'analytics ran once even after two rescans; replay and marketing did not run');
+  assert.deepEqual(await page.evaluate(() => window.assent.consent().purposes), {
+    necessary: true, preferences: false, analytics: true, replay: false, marketing: false, ai_training: false,
+  });
+  await context.close();
+});
+
+test('withdrawing a purpose stops its activation on the next load', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, DE());
+  await banner(page).getByRole('button', { name: 'Accept all' }).click();
+  await page.waitForFunction(() => window.demoRuns.analytics === 1 && window.demoRuns.marketing === 1);
+  const changes = await page.evaluate(async () => {
+    const seen = [];
+    window.assent.on('change', (c) => seen.push(c.purposes.analytics));
+    await window.assent.withdraw('analytics');
+    return seen;
+  });
+  assert.deepEqual(changes, [false], 'on("change") reported the withdrawal');
+  assert.equal(await page.evaluate(() => window.assent.consent().method), 'withdrawal');
+  log.requests.length = 0;
+  await page.reload();
+  await page.evaluate(() => window.assent.ready);
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(hits(log, GATED.analytics), [], 'analytics stays off after withdrawal');
+  assert.deepEqual(hits(log, GATED.marketing), ['/tags/marketing.js', '/tags/embed.html']);
+  assert.equal(await banner(page).count(), 0);
+  await context.close();
+});
+
+test('bumping the notice version in config shows the banner again and blocks until answered', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, DE());
+  await banner(page).getByRole('button', { name: 'Accept all' }).click();
+  await page.waitForFunction(() => window.demoRuns.analytics === 1);
+  log.requests.length = 0;
+  await load(page, `${env.base}/?region=DE&config=/fixtures/notice-v2.json`);
+  await banner(page).waitFor();
+  assert.deepEqual(hits(log, ALL_GATED), [], 'the old consent does not cover the new notice');
+  assert.equal(await page.evaluate(() => window.assent.consent()), null);
+  await context.close();
+});
+
+test('Escape closes the banner, records nothing and leaves everything blocked', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, DE());
+  await banner(page).waitFor();
+  const focused = await page.evaluate(() => document.activeElement.id);
+  assert.equal(focused, 'assent-ui', 'focus moved into the banner');
+  await page.keyboard.press('Escape');
+  await banner(page).waitFor({ state: 'detached' });
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(hits(log, ALL_GATED), []);
+  assert.equal(await decisionCookie(context), undefined, 'no decision stored');
+  assert.equal(await page.evaluate(() => window.assent.consent()), null);
+  await page.reload();
+  await banner(page).waitFor();
+  await context.close();
+});
+
+test('the preferences dialog traps focus, closes on Escape without granting, and restores focus', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, DE());
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Privacy preferences' }).focus();
+  await page.keyboard.press('Enter');
+  const dialog = prefsDialog(page);
+  await dialog.waitFor();
+  assert.equal(await dialog.getAttribute('aria-modal'), 'true');
+  const inside = () => page.evaluate(() => {
+    const root = document.getElementById('assent-ui').shadowRoot;
+    return root.querySelector('[role=dialog]').contains(root.activeElement);
+  });
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    assert.ok(await inside(), `Tab ${i + 1} stays inside the dialog`);
+  }
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Shift+Tab');
+    assert.ok(await inside(), 'Shift+Tab stays inside');
+  }
+  await dialog.getByRole('switch', { name: 'Marketing' }).focus();
+  await page.keyboard.press('Space');
+  assert.equal(await dialog.getByRole('switch', { name: 'Marketing' }).getAttribute('aria-checked'), 'true');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Privacy preferences',
+    'focus returned to the button that opened the dialog');
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(hits(log, ALL_GATED), [], 'the toggled switch was not saved');
+  assert.equal(await decisionCookie(context), undefined);
+  await context.close();
+});
+
+test('AI training is never granted by Accept all and is asked on its own switch', async () => {
+  const { context, page } = await openPage(env);
+  await load(page, DE());
+  await banner(page).getByRole('button', { name: 'Accept all' }).click();
+  await page.waitForFunction(() => window.assent.consent() !== null);
+  assert.equal(await page.evaluate(() => window.assent.allowed('ai_training')), false);
+  await page.evaluate(() => window.assent.showPreferences());
+  const dialog = prefsDialog(page);
+  await dialog.getByRole('heading', { name: 'AI training' }).waitFor();
+  const ai = dialog.getByRole('switch', { name: 'Train our support assistant on your conversations' });
+  assert.equal(await ai.getAttribute('aria-checked'), 'false');
+  await ai.click();
+  await dialog.getByRole('button', { name: 'Save choices' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => window.assent.allowed('ai_training')), true);
+  await context.close();
+});

@@ -1,0 +1,75 @@
+// Shared set-up for the end-to-end tests: the demo server on a free loopback port, Debian's Chromium
+// through playwright-core, and a per-page request log (what the browser actually fetched).
+import { readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../web/demo/serve.mjs';
+
+export const DEMO_CONFIG = readFileSync(new URL('../../web/demo/assent.json', import.meta.url), 'utf8');
+
+/** URLs of the demo's gated tags, by purpose. */
+export const GATED = {
+  analytics: ['/tags/analytics.js', '/tags/pixel.gif'],
+  marketing: ['/tags/marketing.js', '/tags/embed.html'],
+};
+export const ALL_GATED = [...GATED.analytics, ...GATED.marketing];
+export const WASM = '/assent/assent_client_bg.wasm';
+
+/** Starts the server (with extra in-memory files) and the browser. */
+export async function setup(files = {}) {
+  const server = await startServer({ port: 0, files });
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+  return {
+    base,
+    browser,
+    async close() {
+      await browser.close();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** A fresh context (empty cookie jar) and page that records requests, console errors and page errors. */
+export async function openPage(env, { initScript, viewport } = {}) {
+  const context = await env.browser.newContext({ viewport: viewport || { width: 1280, height: 800 } });
+  if (initScript) await context.addInitScript(initScript);
+  const page = await context.newPage();
+  const log = { requests: [], consoleErrors: [], consoleWarnings: [], pageErrors: [] };
+  page.on('request', (r) => log.requests.push(new URL(r.url()).pathname));
+  page.on('console', (m) => {
+    if (m.type() === 'error') log.consoleErrors.push(m.text());
+    if (m.type() === 'warning') log.consoleWarnings.push(m.text());
+  });
+  page.on('pageerror', (e) => log.pageErrors.push(String(e)));
+  return { context, page, log };
+}
+
+/** Requests made so far to any of `paths` (query strings ignored). */
+export function hits(log, paths) {
+  return log.requests.filter((p) => paths.includes(p));
+}
+
+/** Loads a page and waits until Assent has decided and the network is quiet. */
+export async function load(page, url) {
+  await page.goto(url);
+  await page.evaluate(() => window.assent.ready);
+  await page.waitForLoadState('networkidle');
+}
+
+/** The banner (the first layer). Playwright's role locators pierce Assent's open shadow root. */
+export function banner(page) {
+  return page.getByRole('dialog', { name: /privacy choices|Datenschutz|confidentialité/i });
+}
+
+export function prefsDialog(page) {
+  return page.getByRole('dialog', { name: /preferences|einstellungen|préférences/i });
+}
+
+/** The stored decision cookie, or undefined. */
+export async function decisionCookie(context) {
+  return (await context.cookies()).find((c) => c.name === 'assent');
+}
