@@ -7,43 +7,27 @@
 //! one console error naming the field; storage that throws keeps the decision for this page view.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use assent_core::config::TextOverride;
 use assent_core::hash::config_fingerprint;
+use assent_core::json::{string_map, Json};
 use assent_core::purpose::{AI_TRAINING, NECESSARY};
 use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Session, Source, Ui};
 use assent_ui::{Intent, Layer, Overlay, Props, PurposeItem, Texts, View};
-use js_sys::{Array, Date, Function, Reflect};
-use serde::{Deserialize, Serialize};
+use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{console, CustomEvent, CustomEventInit, Element, HtmlDocument};
 
-/// What the loader hands over.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StartOptions {
-    config_text: Option<String>,
-    config_error: Option<String>,
-    region: Option<String>,
-    stored: Option<String>,
-    base: String,
+/// Reads one string property of the loader's options; absent or null is `None`.
+fn option_string(options: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(options, &key.into()).ok().and_then(|v| v.as_string())
 }
 
-/// The JS-facing decision, identical in shape to what the loader builds from the stored form.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ConsentView {
-    subject: String,
-    notice_version: String,
-    decided_at: String,
-    expires_at: String,
-    method: &'static str,
-    region: Option<String>,
-    flow: &'static str,
-    purposes: BTreeMap<String, bool>,
+/// Sets `key` on a plain JS object.
+fn put(object: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &key.into(), value);
 }
 
 struct Inner {
@@ -51,7 +35,7 @@ struct Inner {
     overlay: Option<Overlay>,
     texts: Option<(String, Rc<Texts>)>,
     loading_texts: bool,
-    reported: BTreeSet<String>,
+    reported: Vec<String>,
     storage_warned: bool,
 }
 
@@ -77,18 +61,19 @@ struct Shared {
 pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     let run: Function = Reflect::get(&options, &"run".into())?.dyn_into()?;
     let pending: Function = Reflect::get(&options, &"pending".into())?.dyn_into()?;
-    let opts: StartOptions = serde_wasm_bindgen::from_value(options)?;
-    let parsed = match (&opts.config_text, &opts.config_error) {
-        (Some(text), _) => parse_config(text).map(|c| (c, config_fingerprint(text))),
-        (None, Some(err)) => Err(ConfigError::Unavailable(err.clone())),
+    let config_text = option_string(&options, "configText");
+    let parsed = match (&config_text, option_string(&options, "configError")) {
+        (Some(text), _) => Config::parse(text).map(|c| (c, config_fingerprint(text))),
+        (None, Some(err)) => Err(ConfigError::Unavailable(err)),
         (None, None) => Err(ConfigError::Unavailable("no config given".into())),
     };
     let (session, effects, cookie_name, domain) = match parsed {
         Ok((config, fingerprint)) => {
             let name = config.cookie.name.clone();
             let domain = config.cookie.domain.clone();
-            let (session, effects) =
-                Session::start(config, fingerprint, opts.region.as_deref(), opts.stored.as_deref(), now());
+            let region = option_string(&options, "region");
+            let stored = option_string(&options, "stored");
+            let (session, effects) = Session::start(config, fingerprint, region.as_deref(), stored.as_deref(), now());
             (Some(session), effects, name, domain)
         }
         Err(err) => {
@@ -108,21 +93,19 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             overlay: None,
             texts: None,
             loading_texts: false,
-            reported: BTreeSet::new(),
+            reported: Vec::new(),
             storage_warned: false,
         })),
-        shared: Rc::new(Shared { base: opts.base, run, pending, cookie_suffix, cookie_name }),
+        shared: Rc::new(Shared {
+            base: option_string(&options, "base").unwrap_or_default(),
+            run,
+            pending,
+            cookie_suffix,
+            cookie_name,
+        }),
     };
     client.carry_out(effects);
     Ok(client)
-}
-
-/// `JSON.parse`s in the browser (no JSON parser in the wasm), then deserializes with field paths.
-fn parse_config(text: &str) -> Result<Config, ConfigError> {
-    let value = js_sys::JSON::parse(text).map_err(|e| {
-        ConfigError::Syntax(e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_default())
-    })?;
-    Config::from_deserializer(serde_wasm_bindgen::Deserializer::from(value))
 }
 
 fn now() -> u64 {
@@ -147,19 +130,25 @@ impl Client {
     pub fn consent(&self) -> JsValue {
         let inner = self.inner.borrow();
         let Some(d) = inner.session.as_ref().and_then(|s| s.decision()) else { return JsValue::NULL };
-        let iso = |t: u64| String::from(Date::new(&JsValue::from_f64(t as f64 * 1000.0)).to_iso_string());
-        let purposes = d.granted.iter().map(|p| (p.clone(), true)).chain(d.denied.iter().map(|p| (p.clone(), false)));
-        let view = ConsentView {
-            subject: d.subject.clone(),
-            notice_version: d.notice_version.clone(),
-            decided_at: iso(d.decided_at),
-            expires_at: iso(d.expires_at),
-            method: d.method.as_str(),
-            region: d.region.clone(),
-            flow: d.flow.as_str(),
-            purposes: purposes.collect(),
-        };
-        view.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+        // The same shape the loader builds from the stored form (`view` in assent.js).
+        let iso = |t: u64| Date::new(&JsValue::from_f64(t as f64 * 1000.0)).to_iso_string().into();
+        let purposes = Object::new();
+        for p in &d.granted {
+            put(&purposes, p, &JsValue::TRUE);
+        }
+        for p in &d.denied {
+            put(&purposes, p, &JsValue::FALSE);
+        }
+        let view = Object::new();
+        put(&view, "subject", &d.subject.as_str().into());
+        put(&view, "noticeVersion", &d.notice_version.as_str().into());
+        put(&view, "decidedAt", &iso(d.decided_at));
+        put(&view, "expiresAt", &iso(d.expires_at));
+        put(&view, "method", &d.method.as_str().into());
+        put(&view, "region", &d.region.as_deref().map_or(JsValue::NULL, JsValue::from));
+        put(&view, "flow", &d.flow.as_str().into());
+        put(&view, "purposes", &purposes);
+        view.into()
     }
 
     /// Whether `purpose` is allowed now.
@@ -172,9 +161,18 @@ impl Client {
 
     /// Sets some purposes: `set({analytics: true, marketing: false})`.
     pub fn set(&self, choices: JsValue) {
-        match serde_wasm_bindgen::from_value::<BTreeMap<String, bool>>(choices) {
-            Ok(map) => self.dispatch(Event::Save(map, Source::Api)),
-            Err(_) => console::error_1(
+        let entries: Option<Vec<(String, bool)>> = choices.dyn_ref::<Object>().and_then(|o| {
+            Object::entries(o)
+                .iter()
+                .map(|pair| {
+                    let pair = Array::from(&pair);
+                    Some((pair.get(0).as_string()?, pair.get(1).as_bool()?))
+                })
+                .collect()
+        });
+        match entries {
+            Some(map) => self.dispatch(Event::Save(map, Source::Api)),
+            None => console::error_1(
                 &"assent.set() takes an object of purpose ids and booleans, e.g. {analytics: true}".into(),
             ),
         }
@@ -288,7 +286,8 @@ impl Client {
                 }
                 Ok(false) => {}
                 Err(message) => {
-                    if inner.reported.insert(category.clone()) {
+                    if !inner.reported.contains(&category) {
+                        inner.reported.push(category.clone());
                         console::error_2(&format!("assent: {message}. The element stays blocked:").into(), el);
                     }
                 }
@@ -380,12 +379,9 @@ impl Client {
                     Err(e) => console::error_2(&format!("assent: could not load locale `{candidate}`:").into(), &e),
                 }
             }
-            let (lang, mut map) = loaded.unwrap_or_else(|| (lang.clone(), BTreeMap::new()));
-            for (key, value) in overrides {
-                if let Some(text) = pick(&value, &lang) {
-                    map.insert(key, text);
-                }
-            }
+            let (lang, mut map) = loaded.unwrap_or_else(|| (lang.clone(), Vec::new()));
+            // Config overrides come last, so they win in `Texts::get`.
+            map.extend(overrides.into_iter().filter_map(|(key, value)| Some((key, pick(&value, &lang)?))));
             let ui = {
                 let mut inner = client.inner.borrow_mut();
                 inner.texts = Some((lang, Rc::new(Texts(map))));
@@ -399,20 +395,24 @@ impl Client {
     }
 }
 
-async fn fetch_locale(url: &str) -> Result<BTreeMap<String, String>, JsValue> {
+async fn fetch_locale(url: &str) -> Result<Vec<(String, String)>, JsValue> {
     let window = web_sys::window().ok_or("no window")?;
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await?.dyn_into()?;
     if !response.ok() {
         return Err(format!("HTTP {} for {url}", response.status()).into());
     }
-    let json = JsFuture::from(response.json()?).await?;
-    Ok(serde_wasm_bindgen::from_value(json)?)
+    let text = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
+    let parsed = Json::parse(&text).and_then(|json| string_map(&json, ""));
+    parsed.map_err(|e| match e {
+        ConfigError::Syntax(where_) => format!("{url} is not valid JSON: {where_}").into(),
+        other => format!("{url}: {other}").into(),
+    })
 }
 
 fn pick(text: &TextOverride, lang: &str) -> Option<String> {
     match text {
         TextOverride::All(s) => Some(s.clone()),
-        TextOverride::PerLanguage(map) => map.get(lang).cloned(),
+        TextOverride::PerLanguage(map) => map.iter().find(|(l, _)| l == lang).map(|(_, t)| t.clone()),
     }
 }
 

@@ -1,21 +1,20 @@
 //! The site config: what a site owner writes in `assent.json`.
 //!
-//! Parsing is generic over any serde `Deserializer`, so the browser feeds it a `JSON.parse`d value
-//! (no JSON parser in the wasm) and native tools feed it `serde_json`. Every error names the field.
-
-use serde::Deserialize;
+//! [`Config::parse`] reads the JSON text with [`crate::json`] (the same code in the browser and in
+//! native tools) and then validates it. Every error names the field, e.g. `purposes[3].id`.
 
 use crate::error::ConfigError;
 use crate::flow::Flow;
+use crate::json::{as_string, invalid, Fields, Json};
 use crate::purpose::{is_purpose_id, AI_TRAINING, NECESSARY};
 
 /// The whole site config.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
 pub struct Config {
     /// JSON Schema reference, ignored by Assent.
-    #[serde(default, rename = "$schema")]
+    #[cfg_attr(feature = "schema", schemars(rename = "$schema"))]
     pub schema: Option<String>,
     /// The privacy notice the banner summarises. Bump `version` when consent-relevant content changes:
     /// every visitor is asked again.
@@ -23,60 +22,60 @@ pub struct Config {
     /// Who is asking for consent (shown in the banner, recorded in receipts).
     pub controller: String,
     /// Languages this site offers; each needs a file in `locales/`. The first is the fallback.
-    #[serde(default = "default_languages")]
+    #[cfg_attr(feature = "schema", schemars(default = "default_languages"))]
     pub languages: Vec<String>,
     /// Force one language instead of negotiating it from `<html lang>` and the browser.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub language: Option<String>,
     /// Where the decision is stored.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub cookie: CookieConfig,
     /// How long a decision is remembered.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub expiry: Expiry,
     /// The purposes visitors choose among, in display order. `necessary` must be present.
     pub purposes: Vec<Purpose>,
     /// Which flow applies in which region.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub regions: Regions,
     /// Per-string overrides of the locale files: `{"banner.title": "…"}` or `{"de": {"banner.title": "…"}}`.
-    #[serde(default)]
-    pub text: std::collections::BTreeMap<String, TextOverride>,
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub text: Vec<(String, TextOverride)>,
 }
 
 /// A string override, either for every language or per language.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(untagged)]
+#[cfg_attr(feature = "schema", schemars(untagged))]
 pub enum TextOverride {
     /// The same text in every language.
     All(String),
     /// Text per language code.
-    PerLanguage(std::collections::BTreeMap<String, String>),
+    PerLanguage(Vec<(String, String)>),
 }
 
 /// The privacy notice.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
 pub struct Notice {
     /// Version label: letters, digits, `.`, `_` or `-`, at most 32 characters.
     pub version: String,
     /// Link to the full privacy notice.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub url: Option<String>,
 }
 
 /// Cookie settings for the stored decision.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
 pub struct CookieConfig {
     /// Cookie name.
-    #[serde(default = "default_cookie_name")]
+    #[cfg_attr(feature = "schema", schemars(default = "default_cookie_name"))]
     pub name: String,
     /// Cookie domain, e.g. `.example.com` to share the decision across subdomains.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub domain: Option<String>,
 }
 
@@ -87,15 +86,15 @@ impl Default for CookieConfig {
 }
 
 /// How long decisions are remembered, in days.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
 pub struct Expiry {
     /// A decision that grants any optional purpose (default 390 days, 13 months).
-    #[serde(default = "default_granted_days")]
+    #[cfg_attr(feature = "schema", schemars(default = "default_granted_days"))]
     pub granted_days: u32,
     /// A decision that refuses every optional purpose (default 182 days, 6 months, CNIL's good practice).
-    #[serde(default = "default_refused_days")]
+    #[cfg_attr(feature = "schema", schemars(default = "default_refused_days"))]
     pub refused_days: u32,
 }
 
@@ -106,58 +105,58 @@ impl Default for Expiry {
 }
 
 /// One purpose a visitor can allow or refuse.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
 pub struct Purpose {
     /// Lowercase snake_case id, used by `data-category` and the JS API.
     pub id: String,
     /// Always on and not toggleable. Only `necessary` may be required.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub required: bool,
     /// On by default where the flow is opt-out or notice (until the visitor objects). Sensitive purposes
     /// leave this false and stay opt-in everywhere.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub opt_out: bool,
     /// Display name; defaults to the locale's `purpose.<id>.name`.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub name: Option<TextOverride>,
     /// Display description; defaults to the locale's `purpose.<id>.description`.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub description: Option<TextOverride>,
     /// Services (vendors) that serve this purpose.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub services: Vec<Service>,
     /// Categories of personal data this purpose uses, e.g. `usage data`.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub data_categories: Vec<String>,
     /// How long this purpose's cookies live, in days (informational, shown in preferences).
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub cookie_days: Option<u32>,
 }
 
 /// A vendor or tool behind a purpose.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
 pub struct Service {
     /// Name as used in `data-service`.
     pub name: String,
     /// Link to the vendor's privacy policy.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub privacy_url: Option<String>,
 }
 
 /// Region rules: the first most specific match wins; see [`crate::region`].
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
 pub struct Regions {
     /// Rules matching countries (`DE`), subdivisions (`US-CA`) or named groups (`EEA`).
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(default))]
     pub rules: Vec<RegionRule>,
     /// Flow for a known region that no rule matches.
-    #[serde(default = "default_flow")]
+    #[cfg_attr(feature = "schema", schemars(default = "default_flow"))]
     pub default: Flow,
 }
 
@@ -168,12 +167,12 @@ impl Default for Regions {
 }
 
 /// One region rule.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
 pub struct RegionRule {
     /// Region codes or group names this rule covers.
-    #[serde(rename = "match")]
+    #[cfg_attr(feature = "schema", schemars(rename = "match"))]
     pub matches: Vec<String>,
     /// The flow these regions get.
     pub flow: Flow,
@@ -196,20 +195,73 @@ fn default_flow() -> Flow {
 }
 
 impl Config {
-    /// Parses and validates a config from any serde deserializer. Errors name the field, e.g.
-    /// `config: purposes[3].id: ...`.
-    pub fn from_deserializer<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Config, ConfigError>
-    where
-        D::Error: std::fmt::Display,
-    {
-        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
-            let message = e.inner().to_string();
-            // serde-wasm-bindgen renders its errors through JS `Error#toString`, prefixed "Error: ".
-            let message = message.strip_prefix("Error: ").unwrap_or(&message).to_string();
-            ConfigError::Invalid { path: e.path().to_string(), message }
-        })?;
+    /// Parses and validates config text. Errors name the field, e.g. `config: purposes[3].id: ...`.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config = Config::from_json(&Json::parse(text)?)?;
         config.validate()?;
         Ok(config)
+    }
+
+    fn from_json(v: &Json) -> Result<Config, ConfigError> {
+        let f = Fields::new(
+            v,
+            "",
+            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "text"],
+        )?;
+        let notice = Fields::new(f.required("notice")?, "notice", &["version", "url"])?;
+        let notice = Notice { version: as_string(notice.required("version")?, "notice.version")?, url: notice.string("url")? };
+        let cookie = match f.get("cookie") {
+            None => CookieConfig::default(),
+            Some(c) => {
+                let c = Fields::new(c, "cookie", &["name", "domain"])?;
+                CookieConfig { name: c.string("name")?.unwrap_or_else(default_cookie_name), domain: c.string("domain")? }
+            }
+        };
+        let expiry = match f.get("expiry") {
+            None => Expiry::default(),
+            Some(e) => {
+                let e = Fields::new(e, "expiry", &["grantedDays", "refusedDays"])?;
+                Expiry {
+                    granted_days: e.u32("grantedDays")?.unwrap_or_else(default_granted_days),
+                    refused_days: e.u32("refusedDays")?.unwrap_or_else(default_refused_days),
+                }
+            }
+        };
+        let regions = match f.get("regions") {
+            None => Regions::default(),
+            Some(r) => {
+                let r = Fields::new(r, "regions", &["rules", "default"])?;
+                let rules = r.list("rules", |v, path| {
+                    let rule = Fields::new(v, path, &["match", "flow"])?;
+                    let matches = rule.list("match", as_string)?.ok_or_else(|| invalid(rule.path("match"), "missing: list region codes or groups"))?;
+                    Ok(RegionRule { matches, flow: flow(rule.required("flow")?, &rule.path("flow"))? })
+                })?;
+                let default = match r.get("default") {
+                    Some(d) => flow(d, "regions.default")?,
+                    None => default_flow(),
+                };
+                Regions { rules: rules.unwrap_or_default(), default }
+            }
+        };
+        let text = match f.get("text") {
+            None => Vec::new(),
+            Some(t) => {
+                let members = t.as_object().ok_or_else(|| invalid("text", "expected an object of strings"))?;
+                members.iter().map(|(k, v)| Ok((k.clone(), text_override(v, &format!("text.{k}"))?))).collect::<Result<_, ConfigError>>()?
+            }
+        };
+        Ok(Config {
+            schema: f.string("$schema")?,
+            notice,
+            controller: as_string(f.required("controller")?, "controller")?,
+            languages: f.list("languages", as_string)?.unwrap_or_else(default_languages),
+            language: f.string("language")?,
+            cookie,
+            expiry,
+            purposes: f.list("purposes", purpose)?.ok_or_else(|| invalid("purposes", "missing: list the purposes, starting with `necessary`"))?,
+            regions,
+            text,
+        })
     }
 
     /// Checks what types alone cannot: ids, uniqueness, `necessary`, lifetimes.
@@ -317,4 +369,40 @@ fn is_language_tag(s: &str) -> bool {
     (2..=3).contains(&primary.len())
         && primary.bytes().all(|b| b.is_ascii_lowercase())
         && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+fn flow(v: &Json, path: &str) -> Result<Flow, ConfigError> {
+    let name = as_string(v, path)?;
+    Flow::parse(&name).ok_or_else(|| invalid(path, format!("`{name}` is not a flow: use `optIn`, `optOut` or `notice`")))
+}
+
+fn text_override(v: &Json, path: &str) -> Result<TextOverride, ConfigError> {
+    match v {
+        Json::String(s) => Ok(TextOverride::All(s.clone())),
+        _ => crate::json::string_map(v, path).map(TextOverride::PerLanguage),
+    }
+}
+
+fn purpose(v: &Json, path: &str) -> Result<Purpose, ConfigError> {
+    let f = Fields::new(
+        v,
+        path,
+        &["id", "required", "optOut", "name", "description", "services", "dataCategories", "cookieDays"],
+    )?;
+    let text = |key: &str| f.get(key).map(|v| text_override(v, &f.path(key))).transpose();
+    Ok(Purpose {
+        id: as_string(f.required("id")?, &f.path("id"))?,
+        required: f.bool("required")?.unwrap_or(false),
+        opt_out: f.bool("optOut")?.unwrap_or(false),
+        name: text("name")?,
+        description: text("description")?,
+        services: f
+            .list("services", |v, path| {
+                let s = Fields::new(v, path, &["name", "privacyUrl"])?;
+                Ok(Service { name: as_string(s.required("name")?, &s.path("name"))?, privacy_url: s.string("privacyUrl")? })
+            })?
+            .unwrap_or_default(),
+        data_categories: f.list("dataCategories", as_string)?.unwrap_or_default(),
+        cookie_days: f.u32("cookieDays")?,
+    })
 }

@@ -10,8 +10,6 @@
 //! fingerprint is 8 lowercase hex digits of [`crate::hash::config_fingerprint`]. Every field is
 //! cookie-safe by construction (ids, labels and region codes are validated), so nothing is escaped.
 
-use std::collections::BTreeSet;
-
 use crate::flow::Flow;
 
 /// Version of the stored form. A reader that sees another version treats the cookie as absent.
@@ -68,10 +66,10 @@ pub struct Decision {
     pub decided_at: Timestamp,
     /// When it stops counting and the visitor is asked again.
     pub expires_at: Timestamp,
-    /// Purposes allowed.
-    pub granted: BTreeSet<String>,
-    /// Purposes refused.
-    pub denied: BTreeSet<String>,
+    /// Purposes allowed, sorted.
+    pub granted: Vec<String>,
+    /// Purposes refused, sorted.
+    pub denied: Vec<String>,
     /// Fingerprint of the config text the core last validated this decision against.
     pub config_fingerprint: u32,
     /// How it was captured.
@@ -85,7 +83,7 @@ pub struct Decision {
 impl Decision {
     /// The cookie value.
     pub fn encode(&self) -> String {
-        let join = |set: &BTreeSet<String>| set.iter().map(String::as_str).collect::<Vec<_>>().join(".");
+        let join = |set: &[String]| set.join(".");
         [
             STORED_FORM_VERSION.to_string(),
             self.subject.clone(),
@@ -108,11 +106,14 @@ impl Decision {
         if f.len() != 11 || f[0] != STORED_FORM_VERSION {
             return None;
         }
-        let split = |s: &str| -> Option<BTreeSet<String>> {
+        let split = |s: &str| -> Option<Vec<String>> {
             if s.is_empty() {
-                return Some(BTreeSet::new());
+                return Some(Vec::new());
             }
-            s.split('.').map(|id| crate::purpose::is_purpose_id(id).then(|| id.to_string())).collect()
+            let ids: Vec<String> =
+                s.split('.').map(|id| crate::purpose::is_purpose_id(id).then(|| id.to_string())).collect::<Option<_>>()?;
+            // Sorted and unique, as the core writes them.
+            ids.windows(2).all(|w| w[0] < w[1]).then_some(ids)
         };
         let subject = f[1];
         if subject.len() != 32 || !subject.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -120,7 +121,7 @@ impl Decision {
         }
         let granted = split(f[5])?;
         let denied = split(f[6])?;
-        if !granted.is_disjoint(&denied) {
+        if granted.iter().any(|g| denied.contains(g)) {
             return None;
         }
         Some(Decision {

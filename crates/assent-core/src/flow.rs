@@ -1,11 +1,9 @@
 //! The three consent flows a region can get.
 
-use serde::{Deserialize, Serialize};
-
 /// How consent is asked. Ordered from least to most strict, so `max()` picks the strictest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase"))]
 pub enum Flow {
     /// Information only, with a link to preferences; `optOut` purposes run by default.
     Notice,

@@ -9,6 +9,7 @@ pub mod decision;
 pub mod error;
 pub mod flow;
 pub mod hash;
+pub mod json;
 pub mod locale;
 pub mod purpose;
 pub mod region;

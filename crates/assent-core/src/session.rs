@@ -1,7 +1,5 @@
 //! The consent state machine: events in, effects out. Time and randomness are arguments.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::config::Config;
 use crate::decision::{subject_from_bytes, Decision, Method, Timestamp};
 use crate::error::UsageError;
@@ -39,7 +37,7 @@ pub enum Event {
     /// Refuse every optional purpose, `ai_training` included.
     RejectAll(Source),
     /// Set some purposes; the rest keep their current state.
-    Save(BTreeMap<String, bool>, Source),
+    Save(Vec<(String, bool)>, Source),
     /// Refuse one purpose, or every optional purpose.
     Withdraw(Option<String>),
     /// Acknowledge the notice (opt-out and notice flows): the defaults stand and the banner goes.
@@ -150,13 +148,13 @@ impl Session {
             Event::Close => return Ok(self.render(Ui::Hidden)),
             Event::AcceptAll(source) => {
                 let choices = current.into_iter().map(|(id, on)| {
-                    let on = if id == AI_TRAINING { on } else { true };
+                    let on = on || id != AI_TRAINING;
                     (id, on)
                 });
                 (choices.collect(), source.method(Method::AcceptAll))
             }
             Event::RejectAll(source) => {
-                (current.into_keys().map(|id| (id, false)).collect(), source.method(Method::RejectAll))
+                (current.into_iter().map(|(id, _)| (id, false)).collect(), source.method(Method::RejectAll))
             }
             Event::Save(changes, source) => {
                 let mut choices = current;
@@ -165,7 +163,7 @@ impl Session {
                     if id == NECESSARY && !on {
                         return Err(UsageError::NecessaryRefused);
                     }
-                    choices.insert(id, on);
+                    set(&mut choices, &id, on);
                 }
                 (choices, source.method(Method::PreferencesSaved))
             }
@@ -175,10 +173,10 @@ impl Session {
                     return Err(UsageError::NecessaryRefused);
                 }
                 let mut choices = current;
-                choices.insert(id, false);
+                set(&mut choices, &id, false);
                 (choices, Method::Withdrawal)
             }
-            Event::Withdraw(None) => (current.into_keys().map(|id| (id, false)).collect(), Method::Withdrawal),
+            Event::Withdraw(None) => (current.into_iter().map(|(id, _)| (id, false)).collect(), Method::Withdrawal),
             Event::Acknowledge => (current, Method::Acknowledged),
         };
         Ok(self.record(choices, method, now, random))
@@ -191,22 +189,24 @@ impl Session {
 
     fn record(
         &mut self,
-        choices: BTreeMap<String, bool>,
+        choices: Vec<(String, bool)>,
         method: Method,
         now: Timestamp,
         random: impl FnOnce() -> [u8; 16],
     ) -> Vec<Effect> {
         let subject = self.subject.get_or_insert_with(|| subject_from_bytes(random())).clone();
-        let mut granted = BTreeSet::new();
-        let mut denied = BTreeSet::new();
+        let mut granted = Vec::new();
+        let mut denied = Vec::new();
         for (id, on) in choices {
             let required = self.config.purpose(&id).is_some_and(|p| p.required);
             if on || required {
-                granted.insert(id);
+                granted.push(id);
             } else {
-                denied.insert(id);
+                denied.push(id);
             }
         }
+        granted.sort();
+        denied.sort();
         let grants_optional = granted.iter().any(|id| id != NECESSARY);
         let days = if grants_optional { self.config.expiry.granted_days } else { self.config.expiry.refused_days };
         let max_age = u64::from(days) * DAY;
@@ -246,15 +246,15 @@ impl Session {
             return true;
         }
         match &self.decision {
-            Some(d) if d.granted.contains(purpose) => true,
-            Some(d) if d.denied.contains(purpose) => false,
+            Some(d) if d.granted.iter().any(|g| g == purpose) => true,
+            Some(d) if d.denied.iter().any(|g| g == purpose) => false,
             // No decision, or a purpose added after it: the flow's default.
             _ => self.flow != Flow::OptIn && p.opt_out,
         }
     }
 
-    /// Every configured purpose with its current state, in config order of ids.
-    pub fn choices(&self) -> BTreeMap<String, bool> {
+    /// Every configured purpose with its current state, in config order.
+    pub fn choices(&self) -> Vec<(String, bool)> {
         self.config.purposes.iter().map(|p| (p.id.clone(), self.allowed(&p.id))).collect()
     }
 
@@ -297,5 +297,12 @@ impl Source {
             Source::Ui => ui_method,
             Source::Api => Method::Api,
         }
+    }
+}
+
+/// Sets one purpose in a choice list (ids are unique; unknown ids were rejected before).
+fn set(choices: &mut [(String, bool)], id: &str, on: bool) {
+    if let Some(entry) = choices.iter_mut().find(|(p, _)| p == id) {
+        entry.1 = on;
     }
 }

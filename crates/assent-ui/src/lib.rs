@@ -5,7 +5,6 @@
 //! storage and holds no policy: what is on by default, what "Accept all" means and whether closing
 //! counts as anything are the core's business.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use leptos::mount::mount_to;
@@ -39,7 +38,7 @@ pub enum Intent {
     /// "Reject all".
     RejectAll,
     /// "Save choices" with every toggleable purpose's switch state.
-    Save(BTreeMap<String, bool>),
+    Save(Vec<(String, bool)>),
     /// "OK" on an opt-out or notice banner.
     Acknowledge,
     /// Open the preferences dialog.
@@ -48,14 +47,14 @@ pub enum Intent {
     Close,
 }
 
-/// Resolved strings for one language (locale file plus config overrides).
+/// Resolved strings for one language (locale file plus config overrides; a later entry wins).
 #[derive(Debug, Clone, Default)]
-pub struct Texts(pub BTreeMap<String, String>);
+pub struct Texts(pub Vec<(String, String)>);
 
 impl Texts {
-    /// The string for `key` with `{name}` placeholders filled; the key itself if missing, so a gap is visible.
+    /// The string for `key`; the key itself if missing, so a gap is visible rather than blank.
     pub fn get(&self, key: &str) -> String {
-        self.0.get(key).cloned().unwrap_or_else(|| key.to_string())
+        self.0.iter().rev().find(|(k, _)| k == key).map_or_else(|| key.to_string(), |(_, v)| v.clone())
     }
 
     /// [`Texts::get`] with placeholders filled.
