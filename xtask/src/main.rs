@@ -10,6 +10,8 @@ use anyhow::{bail, Context, Result};
 
 mod dist;
 mod size;
+#[cfg(test)]
+mod tidy;
 
 const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-locales>
   dist           build the drop-in bundle into dist/assent/ (npm run build)

@@ -1,0 +1,116 @@
+//! The wasm client with the real loader in headless Chromium: config in, effects out on the DOM,
+//! the cookie and the JS API.
+
+use assent_client::start;
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::HtmlDocument;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const LOADER: &str = include_str!("../../../web/assent.js");
+const CONFIG: &str = include_str!("../../../web/demo/assent.json");
+
+fn document() -> HtmlDocument {
+    web_sys::window().unwrap().document().unwrap().unchecked_into()
+}
+
+fn global(name: &str) -> JsValue {
+    Reflect::get(&js_sys::global(), &name.into()).unwrap()
+}
+
+/// Installs the loader's primitives (evaluated without a script tag it only installs `window.assent`),
+/// resets the page, adds gated elements and returns the options the loader would pass to `start`.
+fn page(config: Option<&str>, stored: Option<&str>) -> JsValue {
+    if global("assent").is_undefined() {
+        Function::new_no_args(LOADER).call0(&JsValue::NULL).unwrap();
+    }
+    let doc = document();
+    doc.set_cookie("assent=; Max-Age=0; Path=/").unwrap();
+    if let Some(old) = doc.get_element_by_id("assent-ui") {
+        old.remove();
+    }
+    let fixture = doc.get_element_by_id("fixture").unwrap_or_else(|| {
+        let div = doc.create_element("div").unwrap();
+        div.set_id("fixture");
+        doc.body().unwrap().append_child(&div).unwrap();
+        div
+    });
+    fixture.set_inner_html(
+        r#"<script type="text/plain" data-category="analytics">window.ranAnalytics = (window.ranAnalytics || 0) + 1</script>
+           <script type="text/plain" data-category="marketing">window.ranMarketing = (window.ranMarketing || 0) + 1</script>
+           <script type="text/plain" data-category="necessary">window.ranNecessary = (window.ranNecessary || 0) + 1</script>"#,
+    );
+    for flag in ["ranAnalytics", "ranMarketing", "ranNecessary"] {
+        Reflect::set(&js_sys::global(), &flag.into(), &JsValue::from(0)).unwrap();
+    }
+    let internals = Reflect::get(&global("assent"), &"_".into()).unwrap();
+    let options = Object::new();
+    let set = |k: &str, v: JsValue| Reflect::set(&options, &k.into(), &v).unwrap();
+    set("configText", config.map_or(JsValue::NULL, JsValue::from));
+    set("configError", JsValue::NULL);
+    set("region", "DE".into());
+    set("stored", stored.map_or(JsValue::NULL, JsValue::from));
+    set("base", "/".into());
+    set("run", Reflect::get(&internals, &"run".into()).unwrap());
+    set("pending", Reflect::get(&internals, &"pending".into()).unwrap());
+    options.into()
+}
+
+fn count(flag: &str) -> f64 {
+    global(flag).as_f64().unwrap_or(0.0)
+}
+
+#[wasm_bindgen_test]
+async fn first_visit_blocks_until_accept_all_then_runs_each_tag_once_and_stores_the_decision() {
+    let client = start(page(Some(CONFIG), None)).await.unwrap();
+    assert!(client.consent().is_null());
+    assert_eq!((count("ranAnalytics"), count("ranMarketing"), count("ranNecessary")), (0.0, 0.0, 1.0));
+    client.accept_all();
+    assert_eq!((count("ranAnalytics"), count("ranMarketing")), (1.0, 1.0));
+    client.rescan();
+    assert_eq!(count("ranAnalytics"), 1.0, "each element runs once");
+    let cookie = document().cookie().unwrap();
+    assert!(cookie.contains("|api|DE|optIn"), "{cookie}");
+    let purposes = Reflect::get(&client.consent(), &"purposes".into()).unwrap();
+    assert_eq!(Reflect::get(&purposes, &"ai_training".into()).unwrap(), JsValue::FALSE, "Accept all never grants AI training");
+    assert!(client.allowed("analytics"));
+}
+
+#[wasm_bindgen_test]
+async fn a_stored_refusal_keeps_tags_blocked_and_shows_no_banner() {
+    // Make a refusal, then start again from the cookie it stored.
+    let first = start(page(Some(CONFIG), None)).await.unwrap();
+    first.reject_all();
+    let stored = document().cookie().unwrap();
+    let value = stored.split("; ").find_map(|c| c.strip_prefix("assent=")).unwrap().to_string();
+    let client = start(page(Some(CONFIG), Some(&value))).await.unwrap();
+    assert_eq!(Reflect::get(&client.consent(), &"method".into()).unwrap(), "api", "a JS API call is recorded as such");
+    assert_eq!((count("ranAnalytics"), count("ranMarketing"), count("ranNecessary")), (0.0, 0.0, 1.0));
+    assert!(document().get_element_by_id("assent-ui").is_none(), "no banner for a valid decision");
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_config_blocks_everything_optional_and_records_nothing() {
+    let client = start(page(Some("{\"notice\": "), None)).await.unwrap();
+    client.accept_all();
+    assert_eq!((count("ranAnalytics"), count("ranMarketing"), count("ranNecessary")), (0.0, 0.0, 1.0));
+    assert!(client.consent().is_null());
+    assert!(!client.allowed("analytics"));
+    assert!(client.allowed("necessary"));
+    assert!(!document().cookie().unwrap().contains("assent="));
+}
+
+#[wasm_bindgen_test]
+async fn set_rejects_unknown_purposes_without_changing_anything() {
+    let client = start(page(Some(CONFIG), None)).await.unwrap();
+    let choices = Object::new();
+    Reflect::set(&choices, &"analytcs".into(), &JsValue::TRUE).unwrap();
+    client.set(choices.into());
+    assert!(client.consent().is_null());
+    let choices = Object::new();
+    Reflect::set(&choices, &"analytics".into(), &JsValue::TRUE).unwrap();
+    client.set(choices.into());
+    assert_eq!((count("ranAnalytics"), count("ranMarketing")), (1.0, 0.0));
+}

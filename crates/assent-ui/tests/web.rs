@@ -1,0 +1,159 @@
+//! The banner and the preferences dialog, mounted in headless Chromium (`wasm-pack test --headless --chrome`
+//! or `cargo test --target wasm32-unknown-unknown`). `#[wasm_bindgen(start)]` does not run here, so each
+//! test mounts its view itself, as a widget team's tests would.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use assent_ui::{Intent, Layer, Overlay, Props, PurposeItem, Texts, View};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn texts() -> Rc<Texts> {
+    let pairs = [
+        ("banner.title", "Your privacy choices"),
+        ("banner.body", "{controller} asks."),
+        ("banner.acceptAll", "Accept all"),
+        ("banner.rejectAll", "Reject all"),
+        ("banner.preferences", "Preferences"),
+        ("banner.privacyChoices", "Your privacy choices"),
+        ("banner.ok", "OK"),
+        ("prefs.title", "Privacy preferences"),
+        ("prefs.save", "Save choices"),
+        ("prefs.acceptAll", "Accept all"),
+        ("prefs.rejectAll", "Reject all"),
+        ("prefs.alwaysOn", "Always on"),
+        ("prefs.separateTitle", "AI training"),
+    ];
+    Rc::new(Texts(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()))
+}
+
+fn purpose(id: &str, required: bool, separate: bool, on: bool) -> PurposeItem {
+    PurposeItem {
+        id: id.into(),
+        name: format!("{id} name"),
+        description: format!("{id} description"),
+        required,
+        separate,
+        services: vec![],
+        data_categories: vec!["usage data".into()],
+        cookie_days: Some(30),
+        on,
+    }
+}
+
+fn props(layer: Layer) -> Props {
+    Props {
+        layer,
+        texts: texts(),
+        lang: "en".into(),
+        controller: "Acme".into(),
+        notice_url: Some("/privacy".into()),
+        purposes: vec![
+            purpose("necessary", true, false, true),
+            purpose("analytics", false, false, false),
+            purpose("marketing", false, false, false),
+            purpose("ai_training", false, true, false),
+        ],
+    }
+}
+
+/// Mounts a view and returns the overlay and the intents it sends.
+fn mount(view: View, layer: Layer) -> (Overlay, Rc<RefCell<Vec<Intent>>>) {
+    let document = web_sys::window().unwrap().document().unwrap();
+    if let Some(old) = document.get_element_by_id("assent-ui") {
+        old.remove();
+    }
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let sink = sent.clone();
+    let mut overlay = Overlay::new(&document).unwrap();
+    overlay.show(view, props(layer), Rc::new(move |i| sink.borrow_mut().push(i)));
+    (overlay, sent)
+}
+
+fn all(overlay: &Overlay, selector: &str) -> Vec<HtmlElement> {
+    let list = overlay.shadow_root().query_selector_all(selector).unwrap();
+    (0..list.length()).map(|i| list.item(i).unwrap().unchecked_into()).collect()
+}
+
+fn button(overlay: &Overlay, text: &str) -> HtmlElement {
+    all(overlay, "button").into_iter().find(|b| b.text_content().as_deref() == Some(text)).expect(text)
+}
+
+fn press(target: &Element, key: &str) {
+    let init = KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    target.dispatch_event(&KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap()).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn opt_in_banner_offers_three_equal_choices_and_sends_intents() {
+    let (overlay, sent) = mount(View::Banner, Layer::OptIn);
+    let buttons = all(&overlay, ".banner button");
+    let labels: Vec<String> = buttons.iter().map(|b| b.text_content().unwrap()).collect();
+    assert_eq!(labels, ["Accept all", "Reject all", "Preferences"]);
+    assert!(buttons.iter().all(|b| b.class_name() == "btn"), "one style for every choice");
+    let dialog = overlay.shadow_root().query_selector("[role=dialog]").unwrap().unwrap();
+    assert_eq!(dialog.get_attribute("aria-labelledby").as_deref(), Some("assent-banner-title"));
+    assert!(dialog.text_content().unwrap().contains("Acme asks."), "placeholders are filled");
+    button(&overlay, "Reject all").click();
+    button(&overlay, "Preferences").click();
+    press(&dialog, "Escape");
+    assert_eq!(*sent.borrow(), [Intent::RejectAll, Intent::OpenPreferences, Intent::Close]);
+}
+
+#[wasm_bindgen_test]
+fn opt_out_banner_has_privacy_choices_and_acknowledgment() {
+    let (overlay, sent) = mount(View::Banner, Layer::OptOut);
+    let labels: Vec<String> = all(&overlay, ".banner button").iter().map(|b| b.text_content().unwrap()).collect();
+    assert_eq!(labels, ["Your privacy choices", "OK"]);
+    button(&overlay, "OK").click();
+    assert_eq!(*sent.borrow(), [Intent::Acknowledge]);
+}
+
+/// Lets Leptos run its scheduled effects (attribute updates happen after the event handler returns).
+async fn tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback(&resolve).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn preferences_switches_start_as_given_and_save_sends_every_optional_purpose() {
+    let (overlay, sent) = mount(View::Preferences, Layer::OptIn);
+    let switches = all(&overlay, "[role=switch]");
+    let ids: Vec<String> = switches.iter().map(|s| s.get_attribute("data-purpose").unwrap()).collect();
+    assert_eq!(ids, ["analytics", "marketing", "ai_training"], "necessary has no switch; AI training comes last, apart");
+    assert!(switches.iter().all(|s| s.get_attribute("aria-checked").as_deref() == Some("false")), "nothing pre-ticked");
+    assert_eq!(all(&overlay, ".separate-title").len(), 1);
+    switches[0].click();
+    tick().await;
+    assert_eq!(switches[0].get_attribute("aria-checked").as_deref(), Some("true"));
+    button(&overlay, "Save choices").click();
+    assert_eq!(
+        *sent.borrow(),
+        [Intent::Save(vec![("analytics".into(), true), ("marketing".into(), false), ("ai_training".into(), false)])]
+    );
+}
+
+#[wasm_bindgen_test]
+fn focus_moves_into_the_dialog_and_returns_on_hide() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let opener: HtmlElement = document.create_element("button").unwrap().unchecked_into();
+    opener.set_text_content(Some("open"));
+    document.body().unwrap().append_child(&opener).unwrap();
+    opener.focus().unwrap();
+    let (mut overlay, _) = mount(View::Preferences, Layer::OptIn);
+    let active = overlay.shadow_root().active_element().expect("focus is inside the shadow root");
+    assert_eq!(active.get_attribute("role").as_deref(), Some("dialog"));
+    assert_eq!(active.get_attribute("aria-modal").as_deref(), Some("true"));
+    overlay.hide();
+    assert_eq!(document.active_element().as_ref(), Some(opener.unchecked_ref::<Element>()));
+    assert_eq!(overlay.shadow_root().query_selector("[role=dialog]").unwrap(), None, "unmounted");
+    opener.remove();
+}
