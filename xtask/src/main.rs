@@ -13,13 +13,14 @@ mod size;
 #[cfg(test)]
 mod tidy;
 
-const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-locales>
+const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-locales|screenshots>
   dist           build the drop-in bundle into dist/assent/ (npm run build)
   serve          build, then serve the demo at http://127.0.0.1:8080 (npm start)
   test           every test: native, wasm-bindgen-test in Chromium, Playwright e2e (npm test)
   size           raw/gzip/brotli bytes a site downloads on first and returning visits
   schema         regenerate docs/config.schema.json from the config model
-  check-locales  fail on missing or surplus keys or placeholder mismatches in locales/";
+  check-locales  fail on missing or surplus keys or placeholder mismatches in locales/
+  screenshots    build, then screenshot the banner and dialog into docs/screenshots/";
 
 fn main() -> Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -38,6 +39,10 @@ fn main() -> Result<()> {
         }
         "schema" => dist::write_schema(&root.join("docs/config.schema.json")),
         "check-locales" => dist::check_locales(&root),
+        "screenshots" => {
+            dist::dist(&root)?;
+            run(Command::new("node").arg("tests/e2e/screenshots.mjs"))
+        }
         _ => {
             eprintln!("{USAGE}");
             bail!("unknown task `{task}`")

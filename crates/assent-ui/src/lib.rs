@@ -230,18 +230,20 @@ fn Preferences(
                     <h2 id="assent-prefs-title">{t.get("prefs.title")}</h2>
                     <button type="button" class="close" aria-label=t.get("prefs.close") on:click=send(Intent::Close)>"×"</button>
                 </header>
-                <p>{t.fill("prefs.intro", &[("controller", &props.controller)])}</p>
-                <ul class="purposes">{regular.into_iter().map(row.clone()).collect_view()}</ul>
-                {has_separate.then(|| view! {
-                    <h3 class="separate-title">{t.get("prefs.separateTitle")}</h3>
-                    <p class="separate-note">{t.get("prefs.separateNote")}</p>
-                    <ul class="purposes">{separate.into_iter().map(row.clone()).collect_view()}</ul>
-                })}
-                <div class="actions">
+                <div class="body">
+                    <p>{t.fill("prefs.intro", &[("controller", &props.controller)])}</p>
+                    <ul class="purposes">{regular.into_iter().map(row.clone()).collect_view()}</ul>
+                    {has_separate.then(|| view! {
+                        <h3 class="separate-title">{t.get("prefs.separateTitle")}</h3>
+                        <p class="separate-note">{t.get("prefs.separateNote")}</p>
+                        <ul class="purposes">{separate.into_iter().map(row.clone()).collect_view()}</ul>
+                    })}
+                </div>
+                <footer class="actions">
                     <button type="button" class="btn" on:click=send(Intent::RejectAll)>{t.get("prefs.rejectAll")}</button>
                     <button type="button" class="btn" on:click=send(Intent::AcceptAll)>{t.get("prefs.acceptAll")}</button>
                     <button type="button" class="btn" on:click=save>{t.get("prefs.save")}</button>
-                </div>
+                </footer>
             </section>
         </div>
     }
