@@ -163,8 +163,9 @@
     return readCookie(cookieName(text || ''));
   }
 
+  // Always a Promise, whether the wasm is loaded yet or not (see assent.d.ts).
   function call(name, args) {
-    if (client) return client[name].apply(client, args);
+    if (client) return Promise.resolve(client[name].apply(client, args));
     return new Promise(function (done) {
       queue.push({ name: name, args: args, done: done });
       boot();

@@ -52,11 +52,14 @@ test('returning visitor: no banner, and the allowed tags run before the wasm is 
     await page.waitForFunction(() => window.demoRuns.analytics === 1 && window.demoRuns.marketing === 1);
     assert.deepEqual(hits(log, [WASM, '/assent/assent_client.js']), [],
       `${config}: the loader applied the stored decision alone (its fingerprint agrees with the core's)`);
-    assert.equal(await page.evaluate(() => window.assent.consent().method), 'accept_all');
+    const fromLoader = await page.evaluate(() => window.assent.consent());
+    assert.equal(fromLoader.method, 'accept_all');
     assert.equal(await page.evaluate(() => window.assent.allowed('analytics')), true);
     // Asking for the preferences now loads the wasm, after the tags ran.
     await page.evaluate(() => window.assent.showPreferences());
     await page.getByRole('dialog', { name: 'Privacy preferences' }).waitFor();
+    assert.deepEqual(await page.evaluate(() => window.assent.consent()), fromLoader,
+      'the loader (reading the stored form) and the wasm (running the core) report the same decision');
     const order = log.requests.filter((p) => [...GATED.analytics, ...GATED.marketing, WASM].includes(p));
     assert.ok(order.indexOf(WASM) > order.indexOf('/tags/analytics.js'), `order: ${order.join(', ')}`);
     assert.ok(order.indexOf(WASM) > order.indexOf('/tags/marketing.js'), `order: ${order.join(', ')}`);
