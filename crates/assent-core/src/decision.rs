@@ -48,7 +48,8 @@ impl Method {
         }
     }
 
-    fn parse(s: &str) -> Option<Method> {
+    /// Inverse of [`Method::as_str`].
+    pub fn parse(s: &str) -> Option<Method> {
         use Method::*;
         [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api].into_iter().find(|m| m.as_str() == s)
     }

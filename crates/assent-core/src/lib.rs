@@ -12,6 +12,7 @@ pub mod hash;
 pub mod json;
 pub mod locale;
 pub mod purpose;
+pub mod receipt;
 pub mod region;
 pub mod session;
 

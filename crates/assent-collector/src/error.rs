@@ -1,0 +1,79 @@
+//! Why a request was refused, with the HTTP status a client can act on.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// A refusal. Nothing is stored when a receipt is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// Not a JWS, or a header we cannot use (400).
+    #[error("malformed receipt: {0}")]
+    Malformed(String),
+    /// The signature does not verify (400).
+    #[error("bad signature: {0}")]
+    BadSignature(String),
+    /// The payload is not a receipt of a known schema (422).
+    #[error("invalid receipt: {0}")]
+    Invalid(String),
+    /// Issued in the future beyond the allowed clock skew (422).
+    #[error("receipt issued in the future: iat {iat} is more than {skew} s after the collector's clock ({now})")]
+    Future {
+        /// The receipt's `iat`.
+        iat: u64,
+        /// The collector's clock.
+        now: u64,
+        /// Allowed skew in seconds.
+        skew: u64,
+    },
+    /// The receipt forks the subject's chain, or reuses an id with other content (409).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Missing or wrong API key (401).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// A bad query (400).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Too many requests from this client (429).
+    #[error("rate limit: at most {0} requests a minute; retry later")]
+    RateLimited(u32),
+    /// Storage failed; the receipt was not stored (503).
+    #[error("storage unavailable: {0}")]
+    Storage(String),
+}
+
+impl Rejection {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Rejection::Malformed(_) | Rejection::BadSignature(_) | Rejection::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Rejection::Invalid(_) | Rejection::Future { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Rejection::Conflict(_) => StatusCode::CONFLICT,
+            Rejection::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Rejection::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Rejection::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The JSON body: `{"error": "<reason>"}`.
+    pub fn body(&self) -> String {
+        assent_core::json::Json::Object(vec![("error".into(), assent_core::json::Json::String(self.to_string()))]).canonical()
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        let mut res = (self.status(), self.body()).into_response();
+        res.headers_mut().insert("content-type", "application/json".parse().expect("static header"));
+        if let Rejection::RateLimited(_) = self {
+            res.headers_mut().insert("retry-after", "60".parse().expect("static header"));
+        }
+        res
+    }
+}
+
+impl From<rusqlite::Error> for Rejection {
+    fn from(e: rusqlite::Error) -> Self {
+        Rejection::Storage(e.to_string())
+    }
+}

@@ -1,0 +1,374 @@
+//! The reference collector: `fn app(state) -> Router`.
+//!
+//! - `POST /v1/receipts` verifies a receipt and then appends it. It checks the JWS signature, the
+//!   schema (canonical claims of a known version), the clock skew and chain continuity.
+//! - `GET /v1/subjects/{id}/consent?purpose=…&at=…` is the purpose-scoped gate.
+//! - `GET /v1/subjects/{id}/receipts` exports a subject's history (behind an API key).
+//! - `GET /.well-known/jwks.json`, `GET /openapi.json` and `GET /healthz` complete the set.
+//!
+//! The HTTP contract is `docs/collector.openapi.json`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use assent_core::json::Json;
+use assent_core::receipt::Claims;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub mod error;
+pub mod jws;
+pub mod store;
+
+pub use error::Rejection;
+use jws::CollectorKey;
+pub use store::Store;
+use store::{Appended, Row};
+
+/// The OpenAPI document served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../../docs/collector.openapi.json");
+
+/// Deployment settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Bearer key for `GET /v1/subjects/{id}/receipts`; export is disabled without one.
+    pub api_key: Option<String>,
+    /// Origins allowed by CORS (the sites that post receipts). Empty: same-origin only.
+    pub allow_origins: Vec<String>,
+    /// Requests a client may make per minute.
+    pub rate_limit_per_minute: u32,
+    /// How far in the future `iat` may be, in seconds.
+    pub max_skew_secs: u64,
+    /// Largest request body, in bytes (larger gets 413).
+    pub body_limit: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { api_key: None, allow_origins: Vec::new(), rate_limit_per_minute: 600, max_skew_secs: 300, body_limit: 256 * 1024 }
+    }
+}
+
+/// A clock in Unix seconds (tests pass a fixed one).
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    store: Store,
+    key: Arc<CollectorKey>,
+    settings: Arc<Settings>,
+    clock: Clock,
+    windows: Arc<Mutex<HashMap<String, (u64, u32)>>>,
+}
+
+impl AppState {
+    /// Builds the state; creates the collector key on first use of the database.
+    pub fn new(store: Store, settings: Settings, clock: Clock) -> Result<AppState, Rejection> {
+        let key = CollectorKey::from_secret(store.collector_secret()?);
+        Ok(AppState { store, key: Arc::new(key), settings: Arc::new(settings), clock, windows: Arc::default() })
+    }
+}
+
+/// The collector's routes.
+pub fn app(state: AppState) -> Router {
+    let cors = if state.settings.allow_origins.is_empty() {
+        CorsLayer::new()
+    } else {
+        let origins: Vec<HeaderValue> = state.settings.allow_origins.iter().filter_map(|o| o.parse().ok()).collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION])
+    };
+    Router::new()
+        .route("/v1/receipts", post(post_receipts))
+        .route("/v1/subjects/{id}/consent", get(gate))
+        .route("/v1/subjects/{id}/receipts", get(export))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/openapi.json", get(|| async { json_response(StatusCode::OK, OPENAPI.to_string()) }))
+        .route("/healthz", get(healthz))
+        .layer(DefaultBodyLimit::max(state.settings.body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .layer(cors)
+        .with_state(state)
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    res
+}
+
+fn s(v: &str) -> Json {
+    Json::String(v.to_string())
+}
+
+fn iso(t: i64) -> Json {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .map_or(Json::Null, Json::String)
+}
+
+/// A fixed window of one minute per client address.
+async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let client = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string());
+    let minute = (state.clock)() / 60;
+    let allowed = {
+        let mut windows = state.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|_, (m, _)| *m == minute);
+        }
+        let entry = windows.entry(client).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= state.settings.rate_limit_per_minute
+    };
+    if !allowed {
+        return Rejection::RateLimited(state.settings.rate_limit_per_minute).into_response();
+    }
+    next.run(request).await
+}
+
+/// `POST /v1/receipts`: one compact JWS as the body (`application/jose` or `text/plain`, which
+/// `sendBeacon` uses), or `{"receipts": ["…", …]}` for a batch.
+async fn post_receipts(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let gpc = headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1");
+    let trimmed = body.trim();
+    if !trimmed.starts_with('{') {
+        return match accept(&state, trimmed.to_string(), gpc).await {
+            Ok((status, result)) => json_response(status, result.canonical()),
+            Err(rejection) => {
+                tracing::warn!(reason = %rejection, "receipt refused");
+                rejection.into_response()
+            }
+        };
+    }
+    let batch = match Json::parse(trimmed) {
+        Ok(json) => json,
+        Err(e) => return Rejection::Malformed(format!("batch body: {e}")).into_response(),
+    };
+    let items = match assent_core::json::Fields::new(&batch, "", &["receipts"]).and_then(|f| f.list("receipts", assent_core::json::as_string)) {
+        Ok(Some(items)) => items,
+        Ok(None) => return Rejection::Malformed("a batch is {\"receipts\": [\"<jws>\", …]}".into()).into_response(),
+        Err(e) => return Rejection::Malformed(format!("batch body: {e}")).into_response(),
+    };
+    let mut results = Vec::new();
+    for item in items {
+        let result = match accept(&state, item, gpc).await {
+            Ok((status, mut result)) => {
+                if let Json::Object(m) = &mut result {
+                    m.push(("status".into(), Json::Number(status.as_u16().to_string())));
+                }
+                result
+            }
+            Err(rejection) => Json::Object(vec![
+                ("error".into(), s(&rejection.to_string())),
+                ("status".into(), Json::Number(rejection.status().as_u16().to_string())),
+            ]),
+        };
+        results.push(result);
+    }
+    json_response(StatusCode::OK, Json::Object(vec![("results".into(), Json::Array(results))]).canonical())
+}
+
+/// Verifies and appends one receipt. 201 when stored now, 200 with the first result for a duplicate.
+async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(StatusCode, Json), Rejection> {
+    let verified = jws::verify(&compact)?;
+    let claims = Claims::from_canonical_json(&verified.payload).map_err(|e| {
+        let message = e.to_string();
+        Rejection::Invalid(message.strip_prefix("config: ").unwrap_or(&message).to_string())
+    })?;
+    let now = (state.clock)();
+    if claims.issued_at > now + state.settings.max_skew_secs {
+        return Err(Rejection::Future { iat: claims.issued_at, now, skew: state.settings.max_skew_secs });
+    }
+    if claims.expires_at <= claims.issued_at {
+        return Err(Rejection::Invalid("exp: must be after iat".into()));
+    }
+    let as_i64 = |t: u64| i64::try_from(t).map_err(|_| Rejection::Invalid("iat/exp out of range".into()));
+    let hash = jws::receipt_hash(&compact);
+    let row = Row {
+        seq: 0,
+        id: claims.id.clone(),
+        subject: claims.subject.clone(),
+        issued_at: as_i64(claims.issued_at)?,
+        received_at: as_i64(now)?,
+        hash: hash.clone(),
+        prev: claims.prev.clone(),
+        chain: String::new(),
+        jws: compact.trim().to_string(),
+        claims: verified.payload.clone(),
+        key_thumbprint: verified.key_thumbprint,
+        gpc_header,
+        ack: String::new(),
+    };
+    let key = state.key.clone();
+    let store = state.store.clone();
+    let decide = move |head: Option<&Row>, prev_row: Option<&Row>| -> Result<(String, String), Rejection> {
+        let chain = match (&claims.prev, head, prev_row) {
+            (None, None, _) => "first",
+            (Some(prev), Some(head), _) if *prev == head.hash => "linked",
+            (Some(prev), Some(head), Some(prev_row)) if prev_row.subject == claims.subject => {
+                return Err(Rejection::Conflict(format!(
+                    "fork: prev {prev} is receipt {}, but the subject's latest receipt is {}; a subject's history is one chain",
+                    prev_row.id, head.id
+                )))
+            }
+            (Some(_), _, Some(prev_row)) => {
+                return Err(Rejection::Conflict(format!("prev names receipt {} of another subject", prev_row.id)))
+            }
+            // The previous receipt never reached this collector (or the browser lost its chain state):
+            // stored, and flagged so an export shows the break.
+            _ => "gap",
+        };
+        let ack = key.sign(&Json::Object(vec![
+            ("chain".into(), s(chain)),
+            ("id".into(), s(&claims.id)),
+            ("receipt".into(), s(&hash)),
+            ("receivedAt".into(), Json::Number(now.to_string())),
+            ("sub".into(), s(&claims.subject)),
+        ]));
+        Ok((chain.to_string(), ack))
+    };
+    let appended = tokio::task::spawn_blocking(move || store.append(row, decide))
+        .await
+        .map_err(|e| Rejection::Storage(e.to_string()))??;
+    let (status, row, duplicate) = match appended {
+        Appended::New(row) => (StatusCode::CREATED, row, false),
+        Appended::Duplicate(row) => (StatusCode::OK, row, true),
+    };
+    tracing::info!(receipt = %row.id, subject = %row.subject, chain = %row.chain, duplicate, gpc_header = row.gpc_header, "receipt stored");
+    Ok((
+        status,
+        Json::Object(vec![
+            ("ack".into(), s(&row.ack)),
+            ("chain".into(), s(&row.chain)),
+            ("duplicate".into(), Json::Bool(duplicate)),
+            ("hash".into(), s(&row.hash)),
+            ("id".into(), s(&row.id)),
+        ]),
+    ))
+}
+
+fn parse_at(value: Option<&String>, now: u64) -> Result<i64, Rejection> {
+    let Some(value) = value else { return i64::try_from(now).map_err(|_| Rejection::BadRequest("clock out of range".into())) };
+    if let Ok(seconds) = value.parse::<i64>() {
+        return Ok(seconds);
+    }
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| Rejection::BadRequest(format!("at `{value}`: use Unix seconds or RFC 3339, e.g. 2026-11-22T10:00:00Z")))
+}
+
+/// `GET /v1/subjects/{id}/consent?purpose=P&at=T[&scope=S]`: may subject's data be used for P at T?
+async fn gate(State(state): State<AppState>, Path(subject): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let result = (|| -> Result<Json, Rejection> {
+        let purpose = q.get("purpose").ok_or_else(|| Rejection::BadRequest("purpose is required, e.g. ?purpose=analytics".into()))?;
+        let at = parse_at(q.get("at"), (state.clock)())?;
+        let scope = q.get("scope").filter(|s| !s.is_empty() && *s != "site");
+        let rows = state.store.receipts_until(&subject, at)?;
+        let mut receipts = rows.iter().filter_map(|r| Claims::from_canonical_json(&r.claims).ok()).filter(|c| c.scope.as_ref() == scope);
+        let latest = receipts.next();
+        let at_u = u64::try_from(at).unwrap_or(0);
+        let (granted, reason) = match &latest {
+            None => (false, "no receipt for this subject at that time"),
+            Some(c) if c.granted(purpose).is_none() => (false, "the receipt does not name this purpose"),
+            Some(c) if c.granted(purpose) == Some(false) => (false, "refused"),
+            Some(c) if at_u >= c.expires_at => (false, "expired"),
+            Some(_) => (true, "granted"),
+        };
+        let since = if granted {
+            let mut since = latest.as_ref().map_or(0, |c| c.issued_at);
+            for earlier in receipts {
+                if earlier.granted(purpose) != Some(true) || earlier.expires_at <= since {
+                    break;
+                }
+                since = earlier.issued_at;
+            }
+            iso(since as i64)
+        } else {
+            Json::Null
+        };
+        let until = latest.as_ref().filter(|_| granted).map_or(Json::Null, |c| iso(c.expires_at as i64));
+        Ok(Json::Object(vec![
+            ("at".into(), iso(at)),
+            ("granted".into(), Json::Bool(granted)),
+            ("method".into(), latest.as_ref().map_or(Json::Null, |c| s(c.method.as_str()))),
+            ("purpose".into(), s(purpose)),
+            ("reason".into(), s(reason)),
+            ("receipt".into(), latest.as_ref().map_or(Json::Null, |c| s(&c.id))),
+            ("scope".into(), scope.map_or(s("site"), |v| s(v))),
+            ("since".into(), since),
+            ("subject".into(), s(&subject)),
+            ("until".into(), until),
+        ]))
+    })();
+    match result {
+        Ok(json) => json_response(StatusCode::OK, json.canonical()),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /v1/subjects/{id}/receipts` with `Authorization: Bearer <key>`: the subject's full history.
+async fn export(State(state): State<AppState>, Path(subject): Path<String>, headers: HeaderMap) -> Response {
+    let Some(expected) = &state.settings.api_key else {
+        return Rejection::Unauthorized("export is disabled: start the collector with --api-key or ASSENT_API_KEY".into()).into_response();
+    };
+    let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if given.map(str::as_bytes) != Some(expected.as_bytes()) {
+        return Rejection::Unauthorized("send Authorization: Bearer <api key>".into()).into_response();
+    }
+    let rows = match state.store.subject_receipts(&subject) {
+        Ok(rows) => rows,
+        Err(e) => return e.into_response(),
+    };
+    let receipts = rows
+        .iter()
+        .map(|r| {
+            Json::Object(vec![
+                ("ack".into(), s(&r.ack)),
+                ("chain".into(), s(&r.chain)),
+                ("gpcHeader".into(), Json::Bool(r.gpc_header)),
+                ("hash".into(), s(&r.hash)),
+                ("id".into(), s(&r.id)),
+                ("issuedAt".into(), iso(r.issued_at)),
+                ("jws".into(), s(&r.jws)),
+                ("keyThumbprint".into(), s(&r.key_thumbprint)),
+                ("prev".into(), r.prev.as_deref().map_or(Json::Null, s)),
+                ("receivedAt".into(), iso(r.received_at)),
+                ("seq".into(), Json::Number(r.seq.to_string())),
+            ])
+        })
+        .collect();
+    let body = Json::Object(vec![("receipts".into(), Json::Array(receipts)), ("subject".into(), s(&subject))]);
+    json_response(StatusCode::OK, body.canonical())
+}
+
+async fn jwks(State(state): State<AppState>) -> Response {
+    json_response(StatusCode::OK, Json::Object(vec![("keys".into(), Json::Array(vec![state.key.public_jwk()]))]).canonical())
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.healthy() {
+        Ok(()) => json_response(StatusCode::OK, r#"{"status":"ok"}"#.into()),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,59 @@
+//! `assent-collector`: serve the reference collector.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use assent_collector::{app, system_clock, AppState, Settings, Store};
+use clap::Parser;
+
+/// Verifies signed consent receipts, appends them to storage, and answers the purpose-scoped gate.
+#[derive(Debug, Parser)]
+#[command(name = "assent-collector", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "ASSENT_LISTEN", default_value = "127.0.0.1:8081")]
+    listen: SocketAddr,
+    /// SQLite database file (created if missing).
+    #[arg(long, env = "ASSENT_DB", default_value = "assent-receipts.sqlite")]
+    db: PathBuf,
+    /// PostgreSQL URL (postgres://…) for several instances behind a load balancer.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+    /// Bearer key that unlocks GET /v1/subjects/{id}/receipts.
+    #[arg(long, env = "ASSENT_API_KEY")]
+    api_key: Option<String>,
+    /// Origins allowed to post receipts (CORS), comma-separated.
+    #[arg(long = "allow-origin", env = "ASSENT_ALLOW_ORIGINS", value_delimiter = ',')]
+    allow_origins: Vec<String>,
+    /// Requests per minute per client address.
+    #[arg(long, env = "ASSENT_RATE_LIMIT", default_value_t = 600)]
+    rate_limit: u32,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    if let Some(url) = &args.database_url {
+        bail!("--database-url {}: PostgreSQL storage is not in this build yet; use --db <file> (SQLite)", url.split('@').next_back().unwrap_or(""));
+    }
+    let store = Store::open(&args.db).with_context(|| format!("open {}", args.db.display()))?;
+    let settings = Settings {
+        api_key: args.api_key,
+        allow_origins: args.allow_origins,
+        rate_limit_per_minute: args.rate_limit,
+        ..Settings::default()
+    };
+    let state = AppState::new(store, settings, system_clock())?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
+    tracing::info!(listen = %args.listen, db = %args.db.display(), "assent-collector ready");
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

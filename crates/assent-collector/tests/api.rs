@@ -1,0 +1,307 @@
+//! The collector over HTTP (axum `oneshot`), on a real SQLite file in a temp dir. Receipts are
+//! built with the core's wire format and signed here with Ed25519 or P-256, as a browser would.
+
+use std::sync::Arc;
+
+use assent_collector::{app, jws, AppState, Settings, Store};
+use assent_core::json::Json;
+use assent_core::receipt::{Claims, PurposeClaim};
+use assent_core::{Flow, Method};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use ed25519_dalek::Signer;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const NOW: u64 = 1_790_000_000;
+const SUBJECT: &str = "0123456789abcdef0123456789abcdef";
+
+struct Env {
+    app: Router,
+    _dir: tempfile::TempDir,
+}
+
+fn env_with(settings: Settings) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("receipts.sqlite")).unwrap();
+    let state = AppState::new(store, settings, Arc::new(|| NOW)).unwrap();
+    Env { app: app(state), _dir: dir }
+}
+
+fn fresh() -> Env {
+    env_with(Settings { api_key: Some("secret".into()), ..Settings::default() })
+}
+
+fn claims(n: u8, iat: u64, analytics: bool, prev: Option<String>) -> Claims {
+    Claims {
+        id: format!("r{:032x}", n),
+        subject: SUBJECT.into(),
+        issued_at: iat,
+        origin: "https://shop.example".into(),
+        controller: "Demo Shop Ltd".into(),
+        region: Some("DE".into()),
+        flow: Flow::OptIn,
+        locale: "en".into(),
+        notice_version: "2026-11-01".into(),
+        notice_sha256: "a".repeat(64),
+        purposes: vec![
+            PurposeClaim { id: "analytics".into(), granted: analytics, data_categories: vec!["usage data".into()] },
+            PurposeClaim { id: "ai_training".into(), granted: false, data_categories: vec![] },
+        ],
+        method: if analytics { Method::AcceptAll } else { Method::Withdrawal },
+        gpc: false,
+        expires_at: iat + 390 * 86_400,
+        prev,
+        scope: None,
+    }
+}
+
+fn sign_ed25519(header: &str, payload: &str) -> String {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let x = B64.encode(key.verifying_key().to_bytes());
+    let header = header.replace("$X", &x);
+    let input = format!("{}.{}", B64.encode(header), B64.encode(payload));
+    format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()))
+}
+
+const ED_HEADER: &str = r#"{"alg":"EdDSA","jwk":{"crv":"Ed25519","kty":"OKP","x":"$X"},"typ":"assent-receipt+jws"}"#;
+
+fn signed(c: &Claims) -> String {
+    sign_ed25519(ED_HEADER, &c.to_canonical_json())
+}
+
+async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+async fn post(app: &Router, body: &str) -> (StatusCode, String) {
+    post_with(app, body, None).await
+}
+
+async fn post_with(app: &Router, body: &str, gpc: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::post("/v1/receipts").header("content-type", "text/plain");
+    if let Some(v) = gpc {
+        req = req.header("sec-gpc", v);
+    }
+    call(app, req.body(Body::from(body.to_string())).unwrap()).await
+}
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
+    call(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn export(app: &Router) -> Json {
+    let req = Request::get(format!("/v1/subjects/{SUBJECT}/receipts")).header("authorization", "Bearer secret");
+    let (status, body) = call(app, req.body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    Json::parse(&body).unwrap()
+}
+
+fn field<'a>(json: &'a Json, key: &str) -> &'a Json {
+    json.as_object().unwrap().iter().find(|(k, _)| k == key).map(|(_, v)| v).unwrap_or_else(|| panic!("no {key} in {json:?}"))
+}
+
+fn stored_count(export: &Json) -> usize {
+    match field(export, "receipts") {
+        Json::Array(items) => items.len(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature() {
+    let env = fresh();
+    let jws = signed(&claims(1, NOW - 10, true, None));
+    let (status, body) = post(&env.app, &jws).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let result = Json::parse(&body).unwrap();
+    assert_eq!(field(&result, "chain"), &Json::String("first".into()));
+    assert_eq!(field(&result, "hash"), &Json::String(jws::receipt_hash(&jws)));
+
+    // The ack verifies with the key the collector publishes.
+    let Json::String(ack) = field(&result, "ack") else { panic!() };
+    let (_, jwks) = get(&env.app, "/.well-known/jwks.json").await;
+    let Json::Array(keys) = field(&Json::parse(&jwks).unwrap(), "keys").clone() else { panic!() };
+    let Json::String(x) = field(&keys[0], "x").clone() else { panic!() };
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&B64.decode(x).unwrap().try_into().unwrap()).unwrap();
+    let parts: Vec<&str> = ack.split('.').collect();
+    let sig = ed25519_dalek::Signature::from_slice(&B64.decode(parts[2]).unwrap()).unwrap();
+    key.verify_strict(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig).expect("ack signature verifies");
+    let ack_payload = String::from_utf8(B64.decode(parts[1]).unwrap()).unwrap();
+    assert!(ack_payload.contains(&jws::receipt_hash(&jws)) && ack_payload.contains("\"receivedAt\":1790000000"), "{ack_payload}");
+
+    // A duplicate returns the same result and stores no second row.
+    let (status2, body2) = post(&env.app, &jws).await;
+    assert_eq!(status2, StatusCode::OK);
+    assert_eq!(body2, body.replace("\"duplicate\":false", "\"duplicate\":true"));
+    assert_eq!(stored_count(&export(&env.app).await), 1);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_with_a_reason_and_is_never_stored() {
+    let env = fresh();
+    let good = claims(1, NOW - 10, true, None);
+    let payload = good.to_canonical_json();
+    let jws = signed(&good);
+    let parts: Vec<&str> = jws.split('.').collect();
+    let tampered_payload = B64.encode(payload.replace("\"granted\":false", "\"granted\":true"));
+    let hs256 = format!("{}.{}.{}", B64.encode(r#"{"alg":"HS256","typ":"JWT"}"#), parts[1], parts[2]);
+    let none = format!("{}.{}.", B64.encode(r#"{"alg":"none","jwk":{"kty":"OKP"}}"#), parts[1]);
+    let table: Vec<(String, StatusCode, &str)> = vec![
+        ("not a jws".into(), StatusCode::BAD_REQUEST, "malformed receipt: a JWS compact string has three base64url parts"),
+        (format!("{}.{}.{}", parts[0], tampered_payload, parts[2]), StatusCode::BAD_REQUEST, "bad signature: the Ed25519 signature does not match"),
+        (hs256, StatusCode::BAD_REQUEST, "malformed receipt: header.alg `HS256` is not accepted"),
+        (none, StatusCode::BAD_REQUEST, "malformed receipt: header.alg `none` is not accepted"),
+        (sign_ed25519(ED_HEADER, &payload.replace("\"v\":1", "\"v\":9")), StatusCode::UNPROCESSABLE_ENTITY, "invalid receipt: v: receipt version 9 is not supported"),
+        (sign_ed25519(ED_HEADER, &payload.replacen('{', "{ ", 1)), StatusCode::UNPROCESSABLE_ENTITY, "invalid receipt: payload: is not canonical JSON"),
+        (signed(&claims(2, NOW + 3_600, true, None)), StatusCode::UNPROCESSABLE_ENTITY, "receipt issued in the future: iat 1790003600 is more than 300 s after"),
+    ];
+    for (body, status, reason) in table {
+        let (got, text) = post(&env.app, &body).await;
+        assert_eq!(got, status, "{text}");
+        let Json::String(error) = field(&Json::parse(&text).unwrap(), "error").clone() else { panic!("{text}") };
+        assert!(error.starts_with(reason), "got: {error}\nwant: {reason}");
+    }
+    assert_eq!(stored_count(&export(&env.app).await), 0, "nothing refused was stored");
+}
+
+#[tokio::test]
+async fn chains_link_forks_are_refused_and_gaps_are_flagged() {
+    let env = fresh();
+    let r1 = signed(&claims(1, NOW - 100, true, None));
+    let r2 = signed(&claims(2, NOW - 50, false, Some(jws::receipt_hash(&r1))));
+    assert_eq!(post(&env.app, &r1).await.0, StatusCode::CREATED);
+    let (status, body) = post(&env.app, &r2).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(body.contains("\"chain\":\"linked\""), "{body}");
+
+    // A tampered copy of a receipt in the middle of the chain does not verify.
+    let parts: Vec<&str> = r2.split('.').collect();
+    let forged = B64.encode(claims(2, NOW - 50, true, Some(jws::receipt_hash(&r1))).to_canonical_json());
+    let (status, body) = post(&env.app, &format!("{}.{}.{}", parts[0], forged, parts[2])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // A second successor of r1 forks the chain: refused.
+    let fork = signed(&claims(3, NOW - 40, true, Some(jws::receipt_hash(&r1))));
+    let (status, body) = post(&env.app, &fork).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("fork: prev"), "{body}");
+
+    // A receipt whose predecessor never arrived is stored and flagged.
+    let gap = signed(&claims(4, NOW - 30, true, Some("f".repeat(64))));
+    let (status, body) = post(&env.app, &gap).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(body.contains("\"chain\":\"gap\""), "{body}");
+    let chains: Vec<String> = match field(&export(&env.app).await, "receipts") {
+        Json::Array(items) => items.iter().map(|r| format!("{:?}", field(r, "chain"))).collect(),
+        _ => unreachable!(),
+    };
+    assert_eq!(chains, ["String(\"first\")", "String(\"linked\")", "String(\"gap\")"]);
+}
+
+#[tokio::test]
+async fn the_gate_answers_per_purpose_and_time() {
+    let env = fresh();
+    let r1 = signed(&claims(1, NOW - 1000, true, None));
+    let r2 = signed(&claims(2, NOW - 500, true, Some(jws::receipt_hash(&r1))));
+    let r3 = signed(&claims(3, NOW - 100, false, Some(jws::receipt_hash(&r2))));
+    for r in [&r1, &r2, &r3] {
+        assert_eq!(post(&env.app, r).await.0, StatusCode::CREATED);
+    }
+    let ask = |purpose: &str, at: u64| format!("/v1/subjects/{SUBJECT}/consent?purpose={purpose}&at={at}");
+    let (_, before) = get(&env.app, &ask("analytics", NOW - 2000)).await;
+    assert!(before.contains("\"granted\":false") && before.contains("no receipt"), "{before}");
+    let (_, during) = get(&env.app, &ask("analytics", NOW - 200)).await;
+    expect_test::expect![[r#"{"at":"2026-09-21T14:10:00Z","granted":true,"method":"accept_all","purpose":"analytics","reason":"granted","receipt":"r00000000000000000000000000000002","scope":"site","since":"2026-09-21T13:56:40Z","subject":"0123456789abcdef0123456789abcdef","until":"2027-10-16T14:05:00Z"}"#]].assert_eq(&during);
+    let (_, after) = get(&env.app, &ask("analytics", NOW)).await;
+    assert!(after.contains("\"granted\":false") && after.contains("\"reason\":\"refused\"") && after.contains("r00000000000000000000000000000003"), "{after}");
+    let (_, ai) = get(&env.app, &ask("ai_training", NOW - 200)).await;
+    assert!(ai.contains("\"granted\":false"), "AI training was never granted: {ai}");
+    let (_, rfc) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=2026-09-21T14:10:00Z")).await;
+    assert_eq!(rfc, during, "RFC 3339 and Unix seconds ask the same question");
+    let (status, bad) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?at=now")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(bad.contains("purpose is required"), "{bad}");
+}
+
+#[tokio::test]
+async fn es256_receipts_from_browsers_without_ed25519_are_accepted() {
+    use p256::ecdsa::signature::Signer as _;
+    let env = fresh();
+    let key = p256::ecdsa::SigningKey::from_bytes(&[5u8; 32].into()).unwrap();
+    let point = key.verifying_key().to_encoded_point(false);
+    let header = format!(
+        r#"{{"alg":"ES256","jwk":{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}}}"#,
+        B64.encode(point.x().unwrap()),
+        B64.encode(point.y().unwrap())
+    );
+    let input = format!("{}.{}", B64.encode(header), B64.encode(claims(1, NOW, true, None).to_canonical_json()));
+    let sig: p256::ecdsa::Signature = key.sign(input.as_bytes());
+    let (status, body) = post(&env.app, &format!("{input}.{}", B64.encode(sig.to_bytes()))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn batches_sec_gpc_export_auth_limits_and_contract_routes() {
+    let env = env_with(Settings { api_key: Some("secret".into()), body_limit: 8 * 1024, rate_limit_per_minute: 30, ..Settings::default() });
+    let r1 = signed(&claims(1, NOW, true, None));
+    let r2 = signed(&claims(2, NOW, true, Some(jws::receipt_hash(&r1))));
+    let batch = format!(r#"{{"receipts":["{r1}","{r2}","junk"]}}"#);
+    let (status, body) = post_with(&env.app, &batch, Some("1")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("\"status\":201") && body.contains("\"status\":400"), "{body}");
+    let export_json = export(&env.app).await;
+    assert_eq!(stored_count(&export_json), 2);
+    assert!(format!("{export_json:?}").contains("(\"gpcHeader\", Bool(true))"), "Sec-GPC: 1 is recorded");
+
+    // Only the exact value "1" counts.
+    let env2 = fresh();
+    post_with(&env2.app, &r1, Some("true")).await;
+    assert!(format!("{:?}", export(&env2.app).await).contains("(\"gpcHeader\", Bool(false))"));
+
+    // Export needs the key.
+    let (status, body) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/receipts")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("Bearer"), "{body}");
+
+    // Too large a body: 413.
+    let (status, _) = post(&env.app, &"x".repeat(9 * 1024)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Contract routes.
+    let (status, openapi) = get(&env.app, "/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    for route in ["/v1/receipts", "/v1/subjects/{id}/consent", "/v1/subjects/{id}/receipts", "/.well-known/jwks.json", "/healthz"] {
+        assert!(openapi.contains(&format!("\"{route}\"")), "openapi.json documents {route}");
+    }
+    assert_eq!(get(&env.app, "/healthz").await, (StatusCode::OK, r#"{"status":"ok"}"#.to_string()));
+
+    // Rate limit: 30 a minute per client, then 429.
+    let mut last = StatusCode::OK;
+    for _ in 0..30 {
+        last = get(&env.app, "/healthz").await.0;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Guards the append-only log: even a direct SQL UPDATE or DELETE on the database file is refused.
+#[tokio::test]
+async fn the_receipt_table_refuses_update_and_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("receipts.sqlite");
+    let state = AppState::new(Store::open(&path).unwrap(), Settings::default(), Arc::new(|| NOW)).unwrap();
+    let app = app(state);
+    assert_eq!(post(&app, &signed(&claims(1, NOW, true, None))).await.0, StatusCode::CREATED);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let update = conn.execute("UPDATE receipts SET chain = 'linked'", []).unwrap_err().to_string();
+    let delete = conn.execute("DELETE FROM receipts", []).unwrap_err().to_string();
+    assert!(update.contains("append-only") && delete.contains("append-only"), "{update} / {delete}");
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}

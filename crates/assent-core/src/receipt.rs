@@ -1,0 +1,251 @@
+//! The consent receipt: the wire format shared by the browser, the collector and the CLI.
+//!
+//! A receipt is a JWS compact string (RFC 7515) whose payload is the canonical JSON (RFC 8785) of
+//! [`Claims`]. Hashing and signing happen in adapters (WebCrypto in the browser, RustCrypto natively);
+//! this module defines what is hashed and signed, so every party computes the same bytes.
+//! The full description, with the notice-text rule, is in docs/receipts.md.
+
+use crate::config::Config;
+use crate::decision::{Decision, Method, Timestamp};
+use crate::error::ConfigError;
+use crate::flow::Flow;
+use crate::json::{as_string, invalid, Fields, Json};
+
+/// Version of the receipt claims. A receiver refuses versions it does not know.
+pub const RECEIPT_VERSION: u32 = 1;
+
+/// What a receipt says about one purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurposeClaim {
+    /// Purpose id.
+    pub id: String,
+    /// Allowed (`true`) or refused.
+    pub granted: bool,
+    /// Data categories in scope for this purpose.
+    pub data_categories: Vec<String>,
+}
+
+/// The signed statement of one decision (GDPR Art. 7(1) evidence).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    /// Receipt id: `r` followed by 32 hex digits. Delivery is idempotent by this id.
+    pub id: String,
+    /// Pseudonymous subject id (32 hex digits).
+    pub subject: String,
+    /// When the decision was made, Unix seconds UTC.
+    pub issued_at: Timestamp,
+    /// The site origin, e.g. `https://shop.example`.
+    pub origin: String,
+    /// The controller named in the config.
+    pub controller: String,
+    /// Region code in force, if known.
+    pub region: Option<String>,
+    /// Flow in force.
+    pub flow: Flow,
+    /// Language of the text shown.
+    pub locale: String,
+    /// Notice version answered.
+    pub notice_version: String,
+    /// SHA-256 (lowercase hex) of the notice text shown; see [`notice_text`].
+    pub notice_sha256: String,
+    /// Every configured purpose with its state.
+    pub purposes: Vec<PurposeClaim>,
+    /// How the decision was captured.
+    pub method: Method,
+    /// Whether the browser sent Global Privacy Control.
+    pub gpc: bool,
+    /// When the decision expires, Unix seconds UTC.
+    pub expires_at: Timestamp,
+    /// SHA-256 (lowercase hex) of the subject's previous receipt's JWS string; `None` for the first.
+    pub prev: Option<String>,
+    /// What the decision covers: `None` for the whole site, `conversation:<id>` for one chat conversation.
+    pub scope: Option<String>,
+}
+
+/// The top-level claim names, in canonical (sorted) order.
+const CLAIM_NAMES: [&str; 16] = [
+    "controller", "exp", "flow", "gpc", "iat", "id", "locale", "method", "notice", "origin", "prev", "purposes",
+    "region", "scope", "sub", "v",
+];
+
+impl Claims {
+    /// Builds the claims for a decision the core just recorded.
+    #[allow(clippy::too_many_arguments)]
+    pub fn for_decision(
+        decision: &Decision,
+        config: &Config,
+        id: String,
+        origin: String,
+        locale: String,
+        notice_sha256: String,
+        gpc: bool,
+        prev: Option<String>,
+    ) -> Claims {
+        let purposes = config
+            .purposes
+            .iter()
+            .map(|p| PurposeClaim {
+                id: p.id.clone(),
+                granted: decision.granted.iter().any(|g| g == &p.id),
+                data_categories: p.data_categories.clone(),
+            })
+            .collect();
+        Claims {
+            id,
+            subject: decision.subject.clone(),
+            issued_at: decision.decided_at,
+            origin,
+            controller: config.controller.clone(),
+            region: decision.region.clone(),
+            flow: decision.flow,
+            locale,
+            notice_version: decision.notice_version.clone(),
+            notice_sha256,
+            purposes,
+            method: decision.method,
+            gpc,
+            expires_at: decision.expires_at,
+            prev,
+            scope: None,
+        }
+    }
+
+    /// The claims as a JSON value (keys are sorted when serialised canonically).
+    pub fn to_json(&self) -> Json {
+        let s = |v: &str| Json::String(v.to_string());
+        let n = |v: u64| Json::Number(v.to_string());
+        let opt = |v: &Option<String>| v.as_deref().map_or(Json::Null, s);
+        let purposes = self
+            .purposes
+            .iter()
+            .map(|p| {
+                let categories = Json::Array(p.data_categories.iter().map(|c| s(c)).collect());
+                (p.id.clone(), Json::Object(vec![("dataCategories".into(), categories), ("granted".into(), Json::Bool(p.granted))]))
+            })
+            .collect();
+        Json::Object(vec![
+            ("controller".into(), s(&self.controller)),
+            ("exp".into(), n(self.expires_at)),
+            ("flow".into(), s(self.flow.as_str())),
+            ("gpc".into(), Json::Bool(self.gpc)),
+            ("iat".into(), n(self.issued_at)),
+            ("id".into(), s(&self.id)),
+            ("locale".into(), s(&self.locale)),
+            ("method".into(), s(self.method.as_str())),
+            ("notice".into(), Json::Object(vec![("sha256".into(), s(&self.notice_sha256)), ("version".into(), s(&self.notice_version))])),
+            ("origin".into(), s(&self.origin)),
+            ("prev".into(), opt(&self.prev)),
+            ("purposes".into(), Json::Object(purposes)),
+            ("region".into(), opt(&self.region)),
+            ("scope".into(), opt(&self.scope)),
+            ("sub".into(), s(&self.subject)),
+            ("v".into(), n(u64::from(RECEIPT_VERSION))),
+        ])
+    }
+
+    /// The JWS payload: canonical JSON (RFC 8785).
+    pub fn to_canonical_json(&self) -> String {
+        self.to_json().canonical()
+    }
+
+    /// Reads claims from a JWS payload, refusing anything but the canonical form of a known version.
+    pub fn from_canonical_json(text: &str) -> Result<Claims, ConfigError> {
+        let json = Json::parse(text)?;
+        let claims = Claims::from_json(&json)?;
+        if claims.to_canonical_json() != text {
+            return Err(invalid("payload", "is not canonical JSON (RFC 8785): keys sorted, no whitespace, integers only"));
+        }
+        Ok(claims)
+    }
+
+    fn from_json(v: &Json) -> Result<Claims, ConfigError> {
+        let f = Fields::new(v, "", &CLAIM_NAMES)?;
+        let version = f.u32("v")?.ok_or_else(|| invalid("v", "missing: the receipt version"))?;
+        if version != RECEIPT_VERSION {
+            return Err(invalid("v", format!("receipt version {version} is not supported (this build reads {RECEIPT_VERSION})")));
+        }
+        let hex = |path: &str, value: String, len: usize| {
+            if value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+                Ok(value)
+            } else {
+                Err(invalid(path, format!("must be {len} lowercase hex digits")))
+            }
+        };
+        let time = |key: &str| -> Result<u64, ConfigError> {
+            let v = f.required(key)?;
+            match v {
+                Json::Number(n) => n.parse().map_err(|_| invalid(key, "must be Unix seconds (a whole number)")),
+                other => Err(invalid(key, format!("expected Unix seconds, found {}", other.describe()))),
+            }
+        };
+        let id = as_string(f.required("id")?, "id")?;
+        if !(id.len() == 33 && id.starts_with('r') && id[1..].bytes().all(|b| b.is_ascii_hexdigit())) {
+            return Err(invalid("id", "must be `r` followed by 32 hex digits"));
+        }
+        let notice = Fields::new(f.required("notice")?, "notice", &["sha256", "version"])?;
+        let flow_name = as_string(f.required("flow")?, "flow")?;
+        let method_name = as_string(f.required("method")?, "method")?;
+        let purposes = f.required("purposes")?.as_object().ok_or_else(|| invalid("purposes", "expected an object"))?;
+        let purposes = purposes
+            .iter()
+            .map(|(id, v)| {
+                let path = format!("purposes.{id}");
+                let p = Fields::new(v, &path, &["dataCategories", "granted"])?;
+                Ok(PurposeClaim {
+                    id: id.clone(),
+                    granted: p.bool("granted")?.ok_or_else(|| invalid(p.path("granted"), "missing"))?,
+                    data_categories: p.list("dataCategories", as_string)?.unwrap_or_default(),
+                })
+            })
+            .collect::<Result<Vec<_>, ConfigError>>()?;
+        Ok(Claims {
+            id,
+            subject: hex("sub", as_string(f.required("sub")?, "sub")?, 32)?,
+            issued_at: time("iat")?,
+            origin: as_string(f.required("origin")?, "origin")?,
+            controller: as_string(f.required("controller")?, "controller")?,
+            region: f.string("region")?,
+            flow: Flow::parse(&flow_name).ok_or_else(|| invalid("flow", format!("`{flow_name}` is not a flow")))?,
+            locale: as_string(f.required("locale")?, "locale")?,
+            notice_version: as_string(notice.required("version")?, "notice.version")?,
+            notice_sha256: hex("notice.sha256", as_string(notice.required("sha256")?, "notice.sha256")?, 64)?,
+            purposes,
+            method: Method::parse(&method_name).ok_or_else(|| invalid("method", format!("`{method_name}` is not a capture method")))?,
+            gpc: f.bool("gpc")?.ok_or_else(|| invalid("gpc", "missing"))?,
+            expires_at: time("exp")?,
+            prev: f.string("prev")?.map(|p| hex("prev", p, 64)).transpose()?,
+            scope: f.string("scope")?,
+        })
+    }
+
+    /// The state of `purpose` in this receipt, if it names it.
+    pub fn granted(&self, purpose: &str) -> Option<bool> {
+        self.purposes.iter().find(|p| p.id == purpose).map(|p| p.granted)
+    }
+}
+
+/// The exact notice text whose SHA-256 goes into a receipt.
+///
+/// One line per string the visitor was shown (or could open in the preferences dialog), in this order:
+/// `banner.title`, the flow's body (`banner.body`, `banner.optOutBody` or `banner.noticeBody`),
+/// `prefs.title`, `prefs.intro`, `prefs.separateTitle`, `prefs.separateNote`, then for every purpose
+/// in config order `purpose.<id>.name` and `purpose.<id>.description`. Each line is `key=text`, where
+/// text is the string after config overrides with `{controller}` filled in. Lines are joined with
+/// `\n` (no trailing newline) and hashed as UTF-8.
+pub fn notice_text(config: &Config, flow: Flow, text: impl Fn(&str) -> String) -> String {
+    let body = match flow {
+        Flow::OptIn => "banner.body",
+        Flow::OptOut => "banner.optOutBody",
+        Flow::Notice => "banner.noticeBody",
+    };
+    let mut keys: Vec<String> =
+        ["banner.title", body, "prefs.title", "prefs.intro", "prefs.separateTitle", "prefs.separateNote"].map(String::from).to_vec();
+    for p in &config.purposes {
+        keys.push(format!("purpose.{}.name", p.id));
+        keys.push(format!("purpose.{}.description", p.id));
+    }
+    keys.iter()
+        .map(|k| format!("{k}={}", text(k).replace("{controller}", &config.controller)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
