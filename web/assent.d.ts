@@ -20,8 +20,17 @@ export interface Consent {
   /** ISO 3166 code in force, if known. */
   region: string | null;
   flow: 'optIn' | 'optOut' | 'notice';
+  /** Id of the signed receipt that records this decision. */
+  receipt: string;
   /** Every purpose the decision answered, allowed or not. */
   purposes: Record<PurposeId, boolean>;
+}
+
+/** What `stamp` adds. */
+export interface StampFacts {
+  receipt: string | null;
+  purposes: PurposeId[];
+  do_not_train: boolean;
 }
 
 export interface Assent {
@@ -41,6 +50,11 @@ export interface Assent {
   withdraw(purpose?: PurposeId): Promise<void>;
   showBanner(): Promise<void>;
   showPreferences(): Promise<void>;
+  /**
+   * Returns a copy of `payload` with the consent facts that must travel with it under `assent`:
+   * the receipt id, the purposes allowed now, and `do_not_train` (true unless ai_training is granted).
+   */
+  stamp<T extends object>(payload: T): T & { assent: StampFacts };
   /** Gates elements added to the page since the last scan. */
   rescan(): void;
   /** Calls fn with the new decision after every change; returns an unsubscribe function. */

@@ -75,11 +75,12 @@
   }
   function decode(v) {
     var f = v ? v.split('|') : [];
-    if (f.length !== 11 || f[0] !== '1') return null;
+    if (f.length !== 13 || f[0] !== '1') return null;
     var list = function (s) { return s ? s.split('.') : []; };
     return {
       subject: f[1], noticeVersion: f[2], decidedAt: +f[3], expiresAt: +f[4],
-      granted: list(f[5]), denied: list(f[6]), fingerprint: f[7], method: f[8], region: f[9], flow: f[10]
+      granted: list(f[5]), denied: list(f[6]), fingerprint: f[7], method: f[8], region: f[9], flow: f[10],
+      receipt: f[11], doNotTrain: f[12] === '1'
     };
   }
   // FNV-1a over the UTF-8 bytes of the config text: the same function as assent-core's `config_fingerprint`.
@@ -99,7 +100,7 @@
     return {
       subject: s.subject, noticeVersion: s.noticeVersion,
       decidedAt: new Date(s.decidedAt * 1000).toISOString(), expiresAt: new Date(s.expiresAt * 1000).toISOString(),
-      method: s.method, region: s.region || null, flow: s.flow, purposes: purposes
+      method: s.method, region: s.region || null, flow: s.flow, receipt: s.receipt, purposes: purposes
     };
   }
 
@@ -115,6 +116,32 @@
     }
     run(go);
     return true;
+  }
+
+  // --- Receipts: signed and delivered by assent-receipts.js, loaded only when one is made or pending ---
+  var receiptsModule = null;
+  var receiptsLoading = null;
+  function receipts() {
+    return receiptsLoading || (receiptsLoading = import(base + 'assent-receipts.js').then(function (m) {
+      receiptsModule = m;
+      return m;
+    }));
+  }
+  try {
+    if (w.localStorage.getItem('assent.outbox')) receipts().then(function (m) { m.flush(true); });
+  } catch (e) { /* storage blocked */ }
+  w.addEventListener('pagehide', function () { if (receiptsModule) receiptsModule.beacon(); });
+  d.addEventListener('visibilitychange', function () {
+    if (receiptsModule && d.visibilityState === 'hidden') receiptsModule.flush();
+  });
+
+  // Whether this browser already made the receipt the stored decision names (unknown storage: assume so).
+  function receiptMade(id) {
+    try {
+      return w.localStorage.getItem('assent.receipt') === id;
+    } catch (e) {
+      return true;
+    }
   }
 
   // --- The wasm client, loaded only when something must be decided, shown or sent ---
@@ -135,7 +162,7 @@
         return m.default({ module_or_path: base + 'assent_client_bg.wasm' }).then(function () {
           return m.start({
             configText: c.text || null, configError: c.error || null, region: region || null,
-            stored: readCookieFor(c.text), base: base, run: run, pending: pending
+            stored: readCookieFor(c.text), base: base, run: run, pending: pending, receipts: receipts
           });
         });
       });
@@ -189,6 +216,16 @@
     withdraw: later('withdraw'),
     showBanner: later('showBanner'),
     showPreferences: later('showPreferences'),
+    // The payload plus the consent facts that must travel with it.
+    stamp: function (payload) {
+      var facts = client ? client.stampFacts()
+        : stored ? { receipt: stored.receipt, purposes: stored.granted.slice(), do_not_train: stored.doNotTrain }
+        : { receipt: null, purposes: [], do_not_train: true };
+      var out = {};
+      for (var k in payload) out[k] = payload[k];
+      out.assent = facts;
+      return out;
+    },
     rescan: function () {
       if (client) return client.rescan();
       if (stored && !applyStored()) boot();
@@ -207,7 +244,7 @@
   config.then(function (c) {
     var s = c.text != null ? decode(readCookieFor(c.text)) : null;
     var covered = s && s.expiresAt * 1000 > Date.now() && s.fingerprint === fingerprint(c.text) &&
-      s.region === region;
+      s.region === region && receiptMade(s.receipt);
     if (covered) {
       stored = s;
       covered = applyStored();

@@ -2,7 +2,7 @@
 // strictest flow when the region is unknown.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, openPage, load, hits, banner, prefsDialog, GATED, ALL_GATED, WASM } from './helpers.mjs';
+import { setup, openPage, load, hits, banner, prefsDialog, receiptMade, GATED, ALL_GATED, WASM } from './helpers.mjs';
 
 let env;
 const page = (lang) => `<!doctype html><html${lang ? ` lang="${lang}"` : ''}><head><meta charset="utf-8">
@@ -34,6 +34,7 @@ test('opt-out region: opt-out purposes run by default, sensitive ones do not, an
   await dialog.getByRole('button', { name: 'Save choices' }).click();
   await dialog.waitFor({ state: 'detached' });
   assert.equal(await page.evaluate(() => window.assent.consent().flow), 'optOut');
+  await receiptMade(page);
 
   log.requests.length = 0;
   await load(page, `${env.base}/?region=US-CA`);

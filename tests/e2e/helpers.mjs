@@ -73,3 +73,11 @@ export function prefsDialog(page) {
 export async function decisionCookie(context) {
   return (await context.cookies()).find((c) => c.name === 'assent');
 }
+
+/** Waits until the receipt of the current decision has been signed and stored in this browser. */
+export async function receiptMade(page) {
+  await page.waitForFunction(() => {
+    const c = window.assent.consent();
+    return c !== null && localStorage.getItem('assent.receipt') === c.receipt;
+  });
+}

@@ -1,7 +1,7 @@
 // The returning-visit fast path, bad input, blocked storage and activation order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, openPage, load, hits, banner, decisionCookie, DEMO_CONFIG, GATED, ALL_GATED, WASM } from './helpers.mjs';
+import { setup, openPage, load, hits, banner, decisionCookie, receiptMade, DEMO_CONFIG, GATED, ALL_GATED, WASM } from './helpers.mjs';
 
 // A config whose bytes are not all ASCII: the loader's fingerprint must agree with the core's on UTF-8.
 const unicodeConfig = DEMO_CONFIG.replace('Demo Shop Ltd', 'Démo Shöp GmbH – 日本');
@@ -41,11 +41,13 @@ async function acceptAll(page) {
 }
 
 test('returning visitor: no banner, and the allowed tags run before the wasm is even requested', async () => {
+  // (Once the decision's receipt is made: a pending receipt is a reason to load the wasm, tested below.)
   for (const config of ['/assent.json', '/fixtures/unicode.json']) {
     const { context, page, log } = await openPage(env);
     const url = `${env.base}/?region=DE&config=${config}`;
     await load(page, url);
     await acceptAll(page);
+    await receiptMade(page);
     log.requests.length = 0;
     await load(page, url);
     assert.equal(await banner(page).count(), 0, 'no banner');
@@ -150,5 +152,22 @@ test('activation keeps document order and the original attributes, and runs each
     return [s.type, s.nonce, s.crossOrigin, s.referrerPolicy, s.getAttribute('data-category'), s.getAttribute('data-assent')];
   });
   assert.deepEqual(attrs, ['', 'n0nce', 'anonymous', 'no-referrer', 'analytics', 'ran']);
+  await context.close();
+});
+
+test('a decision whose receipt was never made (the page went away first) gets it on the next visit', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, `${env.base}/?region=DE`);
+  await acceptAll(page);
+  await receiptMade(page);
+  const receipt = await page.evaluate(() => window.assent.consent().receipt);
+  // Simulate the page going away before the receipt was stored: forget that it was made.
+  await page.evaluate(() => localStorage.removeItem('assent.receipt'));
+  log.requests.length = 0;
+  await load(page, `${env.base}/?region=DE`);
+  await receiptMade(page);
+  assert.ok(log.requests.includes(WASM), 'the pending receipt brought in the wasm');
+  assert.equal(await banner(page).count(), 0, 'without asking again');
+  assert.equal(await page.evaluate(() => localStorage.getItem('assent.receipt')), receipt, 'the same receipt id, made once');
   await context.close();
 });

@@ -13,6 +13,7 @@ use crate::run;
 pub(crate) const LOADER: &str = "assent.js";
 pub(crate) const GLUE: &str = "assent_client.js";
 pub(crate) const WASM: &str = "assent_client_bg.wasm";
+pub(crate) const RECEIPTS: &str = "assent-receipts.js";
 
 /// Builds the release wasm (opt-level z, LTO), binds it, runs `wasm-opt -Oz`, minifies the JS and
 /// copies the locale files and type declarations.
@@ -59,6 +60,10 @@ pub fn dist(root: &Path) -> Result<()> {
         .arg(root.join("web").join(LOADER))
         .args(["--minify", "--target=es2018", "--legal-comments=inline"])
         .arg(format!("--outfile={}", out.join(LOADER).display())))?;
+    run(Command::new(&esbuild)
+        .arg(root.join("web").join(RECEIPTS))
+        .args(["--minify", "--format=esm", "--target=es2020", "--legal-comments=inline"])
+        .arg(format!("--outfile={}", out.join(RECEIPTS).display())))?;
     run(Command::new(&esbuild)
         .arg(bindgen.join(GLUE))
         .args(["--minify", "--format=esm", "--target=es2020"])

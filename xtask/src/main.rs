@@ -74,7 +74,8 @@ fn test(root: &Path) -> Result<()> {
     run(Command::new("cargo")
         .args(["test", "-p", "assent-ui", "-p", "assent-client", "--target", "wasm32-unknown-unknown"])
         .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
-    // Whole pages in Debian's Chromium through playwright-core.
+    // Whole pages in Debian's Chromium through playwright-core, with the real collector binary.
+    run(Command::new("cargo").args(["build", "-p", "assent-collector"]))?;
     run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))
 }
 

@@ -7,13 +7,15 @@
 //! one console error naming the field; storage that throws keeps the decision for this page view.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use assent_core::config::TextOverride;
 use assent_core::hash::config_fingerprint;
 use assent_core::json::{string_map, Json};
+use assent_core::receipt::{notice_text, Claims};
 use assent_core::purpose::{AI_TRAINING, NECESSARY};
-use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Session, Source, Ui};
+use assent_core::{locale, Config, ConfigError, Decision, Effect, Event, Flow, Session, Source, Ui};
 use assent_ui::{Intent, Layer, Overlay, Props, PurposeItem, Texts, View};
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -34,7 +36,11 @@ struct Inner {
     session: Option<Session>,
     overlay: Option<Overlay>,
     texts: Option<(String, Rc<Texts>)>,
-    loading_texts: bool,
+    /// Resolves once `texts` is loaded; shared by the UI and the receipt worker (one download).
+    texts_loading: Option<js_sys::Promise>,
+    /// Decisions whose receipts are still to be made, in order (each links to the one before).
+    receipt_queue: VecDeque<Decision>,
+    receipt_worker: bool,
     reported: Vec<String>,
     storage_warned: bool,
 }
@@ -51,6 +57,7 @@ struct Shared {
     base: String,
     run: Function,
     pending: Function,
+    receipts: Option<Function>,
     cookie_suffix: String,
     cookie_name: String,
 }
@@ -92,7 +99,9 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             session,
             overlay: None,
             texts: None,
-            loading_texts: false,
+            texts_loading: None,
+            receipt_queue: VecDeque::new(),
+            receipt_worker: false,
             reported: Vec::new(),
             storage_warned: false,
         })),
@@ -100,11 +109,22 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             base: option_string(&options, "base").unwrap_or_default(),
             run,
             pending,
+            receipts: Reflect::get(&options, &"receipts".into()).ok().and_then(|f| f.dyn_into().ok()),
             cookie_suffix,
             cookie_name,
         }),
     };
     client.carry_out(effects);
+    // A decision whose receipt was never made (the page went away first): make it now.
+    let made = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .map(|storage| storage.get_item("assent.receipt").ok().flatten());
+    let pending = client.inner.borrow().session.as_ref().and_then(|s| s.decision()).map(|d| d.receipt.clone());
+    if let (Some(made), Some(pending)) = (made, pending) {
+        if made.as_deref() != Some(pending.as_str()) {
+            client.queue_receipt();
+        }
+    }
     Ok(client)
 }
 
@@ -147,6 +167,7 @@ impl Client {
         put(&view, "method", &d.method.as_str().into());
         put(&view, "region", &d.region.as_deref().map_or(JsValue::NULL, JsValue::from));
         put(&view, "flow", &d.flow.as_str().into());
+        put(&view, "receipt", &d.receipt.as_str().into());
         put(&view, "purposes", &purposes);
         view.into()
     }
@@ -207,6 +228,25 @@ impl Client {
         self.dispatch(Event::OpenPreferences);
     }
 
+    /// The consent facts `assent.stamp` adds to outgoing data: `{receipt, purposes, do_not_train}`.
+    #[wasm_bindgen(js_name = stampFacts)]
+    pub fn stamp_facts(&self) -> JsValue {
+        let inner = self.inner.borrow();
+        let facts = Object::new();
+        let (receipt, granted) = match &inner.session {
+            Some(s) => (
+                s.decision().map_or(JsValue::NULL, |d| d.receipt.as_str().into()),
+                s.choices().into_iter().filter(|(_, on)| *on).map(|(id, _)| JsValue::from(id)).collect::<Array>(),
+            ),
+            None => (JsValue::NULL, Array::new()),
+        };
+        let do_not_train = inner.session.as_ref().is_none_or(|s| !s.allowed(AI_TRAINING));
+        put(&facts, "receipt", &receipt);
+        put(&facts, "purposes", &granted);
+        put(&facts, "do_not_train", &JsValue::from_bool(do_not_train));
+        facts.into()
+    }
+
     /// Gates elements added to the page since the last scan.
     pub fn rescan(&self) {
         self.apply_gates();
@@ -248,6 +288,7 @@ impl Client {
                     }
                 }
                 Effect::Warn(message) => console::warn_1(&format!("assent: {message}").into()),
+                Effect::Receipt => self.queue_receipt(),
             }
         }
     }
@@ -347,52 +388,128 @@ impl Client {
         spawn_local(async move { client.dispatch(event) });
     }
 
-    /// Downloads only the chosen language's file (falling back to the reference language), then
-    /// renders whatever the session wants shown by then.
+    /// Loads the strings if needed, then renders whatever the session wants shown by then.
     fn load_texts(&self) {
-        let (lang, overrides) = {
-            let mut inner = self.inner.borrow_mut();
-            if inner.loading_texts {
-                return;
-            }
-            let Some(session) = inner.session.as_ref() else { return };
-            let config = session.config();
-            let doc = document();
-            let html_lang = doc.document_element().and_then(|e| e.get_attribute("lang"));
-            let browser: Vec<String> = web_sys::window()
-                .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
-                .unwrap_or_default();
-            let lang = locale::negotiate(&config.languages, config.language.as_deref(), html_lang.as_deref(), &browser);
-            let overrides = config.text.clone();
-            inner.loading_texts = true;
-            (lang, overrides)
-        };
         let client = self.handle();
         spawn_local(async move {
-            let mut loaded = None;
-            for candidate in [lang.as_str(), locale::REFERENCE_LANGUAGE] {
-                match fetch_locale(&format!("{}locales/{candidate}.json", client.shared.base)).await {
-                    Ok(map) => {
-                        loaded = Some((candidate.to_string(), map));
-                        break;
-                    }
-                    Err(e) => console::error_2(&format!("assent: could not load locale `{candidate}`:").into(), &e),
-                }
-            }
-            let (lang, mut map) = loaded.unwrap_or_else(|| (lang.clone(), Vec::new()));
-            // Config overrides come last, so they win in `Texts::get`.
-            map.extend(overrides.into_iter().filter_map(|(key, value)| Some((key, pick(&value, &lang)?))));
-            let ui = {
-                let mut inner = client.inner.borrow_mut();
-                inner.texts = Some((lang, Rc::new(Texts(map))));
-                inner.loading_texts = false;
-                inner.session.as_ref().map(Session::ui)
-            };
+            client.texts().await;
+            let ui = client.inner.borrow().session.as_ref().map(Session::ui);
             if let Some(ui) = ui {
                 client.render(ui);
             }
         });
     }
+
+    /// The visitor's strings: downloads only the chosen language's file (falling back to the reference
+    /// language) once, however many callers wait for it.
+    async fn texts(&self) -> Option<(String, Rc<Texts>)> {
+        let promise = {
+            let mut inner = self.inner.borrow_mut();
+            if let Some(loaded) = &inner.texts {
+                return Some(loaded.clone());
+            }
+            if inner.texts_loading.is_none() {
+                let session = inner.session.as_ref()?;
+                let config = session.config();
+                let doc = document();
+                let html_lang = doc.document_element().and_then(|e| e.get_attribute("lang"));
+                let browser: Vec<String> = web_sys::window()
+                    .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
+                    .unwrap_or_default();
+                let lang = locale::negotiate(&config.languages, config.language.as_deref(), html_lang.as_deref(), &browser);
+                let overrides = config.text.clone();
+                let client = self.handle();
+                let promise = wasm_bindgen_futures::future_to_promise(async move {
+                    let mut loaded = None;
+                    for candidate in [lang.as_str(), locale::REFERENCE_LANGUAGE] {
+                        match fetch_locale(&format!("{}locales/{candidate}.json", client.shared.base)).await {
+                            Ok(map) => {
+                                loaded = Some((candidate.to_string(), map));
+                                break;
+                            }
+                            Err(e) => console::error_2(&format!("assent: could not load locale `{candidate}`:").into(), &e),
+                        }
+                    }
+                    let (lang, mut map) = loaded.unwrap_or_else(|| (lang.clone(), Vec::new()));
+                    // Config overrides come last, so they win in `Texts::get`.
+                    map.extend(overrides.into_iter().filter_map(|(key, value)| Some((key, pick(&value, &lang)?))));
+                    client.inner.borrow_mut().texts = Some((lang, Rc::new(Texts(map))));
+                    Ok(JsValue::UNDEFINED)
+                });
+                inner.texts_loading = Some(promise);
+            }
+            inner.texts_loading.clone()?
+        };
+        let _ = JsFuture::from(promise).await;
+        self.inner.borrow().texts.clone()
+    }
+
+    fn queue_receipt(&self) {
+        let start_worker = {
+            let mut inner = self.inner.borrow_mut();
+            let Some(decision) = inner.session.as_ref().and_then(|s| s.decision()).cloned() else { return };
+            inner.receipt_queue.push_back(decision);
+            !std::mem::replace(&mut inner.receipt_worker, true)
+        };
+        if start_worker {
+            let client = self.handle();
+            spawn_local(async move { client.receipt_worker().await });
+        }
+    }
+
+    /// Makes receipts one at a time, so each links to the previous one. A failure is reported and the
+    /// decision stands: receipts are evidence, never a condition for the page to work.
+    async fn receipt_worker(&self) {
+        loop {
+            let next = self.inner.borrow_mut().receipt_queue.pop_front();
+            let Some(decision) = next else {
+                self.inner.borrow_mut().receipt_worker = false;
+                return;
+            };
+            if let Err(e) = self.make_receipt(&decision).await {
+                console::error_2(&format!("assent: could not make receipt {}:", decision.receipt).into(), &e);
+            }
+        }
+    }
+
+    async fn make_receipt(&self, decision: &Decision) -> Result<(), JsValue> {
+        // Embedded without the loader (component tests): no receipts to make.
+        let Some(receipts) = self.shared.receipts.clone() else { return Ok(()) };
+        let module = JsFuture::from(js_sys::Promise::from(receipts.call0(&JsValue::NULL)?)).await?;
+        let (lang, texts) = self.texts().await.ok_or("no strings loaded")?;
+        let (config, endpoints) = {
+            let inner = self.inner.borrow();
+            let config = inner.session.as_ref().ok_or("no session")?.config().clone();
+            let endpoints: Array = config.receipts.endpoints.iter().map(|e| JsValue::from(e.as_str())).collect();
+            (config, endpoints)
+        };
+        // The exact text shown: locale strings with config overrides, purpose names as displayed.
+        let shown = |key: &str| {
+            let purpose = config.purposes.iter().find_map(|p| {
+                let name = format!("purpose.{}.name", p.id);
+                let description = format!("purpose.{}.description", p.id);
+                if key == name { p.name.as_ref() } else if key == description { p.description.as_ref() } else { None }
+            });
+            purpose.and_then(|o| pick(o, &lang)).unwrap_or_else(|| texts.get(key))
+        };
+        let text = notice_text(&config, decision.flow, shown);
+        let sha = call_async(&module, "sha256", &[text.into()]).await?.as_string().unwrap_or_default();
+        let prev = call_async(&module, "prev", &[decision.subject.as_str().into()]).await?.as_string();
+        let window = web_sys::window().ok_or("no window")?;
+        let origin = window.location().origin()?;
+        let gpc = Reflect::get(&window.navigator(), &"globalPrivacyControl".into())?.as_bool() == Some(true);
+        let claims = Claims::for_decision(decision, &config, origin, lang, sha, gpc, prev);
+        let args = [claims.to_canonical_json().into(), decision.receipt.as_str().into(), decision.subject.as_str().into(), endpoints.into()];
+        call_async(&module, "issue", &args).await?;
+        Ok(())
+    }
+}
+
+/// Calls `object[name](...args)` and awaits the Promise it returns.
+async fn call_async(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = Reflect::get(object, &name.into())?.dyn_into()?;
+    let result = f.apply(object, &args.iter().collect::<Array>())?;
+    JsFuture::from(js_sys::Promise::resolve(&result)).await
 }
 
 async fn fetch_locale(url: &str) -> Result<Vec<(String, String)>, JsValue> {

@@ -38,6 +38,9 @@ pub struct Config {
     /// Which flow applies in which region.
     #[cfg_attr(feature = "schema", schemars(default))]
     pub regions: Regions,
+    /// Where signed receipts are delivered.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub receipts: Receipts,
     /// Per-string overrides of the locale files: `{"banner.title": "…"}` or `{"de": {"banner.title": "…"}}`.
     #[cfg_attr(feature = "schema", schemars(default))]
     pub text: Vec<(String, TextOverride)>,
@@ -52,6 +55,17 @@ pub enum TextOverride {
     All(String),
     /// Text per language code.
     PerLanguage(Vec<(String, String)>),
+}
+
+/// Receipt delivery.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
+pub struct Receipts {
+    /// Collector URLs (`https://…/v1/receipts`, or a same-origin path). Every receipt goes to each.
+    /// Empty: receipts are still made and kept in the browser's outbox, but not sent.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub endpoints: Vec<String>,
 }
 
 /// The privacy notice.
@@ -206,7 +220,7 @@ impl Config {
         let f = Fields::new(
             v,
             "",
-            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "text"],
+            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "text"],
         )?;
         let notice = Fields::new(f.required("notice")?, "notice", &["version", "url"])?;
         let notice = Notice { version: as_string(notice.required("version")?, "notice.version")?, url: notice.string("url")? };
@@ -250,8 +264,13 @@ impl Config {
                 members.iter().map(|(k, v)| Ok((k.clone(), text_override(v, &format!("text.{k}"))?))).collect::<Result<_, ConfigError>>()?
             }
         };
+        let receipts = match f.get("receipts") {
+            None => Receipts::default(),
+            Some(r) => Receipts { endpoints: Fields::new(r, "receipts", &["endpoints"])?.list("endpoints", as_string)?.unwrap_or_default() },
+        };
         Ok(Config {
             schema: f.string("$schema")?,
+            receipts,
             notice,
             controller: as_string(f.required("controller")?, "controller")?,
             languages: f.list("languages", as_string)?.unwrap_or_else(default_languages),
@@ -324,6 +343,14 @@ impl Config {
                 return invalid(
                     format!("purposes[{i}].optOut"),
                     "`ai_training` is opt-in: remove `optOut` (a legitimate-interest basis is not supported yet)".into(),
+                );
+            }
+        }
+        for (i, url) in self.receipts.endpoints.iter().enumerate() {
+            if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
+                return invalid(
+                    format!("receipts.endpoints[{i}]"),
+                    format!("`{url}` must be an http(s) URL or a path starting with `/`"),
                 );
             }
         }

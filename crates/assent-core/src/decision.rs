@@ -3,7 +3,7 @@
 //! The stored form is the cookie value. The core writes it; the loader and servers only read it:
 //!
 //! ```text
-//! 1|<subject>|<notice version>|<decided at>|<expires at>|<granted>|<denied>|<config fingerprint>|<method>|<region>|<flow>
+//! 1|<subject>|<notice version>|<decided at>|<expires at>|<granted>|<denied>|<config fingerprint>|<method>|<region>|<flow>|<receipt id>|<do not train>
 //! ```
 //!
 //! Times are Unix seconds (UTC). `granted` and `denied` are purpose ids joined with `.`. The
@@ -61,6 +61,8 @@ impl Method {
 pub struct Decision {
     /// Pseudonymous random subject id (32 hex digits), kept across decisions.
     pub subject: String,
+    /// Id of the receipt that records this decision (`r` + 32 hex digits).
+    pub receipt: String,
     /// The notice version the visitor answered.
     pub notice_version: String,
     /// When the decision was made.
@@ -97,6 +99,8 @@ impl Decision {
             self.method.as_str().to_string(),
             self.region.clone().unwrap_or_default(),
             self.flow.as_str().to_string(),
+            self.receipt.clone(),
+            if self.do_not_train() { "1" } else { "0" }.to_string(),
         ]
         .join("|")
     }
@@ -104,7 +108,7 @@ impl Decision {
     /// Reads a cookie value; `None` for anything malformed or of another version (treated as no decision).
     pub fn decode(value: &str) -> Option<Decision> {
         let f: Vec<&str> = value.split('|').collect();
-        if f.len() != 11 || f[0] != STORED_FORM_VERSION {
+        if f.len() != 13 || f[0] != STORED_FORM_VERSION {
             return None;
         }
         let split = |s: &str| -> Option<Vec<String>> {
@@ -125,8 +129,13 @@ impl Decision {
         if granted.iter().any(|g| denied.contains(g)) {
             return None;
         }
-        Some(Decision {
+        let receipt = f[11];
+        if receipt.len() != 33 || !receipt.starts_with('r') || !receipt[1..].bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let decision = Decision {
             subject: subject.to_string(),
+            receipt: receipt.to_string(),
             notice_version: f[2].to_string(),
             decided_at: f[3].parse().ok()?,
             expires_at: f[4].parse().ok()?,
@@ -136,11 +145,19 @@ impl Decision {
             method: Method::parse(f[8])?,
             region: (!f[9].is_empty()).then(|| f[9].to_string()),
             flow: Flow::parse(f[10])?,
-        })
+        };
+        // The flag is derived; a value that disagrees with `granted` means the cookie was edited.
+        (f[12] == if decision.do_not_train() { "1" } else { "0" }).then_some(decision)
+    }
+
+    /// Whether data must be kept out of AI training: true unless `ai_training` is granted. Stamped onto
+    /// data that leaves the page (`assent.stamp`).
+    pub fn do_not_train(&self) -> bool {
+        !self.granted.iter().any(|p| p == crate::purpose::AI_TRAINING)
     }
 }
 
-/// Makes a subject id from 16 random bytes supplied by the caller.
-pub fn subject_from_bytes(bytes: [u8; 16]) -> String {
+/// Lowercase hex of 16 random bytes supplied by the caller (subject and receipt ids).
+pub fn hex(bytes: [u8; 16]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -69,12 +69,11 @@ const CLAIM_NAMES: [&str; 16] = [
 ];
 
 impl Claims {
-    /// Builds the claims for a decision the core just recorded.
+    /// Builds the claims for a decision the core just recorded (its id is the decision's receipt id).
     #[allow(clippy::too_many_arguments)]
     pub fn for_decision(
         decision: &Decision,
         config: &Config,
-        id: String,
         origin: String,
         locale: String,
         notice_sha256: String,
@@ -91,7 +90,7 @@ impl Claims {
             })
             .collect();
         Claims {
-            id,
+            id: decision.receipt.clone(),
             subject: decision.subject.clone(),
             issued_at: decision.decided_at,
             origin,

@@ -1,7 +1,7 @@
 //! The consent state machine: events in, effects out. Time and randomness are arguments.
 
 use crate::config::Config;
-use crate::decision::{subject_from_bytes, Decision, Method, Timestamp};
+use crate::decision::{hex, Decision, Method, Timestamp};
 use crate::error::UsageError;
 use crate::flow::Flow;
 use crate::purpose::{AI_TRAINING, NECESSARY};
@@ -68,6 +68,8 @@ pub enum Effect {
     Changed,
     /// Tell the site owner something on the console.
     Warn(String),
+    /// A decision was recorded: sign its receipt and deliver it (to the configured endpoints, if any).
+    Receipt,
 }
 
 /// One page view's consent state.
@@ -134,12 +136,13 @@ impl Session {
         (session, effects)
     }
 
-    /// Applies one event. `random` supplies 16 random bytes if a subject id must be created.
+    /// Applies one event. `random` supplies 16 random bytes per call: for a new subject id and for the
+    /// id of the receipt a decision gets.
     pub fn handle(
         &mut self,
         event: Event,
         now: Timestamp,
-        random: impl FnOnce() -> [u8; 16],
+        random: impl FnMut() -> [u8; 16],
     ) -> Result<Vec<Effect>, UsageError> {
         let current = self.choices();
         let (choices, method) = match event {
@@ -192,9 +195,10 @@ impl Session {
         choices: Vec<(String, bool)>,
         method: Method,
         now: Timestamp,
-        random: impl FnOnce() -> [u8; 16],
+        mut random: impl FnMut() -> [u8; 16],
     ) -> Vec<Effect> {
-        let subject = self.subject.get_or_insert_with(|| subject_from_bytes(random())).clone();
+        let subject = self.subject.get_or_insert_with(|| hex(random())).clone();
+        let receipt = format!("r{}", hex(random()));
         let mut granted = Vec::new();
         let mut denied = Vec::new();
         for (id, on) in choices {
@@ -212,6 +216,7 @@ impl Session {
         let max_age = u64::from(days) * DAY;
         let decision = Decision {
             subject,
+            receipt,
             notice_version: self.config.notice.version.clone(),
             decided_at: now,
             expires_at: now + max_age,
@@ -225,7 +230,13 @@ impl Session {
         let value = decision.encode();
         self.decision = Some(decision);
         self.ui = Ui::Hidden;
-        vec![Effect::Store { value, max_age }, Effect::Render(Ui::Hidden), Effect::ApplyGates, Effect::Changed]
+        vec![
+            Effect::Store { value, max_age },
+            Effect::Render(Ui::Hidden),
+            Effect::ApplyGates,
+            Effect::Changed,
+            Effect::Receipt,
+        ]
     }
 
     fn check_purpose(&self, id: &str, context: &str) -> Result<(), UsageError> {

@@ -29,14 +29,14 @@ fn decision() -> (Config, Decision) {
 
 fn claims() -> Claims {
     let (config, d) = decision();
-    Claims::for_decision(&d, &config, format!("r{}", "ab".repeat(16)), "https://shop.example".into(), "en".into(), "0".repeat(64), false, None)
+    Claims::for_decision(&d, &config, "https://shop.example".into(), "en".into(), "0".repeat(64), false, None)
 }
 
 #[test]
 fn claims_serialise_canonically_and_round_trip() {
     let c = claims();
     let text = c.to_canonical_json();
-    expect_test::expect![[r#"{"controller":"Demo Shop Ltd","exp":1823696000,"flow":"optIn","gpc":false,"iat":1790000000,"id":"rabababababababababababababababab","locale":"en","method":"accept_all","notice":{"sha256":"0000000000000000000000000000000000000000000000000000000000000000","version":"2026-11-01"},"origin":"https://shop.example","prev":null,"purposes":{"ai_training":{"dataCategories":["chat transcripts"],"granted":false},"analytics":{"dataCategories":["usage data","device data"],"granted":true},"marketing":{"dataCategories":["advertising identifiers","browsing history"],"granted":true},"necessary":{"dataCategories":["session state"],"granted":true},"preferences":{"dataCategories":["language","display settings"],"granted":true},"replay":{"dataCategories":["clicks","scrolls","page content"],"granted":true}},"region":"DE","scope":null,"sub":"09090909090909090909090909090909","v":1}"#]].assert_eq(&text);
+    expect_test::expect![[r#"{"controller":"Demo Shop Ltd","exp":1823696000,"flow":"optIn","gpc":false,"iat":1790000000,"id":"r09090909090909090909090909090909","locale":"en","method":"accept_all","notice":{"sha256":"0000000000000000000000000000000000000000000000000000000000000000","version":"2026-11-01"},"origin":"https://shop.example","prev":null,"purposes":{"ai_training":{"dataCategories":["chat transcripts"],"granted":false},"analytics":{"dataCategories":["usage data","device data"],"granted":true},"marketing":{"dataCategories":["advertising identifiers","browsing history"],"granted":true},"necessary":{"dataCategories":["session state"],"granted":true},"preferences":{"dataCategories":["language","display settings"],"granted":true},"replay":{"dataCategories":["clicks","scrolls","page content"],"granted":true}},"region":"DE","scope":null,"sub":"09090909090909090909090909090909","v":1}"#]].assert_eq(&text);
     let back = Claims::from_canonical_json(&text).unwrap();
     assert_eq!(back.to_canonical_json(), text);
     assert_eq!(back.granted("analytics"), Some(true));

@@ -89,8 +89,8 @@ fn accept_all_never_grants_ai_training() {
     assert_eq!(granted(&s), ["analytics", "marketing", "necessary", "preferences", "replay"]);
     assert_eq!(
         effects[1..],
-        [Effect::Render(Ui::Hidden), Effect::ApplyGates, Effect::Changed],
-        "store, hide, apply, announce"
+        [Effect::Render(Ui::Hidden), Effect::ApplyGates, Effect::Changed, Effect::Receipt],
+        "store, hide, apply, announce, make the receipt"
     );
     let d = Decision::decode(&stored_value(&effects)).unwrap();
     assert!(d.denied.iter().any(|p| p == "ai_training"));
@@ -210,10 +210,12 @@ fn gated_elements_are_decided_by_category() {
 fn stored_form_round_trips_and_rejects_garbage() {
     let (mut s, _) = start(Some("US-CA"), None);
     let value = stored_value(&s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap());
-    expect_test::expect![[r#"1|07070707070707070707070707070707|2026-11-01|1790000000|1805724800|necessary|ai_training.analytics.marketing.preferences.replay|FP|reject_all|US-CA|optOut"#]]
+    expect_test::expect!["1|07070707070707070707070707070707|2026-11-01|1790000000|1805724800|necessary|ai_training.analytics.marketing.preferences.replay|FP|reject_all|US-CA|optOut|r07070707070707070707070707070707|1"]
         .assert_eq(&value.replace(&format!("{:08x}", config_fingerprint(DEMO)), "FP"));
     assert_eq!(Decision::decode(&value).unwrap().encode(), value);
-    for garbage in ["", "2|x", "1|short|v|1|2|||00000000|api||optIn", &value.replace("reject_all", "maybe")] {
+    // A do-not-train flag that disagrees with the granted purposes means the cookie was edited.
+    let flipped = format!("{}0", &value[..value.len() - 1]);
+    for garbage in ["", "2|x", "1|short|v|1|2|||00000000|api||optIn", &value.replace("reject_all", "maybe"), &flipped] {
         assert_eq!(Decision::decode(garbage), None, "{garbage:?}");
     }
 }

@@ -1,0 +1,167 @@
+// Signed receipts end to end: made in headless Chromium, posted over real HTTP to the real
+// assent-collector binary (SQLite in a temp dir), and verified by the npm `jose` library, not by our code.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compactVerify, EmbeddedJWK, decodeProtectedHeader } from 'jose';
+import { setup, openPage, load, banner, DEMO_CONFIG } from './helpers.mjs';
+
+const COLLECTOR = new URL('../../target/debug/assent-collector', import.meta.url).pathname;
+const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
+const KEY = 'test-api-key';
+
+const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+/** Starts the collector binary; resolves once /healthz answers. */
+async function startCollector(port, db, origin) {
+  const child = spawn(COLLECTOR, ['--listen', `127.0.0.1:${port}`, '--db', db, '--api-key', KEY, '--allow-origin', origin],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('collector did not start');
+}
+
+async function exported(port, subject) {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/subjects/${subject}/receipts`, { headers: { authorization: `Bearer ${KEY}` } });
+  assert.equal(res.status, 200);
+  return (await res.json()).receipts;
+}
+
+async function waitFor(fn, what, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The notice text exactly as docs/receipts.md defines it, written independently of the Rust code. */
+function noticeText(config, flow) {
+  const body = { optIn: 'banner.body', optOut: 'banner.optOutBody', notice: 'banner.noticeBody' }[flow];
+  const keys = ['banner.title', body, 'prefs.title', 'prefs.intro', 'prefs.separateTitle', 'prefs.separateNote'];
+  for (const p of config.purposes) keys.push(`purpose.${p.id}.name`, `purpose.${p.id}.description`);
+  return keys.map((k) => `${k}=${EN[k].replaceAll('{controller}', config.controller)}`).join('\n');
+}
+
+let env;
+let port;
+let configPath;
+const dir = mkdtempSync(join(tmpdir(), 'assent-receipts-'));
+before(async () => {
+  port = await freePort();
+  const config = JSON.parse(DEMO_CONFIG);
+  config.receipts = { endpoints: [`http://127.0.0.1:${port}/v1/receipts`] };
+  configPath = '/fixtures/receipts.json';
+  env = await setup({ [configPath]: { body: JSON.stringify(config, null, 2) } });
+});
+after(() => env.close());
+
+test('receipts made in Chromium verify with jose, carry the notice hash, and chain per subject', async () => {
+  const collector = await startCollector(port, join(dir, 'a.sqlite'), env.base);
+  try {
+    const { context, page } = await openPage(env);
+    await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    await banner(page).getByRole('button', { name: 'Accept all' }).click();
+    const consent = await page.evaluate(() => window.assent.consent());
+    const [first] = await waitFor(async () => (await exported(port, consent.subject)).length === 1 && exported(port, consent.subject), 'the first receipt');
+
+    // Independent verification: the public key travels in the protected header.
+    const header = decodeProtectedHeader(first.jws);
+    assert.equal(header.alg, 'EdDSA', 'Chromium has WebCrypto Ed25519');
+    assert.equal(header.jwk.crv, 'Ed25519');
+    const { payload } = await compactVerify(first.jws, EmbeddedJWK);
+    const claims = JSON.parse(new TextDecoder().decode(payload));
+    assert.equal(claims.id, consent.receipt, 'the receipt id is the one the cookie and assent.consent() name');
+    assert.equal(claims.sub, consent.subject);
+    assert.equal(claims.method, 'accept_all');
+    assert.equal(claims.region, 'DE');
+    assert.equal(claims.origin, env.base);
+    assert.equal(claims.prev, null);
+    assert.deepEqual(claims.purposes.ai_training, { dataCategories: ['chat transcripts'], granted: false });
+    assert.equal(claims.purposes.analytics.granted, true);
+    const config = JSON.parse(DEMO_CONFIG);
+    assert.equal(claims.notice.sha256, createHash('sha256').update(noticeText(config, 'optIn')).digest('hex'),
+      'the notice hash is recomputed from locales/en.json by the documented rule');
+    assert.equal(first.chain, 'first');
+
+    // The key is not extractable from the page.
+    const extractable = await page.evaluate(() => new Promise((resolve) => {
+      indexedDB.open('assent').onsuccess = (e) => {
+        e.target.result.transaction('keys').objectStore('keys').get('browser').onsuccess = (g) => resolve(g.target.result.privateKey.extractable);
+      };
+    }));
+    assert.equal(extractable, false);
+
+    // A withdrawal is a new receipt that links to the first.
+    await page.evaluate(() => window.assent.withdraw('analytics'));
+    const all = await waitFor(async () => { const r = await exported(port, consent.subject); return r.length === 2 && r; }, 'the second receipt');
+    const second = JSON.parse(new TextDecoder().decode((await compactVerify(all[1].jws, EmbeddedJWK)).payload));
+    assert.equal(second.method, 'withdrawal');
+    assert.equal(second.prev, createHash('sha256').update(all[0].jws).digest('hex'));
+    assert.equal(all[1].chain, 'linked');
+
+    // The collector's acknowledgment is kept in the browser.
+    const ack = await page.evaluate(async (id) => {
+      const m = await import('/assent/assent-receipts.js');
+      for (let i = 0; i < 50; i++) {
+        const a = await m.ack(id);
+        if (a) return a;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return null;
+    }, second.id);
+    assert.equal(ack.ack, all[1].ack);
+
+    // stamp() puts the consent facts on outgoing data.
+    const stamped = await page.evaluate(() => window.assent.stamp({ text: 'hello' }));
+    assert.deepEqual(stamped, {
+      text: 'hello',
+      assent: { receipt: second.id, purposes: ['necessary', 'preferences', 'replay', 'marketing'], do_not_train: true },
+    });
+    await context.close();
+  } finally {
+    collector.kill();
+  }
+});
+
+test('the outbox survives reloads while the collector is down, then delivers every receipt exactly once', async () => {
+  const { context, page } = await openPage(env);
+  await load(page, `${env.base}/?region=DE&config=${configPath}`);
+  await banner(page).getByRole('button', { name: 'Reject all' }).click();
+  const subject = await page.evaluate(() => window.assent.consent().subject);
+  await page.waitForFunction(() => localStorage.getItem('assent.outbox') === '1');
+  await page.reload();
+  await page.evaluate(() => window.assent.ready);
+  await page.evaluate(() => window.assent.set({ analytics: true }));
+  // Navigate away at once: the second receipt may not be stored yet. The next page view makes it.
+  await page.reload();
+  await page.evaluate(() => window.assent.ready);
+  // Nothing has been delivered: the collector is not running.
+  const collector = await startCollector(port, join(dir, 'b.sqlite'), env.base);
+  try {
+    await page.reload(); // a new page view flushes the outbox without loading the wasm
+    const receipts = await waitFor(async () => { const r = await exported(port, subject); return r.length >= 2 && r; }, 'both receipts');
+    await page.reload();
+    await page.waitForFunction(() => localStorage.getItem('assent.outbox') === null);
+    const again = await exported(port, subject);
+    assert.equal(again.length, 2, 'exactly once: no duplicate rows after more reloads');
+    assert.deepEqual(again.map((r) => r.chain), ['first', 'linked'], 'delivered in chain order');
+    assert.equal(new Set(receipts.map((r) => r.id)).size, 2);
+  } finally {
+    collector.kill();
+    await context.close();
+  }
+});

@@ -1,0 +1,204 @@
+/*! Assent receipts | MIT OR Apache-2.0 */
+// Signs receipts with a per-browser WebCrypto key and delivers them from an IndexedDB outbox.
+// Loaded only when a receipt is made or one is still waiting to be delivered. It holds no policy:
+// the wasm client (assent-core) builds the canonical payload; this module hashes, signs, stores, sends.
+//
+// - The key is made once with WebCrypto, non-extractable, and kept in IndexedDB: Ed25519 (alg EdDSA),
+//   or ECDSA P-256 (alg ES256) where the browser has no Ed25519.
+// - The outbox survives reloads and offline spells. Delivery retries with exponential backoff and
+//   jitter, in chain order per endpoint, and is idempotent by receipt id on the collector's side.
+// - On pagehide the outbox is handed to sendBeacon; a later successful POST confirms and removes it.
+
+const FLAG = 'assent.outbox';
+const utf8 = (s) => new TextEncoder().encode(s);
+const b64u = (buf) => btoa(String.fromCharCode.apply(null, new Uint8Array(buf)))
+  .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+
+let database;
+function db() {
+  return database || (database = new Promise((resolve, reject) => {
+    const open = indexedDB.open('assent', 1);
+    open.onupgradeneeded = () => {
+      const d = open.result;
+      d.createObjectStore('keys');
+      d.createObjectStore('chain');
+      d.createObjectStore('acks');
+      d.createObjectStore('outbox', { keyPath: 'id' });
+    };
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  }));
+}
+
+// Runs `fn(stores)` in one transaction and resolves when it has committed.
+function tx(names, mode, fn) {
+  return db().then((d) => new Promise((resolve, reject) => {
+    const t = d.transaction(names, mode);
+    const stores = {};
+    names.forEach((n) => { stores[n] = t.objectStore(n); });
+    let result;
+    fn(stores, (value) => { result = value; });
+    t.oncomplete = () => resolve(result);
+    t.onerror = t.onabort = () => reject(t.error);
+  }));
+}
+const get = (store, key) => tx([store], 'readonly', (s, done) => {
+  s[store].get(key).onsuccess = (e) => done(e.target.result);
+});
+
+/** SHA-256 of a string, lowercase hex. */
+export async function sha256(text) {
+  return hex(await crypto.subtle.digest('SHA-256', utf8(text)));
+}
+
+let keyPromise;
+function key() {
+  return keyPromise || (keyPromise = get('keys', 'browser').then(async (stored) => {
+    if (stored) return stored;
+    let pair;
+    let alg = 'EdDSA';
+    try {
+      pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+    } catch (e) {
+      alg = 'ES256';
+      pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+    }
+    const pub = await crypto.subtle.exportKey('jwk', pair.publicKey);
+    // Members in sorted order, so the header is canonical JSON too.
+    const jwk = alg === 'EdDSA' ? { crv: 'Ed25519', kty: 'OKP', x: pub.x } : { crv: 'P-256', kty: 'EC', x: pub.x, y: pub.y };
+    const record = { alg: alg, jwk: jwk, privateKey: pair.privateKey };
+    await tx(['keys'], 'readwrite', (s) => s.keys.put(record, 'browser'));
+    return record;
+  }));
+}
+
+/** The hash of this subject's latest receipt (the next receipt's `prev`), or null. */
+export async function prev(subject) {
+  return (await get('chain', subject)) || null;
+}
+
+/** Signs a canonical payload as a compact JWS. */
+export async function sign(payload) {
+  const k = await key();
+  const header = JSON.stringify({ alg: k.alg, jwk: k.jwk, typ: 'assent-receipt+jws' });
+  const input = b64u(utf8(header)) + '.' + b64u(utf8(payload));
+  const params = k.alg === 'EdDSA' ? { name: 'Ed25519' } : { name: 'ECDSA', hash: 'SHA-256' };
+  return input + '.' + b64u(await crypto.subtle.sign(params, k.privateKey, utf8(input)));
+}
+
+/** Signs, advances the subject's chain and queues the receipt, in one transaction; then delivers. */
+export async function issue(payload, id, subject, endpoints) {
+  const jws = await sign(payload);
+  const hash = await sha256(jws);
+  await tx(['outbox', 'chain'], 'readwrite', (s) => {
+    s.chain.put(hash, subject);
+    if (endpoints.length) {
+      s.outbox.put({ id: id, jws: jws, endpoints: endpoints, delivered: [], attempts: 0, next: 0, queuedAt: Date.now() });
+    }
+  });
+  issued(id);
+  if (endpoints.length) flag(true);
+  flush();
+  return jws;
+}
+
+// The id of the latest receipt made in this browser. The loader compares it with the cookie's: a
+// difference means a decision whose receipt was never made (the page went away first).
+function issued(id) {
+  try {
+    localStorage.setItem('assent.receipt', id);
+  } catch (e) { /* storage blocked */ }
+}
+
+function flag(on) {
+  try {
+    if (on) localStorage.setItem(FLAG, '1');
+    else localStorage.removeItem(FLAG);
+  } catch (e) { /* storage blocked: the loader simply won't know to flush early */ }
+}
+
+let pending = []; // in-memory copy of the outbox, for sendBeacon on pagehide
+let flushing = null;
+let timer = 0;
+
+/**
+ * Delivers what the outbox holds. One run at a time; failures are retried later with backoff.
+ * `fresh` (a new page view) tries every endpoint once now, whatever the backoff said.
+ */
+export function flush(fresh) {
+  if (flushing) return flushing;
+  flushing = run(fresh === true).finally(() => { flushing = null; });
+  return flushing;
+}
+
+async function run(fresh) {
+  const items = (await tx(['outbox'], 'readonly', (s, done) => {
+    s.outbox.getAll().onsuccess = (e) => done(e.target.result);
+  })).sort((a, b) => a.queuedAt - b.queuedAt);
+  pending = items;
+  const blocked = {}; // an endpoint that failed holds back later receipts, so chains arrive in order
+  let retryAt = Infinity;
+  for (const item of items) {
+    for (const url of item.endpoints) {
+      if (item.delivered.includes(url) || blocked[url]) continue;
+      if (!fresh && item.next > Date.now()) {
+        blocked[url] = true;
+        retryAt = Math.min(retryAt, item.next);
+        continue;
+      }
+      const outcome = await send(url, item);
+      if (outcome === 'retry') {
+        item.attempts += 1;
+        // Exponential backoff with full jitter: up to 2^attempts seconds, capped at 10 minutes.
+        item.next = Date.now() + Math.random() * Math.min(600000, 1000 * Math.pow(2, item.attempts));
+        retryAt = Math.min(retryAt, item.next);
+        blocked[url] = true;
+      } else {
+        item.delivered.push(url);
+      }
+    }
+    const done = item.endpoints.every((u) => item.delivered.includes(u));
+    await tx(['outbox'], 'readwrite', (s) => (done ? s.outbox.delete(item.id) : s.outbox.put(item)));
+  }
+  pending = pending.filter((item) => !item.endpoints.every((u) => item.delivered.includes(u)));
+  flag(pending.length > 0);
+  clearTimeout(timer);
+  if (retryAt < Infinity) timer = setTimeout(flush, Math.max(0, retryAt - Date.now()));
+}
+
+async function send(url, item) {
+  let res;
+  try {
+    res = await fetch(url, {
+      method: 'POST', body: item.jws, keepalive: true, credentials: 'omit', mode: 'cors',
+      headers: { 'content-type': 'text/plain' },
+    });
+  } catch (e) {
+    return 'retry'; // offline, or the collector is down
+  }
+  if (res.ok) {
+    try {
+      const body = await res.json();
+      if (body.ack) await tx(['acks'], 'readwrite', (s) => s.acks.put({ url: url, ack: body.ack, chain: body.chain }, item.id));
+    } catch (e) { /* delivered; an unreadable acknowledgment is not a reason to send again */ }
+    return 'delivered';
+  }
+  if (res.status === 408 || res.status === 429 || res.status >= 500) return 'retry';
+  // Refused for good (4xx): retrying cannot help. Say why and drop it from the outbox.
+  const reason = await res.text().catch(() => '');
+  console.error('assent: ' + url + ' refused receipt ' + item.id + ' (' + res.status + '): ' + reason);
+  return 'refused';
+}
+
+/** Hands every undelivered receipt to sendBeacon (page is going away). */
+export function beacon() {
+  pending.forEach((item) => item.endpoints.forEach((url) => {
+    if (!item.delivered.includes(url)) navigator.sendBeacon(url, new Blob([item.jws], { type: 'text/plain' }));
+  }));
+}
+
+/** The collector's acknowledgment for a receipt, if one arrived. */
+export function ack(id) {
+  return get('acks', id);
+}
