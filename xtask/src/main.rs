@@ -68,8 +68,11 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
 fn test(root: &Path) -> Result<()> {
     dist::dist(root)?;
     ensure_chromium()?;
-    // Native: the core's data-driven tests, the collector over HTTP on SQLite, and the repository checks ("tidy").
-    run(Command::new("cargo").args(["test", "-p", "assent-core", "-p", "assent-collector", "-p", "xtask"]))?;
+    // Native: the core's data-driven tests, the collector over HTTP on SQLite, the CLI on a real-run
+    // fixture, and the repository checks ("tidy").
+    run(Command::new("cargo").args([
+        "test", "-p", "assent-core", "-p", "assent-jose", "-p", "assent-collector", "-p", "assent-cli", "-p", "xtask",
+    ]))?;
     // The client crates in headless Chromium, as front-end teams run them (wasm-pack test --headless --chrome).
     run(Command::new("cargo")
         .args(["test", "-p", "assent-ui", "-p", "assent-client", "--target", "wasm32-unknown-unknown"])

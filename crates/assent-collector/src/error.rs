@@ -77,3 +77,12 @@ impl From<rusqlite::Error> for Rejection {
         Rejection::Storage(e.to_string())
     }
 }
+
+impl From<assent_jose::JwsError> for Rejection {
+    fn from(e: assent_jose::JwsError) -> Self {
+        match e {
+            assent_jose::JwsError::Malformed(m) => Rejection::Malformed(m),
+            assent_jose::JwsError::BadSignature(m) => Rejection::BadSignature(m),
+        }
+    }
+}

@@ -23,11 +23,11 @@ use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub mod error;
-pub mod jws;
 pub mod store;
 
 pub use error::Rejection;
-use jws::CollectorKey;
+use assent_jose as jws;
+use assent_jose::CollectorKey;
 pub use store::Store;
 use store::{Appended, Row};
 
@@ -285,40 +285,20 @@ async fn gate(State(state): State<AppState>, Path(subject): Path<String>, Query(
         let at = parse_at(q.get("at"), (state.clock)())?;
         let scope = q.get("scope").filter(|s| !s.is_empty() && *s != "site");
         let rows = state.store.receipts_until(&subject, at)?;
-        let mut receipts = rows.iter().filter_map(|r| Claims::from_canonical_json(&r.claims).ok()).filter(|c| c.scope.as_ref() == scope);
-        let latest = receipts.next();
-        let at_u = u64::try_from(at).unwrap_or(0);
-        let (granted, reason) = match &latest {
-            None => (false, "no receipt for this subject at that time"),
-            Some(c) if c.granted(purpose).is_none() => (false, "the receipt does not name this purpose"),
-            Some(c) if c.granted(purpose) == Some(false) => (false, "refused"),
-            Some(c) if at_u >= c.expires_at => (false, "expired"),
-            Some(_) => (true, "granted"),
-        };
-        let since = if granted {
-            let mut since = latest.as_ref().map_or(0, |c| c.issued_at);
-            for earlier in receipts {
-                if earlier.granted(purpose) != Some(true) || earlier.expires_at <= since {
-                    break;
-                }
-                since = earlier.issued_at;
-            }
-            iso(since as i64)
-        } else {
-            Json::Null
-        };
-        let until = latest.as_ref().filter(|_| granted).map_or(Json::Null, |c| iso(c.expires_at as i64));
+        let claims: Vec<Claims> = rows.iter().rev().filter_map(|r| Claims::from_canonical_json(&r.claims).ok()).collect();
+        let answer = assent_core::receipt::gate(&claims, purpose, u64::try_from(at).unwrap_or(0), scope.map(String::as_str));
+        let time = |t: Option<u64>| t.map_or(Json::Null, |t| iso(t as i64));
         Ok(Json::Object(vec![
             ("at".into(), iso(at)),
-            ("granted".into(), Json::Bool(granted)),
-            ("method".into(), latest.as_ref().map_or(Json::Null, |c| s(c.method.as_str()))),
+            ("granted".into(), Json::Bool(answer.granted)),
+            ("method".into(), answer.method.map_or(Json::Null, |m| s(m.as_str()))),
             ("purpose".into(), s(purpose)),
-            ("reason".into(), s(reason)),
-            ("receipt".into(), latest.as_ref().map_or(Json::Null, |c| s(&c.id))),
+            ("reason".into(), s(answer.reason)),
+            ("receipt".into(), answer.receipt.as_deref().map_or(Json::Null, s)),
             ("scope".into(), scope.map_or(s("site"), |v| s(v))),
-            ("since".into(), since),
+            ("since".into(), time(answer.since)),
             ("subject".into(), s(&subject)),
-            ("until".into(), until),
+            ("until".into(), time(answer.until)),
         ]))
     })();
     match result {

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use assent_collector::{app, jws, AppState, Settings, Store};
+use assent_collector::{app, AppState, Settings, Store};
+use assent_jose as jws;
 use assent_core::json::Json;
 use assent_core::receipt::{Claims, PurposeClaim};
 use assent_core::{Flow, Method};

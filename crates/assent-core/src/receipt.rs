@@ -248,3 +248,58 @@ pub fn notice_text(config: &Config, flow: Flow, text: impl Fn(&str) -> String) -
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The answer to "may this subject's data be used for `purpose` at `at`?"
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateAnswer {
+    /// Whether it may.
+    pub granted: bool,
+    /// Why: `granted`, `refused`, `expired`, `no receipt…`, `the receipt does not name this purpose`.
+    pub reason: &'static str,
+    /// Start of the unbroken run of receipts that allowed the purpose (when granted).
+    pub since: Option<Timestamp>,
+    /// When the deciding receipt expires (when granted).
+    pub until: Option<Timestamp>,
+    /// The deciding receipt: the latest one issued at or before `at` in this scope.
+    pub receipt: Option<String>,
+    /// Its capture method.
+    pub method: Option<Method>,
+}
+
+/// The purpose-scoped gate over one subject's receipts (any order). `scope` is `None` for the whole
+/// site. The latest receipt issued at or before `at` decides: the purpose must be granted in it and it
+/// must not have expired at `at`.
+pub fn gate<'a>(receipts: impl IntoIterator<Item = &'a Claims>, purpose: &str, at: Timestamp, scope: Option<&str>) -> GateAnswer {
+    let mut relevant: Vec<&Claims> =
+        receipts.into_iter().filter(|c| c.issued_at <= at && c.scope.as_deref() == scope).collect();
+    // Newest first; among equal times the later in the list wins (arrival order).
+    relevant.reverse();
+    relevant.sort_by(|a, b| b.issued_at.cmp(&a.issued_at));
+    let Some(latest) = relevant.first() else {
+        return GateAnswer { granted: false, reason: "no receipt for this subject at that time", since: None, until: None, receipt: None, method: None };
+    };
+    let (granted, reason) = match latest.granted(purpose) {
+        None => (false, "the receipt does not name this purpose"),
+        Some(false) => (false, "refused"),
+        Some(true) if at >= latest.expires_at => (false, "expired"),
+        Some(true) => (true, "granted"),
+    };
+    let since = granted.then(|| {
+        let mut since = latest.issued_at;
+        for earlier in &relevant[1..] {
+            if earlier.granted(purpose) != Some(true) || earlier.expires_at <= since {
+                break;
+            }
+            since = earlier.issued_at;
+        }
+        since
+    });
+    GateAnswer {
+        granted,
+        reason,
+        since,
+        until: granted.then_some(latest.expires_at),
+        receipt: Some(latest.id.clone()),
+        method: Some(latest.method),
+    }
+}

@@ -8,7 +8,16 @@ use base64::Engine;
 use ed25519_dalek::{Signer, SigningKey, Verifier};
 use sha2::{Digest, Sha256};
 
-use crate::error::Rejection;
+/// Why a JWS was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwsError {
+    /// Not a JWS, or a header that cannot be used.
+    #[error("malformed receipt: {0}")]
+    Malformed(String),
+    /// The signature does not verify.
+    #[error("bad signature: {0}")]
+    BadSignature(String),
+}
 
 /// A verified JWS: its payload text and the signer's key thumbprint.
 #[derive(Debug, Clone)]
@@ -19,78 +28,78 @@ pub struct Verified {
     pub key_thumbprint: String,
 }
 
-fn part(text: &str, what: &str) -> Result<Vec<u8>, Rejection> {
-    B64.decode(text).map_err(|_| Rejection::Malformed(format!("the {what} is not base64url without padding")))
+fn part(text: &str, what: &str) -> Result<Vec<u8>, JwsError> {
+    B64.decode(text).map_err(|_| JwsError::Malformed(format!("the {what} is not base64url without padding")))
 }
 
 /// Verifies a compact JWS whose protected header carries the public key as `jwk`.
-pub fn verify(compact: &str) -> Result<Verified, Rejection> {
+pub fn verify(compact: &str) -> Result<Verified, JwsError> {
     let compact = compact.trim();
     let parts: Vec<&str> = compact.split('.').collect();
     let [header_b64, payload_b64, sig_b64] = parts[..] else {
-        return Err(Rejection::Malformed("a JWS compact string has three base64url parts separated by `.`".into()));
+        return Err(JwsError::Malformed("a JWS compact string has three base64url parts separated by `.`".into()));
     };
     let header_text = String::from_utf8(part(header_b64, "header")?)
-        .map_err(|_| Rejection::Malformed("the header is not UTF-8".into()))?;
-    let header = Json::parse(&header_text).map_err(|e| Rejection::Malformed(format!("header: {e}")))?;
-    let h = Fields::new(&header, "header", &["alg", "jwk", "typ", "kid"]).map_err(|e| Rejection::Malformed(e.to_string()))?;
+        .map_err(|_| JwsError::Malformed("the header is not UTF-8".into()))?;
+    let header = Json::parse(&header_text).map_err(|e| JwsError::Malformed(format!("header: {e}")))?;
+    let h = Fields::new(&header, "header", &["alg", "jwk", "typ", "kid"]).map_err(|e| JwsError::Malformed(e.to_string()))?;
     let alg = h.string("alg").ok().flatten().unwrap_or_default();
     match alg.as_str() {
         "EdDSA" | "ES256" => {}
-        "" => return Err(Rejection::Malformed("header.alg: missing".into())),
+        "" => return Err(JwsError::Malformed("header.alg: missing".into())),
         other => {
-            return Err(Rejection::Malformed(format!(
+            return Err(JwsError::Malformed(format!(
                 "header.alg `{other}` is not accepted: receipts are signed with EdDSA (Ed25519) or ES256"
             )))
         }
     }
-    let jwk = h.get("jwk").ok_or_else(|| Rejection::Malformed("header.jwk: missing: the signer's public key".into()))?;
+    let jwk = h.get("jwk").ok_or_else(|| JwsError::Malformed("header.jwk: missing: the signer's public key".into()))?;
     let signing_input = format!("{header_b64}.{payload_b64}");
     let signature = part(sig_b64, "signature")?;
-    let jwk_field = |name: &str| -> Result<String, Rejection> {
+    let jwk_field = |name: &str| -> Result<String, JwsError> {
         let f = jwk.as_object().and_then(|m| m.iter().find(|(k, _)| k == name)).map(|(_, v)| v);
         f.and_then(|v| as_string(v, name).ok())
-            .ok_or_else(|| Rejection::Malformed(format!("header.jwk.{name}: missing or not a string")))
+            .ok_or_else(|| JwsError::Malformed(format!("header.jwk.{name}: missing or not a string")))
     };
     let thumbprint_input = match alg.as_str() {
         "EdDSA" => {
             if jwk_field("kty")? != "OKP" || jwk_field("crv")? != "Ed25519" {
-                return Err(Rejection::Malformed("header.jwk: EdDSA needs {\"kty\":\"OKP\",\"crv\":\"Ed25519\"}".into()));
+                return Err(JwsError::Malformed("header.jwk: EdDSA needs {\"kty\":\"OKP\",\"crv\":\"Ed25519\"}".into()));
             }
             let x = jwk_field("x")?;
             let key: [u8; 32] = part(&x, "jwk.x")?
                 .try_into()
-                .map_err(|_| Rejection::Malformed("header.jwk.x: an Ed25519 key is 32 bytes".into()))?;
+                .map_err(|_| JwsError::Malformed("header.jwk.x: an Ed25519 key is 32 bytes".into()))?;
             let key = ed25519_dalek::VerifyingKey::from_bytes(&key)
-                .map_err(|_| Rejection::Malformed("header.jwk.x: not a valid Ed25519 point".into()))?;
+                .map_err(|_| JwsError::Malformed("header.jwk.x: not a valid Ed25519 point".into()))?;
             let sig = ed25519_dalek::Signature::from_slice(&signature)
-                .map_err(|_| Rejection::BadSignature("an Ed25519 signature is 64 bytes".into()))?;
+                .map_err(|_| JwsError::BadSignature("an Ed25519 signature is 64 bytes".into()))?;
             key.verify_strict(signing_input.as_bytes(), &sig)
-                .map_err(|_| Rejection::BadSignature("the Ed25519 signature does not match header and payload".into()))?;
+                .map_err(|_| JwsError::BadSignature("the Ed25519 signature does not match header and payload".into()))?;
             format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#)
         }
         "ES256" => {
             if jwk_field("kty")? != "EC" || jwk_field("crv")? != "P-256" {
-                return Err(Rejection::Malformed("header.jwk: ES256 needs {\"kty\":\"EC\",\"crv\":\"P-256\"}".into()));
+                return Err(JwsError::Malformed("header.jwk: ES256 needs {\"kty\":\"EC\",\"crv\":\"P-256\"}".into()));
             }
             let (x, y) = (jwk_field("x")?, jwk_field("y")?);
             let (xb, yb) = (part(&x, "jwk.x")?, part(&y, "jwk.y")?);
             if xb.len() != 32 || yb.len() != 32 {
-                return Err(Rejection::Malformed("header.jwk: P-256 coordinates are 32 bytes each".into()));
+                return Err(JwsError::Malformed("header.jwk: P-256 coordinates are 32 bytes each".into()));
             }
             let point = p256::EncodedPoint::from_affine_coordinates(xb.as_slice().into(), yb.as_slice().into(), false);
             let key = p256::ecdsa::VerifyingKey::from_encoded_point(&point)
-                .map_err(|_| Rejection::Malformed("header.jwk: not a point on P-256".into()))?;
+                .map_err(|_| JwsError::Malformed("header.jwk: not a point on P-256".into()))?;
             let sig = p256::ecdsa::Signature::from_slice(&signature)
-                .map_err(|_| Rejection::BadSignature("an ES256 signature is 64 bytes (r || s)".into()))?;
+                .map_err(|_| JwsError::BadSignature("an ES256 signature is 64 bytes (r || s)".into()))?;
             key.verify(signing_input.as_bytes(), &sig)
-                .map_err(|_| Rejection::BadSignature("the ES256 signature does not match header and payload".into()))?;
+                .map_err(|_| JwsError::BadSignature("the ES256 signature does not match header and payload".into()))?;
             format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#)
         }
         _ => unreachable!("alg was checked above"),
     };
     let payload = String::from_utf8(part(payload_b64, "payload")?)
-        .map_err(|_| Rejection::Malformed("the payload is not UTF-8".into()))?;
+        .map_err(|_| JwsError::Malformed("the payload is not UTF-8".into()))?;
     Ok(Verified { payload, key_thumbprint: B64.encode(Sha256::digest(thumbprint_input.as_bytes())) })
 }
 
@@ -136,4 +145,10 @@ impl CollectorKey {
         let sig = self.key.sign(input.as_bytes());
         format!("{input}.{}", B64.encode(sig.to_bytes()))
     }
+}
+
+/// The payload of a compact JWS as text, without verifying anything (for labelling a failure).
+pub fn unverified_payload(compact: &str) -> Option<String> {
+    let payload = compact.trim().split('.').nth(1)?;
+    String::from_utf8(B64.decode(payload).ok()?).ok()
 }

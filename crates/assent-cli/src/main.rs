@@ -1,0 +1,285 @@
+//! `assent`: prove consent and keep opted-out data out of training sets.
+//!
+//! - `assent verify <receipts>` checks every signature and every subject's chain.
+//! - `assent filter --purpose P --receipts <receipts> <data.jsonl>` keeps only the records whose
+//!   subject had P granted at the record's own time.
+//! - `assent config check <assent.json>` validates a site config.
+//!
+//! `<receipts>` is a collector export (`GET /v1/subjects/{id}/receipts`, one or several, also as
+//! JSONL), a JSONL of compact JWS strings, or a collector's SQLite database file.
+
+use std::collections::HashMap;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use assent_core::json::Json;
+use assent_core::receipt::{gate, Claims};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "assent", version, about = "Prove consent and keep opted-out data out of training sets.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check every receipt's signature and every subject's chain; report each failure with its id.
+    Verify {
+        /// Collector export(s), JSONL of JWS, or a collector SQLite file.
+        receipts: PathBuf,
+    },
+    /// Keep only records whose subject had the purpose granted at the record's time (JSONL in, JSONL out).
+    Filter {
+        /// The purpose, e.g. `ai_training`.
+        #[arg(long)]
+        purpose: String,
+        /// Collector export(s), JSONL of JWS, or a collector SQLite file.
+        #[arg(long)]
+        receipts: PathBuf,
+        /// Field holding the subject id (dotted path). Without it, the stamped `assent.receipt` is used.
+        #[arg(long, default_value = "subject")]
+        subject_field: String,
+        /// Field holding the record's time: Unix seconds, Unix milliseconds or RFC 3339 (dotted path).
+        #[arg(long, default_value = "timestamp")]
+        time_field: String,
+        /// The data, one JSON object per line (`-` for standard input).
+        data: PathBuf,
+    },
+    /// Site config commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate a config: every error names the field.
+    Check {
+        /// The config file, e.g. assent.json.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("assent: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<bool> {
+    match cli.command {
+        Command::Verify { receipts } => verify(&receipts),
+        Command::Filter { purpose, receipts, subject_field, time_field, data } => {
+            filter(&purpose, &receipts, &subject_field, &time_field, &data)
+        }
+        Command::Config { command: ConfigCommand::Check { file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
+            match assent_core::Config::parse(&text) {
+                Ok(config) => {
+                    println!("{}: valid ({} purposes, {} region rules)", file.display(), config.purposes.len(), config.regions.rules.len());
+                    Ok(true)
+                }
+                Err(e) => {
+                    println!("{}: {e}", file.display());
+                    Ok(false)
+                }
+            }
+        }
+    }
+}
+
+/// Compact JWS strings from any supported source, in their stored order.
+fn load_receipts(path: &Path) -> Result<Vec<String>> {
+    let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
+    if bytes.starts_with(b"SQLite format 3\0") {
+        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let mut stmt = conn.prepare("SELECT jws FROM receipts ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+        return Ok(rows);
+    }
+    let text = String::from_utf8(bytes).context("the receipts file is not UTF-8")?;
+    let mut out = Vec::new();
+    let take = |json: &Json, out: &mut Vec<String>| match json {
+        Json::String(s) => out.push(s.clone()),
+        Json::Array(items) => items.iter().for_each(|i| if let Json::String(s) = i { out.push(s.clone()) } else if let Some(j) = field(i, "jws") { out.push(j.to_string()) }),
+        Json::Object(_) => {
+            if let Some(Json::Array(items)) = get(json, "receipts") {
+                out.extend(items.iter().filter_map(|r| field(r, "jws").map(str::to_string)));
+            } else if let Some(j) = field(json, "jws") {
+                out.push(j.to_string());
+            }
+        }
+        _ => {}
+    };
+    if let Ok(whole) = Json::parse(&text) {
+        take(&whole, &mut out);
+        return Ok(out);
+    }
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('{') || line.starts_with('"') || line.starts_with('[') {
+            let json = Json::parse(line).map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
+            take(&json, &mut out);
+        } else {
+            out.push(line.to_string());
+        }
+    }
+    Ok(out)
+}
+
+fn get<'a>(json: &'a Json, path: &str) -> Option<&'a Json> {
+    path.split('.').try_fold(json, |node, key| node.as_object()?.iter().find(|(k, _)| k == key).map(|(_, v)| v))
+}
+
+fn field<'a>(json: &'a Json, path: &str) -> Option<&'a str> {
+    match get(json, path)? {
+        Json::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// A verified receipt.
+struct Checked {
+    claims: Claims,
+    hash: String,
+}
+
+fn check(jws: &str) -> Result<Checked, String> {
+    let verified = assent_jose::verify(jws).map_err(|e| e.to_string())?;
+    let claims = Claims::from_canonical_json(&verified.payload).map_err(|e| format!("invalid receipt: {e}"))?;
+    Ok(Checked { claims, hash: assent_jose::receipt_hash(jws) })
+}
+
+fn label(jws: &str, n: usize) -> String {
+    // The id, if the payload can be read at all, else the position.
+    let id = assent_jose::unverified_payload(jws).and_then(|p| field(&Json::parse(&p).ok()?, "id").map(str::to_string));
+    id.unwrap_or_else(|| format!("receipt #{}", n + 1))
+}
+
+fn verify(path: &Path) -> Result<bool> {
+    let receipts = load_receipts(path)?;
+    if receipts.is_empty() {
+        bail!("{}: no receipts found", path.display());
+    }
+    let mut failures = 0;
+    let mut heads: HashMap<String, (String, String)> = HashMap::new(); // subject -> (hash, id)
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (n, jws) in receipts.iter().enumerate() {
+        match check(jws) {
+            Err(reason) => {
+                failures += 1;
+                writeln!(out, "FAIL {}: {reason}", label(jws, n))?;
+            }
+            Ok(c) => {
+                let expected = heads.get(&c.claims.subject);
+                let ok = match (&c.claims.prev, expected) {
+                    (None, None) => true,
+                    (Some(prev), Some((hash, _))) => prev == hash,
+                    _ => false,
+                };
+                if !ok {
+                    failures += 1;
+                    let prev = c.claims.prev.as_deref().unwrap_or("null");
+                    let before = expected.map_or("none (this is the subject's first receipt here)".to_string(), |(h, id)| format!("{id} with hash {h}"));
+                    writeln!(out, "FAIL {}: chain broken for subject {}: prev is {prev}, the previous receipt is {before}", c.claims.id, c.claims.subject)?;
+                }
+                heads.insert(c.claims.subject.clone(), (c.hash, c.claims.id.clone()));
+            }
+        }
+    }
+    if failures == 0 {
+        writeln!(out, "ok: {} receipts of {} subjects; every signature verifies and every chain is intact", receipts.len(), heads.len())?;
+    } else {
+        writeln!(out, "{failures} of {} receipts failed", receipts.len())?;
+    }
+    Ok(failures == 0)
+}
+
+/// A record's time in Unix seconds: seconds, milliseconds (13 digits) or RFC 3339.
+fn record_time(value: &Json) -> Option<u64> {
+    match value {
+        Json::Number(n) => {
+            let n: u64 = n.parse().ok()?;
+            Some(if n >= 100_000_000_000 { n / 1000 } else { n })
+        }
+        Json::String(s) => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .and_then(|t| u64::try_from(t.unix_timestamp()).ok()),
+        _ => None,
+    }
+}
+
+fn filter(purpose: &str, receipts_path: &Path, subject_field: &str, time_field: &str, data: &Path) -> Result<bool> {
+    let mut by_subject: HashMap<String, Vec<Claims>> = HashMap::new();
+    let mut subject_of_receipt: HashMap<String, String> = HashMap::new();
+    let mut unverified = 0;
+    for jws in load_receipts(receipts_path)? {
+        match check(&jws) {
+            Ok(c) => {
+                subject_of_receipt.insert(c.claims.id.clone(), c.claims.subject.clone());
+                by_subject.entry(c.claims.subject.clone()).or_default().push(c.claims);
+            }
+            Err(_) => unverified += 1,
+        }
+    }
+    let reader: Box<dyn BufRead> = if data == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(std::fs::File::open(data).with_context(|| format!("read {}", data.display()))?))
+    };
+    let (mut total, mut kept, mut unparseable, mut no_subject, mut no_time, mut no_consent) = (0, 0, 0, 0, 0, 0);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for line in reader.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        total += 1;
+        let Ok(record) = Json::parse(&line) else {
+            unparseable += 1;
+            continue;
+        };
+        let subject = field(&record, subject_field)
+            .map(str::to_string)
+            .or_else(|| field(&record, "assent.receipt").and_then(|r| subject_of_receipt.get(r).cloned()));
+        let Some(subject) = subject else {
+            no_subject += 1;
+            continue;
+        };
+        let Some(at) = get(&record, time_field).and_then(record_time) else {
+            no_time += 1;
+            continue;
+        };
+        let answer = gate(by_subject.get(&subject).map(Vec::as_slice).unwrap_or_default(), purpose, at, None);
+        if answer.granted {
+            kept += 1;
+            writeln!(out, "{line}")?;
+        } else {
+            no_consent += 1;
+        }
+    }
+    eprintln!(
+        "assent filter: kept {kept} of {total} records for purpose `{purpose}` (subject from `{subject_field}` or `assent.receipt`, time from `{time_field}`); \
+         dropped {}: {no_consent} without `{purpose}` granted at their time, {no_subject} without a subject, {no_time} without a readable time, {unparseable} not JSON",
+        total - kept
+    );
+    if unverified > 0 {
+        eprintln!("assent filter: ignored {unverified} receipts whose signature or schema did not verify (run `assent verify`)");
+    }
+    Ok(true)
+}

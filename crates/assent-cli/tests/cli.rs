@@ -1,0 +1,88 @@
+//! The `assent` binary on a fixture exported from a real run (`tests/e2e/make-cli-fixture.mjs`):
+//! Chromium refused everything, opted in to AI training, then opted out again.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn assent(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_assent")).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn verify_accepts_a_real_export() {
+    let out = assent(&["verify", fixture("export.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ok: 3 receipts of 1 subjects; every signature verifies and every chain is intact\n");
+}
+
+#[test]
+fn verify_names_each_tampered_or_missing_receipt() {
+    let export = std::fs::read_to_string(fixture("export.json")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Flip the refusal in the first receipt's payload: its signature no longer verifies, and the
+    // chain after it breaks too (the second receipt names the original's hash).
+    let jws: Vec<&str> = export.split("\"jws\": \"").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    let first_payload = jws[0].split('.').nth(1).unwrap();
+    let mut tampered_payload = first_payload.to_string();
+    let flip = tampered_payload.pop().map(|c| if c == 'A' { 'B' } else { 'A' }).unwrap();
+    tampered_payload.push(flip);
+    let path = dir.path().join("tampered.jsonl");
+    let lines = [jws[0].replacen(first_payload, &tampered_payload, 1), jws[1].to_string(), jws[2].to_string()];
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let out = assent(&["verify", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("FAIL ") && stdout.contains("bad signature"), "{stdout}");
+    assert!(stdout.contains("chain broken for subject"), "{stdout}");
+    assert!(stdout.ends_with("2 of 3 receipts failed\n"), "{stdout}");
+
+    // A receipt missing from the middle: the chain break names the receipt after the gap.
+    std::fs::write(&path, [jws[0], jws[2]].join("\n")).unwrap();
+    let out = assent(&["verify", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("chain broken"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn filter_keeps_only_records_made_while_ai_training_was_granted() {
+    let out = assent(&[
+        "filter",
+        "--purpose",
+        "ai_training",
+        "--receipts",
+        fixture("export.json").to_str().unwrap(),
+        fixture("transcripts.jsonl").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let kept: Vec<String> = text(&out.stdout)
+        .lines()
+        .map(|l| l.split("\"text\":\"").nth(1).unwrap().split('"').next().unwrap().to_string())
+        .collect();
+    assert_eq!(kept, ["after opting in to AI training", "RFC 3339 time, opted in", "stamped, milliseconds, no subject field"]);
+    let summary = text(&out.stderr);
+    assert!(summary.contains("kept 3 of 9 records for purpose `ai_training`"), "{summary}");
+    assert!(summary.contains("dropped 6: 4 without `ai_training` granted at their time, 1 without a subject, 0 without a readable time, 1 not JSON"), "{summary}");
+}
+
+#[test]
+fn config_check_names_the_field() {
+    let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/demo/assent.json");
+    let out = assent(&["config", "check", demo.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).ends_with("valid (6 purposes, 3 region rules)\n"), "{}", text(&out.stdout));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("assent.json");
+    let text_in = std::fs::read_to_string(&demo).unwrap().replace("\"id\": \"replay\"", "\"id\": \"Replay\"");
+    std::fs::write(&bad, text_in).unwrap();
+    let out = assent(&["config", "check", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("config: purposes[3].id: `Replay` must be lowercase snake_case"), "{}", text(&out.stdout));
+}
