@@ -7,7 +7,8 @@
 //   or ECDSA P-256 (alg ES256) where the browser has no Ed25519.
 // - The outbox survives reloads and offline spells. Delivery retries with exponential backoff and
 //   jitter, in chain order per endpoint, and is idempotent by receipt id on the collector's side.
-// - On pagehide the outbox is handed to sendBeacon; a later successful POST confirms and removes it.
+// - On pagehide the outbox is handed to sendBeacon as one ordered batch per endpoint; a later
+//   successful POST confirms and removes it (collectors are idempotent by receipt id).
 
 const FLAG = 'assent.outbox';
 const utf8 = (s) => new TextEncoder().encode(s);
@@ -127,10 +128,24 @@ let timer = 0;
  * `fresh` (a new page view) tries every endpoint once now, whatever the backoff said.
  */
 export function flush(fresh) {
-  if (flushing) return flushing;
-  flushing = run(fresh === true).finally(() => { flushing = null; });
+  if (flushing) {
+    // A run is under way and may have read the outbox before this call's receipt was queued: go again.
+    again = true;
+    return flushing;
+  }
+  flushing = run(fresh === true).then(() => {
+    flushing = null;
+    if (again) {
+      again = false;
+      return flush();
+    }
+  }, (e) => {
+    flushing = null;
+    console.error('assent: receipt delivery failed:', e);
+  });
   return flushing;
 }
+let again = false;
 
 async function run(fresh) {
   const items = (await tx(['outbox'], 'readonly', (s, done) => {
@@ -191,11 +206,18 @@ async function send(url, item) {
   return 'refused';
 }
 
-/** Hands every undelivered receipt to sendBeacon (page is going away). */
+/**
+ * Hands the undelivered receipts to sendBeacon (the page is going away): one batch per endpoint, in
+ * chain order, so they cannot overtake each other. text/plain keeps it a CORS simple request.
+ */
 export function beacon() {
+  const batches = {};
   pending.forEach((item) => item.endpoints.forEach((url) => {
-    if (!item.delivered.includes(url)) navigator.sendBeacon(url, new Blob([item.jws], { type: 'text/plain' }));
+    if (!item.delivered.includes(url)) (batches[url] = batches[url] || []).push(item.jws);
   }));
+  Object.keys(batches).forEach((url) => {
+    navigator.sendBeacon(url, new Blob([JSON.stringify({ receipts: batches[url] })], { type: 'text/plain' }));
+  });
 }
 
 /** The collector's acknowledgment for a receipt, if one arrived. */

@@ -14,9 +14,9 @@ export const GATED = {
 export const ALL_GATED = [...GATED.analytics, ...GATED.marketing];
 export const WASM = '/assent/assent_client_bg.wasm';
 
-/** Starts the server (with extra in-memory files) and the browser. */
-export async function setup(files = {}) {
-  const server = await startServer({ port: 0, files });
+/** Starts the server (with extra in-memory files and, optionally, a collector behind it) and the browser. */
+export async function setup(files = {}, serverOptions = {}) {
+  const server = await startServer({ port: 0, files, ...serverOptions });
   const base = `http://127.0.0.1:${server.address().port}`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

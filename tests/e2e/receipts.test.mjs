@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, EmbeddedJWK, decodeProtectedHeader } from 'jose';
-import { setup, openPage, load, banner, DEMO_CONFIG } from './helpers.mjs';
+import { setup, openPage, load, banner, receiptMade, DEMO_CONFIG } from './helpers.mjs';
 
 const COLLECTOR = new URL('../../target/debug/assent-collector', import.meta.url).pathname;
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
@@ -163,5 +163,32 @@ test('the outbox survives reloads while the collector is down, then delivers eve
   } finally {
     collector.kill();
     await context.close();
+  }
+});
+
+test('the demo, with the collector behind it, shows the visitor their verified receipts', async () => {
+  const collector = await startCollector(port, join(dir, 'c.sqlite'), env.base);
+  const demo = await setup({}, { collector: `http://127.0.0.1:${port}`, collectorKey: KEY });
+  try {
+    const { context, page } = await openPage(demo);
+    await load(page, `${demo.base}/?region=DE`); // the demo config posts to its own origin: /v1/receipts
+    await banner(page).getByRole('button', { name: 'Accept all' }).click();
+    await receiptMade(page);
+    await page.evaluate(() => window.assent.withdraw('marketing'));
+    await receiptMade(page);
+    const subject = await page.evaluate(() => window.assent.consent().subject);
+    await waitFor(async () => (await exported(port, subject)).length === 2, 'two receipts');
+    await page.goto(`${demo.base}/receipts.html`);
+    await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 2 && !document.body.textContent.includes('checking'));
+    const rows = await page.locator('#rows tr').allInnerTexts();
+    assert.match(rows[0], /accept all.*first.*verified \(EdDSA\).*verified, received/s);
+    assert.match(rows[1], /withdrawal.*ai_training, marketing.*linked to #1.*verified \(EdDSA\)/s);
+    await page.getByRole('button', { name: 'Ask' }).click();
+    await page.waitForFunction(() => document.getElementById('answer').textContent.includes('granted'));
+    assert.match(await page.locator('#answer').innerText(), /"granted": true/);
+    await context.close();
+  } finally {
+    collector.kill();
+    await demo.close();
   }
 });

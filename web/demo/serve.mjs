@@ -1,5 +1,8 @@
 // The demo and e2e server: the demo site from web/demo/, the bundle from dist/assent/ at /assent/.
 // HTML pages get `{{region}}` and `{{config}}` filled from the query string (?region=DE&config=/x.json).
+// `/v1/*` and `/.well-known/jwks.json` are passed to the receipt collector named by `collector`
+// (ASSENT_COLLECTOR for `npm start`), so the demo config can post receipts same-origin. The export
+// route gets the collector's API key added here, server-side, for the receipts page.
 // Run directly for `npm start`; tests import `startServer` and add in-memory files.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -17,10 +20,11 @@ const REGION = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
 const CONFIG = /^\/[\w./-]+\.json$/;
 
 /** Starts the server. `files` maps extra paths to `{ body, type, delay }` (tests use it for fixtures). */
-export function startServer({ port = 8080, host = '127.0.0.1', files = {} } = {}) {
+export function startServer({ port = 8080, host = '127.0.0.1', files = {}, collector = null, collectorKey = null } = {}) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     let path = decodeURIComponent(url.pathname);
+    if (path.startsWith('/v1/') || path === '/.well-known/jwks.json') return proxy(req, res, url, collector, collectorKey);
     if (path.endsWith('/')) path += 'index.html';
     const headers = { 'cache-control': 'no-store' };
     if (files[path]) {
@@ -54,8 +58,31 @@ export function startServer({ port = 8080, host = '127.0.0.1', files = {} } = {}
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
 
+async function proxy(req, res, url, collector, key) {
+  if (!collector) {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '60' });
+    return res.end('{"error":"no receipt collector behind this server (npm start runs one)"}');
+  }
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const headers = { 'content-type': req.headers['content-type'] || 'text/plain' };
+  if (req.headers['sec-gpc']) headers['sec-gpc'] = req.headers['sec-gpc'];
+  if (key && url.pathname.endsWith('/receipts') && req.method === 'GET') headers.authorization = `Bearer ${key}`;
+  try {
+    const upstream = await fetch(collector + url.pathname + url.search, {
+      method: req.method, headers, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined,
+    });
+    res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') || 'application/json' });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  } catch (e) {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' });
+    res.end(JSON.stringify({ error: `collector ${collector} unreachable: ${e.message}` }));
+  }
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT || 8080);
-  await startServer({ port });
+  await startServer({ port, collector: process.env.ASSENT_COLLECTOR || null, collectorKey: process.env.ASSENT_API_KEY || null });
   console.log(`Assent demo: http://127.0.0.1:${port}/  (regions: ?region=DE, ?region=US-CA, ?region=JP)`);
+  console.log(`Receipts:    http://127.0.0.1:${port}/receipts.html` + (process.env.ASSENT_COLLECTOR ? `  (collector ${process.env.ASSENT_COLLECTOR})` : '  (no collector)'));
 }

@@ -28,10 +28,7 @@ fn main() -> Result<()> {
     std::env::set_current_dir(&root)?;
     match task.as_str() {
         "dist" => dist::dist(&root),
-        "serve" => {
-            dist::dist(&root)?;
-            run(Command::new("node").arg("web/demo/serve.mjs"))
-        }
+        "serve" => serve(&root),
         "test" => test(&root),
         "size" => {
             dist::dist(&root)?;
@@ -63,6 +60,26 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
         bail!("{shown} failed: {status}");
     }
     Ok(())
+}
+
+/// The demo with the reference collector behind it (SQLite in target/demo/, the embedded default).
+fn serve(root: &Path) -> Result<()> {
+    dist::dist(root)?;
+    run(Command::new("cargo").args(["build", "-p", "assent-collector"]))?;
+    std::fs::create_dir_all(root.join("target/demo"))?;
+    let key = "demo-export-key";
+    let mut collector = Command::new(root.join("target/debug/assent-collector"))
+        .args(["--listen", "127.0.0.1:8081", "--db"])
+        .arg(root.join("target/demo/receipts.sqlite"))
+        .args(["--api-key", key])
+        .spawn()
+        .context("start assent-collector")?;
+    let demo = run(Command::new("node")
+        .arg("web/demo/serve.mjs")
+        .env("ASSENT_COLLECTOR", "http://127.0.0.1:8081")
+        .env("ASSENT_API_KEY", key));
+    let _ = collector.kill();
+    demo
 }
 
 fn test(root: &Path) -> Result<()> {
