@@ -15,7 +15,7 @@ pub(crate) const GLUE: &str = "assent_client.js";
 pub(crate) const WASM: &str = "assent_client_bg.wasm";
 pub(crate) const RECEIPTS: &str = "assent-receipts.js";
 
-/// Builds the release wasm (opt-level z, LTO), binds it, runs `wasm-opt -Oz`, minifies the JS and
+/// Builds the wasm with the `wasm-release` profile (opt-level z, fat LTO), binds it, runs `wasm-opt -Oz`, minifies the JS and
 /// copies the locale files and type declarations.
 pub fn dist(root: &Path) -> Result<()> {
     ensure_wasm_target()?;
@@ -24,7 +24,8 @@ pub fn dist(root: &Path) -> Result<()> {
     check_locales(root)?;
     run(Command::new("cargo").args([
         "build",
-        "--release",
+        "--profile",
+        "wasm-release",
         "-p",
         "assent-client",
         "--target",
@@ -32,7 +33,7 @@ pub fn dist(root: &Path) -> Result<()> {
     ]))?;
     let bindgen = root.join("target/bindgen");
     run(Command::new("wasm-bindgen")
-        .arg(root.join("target/wasm32-unknown-unknown/release/assent_client.wasm"))
+        .arg(root.join("target/wasm32-unknown-unknown/wasm-release/assent_client.wasm"))
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(&bindgen))?;
     let out = root.join("dist/assent");

@@ -20,7 +20,8 @@ const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-local
   size           raw/gzip/brotli bytes a site downloads on first and returning visits
   schema         regenerate docs/config.schema.json from the config model
   check-locales  fail on missing or surplus keys or placeholder mismatches in locales/
-  screenshots    build, then screenshot the banner and dialog into docs/screenshots/";
+  screenshots    build, then screenshot the banner and dialog into docs/screenshots/
+  bench collector  receipts/s verified and stored, p50/p99, against bare signature verification";
 
 fn main() -> Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -36,6 +37,10 @@ fn main() -> Result<()> {
         }
         "schema" => dist::write_schema(&root.join("docs/config.schema.json")),
         "check-locales" => dist::check_locales(&root),
+        "bench" => match std::env::args().nth(2).as_deref() {
+            Some("collector") => run(Command::new("cargo").args(["run", "--release", "-p", "assent-collector", "--example", "bench"])),
+            _ => bail!("usage: cargo xtask bench collector"),
+        },
         "screenshots" => {
             dist::dist(&root)?;
             run(Command::new("node").arg("tests/e2e/screenshots.mjs"))

@@ -248,9 +248,7 @@ async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(
         ]));
         Ok((chain.to_string(), ack))
     };
-    let appended = tokio::task::spawn_blocking(move || store.append(row, decide))
-        .await
-        .map_err(|e| Rejection::Storage(e.to_string()))??;
+    let appended = store.append(row, Box::new(decide)).await?;
     let (status, row, duplicate) = match appended {
         Appended::New(row) => (StatusCode::CREATED, row, false),
         Appended::Duplicate(row) => (StatusCode::OK, row, true),

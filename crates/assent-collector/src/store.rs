@@ -1,7 +1,13 @@
 //! Append-only receipt storage in SQLite (one file, WAL). A receipt is acknowledged only after its
 //! transaction has committed with `synchronous=FULL`. Triggers refuse any UPDATE or DELETE.
+//!
+//! Writes go through one writer thread with group commit: appends that arrive while a commit is in
+//! progress are applied together in the next transaction (each with its own checks, in arrival
+//! order), and every caller is answered only after that transaction has committed. Reads use their
+//! own connection (WAL lets them run beside the writer).
 
 use std::path::Path;
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -39,10 +45,26 @@ pub struct Row {
     pub ack: String,
 }
 
-/// The SQLite store. Cloning shares the connection.
+/// Decides the chain status and acknowledgment of an append, given the subject's head and `prev`'s row.
+pub type Decide = Box<dyn FnOnce(Option<&Row>, Option<&Row>) -> Result<(String, String), Rejection> + Send>;
+
+struct Job {
+    row: Row,
+    decide: Decide,
+    reply: tokio::sync::oneshot::Sender<Result<Appended, Rejection>>,
+}
+
+/// The SQLite store. Cloning shares the connections.
 #[derive(Debug, Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    writer: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("id", &self.row.id).finish()
+    }
 }
 
 const SCHEMA: &str = "
@@ -101,11 +123,29 @@ pub enum Appended {
 }
 
 impl Store {
-    /// Opens (or creates) the database file.
+    /// Opens (or creates) the database file and starts the writer thread.
     pub fn open(path: &Path) -> Result<Store, Rejection> {
         let conn = Connection::open(path)?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Store { conn: Arc::new(Mutex::new(conn)) })
+        let mut write_conn = Connection::open(path)?;
+        write_conn.execute_batch("PRAGMA synchronous = FULL;")?;
+        let (writer, jobs) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("assent-store-writer".into())
+            .spawn(move || {
+                while let Ok(first) = jobs.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < 512 {
+                        match jobs.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    commit_batch(&mut write_conn, batch);
+                }
+            })
+            .map_err(|e| Rejection::Storage(format!("cannot start the writer thread: {e}")))?;
+        Ok(Store { conn: Arc::new(Mutex::new(conn)), writer })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, Rejection>) -> Result<T, Rejection> {
@@ -128,52 +168,13 @@ impl Store {
         })
     }
 
-    /// Appends a verified receipt in one transaction. `decide` sees the subject's current chain head
-    /// and the row `prev` names (if stored), and returns the chain status and the ack, or a refusal.
-    pub fn append(
-        &self,
-        mut new: Row,
-        decide: impl FnOnce(Option<&Row>, Option<&Row>) -> Result<(String, String), Rejection>,
-    ) -> Result<Appended, Rejection> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            let existing = tx
-                .query_row(&format!("SELECT {COLUMNS} FROM receipts WHERE id = ?1"), params![new.id], row)
-                .optional()?;
-            if let Some(existing) = existing {
-                if existing.hash == new.hash {
-                    return Ok(Appended::Duplicate(existing));
-                }
-                return Err(Rejection::Conflict(format!("receipt id {} was already stored with different content", new.id)));
-            }
-            let head = tx
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM receipts WHERE subject = ?1 ORDER BY seq DESC LIMIT 1"),
-                    params![new.subject],
-                    row,
-                )
-                .optional()?;
-            let prev_row = match &new.prev {
-                Some(prev) => tx
-                    .query_row(&format!("SELECT {COLUMNS} FROM receipts WHERE hash = ?1"), params![prev], row)
-                    .optional()?,
-                None => None,
-            };
-            let (chain, ack) = decide(head.as_ref(), prev_row.as_ref())?;
-            new.chain = chain;
-            new.ack = ack;
-            tx.execute(
-                "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    new.id, new.subject, new.issued_at, new.received_at, new.hash, new.prev, new.chain, new.jws,
-                    new.claims, new.key_thumbprint, new.gpc_header, new.ack
-                ],
-            )?;
-            new.seq = tx.last_insert_rowid();
-            tx.commit()?;
-            Ok(Appended::New(new))
-        })
+    /// Appends a verified receipt. `decide` sees the subject's current chain head and the row `prev`
+    /// names (if stored), and returns the chain status and the ack, or a refusal. Blocks until the
+    /// transaction holding this receipt has committed.
+    pub async fn append(&self, row: Row, decide: Decide) -> Result<Appended, Rejection> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.writer.send(Job { row, decide, reply }).map_err(|_| Rejection::Storage("the writer thread stopped".into()))?;
+        answer.await.map_err(|_| Rejection::Storage("the writer thread stopped".into()))?
     }
 
     /// A subject's receipts in arrival order.
@@ -200,4 +201,62 @@ impl Store {
     pub fn healthy(&self) -> Result<(), Rejection> {
         self.with(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?))
     }
+}
+
+/// Applies a batch of appends in one transaction, each with its own checks, then answers every caller:
+/// refused ones at once with their reason, stored ones only after the commit.
+fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
+    let tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => {
+            let e: Rejection = e.into();
+            batch.into_iter().for_each(|j| drop(j.reply.send(Err(e.clone()))));
+            return;
+        }
+    };
+    let mut stored = Vec::new();
+    for job in batch {
+        match append_one(&tx, job.row, job.decide) {
+            Ok(appended) => stored.push((job.reply, appended)),
+            Err(e) => drop(job.reply.send(Err(e))),
+        }
+    }
+    match tx.commit() {
+        Ok(()) => stored.into_iter().for_each(|(reply, a)| drop(reply.send(Ok(a)))),
+        Err(e) => {
+            let e: Rejection = e.into();
+            stored.into_iter().for_each(|(reply, _)| drop(reply.send(Err(e.clone()))));
+        }
+    }
+}
+
+const BY_ID: &str = "SELECT seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack FROM receipts WHERE id = ?1";
+const HEAD: &str = "SELECT seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack FROM receipts WHERE subject = ?1 ORDER BY seq DESC LIMIT 1";
+const BY_HASH: &str = "SELECT seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack FROM receipts WHERE hash = ?1";
+const INSERT: &str = "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide) -> Result<Appended, Rejection> {
+    let existing = tx.prepare_cached(BY_ID)?.query_row(params![new.id], row).optional()?;
+    if let Some(existing) = existing {
+        if existing.hash == new.hash {
+            return Ok(Appended::Duplicate(existing));
+        }
+        return Err(Rejection::Conflict(format!("receipt id {} was already stored with different content", new.id)));
+    }
+    let head = tx.prepare_cached(HEAD)?.query_row(params![new.subject], row).optional()?;
+    let prev_row = match &new.prev {
+        Some(prev) if head.as_ref().is_some_and(|h| &h.hash == prev) => head.clone(),
+        Some(prev) => tx.prepare_cached(BY_HASH)?.query_row(params![prev], row).optional()?,
+        None => None,
+    };
+    let (chain, ack) = decide(head.as_ref(), prev_row.as_ref())?;
+    new.chain = chain;
+    new.ack = ack;
+    tx.prepare_cached(INSERT)?.execute(params![
+        new.id, new.subject, new.issued_at, new.received_at, new.hash, new.prev, new.chain, new.jws, new.claims,
+        new.key_thumbprint, new.gpc_header, new.ack
+    ])?;
+    new.seq = tx.last_insert_rowid();
+    Ok(Appended::New(new))
 }
