@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 mod dist;
+mod postgres;
 mod size;
 #[cfg(test)]
 mod tidy;
@@ -38,7 +39,12 @@ fn main() -> Result<()> {
         "schema" => dist::write_schema(&root.join("docs/config.schema.json")),
         "check-locales" => dist::check_locales(&root),
         "bench" => match std::env::args().nth(2).as_deref() {
-            Some("collector") => run(Command::new("cargo").args(["run", "--release", "-p", "assent-collector", "--example", "bench"])),
+            Some("collector") => {
+                let pg = postgres::TestPostgres::start(&root)?;
+                run(Command::new("cargo")
+                    .args(["run", "--release", "-p", "assent-collector", "--example", "bench"])
+                    .env("ASSENT_BENCH_DATABASE_URL", &pg.url))
+            }
             _ => bail!("usage: cargo xtask bench collector"),
         },
         "screenshots" => {
@@ -92,9 +98,12 @@ fn test(root: &Path) -> Result<()> {
     ensure_chromium()?;
     // Native: the core's data-driven tests, the collector over HTTP on SQLite, the CLI on a real-run
     // fixture, and the repository checks ("tidy").
-    run(Command::new("cargo").args([
-        "test", "-p", "assent-core", "-p", "assent-jose", "-p", "assent-collector", "-p", "assent-cli", "-p", "xtask",
-    ]))?;
+    // The collector suite runs on SQLite and on a real PostgreSQL started here on loopback.
+    let pg = postgres::TestPostgres::start(root)?;
+    run(Command::new("cargo")
+        .args(["test", "-p", "assent-core", "-p", "assent-jose", "-p", "assent-collector", "-p", "assent-cli", "-p", "xtask"])
+        .env("ASSENT_TEST_DATABASE_URL", &pg.url))?;
+    drop(pg);
     // The client crates in headless Chromium, as front-end teams run them (wasm-pack test --headless --chrome).
     run(Command::new("cargo")
         .args(["test", "-p", "assent-ui", "-p", "assent-client", "--target", "wasm32-unknown-unknown"])

@@ -105,47 +105,62 @@ fn main() {
     let ack_payload = assent_core::json::Json::parse(r#"{"chain":"linked","id":"r1","receipt":"00","receivedAt":1,"sub":"s"}"#).unwrap();
     let ack_us = per(&|_| drop(ack_key.sign(&ack_payload)));
 
-    // SQLite through the collector.
+    // The same receipts through the collector, on SQLite and (when a server is given) PostgreSQL.
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().unwrap();
-    let (rate, p50, p99) = runtime.block_on(async {
-        let store = Store::open(&dir.path().join("bench.sqlite")).unwrap();
-        let settings = Settings { rate_limit_per_minute: u32::MAX, ..Settings::default() };
-        let router = app(AppState::new(store, settings, Arc::new(|| NOW)).unwrap());
-        let chains = Arc::new(chains);
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for worker in 0..CONCURRENCY {
-            let router = router.clone();
-            let chains = chains.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                for chain in chains.iter().skip(worker).step_by(CONCURRENCY) {
-                    for jws in chain {
-                        let t = Instant::now();
-                        let req = Request::post("/v1/receipts").header("content-type", "text/plain").body(Body::from(jws.clone())).unwrap();
-                        let res = router.clone().oneshot(req).await.unwrap();
-                        assert_eq!(res.status(), 201, "every receipt is stored");
-                        latencies.push(t.elapsed());
-                    }
-                }
-                latencies
-            }));
-        }
-        let mut latencies: Vec<Duration> = Vec::new();
-        for t in tasks {
-            latencies.extend(t.await.unwrap());
-        }
-        let elapsed = started.elapsed();
-        latencies.sort();
-        let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-        (total as f64 / elapsed.as_secs_f64(), pct(0.50), pct(0.99))
+    let chains = Arc::new(chains);
+    let sqlite = runtime.block_on(measure(Store::open(&dir.path().join("bench.sqlite")).unwrap(), chains.clone(), total));
+    let postgres = std::env::var("ASSENT_BENCH_DATABASE_URL").ok().map(|base| {
+        runtime.block_on(async {
+            let (client, connection) = tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            client.batch_execute("DROP DATABASE IF EXISTS assent_bench").await.unwrap();
+            client.batch_execute("CREATE DATABASE assent_bench").await.unwrap();
+            measure(Store::open_postgres(&format!("{base}/assent_bench")).await.unwrap(), chains.clone(), total).await
+        })
     });
+    let (rate, p50, p99) = sqlite;
 
     println!("collector benchmark: {total} receipts ({SUBJECTS} subjects x {PER_SUBJECT} chained), {CONCURRENCY} concurrent clients, {threads} cores");
     println!("  ceiling: bare Ed25519 verification        {ceiling:>10.0} receipts/s");
     println!("  SQLite:  verified + durably stored (FULL) {rate:>10.0} receipts/s   p50 {:.2} ms   p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
+    if let Some((pg_rate, pg50, pg99)) = postgres {
+        println!("  PostgreSQL: verified + durably stored  {pg_rate:>10.0} receipts/s   p50 {:.2} ms   p99 {:.2} ms", pg50.as_secs_f64() * 1e3, pg99.as_secs_f64() * 1e3);
+    }
     println!("  one core, per receipt: JWS verify {verify_us:.0} us, claims parse+canonical check {claims_us:.0} us, hash {hash_us:.0} us, ack signature {ack_us:.0} us");
     let ratio = rate / ceiling * 100.0;
     println!("  SQLite / ceiling: {ratio:.0}% (target: at least 50%) {}", if ratio >= 50.0 { "met" } else { "MISSED" });
+}
+
+/// Posts every chain through the collector with `CONCURRENCY` clients; returns receipts/s, p50, p99.
+async fn measure(store: Store, chains: Arc<Vec<Vec<String>>>, total: usize) -> (f64, Duration, Duration) {
+    let settings = Settings { rate_limit_per_minute: u32::MAX, ..Settings::default() };
+    let router = app(AppState::new(store, settings, Arc::new(|| NOW)).await.unwrap());
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..CONCURRENCY {
+        let router = router.clone();
+        let chains = chains.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            for chain in chains.iter().skip(worker).step_by(CONCURRENCY) {
+                for jws in chain {
+                    let t = Instant::now();
+                    let req = Request::post("/v1/receipts").header("content-type", "text/plain").body(Body::from(jws.clone())).unwrap();
+                    let res = router.clone().oneshot(req).await.unwrap();
+                    assert_eq!(res.status(), 201, "every receipt is stored");
+                    latencies.push(t.elapsed());
+                }
+            }
+            latencies
+        }));
+    }
+    let mut latencies: Vec<Duration> = Vec::new();
+    for t in tasks {
+        latencies.extend(t.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    (total as f64 / elapsed.as_secs_f64(), pct(0.50), pct(0.99))
 }

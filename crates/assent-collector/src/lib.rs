@@ -23,6 +23,7 @@ use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub mod error;
+pub mod pg;
 pub mod store;
 
 pub use error::Rejection;
@@ -75,8 +76,8 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state; creates the collector key on first use of the database.
-    pub fn new(store: Store, settings: Settings, clock: Clock) -> Result<AppState, Rejection> {
-        let key = CollectorKey::from_secret(store.collector_secret()?);
+    pub async fn new(store: Store, settings: Settings, clock: Clock) -> Result<AppState, Rejection> {
+        let key = CollectorKey::from_secret(store.collector_secret().await?);
         Ok(AppState { store, key: Arc::new(key), settings: Arc::new(settings), clock, windows: Arc::default() })
     }
 }
@@ -278,11 +279,11 @@ fn parse_at(value: Option<&String>, now: u64) -> Result<i64, Rejection> {
 
 /// `GET /v1/subjects/{id}/consent?purpose=P&at=T[&scope=S]`: may subject's data be used for P at T?
 async fn gate(State(state): State<AppState>, Path(subject): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let result = (|| -> Result<Json, Rejection> {
+    let result: Result<Json, Rejection> = async {
         let purpose = q.get("purpose").ok_or_else(|| Rejection::BadRequest("purpose is required, e.g. ?purpose=analytics".into()))?;
         let at = parse_at(q.get("at"), (state.clock)())?;
         let scope = q.get("scope").filter(|s| !s.is_empty() && *s != "site");
-        let rows = state.store.receipts_until(&subject, at)?;
+        let rows = state.store.receipts_until(&subject, at).await?;
         let claims: Vec<Claims> = rows.iter().rev().filter_map(|r| Claims::from_canonical_json(&r.claims).ok()).collect();
         let answer = assent_core::receipt::gate(&claims, purpose, u64::try_from(at).unwrap_or(0), scope.map(String::as_str));
         let time = |t: Option<u64>| t.map_or(Json::Null, |t| iso(t as i64));
@@ -298,7 +299,8 @@ async fn gate(State(state): State<AppState>, Path(subject): Path<String>, Query(
             ("subject".into(), s(&subject)),
             ("until".into(), time(answer.until)),
         ]))
-    })();
+    }
+    .await;
     match result {
         Ok(json) => json_response(StatusCode::OK, json.canonical()),
         Err(e) => e.into_response(),
@@ -314,7 +316,7 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
     if given.map(str::as_bytes) != Some(expected.as_bytes()) {
         return Rejection::Unauthorized("send Authorization: Bearer <api key>".into()).into_response();
     }
-    let rows = match state.store.subject_receipts(&subject) {
+    let rows = match state.store.subject_receipts(&subject).await {
         Ok(rows) => rows,
         Err(e) => return e.into_response(),
     };
@@ -345,7 +347,7 @@ async fn jwks(State(state): State<AppState>) -> Response {
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store.healthy() {
+    match state.store.healthy().await {
         Ok(()) => json_response(StatusCode::OK, r#"{"status":"ok"}"#.into()),
         Err(e) => e.into_response(),
     }

@@ -37,19 +37,25 @@ async fn main() -> Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let args = Args::parse();
-    if let Some(url) = &args.database_url {
-        bail!("--database-url {}: PostgreSQL storage is not in this build yet; use --db <file> (SQLite)", url.split('@').next_back().unwrap_or(""));
-    }
-    let store = Store::open(&args.db).with_context(|| format!("open {}", args.db.display()))?;
+    let store = match &args.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            // Never print credentials: only what follows the `@`.
+            let place = url.rsplit('@').next().unwrap_or("");
+            Store::open_postgres(url).await.with_context(|| format!("PostgreSQL at {place}"))?
+        }
+        Some(url) => bail!("--database-url must start with postgres:// (got `{}`); for SQLite use --db <file>", url.split(':').next().unwrap_or("")),
+        None => Store::open(&args.db).with_context(|| format!("open {}", args.db.display()))?,
+    };
     let settings = Settings {
         api_key: args.api_key,
         allow_origins: args.allow_origins,
         rate_limit_per_minute: args.rate_limit,
         ..Settings::default()
     };
-    let state = AppState::new(store, settings, system_clock())?;
+    let state = AppState::new(store, settings, system_clock()).await?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
-    tracing::info!(listen = %args.listen, db = %args.db.display(), "assent-collector ready");
+    let storage = if args.database_url.is_some() { "postgresql".to_string() } else { args.db.display().to_string() };
+    tracing::info!(listen = %args.listen, storage = %storage, "assent-collector ready");
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

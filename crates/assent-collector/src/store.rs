@@ -48,15 +48,77 @@ pub struct Row {
 /// Decides the chain status and acknowledgment of an append, given the subject's head and `prev`'s row.
 pub type Decide = Box<dyn FnOnce(Option<&Row>, Option<&Row>) -> Result<(String, String), Rejection> + Send>;
 
-struct Job {
-    row: Row,
-    decide: Decide,
-    reply: tokio::sync::oneshot::Sender<Result<Appended, Rejection>>,
+pub(crate) struct Job {
+    pub(crate) row: Row,
+    pub(crate) decide: Decide,
+    pub(crate) reply: tokio::sync::oneshot::Sender<Result<Appended, Rejection>>,
+}
+
+/// Where receipts live: SQLite (one embedded file, the default) or PostgreSQL (several collector
+/// instances behind a load balancer). Both pass the same test suite.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// One SQLite file.
+    Sqlite(SqliteStore),
+    /// A PostgreSQL database.
+    Postgres(crate::pg::PgStore),
+}
+
+impl Store {
+    /// Opens (or creates) a SQLite database file.
+    pub fn open(path: &Path) -> Result<Store, Rejection> {
+        SqliteStore::open(path).map(Store::Sqlite)
+    }
+
+    /// Connects to PostgreSQL (`postgres://…`) and creates the schema if needed.
+    pub async fn open_postgres(url: &str) -> Result<Store, Rejection> {
+        crate::pg::PgStore::open(url).await.map(Store::Postgres)
+    }
+
+    /// The collector's signing secret, created on first use and shared by every instance.
+    pub async fn collector_secret(&self) -> Result<[u8; 32], Rejection> {
+        match self {
+            Store::Sqlite(s) => s.collector_secret(),
+            Store::Postgres(p) => p.collector_secret().await,
+        }
+    }
+
+    /// Appends a verified receipt; see [`SqliteStore::append`] for the contract.
+    pub async fn append(&self, row: Row, decide: Decide) -> Result<Appended, Rejection> {
+        match self {
+            Store::Sqlite(s) => s.append(row, decide).await,
+            Store::Postgres(p) => p.append(row, decide).await,
+        }
+    }
+
+    /// A subject's receipts in arrival order.
+    pub async fn subject_receipts(&self, subject: &str) -> Result<Vec<Row>, Rejection> {
+        match self {
+            Store::Sqlite(s) => s.subject_receipts(subject),
+            Store::Postgres(p) => p.subject_receipts(subject).await,
+        }
+    }
+
+    /// A subject's receipts issued at or before `at`, newest first.
+    pub async fn receipts_until(&self, subject: &str, at: i64) -> Result<Vec<Row>, Rejection> {
+        match self {
+            Store::Sqlite(s) => s.receipts_until(subject, at),
+            Store::Postgres(p) => p.receipts_until(subject, at).await,
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn healthy(&self) -> Result<(), Rejection> {
+        match self {
+            Store::Sqlite(s) => s.healthy(),
+            Store::Postgres(p) => p.healthy().await,
+        }
+    }
 }
 
 /// The SQLite store. Cloning shares the connections.
 #[derive(Debug, Clone)]
-pub struct Store {
+pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     writer: mpsc::Sender<Job>,
 }
@@ -122,9 +184,9 @@ pub enum Appended {
     Duplicate(Row),
 }
 
-impl Store {
+impl SqliteStore {
     /// Opens (or creates) the database file and starts the writer thread.
-    pub fn open(path: &Path) -> Result<Store, Rejection> {
+    pub fn open(path: &Path) -> Result<SqliteStore, Rejection> {
         let conn = Connection::open(path)?;
         conn.execute_batch(SCHEMA)?;
         let mut write_conn = Connection::open(path)?;
@@ -145,7 +207,7 @@ impl Store {
                 }
             })
             .map_err(|e| Rejection::Storage(format!("cannot start the writer thread: {e}")))?;
-        Ok(Store { conn: Arc::new(Mutex::new(conn)), writer })
+        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), writer })
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, Rejection>) -> Result<T, Rejection> {

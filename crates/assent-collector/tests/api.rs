@@ -1,5 +1,7 @@
-//! The collector over HTTP (axum `oneshot`), on a real SQLite file in a temp dir. Receipts are
-//! built with the core's wire format and signed here with Ed25519 or P-256, as a browser would.
+//! The collector over HTTP (axum `oneshot`), on both backends: a real SQLite file in a temp dir, and a
+//! real PostgreSQL that `cargo xtask test` starts on loopback (`ASSENT_TEST_DATABASE_URL`, one fresh
+//! database per test). Every test runs as `<name>::sqlite` and `<name>::postgres`. Receipts are built
+//! with the core's wire format and signed here with Ed25519 or P-256, as a browser would.
 
 use std::sync::Arc;
 
@@ -25,16 +27,74 @@ struct Env {
     _dir: tempfile::TempDir,
 }
 
-fn env_with(settings: Settings) -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("receipts.sqlite")).unwrap();
-    let state = AppState::new(store, settings, Arc::new(|| NOW)).unwrap();
-    Env { app: app(state), _dir: dir }
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-fn fresh() -> Env {
-    env_with(Settings { api_key: Some("secret".into()), ..Settings::default() })
+/// A fresh PostgreSQL database on the test server, or `None` (skipped) outside `npm test`.
+async fn postgres_url() -> Option<String> {
+    let Ok(base) = std::env::var("ASSENT_TEST_DATABASE_URL") else {
+        assert!(std::env::var_os("CI").is_none(), "CI must run the PostgreSQL suite: ASSENT_TEST_DATABASE_URL is not set");
+        eprintln!("PostgreSQL variant skipped: set ASSENT_TEST_DATABASE_URL (npm test starts a server and sets it)");
+        return None;
+    };
+    let mut random = [0u8; 8];
+    getrandom::getrandom(&mut random).unwrap();
+    let name = format!("assent_t_{}", u64::from_le_bytes(random));
+    let (client, connection) = tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    Some(format!("{base}/{name}"))
 }
+
+async fn open(backend: Backend, dir: &tempfile::TempDir) -> Option<(Store, Option<String>)> {
+    match backend {
+        Backend::Sqlite => Some((Store::open(&dir.path().join("receipts.sqlite")).unwrap(), None)),
+        Backend::Postgres => {
+            let url = postgres_url().await?;
+            Some((Store::open_postgres(&url).await.unwrap(), Some(url)))
+        }
+    }
+}
+
+async fn env_with(backend: Backend, settings: Settings) -> Option<Env> {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(backend, &dir).await?;
+    let state = AppState::new(store, settings, Arc::new(|| NOW)).await.unwrap();
+    Some(Env { app: app(state), _dir: dir })
+}
+
+async fn fresh(backend: Backend) -> Option<Env> {
+    env_with(backend, Settings { api_key: Some("secret".into()), ..Settings::default() }).await
+}
+
+/// Runs each test on both backends.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name(super::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$name(super::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature,
+    bad_input_gets_a_4xx_with_a_reason_and_is_never_stored,
+    chains_link_forks_are_refused_and_gaps_are_flagged,
+    the_gate_answers_per_purpose_and_time,
+    es256_receipts_from_browsers_without_ed25519_are_accepted,
+    batches_sec_gpc_export_auth_limits_and_contract_routes,
+    the_receipt_table_refuses_update_and_delete,
+);
 
 fn claims(n: u8, iat: u64, analytics: bool, prev: Option<String>) -> Claims {
     Claims {
@@ -115,9 +175,8 @@ fn stored_count(export: &Json) -> usize {
     }
 }
 
-#[tokio::test]
-async fn a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature() {
-    let env = fresh();
+async fn a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
     let jws = signed(&claims(1, NOW - 10, true, None));
     let (status, body) = post(&env.app, &jws).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -144,9 +203,8 @@ async fn a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature
     assert_eq!(stored_count(&export(&env.app).await), 1);
 }
 
-#[tokio::test]
-async fn bad_input_gets_a_4xx_with_a_reason_and_is_never_stored() {
-    let env = fresh();
+async fn bad_input_gets_a_4xx_with_a_reason_and_is_never_stored(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
     let good = claims(1, NOW - 10, true, None);
     let payload = good.to_canonical_json();
     let jws = signed(&good);
@@ -172,9 +230,8 @@ async fn bad_input_gets_a_4xx_with_a_reason_and_is_never_stored() {
     assert_eq!(stored_count(&export(&env.app).await), 0, "nothing refused was stored");
 }
 
-#[tokio::test]
-async fn chains_link_forks_are_refused_and_gaps_are_flagged() {
-    let env = fresh();
+async fn chains_link_forks_are_refused_and_gaps_are_flagged(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
     let r1 = signed(&claims(1, NOW - 100, true, None));
     let r2 = signed(&claims(2, NOW - 50, false, Some(jws::receipt_hash(&r1))));
     assert_eq!(post(&env.app, &r1).await.0, StatusCode::CREATED);
@@ -206,9 +263,8 @@ async fn chains_link_forks_are_refused_and_gaps_are_flagged() {
     assert_eq!(chains, ["String(\"first\")", "String(\"linked\")", "String(\"gap\")"]);
 }
 
-#[tokio::test]
-async fn the_gate_answers_per_purpose_and_time() {
-    let env = fresh();
+async fn the_gate_answers_per_purpose_and_time(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
     let r1 = signed(&claims(1, NOW - 1000, true, None));
     let r2 = signed(&claims(2, NOW - 500, true, Some(jws::receipt_hash(&r1))));
     let r3 = signed(&claims(3, NOW - 100, false, Some(jws::receipt_hash(&r2))));
@@ -231,10 +287,9 @@ async fn the_gate_answers_per_purpose_and_time() {
     assert!(bad.contains("purpose is required"), "{bad}");
 }
 
-#[tokio::test]
-async fn es256_receipts_from_browsers_without_ed25519_are_accepted() {
+async fn es256_receipts_from_browsers_without_ed25519_are_accepted(backend: Backend) {
     use p256::ecdsa::signature::Signer as _;
-    let env = fresh();
+    let Some(env) = fresh(backend).await else { return };
     let key = p256::ecdsa::SigningKey::from_bytes(&[5u8; 32].into()).unwrap();
     let point = key.verifying_key().to_encoded_point(false);
     let header = format!(
@@ -248,9 +303,9 @@ async fn es256_receipts_from_browsers_without_ed25519_are_accepted() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
-#[tokio::test]
-async fn batches_sec_gpc_export_auth_limits_and_contract_routes() {
-    let env = env_with(Settings { api_key: Some("secret".into()), body_limit: 8 * 1024, rate_limit_per_minute: 30, ..Settings::default() });
+async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend) {
+    let settings = Settings { api_key: Some("secret".into()), body_limit: 8 * 1024, rate_limit_per_minute: 30, ..Settings::default() };
+    let Some(env) = env_with(backend, settings).await else { return };
     let r1 = signed(&claims(1, NOW, true, None));
     let r2 = signed(&claims(2, NOW, true, Some(jws::receipt_hash(&r1))));
     let batch = format!(r#"{{"receipts":["{r1}","{r2}","junk"]}}"#);
@@ -262,7 +317,7 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes() {
     assert!(format!("{export_json:?}").contains("(\"gpcHeader\", Bool(true))"), "Sec-GPC: 1 is recorded");
 
     // Only the exact value "1" counts.
-    let env2 = fresh();
+    let env2 = fresh(backend).await.unwrap();
     post_with(&env2.app, &r1, Some("true")).await;
     assert!(format!("{:?}", export(&env2.app).await).contains("(\"gpcHeader\", Bool(false))"));
 
@@ -291,18 +346,58 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes() {
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
 
-/// Guards the append-only log: even a direct SQL UPDATE or DELETE on the database file is refused.
-#[tokio::test]
-async fn the_receipt_table_refuses_update_and_delete() {
+/// Guards the append-only log: even a direct SQL UPDATE, DELETE (or TRUNCATE) on the database is refused.
+async fn the_receipt_table_refuses_update_and_delete(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("receipts.sqlite");
-    let state = AppState::new(Store::open(&path).unwrap(), Settings::default(), Arc::new(|| NOW)).unwrap();
-    let app = app(state);
+    let Some((store, url)) = open(backend, &dir).await else { return };
+    let app = app(AppState::new(store, Settings::default(), Arc::new(|| NOW)).await.unwrap());
     assert_eq!(post(&app, &signed(&claims(1, NOW, true, None))).await.0, StatusCode::CREATED);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let update = conn.execute("UPDATE receipts SET chain = 'linked'", []).unwrap_err().to_string();
-    let delete = conn.execute("DELETE FROM receipts", []).unwrap_err().to_string();
-    assert!(update.contains("append-only") && delete.contains("append-only"), "{update} / {delete}");
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-    assert_eq!(mode, "wal");
+    let errors: Vec<String> = match url {
+        None => {
+            let conn = rusqlite::Connection::open(dir.path().join("receipts.sqlite")).unwrap();
+            let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+            assert_eq!(mode, "wal");
+            ["UPDATE receipts SET chain = 'linked'", "DELETE FROM receipts"]
+                .iter()
+                .map(|sql| conn.execute(sql, []).unwrap_err().to_string())
+                .collect()
+        }
+        Some(url) => {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let mut errors = Vec::new();
+            for sql in ["UPDATE receipts SET chain = 'linked'", "DELETE FROM receipts", "TRUNCATE receipts"] {
+                let e = client.batch_execute(sql).await.unwrap_err();
+                errors.push(e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string()));
+            }
+            errors
+        }
+    };
+    assert!(errors.iter().all(|e| e.contains("append-only")), "{errors:?}");
+}
+
+/// PostgreSQL is for several collector instances behind a load balancer: two instances on one database
+/// share the collector key and the chains, and two successors of one receipt sent at the same moment to
+/// different instances cannot both be stored (the advisory lock serialises them: one 201, one 409 fork).
+#[tokio::test]
+async fn two_instances_on_one_postgres_database_keep_one_chain_per_subject() {
+    let Some(url) = postgres_url().await else { return };
+    let instance = || async {
+        let store = Store::open_postgres(&url).await.unwrap();
+        app(AppState::new(store, Settings { api_key: Some("secret".into()), ..Settings::default() }, Arc::new(|| NOW)).await.unwrap())
+    };
+    let (a, b) = (instance().await, instance().await);
+    let (_, jwks_a) = get(&a, "/.well-known/jwks.json").await;
+    assert_eq!(get(&b, "/.well-known/jwks.json").await.1, jwks_a, "both instances sign acks with the same key");
+
+    let r1 = signed(&claims(1, NOW - 100, true, None));
+    assert_eq!(post(&a, &r1).await.0, StatusCode::CREATED);
+    let r2 = signed(&claims(2, NOW - 50, false, Some(jws::receipt_hash(&r1))));
+    let fork = signed(&claims(3, NOW - 40, true, Some(jws::receipt_hash(&r1))));
+    let (on_b, on_a) = tokio::join!(post(&b, &r2), post(&a, &fork));
+    let mut statuses = [on_b.0, on_a.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT], "{on_b:?} {on_a:?}");
+    assert_eq!(stored_count(&export(&a).await), 2);
+    assert_eq!(stored_count(&export(&b).await), 2, "both instances see the same history");
 }

@@ -1,0 +1,109 @@
+//! A throwaway PostgreSQL on loopback for the collector's tests, from Debian's packages. Started by
+//! `cargo xtask test`, stopped when dropped. Its URL goes to the tests as `ASSENT_TEST_DATABASE_URL`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+use crate::run;
+
+/// A running test server.
+pub struct TestPostgres {
+    pg_ctl: PathBuf,
+    data: PathBuf,
+    as_postgres: bool,
+    /// `postgres://postgres@127.0.0.1:<port>` (append `/<database>`).
+    pub url: String,
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false)
+}
+
+/// The newest installed server's `bin/` directory, installing Debian's `postgresql` if missing (as root).
+fn bin_dir() -> Result<PathBuf> {
+    let find = || -> Option<PathBuf> {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        versions.sort_by_key(|p| p.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse::<u32>().ok()).unwrap_or(0));
+        versions.into_iter().rev().map(|v| v.join("bin")).find(|b| b.join("initdb").exists())
+    };
+    if let Some(bin) = find() {
+        return Ok(bin);
+    }
+    if !is_root() {
+        bail!("PostgreSQL is missing: install Debian's `postgresql` (apt-get install --no-install-recommends postgresql)");
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq", "--no-install-recommends", "postgresql"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    find().context("postgresql installed, but no initdb under /usr/lib/postgresql/*/bin")
+}
+
+fn command(as_postgres: bool, program: &Path) -> Command {
+    if as_postgres {
+        // The server refuses to run as root.
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+impl TestPostgres {
+    /// Creates a fresh cluster in `target/pg-test/` and starts it on a free loopback port.
+    pub fn start(root: &Path) -> Result<TestPostgres> {
+        let bin = bin_dir()?;
+        let dir = root.join("target/pg-test");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        let as_postgres = is_root();
+        if as_postgres {
+            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
+        }
+        let data = dir.join("data");
+        let status = command(as_postgres, &bin.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
+            .stdout(Stdio::null())
+            .status()
+            .context("run initdb")?;
+        if !status.success() {
+            bail!("initdb failed ({status})");
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let pg_ctl = bin.join("pg_ctl");
+        let status = command(as_postgres, &pg_ctl)
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("server.log"))
+            .arg("-o")
+            .arg(format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.display()))
+            .args(["-w", "start"])
+            .stdout(Stdio::null())
+            .status()
+            .context("run pg_ctl start")?;
+        if !status.success() {
+            bail!("PostgreSQL did not start ({status}); see {}", dir.join("server.log").display());
+        }
+        eprintln!("PostgreSQL {} on 127.0.0.1:{port} for the collector tests", bin.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or(""));
+        Ok(TestPostgres { pg_ctl, data, as_postgres, url: format!("postgres://postgres@127.0.0.1:{port}") })
+    }
+}
+
+impl Drop for TestPostgres {
+    fn drop(&mut self) {
+        let _ = command(self.as_postgres, &self.pg_ctl)
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "stop"])
+            .stdout(Stdio::null())
+            .status();
+    }
+}
