@@ -192,3 +192,32 @@ test('the demo, with the collector behind it, shows the visitor their verified r
     await demo.close();
   }
 });
+
+test('where WebCrypto has no Ed25519, receipts fall back to ES256 and still verify', async () => {
+  const collector = await startCollector(port, join(dir, 'd.sqlite'), env.base);
+  try {
+    const { context, page } = await openPage(env, {
+      // A browser without Ed25519 in WebCrypto: generateKey rejects it, as older engines do.
+      initScript: () => {
+        const generate = SubtleCrypto.prototype.generateKey;
+        SubtleCrypto.prototype.generateKey = function (alg, ...rest) {
+          if ((alg && alg.name) === 'Ed25519') return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
+          return generate.call(this, alg, ...rest);
+        };
+      },
+    });
+    await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    await banner(page).getByRole('button', { name: 'Reject all' }).click();
+    const subject = await page.evaluate(() => window.assent.consent().subject);
+    const [receipt] = await waitFor(async () => { const r = await exported(port, subject); return r.length === 1 && r; }, 'the receipt');
+    const header = decodeProtectedHeader(receipt.jws);
+    assert.equal(header.alg, 'ES256');
+    assert.deepEqual(Object.keys(header.jwk).sort(), ['crv', 'kty', 'x', 'y']);
+    assert.equal(header.jwk.crv, 'P-256');
+    const { payload } = await compactVerify(receipt.jws, EmbeddedJWK);
+    assert.equal(JSON.parse(new TextDecoder().decode(payload)).method, 'reject_all');
+    await context.close();
+  } finally {
+    collector.kill();
+  }
+});
