@@ -1,7 +1,7 @@
 //! Append-only receipt storage in PostgreSQL, for several collector instances behind a load balancer.
 //!
-//! It makes the same promises as the SQLite store. A writer task group-commits appends, one savepoint
-//! per receipt, so a refused receipt leaves no partial write. Each batch first takes transaction-scoped
+//! It makes the same promises as the SQLite store. A writer task group-commits appends; a refused
+//! receipt is refused before anything is written, so it leaves no partial write. Each batch first takes transaction-scoped
 //! advisory locks on its subjects, in sorted order. Two instances appending to the same subject are
 //! therefore serialised, a chain cannot fork unnoticed, and the instances cannot deadlock.
 //! plpgsql triggers refuse UPDATE, DELETE and TRUNCATE.
@@ -157,7 +157,7 @@ impl PgStore {
 }
 
 async fn commit_batch(client: &mut Client, batch: Vec<Job>) {
-    let mut tx = match client.transaction().await {
+    let tx = match client.transaction().await {
         Ok(tx) => tx,
         Err(e) => {
             let e: Rejection = e.into();
@@ -176,19 +176,11 @@ async fn commit_batch(client: &mut Client, batch: Vec<Job>) {
         batch.into_iter().for_each(|j| drop(j.reply.send(Err(e.clone()))));
         return;
     }
+    // No savepoints needed: a refusal (duplicate with other content, fork) is decided before any
+    // write, and a database error aborts the whole transaction, answering every caller with it.
     let mut stored = Vec::new();
     for job in batch {
-        let outcome = match tx.savepoint("receipt").await {
-            Ok(mut sp) => match append_one(&mut sp, job.row, job.decide).await {
-                Ok(appended) => sp.commit().await.map(|()| appended).map_err(Rejection::from),
-                Err(e) => {
-                    let _ = sp.rollback().await;
-                    Err(e)
-                }
-            },
-            Err(e) => Err(e.into()),
-        };
-        match outcome {
+        match append_one(&tx, job.row, job.decide).await {
             Ok(appended) => stored.push((job.reply, appended)),
             Err(e) => drop(job.reply.send(Err(e))),
         }
@@ -202,23 +194,25 @@ async fn commit_batch(client: &mut Client, batch: Vec<Job>) {
     }
 }
 
-async fn append_one(tx: &mut tokio_postgres::Transaction<'_>, mut new: Row, decide: Decide) -> Result<Appended, Rejection> {
-    let existing = tx.query_opt(&format!("SELECT {COLUMNS} FROM receipts WHERE id = $1"), &[&new.id]).await?.map(|r| row(&r));
-    if let Some(existing) = existing {
+async fn append_one(tx: &tokio_postgres::Transaction<'_>, mut new: Row, decide: Decide) -> Result<Appended, Rejection> {
+    // The three lookups go out together (tokio-postgres pipelines them on the one connection).
+    let by_id = format!("SELECT {COLUMNS} FROM receipts WHERE id = $1");
+    let head_sql = format!("SELECT {COLUMNS} FROM receipts WHERE subject = $1 ORDER BY seq DESC LIMIT 1");
+    let by_hash = format!("SELECT {COLUMNS} FROM receipts WHERE hash = $1");
+    let no_prev = String::new();
+    let prev_hash = new.prev.as_ref().unwrap_or(&no_prev);
+    let (id_param, subject_param, hash_param): ([&(dyn tokio_postgres::types::ToSql + Sync); 1], [&(dyn tokio_postgres::types::ToSql + Sync); 1], [&(dyn tokio_postgres::types::ToSql + Sync); 1]) =
+        ([&new.id], [&new.subject], [prev_hash]);
+    let (existing, head, prev_row) =
+        tokio::try_join!(tx.query_opt(&by_id, &id_param), tx.query_opt(&head_sql, &subject_param), tx.query_opt(&by_hash, &hash_param))?;
+    if let Some(existing) = existing.map(|r| row(&r)) {
         if existing.hash == new.hash {
             return Ok(Appended::Duplicate(existing));
         }
         return Err(Rejection::Conflict(format!("receipt id {} was already stored with different content", new.id)));
     }
-    let head = tx
-        .query_opt(&format!("SELECT {COLUMNS} FROM receipts WHERE subject = $1 ORDER BY seq DESC LIMIT 1"), &[&new.subject])
-        .await?
-        .map(|r| row(&r));
-    let prev_row = match &new.prev {
-        Some(prev) if head.as_ref().is_some_and(|h| &h.hash == prev) => head.clone(),
-        Some(prev) => tx.query_opt(&format!("SELECT {COLUMNS} FROM receipts WHERE hash = $1"), &[prev]).await?.map(|r| row(&r)),
-        None => None,
-    };
+    let head = head.map(|r| row(&r));
+    let prev_row = prev_row.map(|r| row(&r)).filter(|_| new.prev.is_some());
     let (chain, ack) = decide(head.as_ref(), prev_row.as_ref())?;
     new.chain = chain;
     new.ack = ack;
