@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::{Client, NoTls};
 
 use crate::error::Rejection;
-use crate::store::{Appended, Decide, Job, Row};
+use crate::store::{resolve, Appended, Decide, Job, Row};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS receipts (
@@ -39,6 +39,9 @@ CREATE OR REPLACE TRIGGER receipts_no_truncate BEFORE TRUNCATE ON receipts
     FOR EACH STATEMENT EXECUTE FUNCTION receipts_append_only();
 CREATE TABLE IF NOT EXISTS collector_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BYTEA NOT NULL);
 ";
+
+/// A query parameter.
+type Param = dyn tokio_postgres::types::ToSql + Sync;
 
 const COLUMNS: &str = "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack";
 
@@ -201,21 +204,15 @@ async fn append_one(tx: &tokio_postgres::Transaction<'_>, mut new: Row, decide: 
     let by_hash = format!("SELECT {COLUMNS} FROM receipts WHERE hash = $1");
     let no_prev = String::new();
     let prev_hash = new.prev.as_ref().unwrap_or(&no_prev);
-    let (id_param, subject_param, hash_param): ([&(dyn tokio_postgres::types::ToSql + Sync); 1], [&(dyn tokio_postgres::types::ToSql + Sync); 1], [&(dyn tokio_postgres::types::ToSql + Sync); 1]) =
-        ([&new.id], [&new.subject], [prev_hash]);
+    let id_param: [&Param; 1] = [&new.id];
+    let subject_param: [&Param; 1] = [&new.subject];
+    let hash_param: [&Param; 1] = [prev_hash];
     let (existing, head, prev_row) =
         tokio::try_join!(tx.query_opt(&by_id, &id_param), tx.query_opt(&head_sql, &subject_param), tx.query_opt(&by_hash, &hash_param))?;
-    if let Some(existing) = existing.map(|r| row(&r)) {
-        if existing.hash == new.hash {
-            return Ok(Appended::Duplicate(existing));
-        }
-        return Err(Rejection::Conflict(format!("receipt id {} was already stored with different content", new.id)));
-    }
-    let head = head.map(|r| row(&r));
     let prev_row = prev_row.map(|r| row(&r)).filter(|_| new.prev.is_some());
-    let (chain, ack) = decide(head.as_ref(), prev_row.as_ref())?;
-    new.chain = chain;
-    new.ack = ack;
+    if let Some(duplicate) = resolve(&mut new, existing.map(|r| row(&r)), head.map(|r| row(&r)), prev_row, decide)? {
+        return Ok(duplicate);
+    }
     let inserted = tx
         .query_one(
             "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)

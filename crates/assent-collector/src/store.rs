@@ -298,23 +298,44 @@ const BY_HASH: &str = "SELECT seq, id, subject, issued_at, received_at, hash, pr
 const INSERT: &str = "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
-fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide) -> Result<Appended, Rejection> {
-    let existing = tx.prepare_cached(BY_ID)?.query_row(params![new.id], row).optional()?;
+/// What an append does, given what the store holds for it: the same rule on every backend. A stored
+/// receipt with this id makes it a duplicate (same bytes) or a conflict; otherwise `decide` sets the
+/// chain status and ack on `new`, and `Ok(None)` means: insert it.
+pub(crate) fn resolve(
+    new: &mut Row,
+    existing: Option<Row>,
+    head: Option<Row>,
+    prev_row: Option<Row>,
+    decide: Decide,
+) -> Result<Option<Appended>, Rejection> {
     if let Some(existing) = existing {
         if existing.hash == new.hash {
-            return Ok(Appended::Duplicate(existing));
+            return Ok(Some(Appended::Duplicate(existing)));
         }
         return Err(Rejection::Conflict(format!("receipt id {} was already stored with different content", new.id)));
     }
-    let head = tx.prepare_cached(HEAD)?.query_row(params![new.subject], row).optional()?;
-    let prev_row = match &new.prev {
-        Some(prev) if head.as_ref().is_some_and(|h| &h.hash == prev) => head.clone(),
-        Some(prev) => tx.prepare_cached(BY_HASH)?.query_row(params![prev], row).optional()?,
-        None => None,
-    };
     let (chain, ack) = decide(head.as_ref(), prev_row.as_ref())?;
     new.chain = chain;
     new.ack = ack;
+    Ok(None)
+}
+
+fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide) -> Result<Appended, Rejection> {
+    let existing = tx.prepare_cached(BY_ID)?.query_row(params![new.id], row).optional()?;
+    let (head, prev_row) = if existing.is_some() {
+        (None, None)
+    } else {
+        let head = tx.prepare_cached(HEAD)?.query_row(params![new.subject], row).optional()?;
+        let prev_row = match &new.prev {
+            Some(prev) if head.as_ref().is_some_and(|h| &h.hash == prev) => head.clone(),
+            Some(prev) => tx.prepare_cached(BY_HASH)?.query_row(params![prev], row).optional()?,
+            None => None,
+        };
+        (head, prev_row)
+    };
+    if let Some(duplicate) = resolve(&mut new, existing, head, prev_row, decide)? {
+        return Ok(duplicate);
+    }
     tx.prepare_cached(INSERT)?.execute(params![
         new.id, new.subject, new.issued_at, new.received_at, new.hash, new.prev, new.chain, new.jws, new.claims,
         new.key_thumbprint, new.gpc_header, new.ack
