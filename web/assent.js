@@ -149,7 +149,8 @@
     ? fetch(configUrl, { credentials: 'same-origin' }).then(function (r) {
         return r.text().then(function (text) {
           if (!r.ok) throw new Error('HTTP ' + r.status);
-          return { text: text };
+          // The stored decision, read once: the fast path and the wasm both start from it.
+          return { text: text, cookie: readCookie(cookieName(text)) };
         });
       }).then(null, function (e) {
         return { error: 'could not load config ' + configUrl + ': ' + e.message };
@@ -162,7 +163,7 @@
         return m.default({ module_or_path: base + 'assent_client_bg.wasm' }).then(function () {
           return m.start({
             configText: c.text || null, configError: c.error || null, region: region || null,
-            stored: readCookieFor(c.text), base: base, run: run, pending: pending, receipts: receipts
+            stored: c.cookie || null, base: base, run: run, pending: pending, receipts: receipts
           });
         });
       });
@@ -185,9 +186,6 @@
     } catch (e) {
       return 'assent';
     }
-  }
-  function readCookieFor(text) {
-    return readCookie(cookieName(text || ''));
   }
 
   // Always a Promise, whether the wasm is loaded yet or not (see assent.d.ts).
@@ -242,7 +240,7 @@
   if (!configUrl && !me) return; // evaluated without a tag (tests): primitives only
 
   config.then(function (c) {
-    var s = c.text != null ? decode(readCookieFor(c.text)) : null;
+    var s = c.text != null ? decode(c.cookie) : null;
     var covered = s && s.expiresAt * 1000 > Date.now() && s.fingerprint === fingerprint(c.text) &&
       s.region === region && receiptMade(s.receipt);
     if (covered) {
