@@ -63,7 +63,7 @@ pub enum TextOverride {
 #[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
 pub struct Receipts {
     /// Collector URLs (`https://…/v1/receipts`, or a same-origin path). Every receipt goes to each.
-    /// Empty: receipts are still made and kept in the browser's outbox, but not sent.
+    /// Empty: receipts are still signed (so the subject's chain continues) but queued nowhere and sent nowhere.
     #[cfg_attr(feature = "schema", schemars(default))]
     pub endpoints: Vec<String>,
 }

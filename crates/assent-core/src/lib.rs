@@ -22,5 +22,6 @@ pub use error::{ConfigError, UsageError};
 pub use flow::Flow;
 pub use session::{Effect, Event, Session, Source, Ui};
 
-/// Version of the wire shapes shared by the browser and servers (stored form, events, receipts).
-pub const SCHEMA_VERSION: u32 = 1;
+// Wire-format versions live with their formats: `decision::STORED_FORM_VERSION` (the cookie) and
+// `receipt::RECEIPT_VERSION` (signed receipts), read by the loader, the collector and the CLI.
+
