@@ -40,7 +40,7 @@ fn main() -> Result<()> {
         "check-locales" => dist::check_locales(&root),
         "bench" => match std::env::args().nth(2).as_deref() {
             Some("collector") => {
-                let pg = postgres::TestPostgres::start(&root)?;
+                let pg = postgres::TestPostgres::start()?;
                 run(Command::new("cargo")
                     .args(["run", "--release", "-p", "assent-collector", "--example", "bench"])
                     .env("ASSENT_BENCH_DATABASE_URL", &pg.url))
@@ -99,7 +99,7 @@ fn test(root: &Path) -> Result<()> {
     // Native: the core's data-driven tests, the collector over HTTP on SQLite, the CLI on a real-run
     // fixture, and the repository checks ("tidy").
     // The collector suite runs on SQLite and on a real PostgreSQL started here on loopback.
-    let pg = postgres::TestPostgres::start(root)?;
+    let pg = postgres::TestPostgres::start()?;
     run(Command::new("cargo")
         .args(["test", "-p", "assent-core", "-p", "assent-jose", "-p", "assent-collector", "-p", "assent-cli", "-p", "xtask"])
         .env("ASSENT_TEST_DATABASE_URL", &pg.url))?;

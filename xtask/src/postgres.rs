@@ -11,6 +11,7 @@ use crate::run;
 /// A running test server.
 pub struct TestPostgres {
     pg_ctl: PathBuf,
+    dir: PathBuf,
     data: PathBuf,
     as_postgres: bool,
     /// `postgres://postgres@127.0.0.1:<port>` (append `/<database>`).
@@ -53,10 +54,12 @@ fn command(as_postgres: bool, program: &Path) -> Command {
 }
 
 impl TestPostgres {
-    /// Creates a fresh cluster in `target/pg-test/` and starts it on a free loopback port.
-    pub fn start(root: &Path) -> Result<TestPostgres> {
+    /// Creates a fresh cluster in its own directory under the system temp dir and starts it on a free
+    /// loopback port. Not under the checkout: as root the server runs as `postgres`, which may not be
+    /// able to enter the checkout (a clone in a `mktemp -d` directory is mode 700).
+    pub fn start() -> Result<TestPostgres> {
         let bin = bin_dir()?;
-        let dir = root.join("target/pg-test");
+        let dir = std::env::temp_dir().join(format!("assent-pg-{}", std::process::id()));
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
@@ -93,7 +96,7 @@ impl TestPostgres {
             bail!("PostgreSQL did not start ({status}); see {}", dir.join("server.log").display());
         }
         eprintln!("PostgreSQL {} on 127.0.0.1:{port} for the collector tests", bin.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or(""));
-        Ok(TestPostgres { pg_ctl, data, as_postgres, url: format!("postgres://postgres@127.0.0.1:{port}") })
+        Ok(TestPostgres { pg_ctl, dir, data, as_postgres, url: format!("postgres://postgres@127.0.0.1:{port}") })
     }
 }
 
@@ -105,5 +108,6 @@ impl Drop for TestPostgres {
             .args(["-m", "fast", "-w", "stop"])
             .stdout(Stdio::null())
             .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
