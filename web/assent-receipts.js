@@ -88,8 +88,12 @@ export async function sign(payload) {
   return input + '.' + b64u(await crypto.subtle.sign(params, k.privateKey, utf8(input)));
 }
 
-/** Signs, advances the subject's chain and queues the receipt, in one transaction; then delivers. */
-export async function issue(payload, id, subject, endpoints) {
+/**
+ * Signs, advances the subject's chain and queues the receipt, in one transaction; then delivers.
+ * `marker` is the localStorage key that records the latest receipt made of its kind ('assent.receipt'
+ * for site-wide decisions, 'assent.receipt.conversation' for AI-toggle choices).
+ */
+export async function issue(payload, id, subject, endpoints, marker) {
   const jws = await sign(payload);
   const hash = await sha256(jws);
   await tx(['outbox', 'chain'], 'readwrite', (s) => {
@@ -98,17 +102,17 @@ export async function issue(payload, id, subject, endpoints) {
       s.outbox.put({ id: id, jws: jws, endpoints: endpoints, delivered: [], attempts: 0, next: 0, queuedAt: Date.now() });
     }
   });
-  issued(id);
+  issued(marker || 'assent.receipt', id);
   if (endpoints.length) flag(true);
   flush();
   return jws;
 }
 
-// The id of the latest receipt made in this browser. The loader compares it with the cookie's: a
-// difference means a decision whose receipt was never made (the page went away first).
-function issued(id) {
+// The id of the latest receipt of its kind made in this browser. The loader and the client compare it
+// with the stored choice's: a difference means a choice whose receipt was never made (the page went away first).
+function issued(marker, id) {
   try {
-    localStorage.setItem('assent.receipt', id);
+    localStorage.setItem(marker, id);
   } catch (e) { /* storage blocked */ }
 }
 

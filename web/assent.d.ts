@@ -4,7 +4,25 @@
 export type PurposeId = string;
 
 /** How a decision was captured. */
-export type CaptureMethod = 'accept_all' | 'reject_all' | 'preferences_saved' | 'withdrawal' | 'acknowledged' | 'api';
+export type CaptureMethod = 'accept_all' | 'reject_all' | 'preferences_saved' | 'withdrawal' | 'acknowledged' | 'api' | 'ai_toggle';
+
+/** Options that scope a question to one chat conversation. */
+export interface ScopeOptions {
+  /** The conversation id, as on `<assent-ai-toggle conversation="…">`. */
+  conversation?: string;
+}
+
+/** The detail of `assent:change` fired by `<assent-ai-toggle>` (bubbles and leaves shadow roots). */
+export interface ConversationChange {
+  conversation: string;
+  /** `conversation:<id>`, as in receipts and the collector's gate. */
+  scope: string;
+  /** Whether the conversation may now be used for AI training. */
+  on: boolean;
+  /** The receipt of the conversation's own choice, or null when it follows the site-wide one. */
+  receipt: string | null;
+  do_not_train: boolean;
+}
 
 /** The visitor's current decision. */
 export interface Consent {
@@ -28,9 +46,12 @@ export interface Consent {
 
 /** What `stamp` adds. */
 export interface StampFacts {
+  /** The receipt that decides: the conversation's own choice if it has one, else the site-wide decision. */
   receipt: string | null;
   purposes: PurposeId[];
   do_not_train: boolean;
+  /** `conversation:<id>` when stamped with `{conversation}`. */
+  scope?: string;
 }
 
 export interface Assent {
@@ -38,8 +59,11 @@ export interface Assent {
   readonly ready: Promise<Assent>;
   /** The current decision, or null before the visitor has made one. */
   consent(): Consent | null;
-  /** Whether data may be used for this purpose now. */
-  allowed(purpose: PurposeId): boolean;
+  /**
+   * Whether data may be used for this purpose now. With `{conversation}`, in that conversation: its
+   * own ai_training choice (from `<assent-ai-toggle>`) wins over the site-wide one.
+   */
+  allowed(purpose: PurposeId, options?: ScopeOptions): boolean;
   /** Sets some purposes; the others keep their state. */
   set(choices: Record<PurposeId, boolean>): Promise<void>;
   /** Allows every optional purpose except ai_training, which is only ever granted on its own. */
@@ -53,8 +77,9 @@ export interface Assent {
   /**
    * Returns a copy of `payload` with the consent facts that must travel with it under `assent`:
    * the receipt id, the purposes allowed now, and `do_not_train` (true unless ai_training is granted).
+   * With `{conversation}`, the facts for that conversation, plus `scope`.
    */
-  stamp<T extends object>(payload: T): T & { assent: StampFacts };
+  stamp<T extends object>(payload: T, options?: ScopeOptions): T & { assent: StampFacts };
   /** Gates elements added to the page since the last scan. */
   rescan(): void;
   /** Calls fn with the new decision after every change; returns an unsubscribe function. */
@@ -66,6 +91,7 @@ declare global {
     assent: Assent;
   }
   interface DocumentEventMap {
-    'assent:change': CustomEvent<Consent>;
+    /** A site-wide decision (detail: Consent) or a conversation's toggle (detail: ConversationChange). */
+    'assent:change': CustomEvent<Consent | ConversationChange>;
   }
 }

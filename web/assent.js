@@ -144,6 +144,35 @@
     }
   }
 
+  // A conversation's own choice from the stored form the core wrote (assent-core's `conversation`
+  // module: `1|id|purpose|on|subject|receipt|decidedAt|expiresAt` per line, newest last).
+  function conversationChoice(options) {
+    var id = options && options.conversation;
+    if (!id) return null;
+    var text = null;
+    try { text = w.localStorage.getItem('assent.conversations'); } catch (e) { /* blocked */ }
+    var lines = text ? text.split('\n') : [];
+    for (var i = lines.length - 1; i >= 0; i--) {
+      var f = lines[i].split('|');
+      if (f.length === 8 && f[0] === '1' && f[1] === id && +f[7] * 1000 > Date.now()) {
+        return { purpose: f[2], on: f[3] === '1', receipt: f[5] };
+      }
+    }
+    return null;
+  }
+
+  // <assent-ai-toggle conversation="…">: rendered by the wasm client into the element's own shadow
+  // root. Defined here so it works wherever it is placed: the page, another component's shadow DOM,
+  // or a widget iframe that loads Assent itself.
+  if (w.customElements && !w.customElements.get('assent-ai-toggle')) {
+    w.customElements.define('assent-ai-toggle', class extends HTMLElement {
+      static get observedAttributes() { return ['conversation']; }
+      connectedCallback() { call('mountToggle', [this]); }
+      disconnectedCallback() { if (client) client.unmountToggle(this); }
+      attributeChangedCallback() { if (this.isConnected && client) client.mountToggle(this); }
+    });
+  }
+
   // --- The wasm client, loaded only when something must be decided, shown or sent ---
   var config = configUrl
     ? fetch(configUrl, { credentials: 'same-origin' }).then(function (r) {
@@ -205,8 +234,11 @@
     consent: function () {
       return client ? client.consent() : stored ? view(stored) : null;
     },
-    allowed: function (purpose) {
-      return client ? client.allowed(purpose) : !!stored && stored.granted.indexOf(purpose) >= 0;
+    allowed: function (purpose, options) {
+      if (client) return client.allowed(purpose, options);
+      var own = conversationChoice(options);
+      if (own && own.purpose === purpose) return own.on;
+      return !!stored && stored.granted.indexOf(purpose) >= 0;
     },
     set: later('set'),
     acceptAll: later('acceptAll'),
@@ -215,10 +247,19 @@
     showBanner: later('showBanner'),
     showPreferences: later('showPreferences'),
     // The payload plus the consent facts that must travel with it.
-    stamp: function (payload) {
-      var facts = client ? client.stampFacts()
+    stamp: function (payload, options) {
+      var facts = client ? client.stampFacts(options)
         : stored ? { receipt: stored.receipt, purposes: stored.granted.slice(), do_not_train: stored.doNotTrain }
         : { receipt: null, purposes: [], do_not_train: true };
+      var own = !client && conversationChoice(options);
+      if (own) {
+        // The conversation's own AI-training choice, as the core stored it.
+        facts.receipt = own.receipt;
+        facts.purposes = facts.purposes.filter(function (p) { return p !== own.purpose; });
+        if (own.on) facts.purposes.push(own.purpose);
+        facts.do_not_train = !own.on;
+      }
+      if (!client && options && options.conversation) facts.scope = 'conversation:' + options.conversation;
       var out = {};
       for (var k in payload) out[k] = payload[k];
       out.assent = facts;

@@ -1,6 +1,8 @@
 // Shared set-up for the end-to-end tests: the demo server on a free loopback port, Debian's Chromium
 // through playwright-core, and a per-page request log (what the browser actually fetched).
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../web/demo/serve.mjs';
 
@@ -80,4 +82,44 @@ export async function receiptMade(page) {
     const c = window.assent.consent();
     return c !== null && localStorage.getItem('assent.receipt') === c.receipt;
   });
+}
+
+// --- The real collector binary (built by `cargo xtask test`) and the CLI ---
+export const COLLECTOR = new URL('../../target/debug/assent-collector', import.meta.url).pathname;
+export const CLI = new URL('../../target/debug/assent', import.meta.url).pathname;
+export const KEY = 'test-api-key';
+
+export const freePort = () => new Promise((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+/** Starts the collector binary on SQLite file `db`; resolves once /healthz answers. */
+export async function startCollector(port, db, origin) {
+  const child = spawn(COLLECTOR, ['--listen', `127.0.0.1:${port}`, '--db', db, '--api-key', KEY, '--allow-origin', origin],
+    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('collector did not start');
+}
+
+/** A subject's receipts as the collector exports them. */
+export async function exported(port, subject) {
+  const res = await fetch(`http://127.0.0.1:${port}/v1/subjects/${subject}/receipts`, { headers: { authorization: `Bearer ${KEY}` } });
+  if (res.status !== 200) throw new Error(`export answered ${res.status}`);
+  return (await res.json()).receipts;
+}
+
+/** Polls `fn` until it returns something truthy. */
+export async function waitFor(fn, what, ms = 20000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

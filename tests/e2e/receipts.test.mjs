@@ -2,51 +2,14 @@
 // assent-collector binary (SQLite in a temp dir), and verified by the npm `jose` library, not by our code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, EmbeddedJWK, decodeProtectedHeader } from 'jose';
-import { setup, openPage, load, banner, receiptMade, DEMO_CONFIG } from './helpers.mjs';
+import { setup, openPage, load, banner, receiptMade, DEMO_CONFIG, freePort, startCollector, exported, waitFor, KEY } from './helpers.mjs';
 
-const COLLECTOR = new URL('../../target/debug/assent-collector', import.meta.url).pathname;
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
-const KEY = 'test-api-key';
-
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
-/** Starts the collector binary; resolves once /healthz answers. */
-async function startCollector(port, db, origin) {
-  const child = spawn(COLLECTOR, ['--listen', `127.0.0.1:${port}`, '--db', db, '--api-key', KEY, '--allow-origin', origin],
-    { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('collector did not start');
-}
-
-async function exported(port, subject) {
-  const res = await fetch(`http://127.0.0.1:${port}/v1/subjects/${subject}/receipts`, { headers: { authorization: `Bearer ${KEY}` } });
-  assert.equal(res.status, 200);
-  return (await res.json()).receipts;
-}
-
-async function waitFor(fn, what, ms = 20000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** The notice text exactly as docs/receipts.md defines it, written independently of the Rust code. */
 function noticeText(config, flow) {

@@ -5,7 +5,9 @@
 // route gets the collector's API key added here, server-side, for the receipts page.
 // Run directly for `npm start`; tests import `startServer` and add in-memory files.
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,12 +21,18 @@ const types = {
 const REGION = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
 const CONFIG = /^\/[\w./-]+\.json$/;
 
-/** Starts the server. `files` maps extra paths to `{ body, type, delay }` (tests use it for fixtures). */
-export function startServer({ port = 8080, host = '127.0.0.1', files = {}, collector = null, collectorKey = null } = {}) {
+/**
+ * Starts the server. `files` maps extra paths to `{ body, type, delay }` (tests use it for fixtures).
+ * `cli` and `receiptsDb` (the `assent` binary and the collector's SQLite file) back the chat demo's
+ * "which messages may train?" button.
+ */
+export function startServer({ port = 8080, host = '127.0.0.1', files = {}, collector = null, collectorKey = null, cli = null, receiptsDb = null } = {}) {
+  const messages = []; // the chat demo's stamped messages, as its backend would keep them
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     let path = decodeURIComponent(url.pathname);
     if (path.startsWith('/v1/') || path === '/.well-known/jwks.json') return proxy(req, res, url, collector, collectorKey);
+    if (path.startsWith('/demo/')) return chatBackend(req, res, path, messages, cli, receiptsDb);
     if (path.endsWith('/')) path += 'index.html';
     const headers = { 'cache-control': 'no-store' };
     if (files[path]) {
@@ -58,6 +66,37 @@ export function startServer({ port = 8080, host = '127.0.0.1', files = {}, colle
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
 
+/** The chat demo's backend: stores stamped messages and runs `assent filter` over them. */
+async function chatBackend(req, res, path, messages, cli, db) {
+  const json = (status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
+  if (path === '/demo/messages' && req.method === 'POST') {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    try {
+      messages.push(JSON.parse(Buffer.concat(chunks).toString()));
+    } catch {
+      return json(400, { error: 'send one JSON message' });
+    }
+    return json(201, { stored: messages.length });
+  }
+  if (path === '/demo/messages') return json(200, { messages });
+  if (path === '/demo/training-set') {
+    if (!cli || !db) return json(503, { error: 'the training-set export needs the collector and the assent CLI (npm start runs both)' });
+    const dir = await mkdtemp(join(tmpdir(), 'assent-chat-'));
+    const file = join(dir, 'messages.jsonl');
+    await writeFile(file, messages.map((m) => JSON.stringify(m)).join('\n') + '\n');
+    return execFile(cli, ['filter', '--purpose', 'ai_training', '--receipts', db, file], (err, stdout, stderr) => {
+      if (err) return json(500, { error: stderr || err.message });
+      const kept = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      json(200, { kept, summary: stderr.trim() });
+    });
+  }
+  return json(404, { error: 'not found' });
+}
+
 async function proxy(req, res, url, collector, key) {
   if (!collector) {
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '60' });
@@ -82,7 +121,11 @@ async function proxy(req, res, url, collector, key) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT || 8080);
-  await startServer({ port, collector: process.env.ASSENT_COLLECTOR || null, collectorKey: process.env.ASSENT_API_KEY || null });
+  await startServer({
+    port, collector: process.env.ASSENT_COLLECTOR || null, collectorKey: process.env.ASSENT_API_KEY || null,
+    cli: process.env.ASSENT_CLI || null, receiptsDb: process.env.ASSENT_DB || null,
+  });
   console.log(`Assent demo: http://127.0.0.1:${port}/  (regions: ?region=DE, ?region=US-CA, ?region=JP)`);
+  console.log(`Chat widget: http://127.0.0.1:${port}/chat.html`);
   console.log(`Receipts:    http://127.0.0.1:${port}/receipts.html` + (process.env.ASSENT_COLLECTOR ? `  (collector ${process.env.ASSENT_COLLECTOR})` : '  (no collector)'));
 }

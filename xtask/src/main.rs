@@ -76,7 +76,7 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
 /// The demo with the reference collector behind it (SQLite in target/demo/, the embedded default).
 fn serve(root: &Path) -> Result<()> {
     dist::dist(root)?;
-    run(Command::new("cargo").args(["build", "-p", "assent-collector"]))?;
+    run(Command::new("cargo").args(["build", "-p", "assent-collector", "-p", "assent-cli"]))?;
     std::fs::create_dir_all(root.join("target/demo"))?;
     let key = "demo-export-key";
     let mut collector = Command::new(root.join("target/debug/assent-collector"))
@@ -88,7 +88,9 @@ fn serve(root: &Path) -> Result<()> {
     let demo = run(Command::new("node")
         .arg("web/demo/serve.mjs")
         .env("ASSENT_COLLECTOR", "http://127.0.0.1:8081")
-        .env("ASSENT_API_KEY", key));
+        .env("ASSENT_API_KEY", key)
+        .env("ASSENT_CLI", root.join("target/debug/assent"))
+        .env("ASSENT_DB", root.join("target/demo/receipts.sqlite")));
     let _ = collector.kill();
     demo
 }
@@ -109,7 +111,7 @@ fn test(root: &Path) -> Result<()> {
         .args(["test", "-p", "assent-ui", "-p", "assent-client", "--target", "wasm32-unknown-unknown"])
         .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
     // Whole pages in Debian's Chromium through playwright-core, with the real collector binary.
-    run(Command::new("cargo").args(["build", "-p", "assent-collector"]))?;
+    run(Command::new("cargo").args(["build", "-p", "assent-collector", "-p", "assent-cli"]))?;
     run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))
 }
 

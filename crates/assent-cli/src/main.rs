@@ -46,6 +46,11 @@ enum Command {
         /// Field holding the record's time: Unix seconds, Unix milliseconds or RFC 3339 (dotted path).
         #[arg(long, default_value = "timestamp")]
         time_field: String,
+        /// Field holding the record's chat conversation id (dotted path). A record with one is judged
+        /// by that conversation's own choice where it has one. Without the field, a stamped
+        /// `assent.scope` of `conversation:<id>` is used.
+        #[arg(long, default_value = "conversation")]
+        conversation_field: String,
         /// The data, one JSON object per line (`-` for standard input).
         data: PathBuf,
     },
@@ -79,8 +84,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<bool> {
     match cli.command {
         Command::Verify { receipts } => verify(&receipts),
-        Command::Filter { purpose, receipts, subject_field, time_field, data } => {
-            filter(&purpose, &receipts, &subject_field, &time_field, &data)
+        Command::Filter { purpose, receipts, subject_field, time_field, conversation_field, data } => {
+            filter(&purpose, &receipts, &Fields { subject: subject_field, time: time_field, conversation: conversation_field }, &data)
         }
         Command::Config { command: ConfigCommand::Check { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
@@ -223,7 +228,15 @@ fn record_time(value: &Json) -> Option<u64> {
     }
 }
 
-fn filter(purpose: &str, receipts_path: &Path, subject_field: &str, time_field: &str, data: &Path) -> Result<bool> {
+/// Which fields of a data record hold what `filter` needs.
+struct Fields {
+    subject: String,
+    time: String,
+    conversation: String,
+}
+
+fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> Result<bool> {
+    let (subject_field, time_field) = (fields.subject.as_str(), fields.time.as_str());
     let mut by_subject: HashMap<String, Vec<Claims>> = HashMap::new();
     let mut subject_of_receipt: HashMap<String, String> = HashMap::new();
     let mut unverified = 0;
@@ -242,6 +255,7 @@ fn filter(purpose: &str, receipts_path: &Path, subject_field: &str, time_field: 
         Box::new(std::io::BufReader::new(std::fs::File::open(data).with_context(|| format!("read {}", data.display()))?))
     };
     let (mut total, mut kept, mut unparseable, mut no_subject, mut no_time, mut no_consent) = (0, 0, 0, 0, 0, 0);
+    let mut scoped = 0;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for line in reader.lines() {
@@ -265,8 +279,12 @@ fn filter(purpose: &str, receipts_path: &Path, subject_field: &str, time_field: 
             no_time += 1;
             continue;
         };
-        let answer = gate(by_subject.get(&subject).map(Vec::as_slice).unwrap_or_default(), purpose, at, None);
+        let scope = field(&record, &fields.conversation)
+            .map(|c| format!("conversation:{c}"))
+            .or_else(|| field(&record, "assent.scope").filter(|s| s.starts_with("conversation:")).map(str::to_string));
+        let answer = gate(by_subject.get(&subject).map(Vec::as_slice).unwrap_or_default(), purpose, at, scope.as_deref());
         if answer.granted {
+            scoped += usize::from(scope.is_some());
             kept += 1;
             writeln!(out, "{line}")?;
         } else {
@@ -274,8 +292,9 @@ fn filter(purpose: &str, receipts_path: &Path, subject_field: &str, time_field: 
         }
     }
     eprintln!(
-        "assent filter: kept {kept} of {total} records for purpose `{purpose}` (subject from `{subject_field}` or `assent.receipt`, time from `{time_field}`); \
+        "assent filter: kept {kept} of {total} records for purpose `{purpose}` (subject from `{subject_field}` or `assent.receipt`, time from `{time_field}`, conversation from `{}` or `assent.scope`; {scoped} of the kept in a conversation scope); \
          dropped {}: {no_consent} without `{purpose}` granted at their time, {no_subject} without a subject, {no_time} without a readable time, {unparseable} not JSON",
+        fields.conversation,
         total - kept
     );
     if unverified > 0 {

@@ -13,14 +13,31 @@ use std::rc::Rc;
 use assent_core::config::TextOverride;
 use assent_core::hash::config_fingerprint;
 use assent_core::json::{string_map, Json};
-use assent_core::receipt::{notice_text, Claims};
+use assent_core::receipt::{notice_text, toggle_keys, toggle_text, Claims};
 use assent_core::purpose::{AI_TRAINING, NECESSARY};
-use assent_core::{locale, Config, ConfigError, Decision, Effect, Event, Flow, Session, Source, Ui};
-use assent_ui::{Intent, Layer, Overlay, Props, PurposeItem, Texts, View};
+use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Record, Session, Source, Ui};
+use assent_ui::{Intent, Layer, MountedToggle, Overlay, Props, PurposeItem, Texts, ToggleProps, View};
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{console, CustomEvent, CustomEventInit, Element, HtmlDocument};
+use web_sys::{console, CustomEvent, CustomEventInit, Element, HtmlDocument, Storage};
+
+/// Where the per-conversation AI-training choices live (`assent_core::conversation`).
+const CONVERSATIONS_KEY: &str = "assent.conversations";
+/// The id of the latest conversation receipt made in this browser (set by assent-receipts.js).
+const CONVERSATION_RECEIPT_KEY: &str = "assent.receipt.conversation";
+
+fn local_storage() -> Option<Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// The `conversation` member of an options object (`{conversation: 'c-123'}`), if any.
+fn conversation_option(options: &JsValue) -> Option<String> {
+    if options.is_undefined() || options.is_null() {
+        return None;
+    }
+    option_string(options, "conversation")
+}
 
 /// Reads one string property of the loader's options; absent or null is `None`.
 fn option_string(options: &JsValue, key: &str) -> Option<String> {
@@ -38,11 +55,20 @@ struct Inner {
     texts: Option<(String, Rc<Texts>)>,
     /// Resolves once `texts` is loaded; shared by the UI and the receipt worker (one download).
     texts_loading: Option<js_sys::Promise>,
-    /// Decisions whose receipts are still to be made, in order (each links to the one before).
-    receipt_queue: VecDeque<Decision>,
+    /// Choices whose receipts are still to be made, in order (each links to the one before).
+    receipt_queue: VecDeque<Record>,
+    /// `<assent-ai-toggle>` elements on the page, with their rendered views.
+    toggles: Vec<Toggle>,
     receipt_worker: bool,
     reported: Vec<String>,
     storage_warned: bool,
+}
+
+/// One `<assent-ai-toggle>` element and its view.
+struct Toggle {
+    element: Element,
+    conversation: String,
+    view: Option<MountedToggle>,
 }
 
 /// The running client behind `window.assent` once the wasm is loaded.
@@ -101,6 +127,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             texts: None,
             texts_loading: None,
             receipt_queue: VecDeque::new(),
+            toggles: Vec::new(),
             receipt_worker: false,
             reported: Vec::new(),
             storage_warned: false,
@@ -114,15 +141,27 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             cookie_name,
         }),
     };
+    let storage = local_storage();
+    let read = |key: &str| storage.as_ref().and_then(|s| s.get_item(key).ok().flatten());
+    if let (Some(session), Some(stored)) = (client.inner.borrow_mut().session.as_mut(), read(CONVERSATIONS_KEY)) {
+        session.restore_conversations(&stored);
+    }
     client.carry_out(effects);
-    // A decision whose receipt was never made (the page went away first): make it now.
-    let made = web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
-        .map(|storage| storage.get_item("assent.receipt").ok().flatten());
-    let pending = client.inner.borrow().session.as_ref().and_then(|s| s.decision()).map(|d| d.receipt.clone());
-    if let (Some(made), Some(pending)) = (made, pending) {
-        if made.as_deref() != Some(pending.as_str()) {
-            client.queue_receipt();
+    // Choices whose receipts were never made (the page went away first): make them now.
+    let (decision, conversation) = {
+        let inner = client.inner.borrow();
+        let session = inner.session.as_ref();
+        (
+            session.and_then(|s| s.decision()).cloned(),
+            session.and_then(|s| s.conversations().iter().max_by_key(|c| c.decided_at)).cloned(),
+        )
+    };
+    if storage.is_some() {
+        if let Some(d) = decision.filter(|d| read("assent.receipt").as_deref() != Some(d.receipt.as_str())) {
+            client.queue_receipt(Record::Site(d));
+        }
+        if let Some(c) = conversation.filter(|c| read(CONVERSATION_RECEIPT_KEY).as_deref() != Some(c.receipt.as_str())) {
+            client.queue_receipt(Record::Conversation(c));
         }
     }
     Ok(client)
@@ -172,10 +211,11 @@ impl Client {
         view.into()
     }
 
-    /// Whether `purpose` is allowed now.
-    pub fn allowed(&self, purpose: &str) -> bool {
+    /// Whether `purpose` is allowed now; with `{conversation}`, in that conversation (its own
+    /// `ai_training` choice wins over the site-wide one).
+    pub fn allowed(&self, purpose: &str, options: JsValue) -> bool {
         match &self.inner.borrow().session {
-            Some(s) => s.allowed(purpose),
+            Some(s) => s.allowed_in(purpose, conversation_option(&options).as_deref(), now()),
             None => purpose == NECESSARY,
         }
     }
@@ -228,23 +268,70 @@ impl Client {
         self.dispatch(Event::OpenPreferences);
     }
 
-    /// The consent facts `assent.stamp` adds to outgoing data: `{receipt, purposes, do_not_train}`.
+    /// The consent facts `assent.stamp` adds to outgoing data: `{receipt, purposes, do_not_train}`,
+    /// plus `scope` with `{conversation}`. The receipt is the one that decides `ai_training` there.
     #[wasm_bindgen(js_name = stampFacts)]
-    pub fn stamp_facts(&self) -> JsValue {
+    pub fn stamp_facts(&self, options: JsValue) -> JsValue {
         let inner = self.inner.borrow();
+        let conversation = conversation_option(&options);
+        let conv = conversation.as_deref();
         let facts = Object::new();
-        let (receipt, granted) = match &inner.session {
-            Some(s) => (
-                s.decision().map_or(JsValue::NULL, |d| d.receipt.as_str().into()),
-                s.choices().into_iter().filter(|(_, on)| *on).map(|(id, _)| JsValue::from(id)).collect::<Array>(),
-            ),
-            None => (JsValue::NULL, Array::new()),
+        let t = now();
+        let (receipt, granted, do_not_train) = match &inner.session {
+            Some(s) => {
+                let own = conv.and_then(|c| s.conversation_choice(c, t));
+                let receipt = own.map(|c| c.receipt.as_str()).or(s.decision().map(|d| d.receipt.as_str()));
+                let granted = s.config().purposes.iter().filter(|p| s.allowed_in(&p.id, conv, t)).map(|p| JsValue::from(p.id.as_str()));
+                let shown = conv.is_some_and(|c| inner.toggles.iter().any(|tg| tg.conversation == c && tg.view.is_some()));
+                (receipt.map_or(JsValue::NULL, JsValue::from), granted.collect::<Array>(), s.do_not_train(conv, shown, t))
+            }
+            None => (JsValue::NULL, Array::new(), true),
         };
-        let do_not_train = inner.session.as_ref().is_none_or(|s| !s.allowed(AI_TRAINING));
         put(&facts, "receipt", &receipt);
         put(&facts, "purposes", &granted);
         put(&facts, "do_not_train", &JsValue::from_bool(do_not_train));
+        if let Some(c) = conv {
+            put(&facts, "scope", &assent_core::conversation::scope(c).into());
+        }
         facts.into()
+    }
+
+    /// Renders an `<assent-ai-toggle>` (the loader's custom element calls this when it is connected
+    /// or its `conversation` changes). Reports a missing or bad conversation id and renders nothing.
+    #[wasm_bindgen(js_name = mountToggle)]
+    pub fn mount_toggle(&self, element: Element) {
+        let conversation = element.get_attribute("conversation").unwrap_or_default();
+        {
+            let mut inner = self.inner.borrow_mut();
+            inner.toggles.retain(|t| t.element != element);
+            if !assent_core::conversation::is_conversation_id(&conversation) {
+                let err = assent_core::UsageError::BadConversation(conversation, " on <assent-ai-toggle>".into());
+                console::error_2(&format!("assent: {err}. The toggle is not shown and the conversation stays do-not-train:").into(), &element);
+                return;
+            }
+            if inner.session.as_ref().is_some_and(|s| s.config().purpose(AI_TRAINING).is_none()) {
+                console::error_2(&"assent: <assent-ai-toggle> needs an `ai_training` purpose in the config; the toggle is not shown:".into(), &element);
+                return;
+            }
+            inner.toggles.push(Toggle { element, conversation, view: None });
+        }
+        let client = self.handle();
+        spawn_local(async move {
+            client.texts().await;
+            client.render_toggles();
+        });
+    }
+
+    /// Forgets an `<assent-ai-toggle>` that left the page.
+    #[wasm_bindgen(js_name = unmountToggle)]
+    pub fn unmount_toggle(&self, element: Element) {
+        let removed: Vec<Toggle> = {
+            let mut inner = self.inner.borrow_mut();
+            let (gone, kept) = std::mem::take(&mut inner.toggles).into_iter().partition(|t| t.element == element);
+            inner.toggles = kept;
+            gone
+        };
+        drop(removed); // unmounts outside the borrow
     }
 
     /// Gates elements added to the page since the last scan.
@@ -286,9 +373,17 @@ impl Client {
                     if let Ok(ev) = CustomEvent::new_with_event_init_dict("assent:change", &init) {
                         let _ = document().dispatch_event(&ev);
                     }
+                    // Toggles without a choice of their own show the site-wide state.
+                    self.render_toggles();
                 }
                 Effect::Warn(message) => console::warn_1(&format!("assent: {message}").into()),
-                Effect::Receipt => self.queue_receipt(),
+                Effect::Receipt(record) => self.queue_receipt(record),
+                Effect::StoreConversations(value) => {
+                    if local_storage().and_then(|s| s.set_item(CONVERSATIONS_KEY, &value).ok()).is_none() {
+                        console::warn_1(&"assent: storage is blocked, so this conversation's choice holds for this page view only".into());
+                    }
+                }
+                Effect::ConversationChanged(conversation) => self.conversation_changed(&conversation),
             }
         }
     }
@@ -444,11 +539,84 @@ impl Client {
         self.inner.borrow().texts.clone()
     }
 
-    fn queue_receipt(&self) {
+    /// A conversation's choice changed: show it on its toggles and fire `assent:change` on each
+    /// (bubbling, and composed so it leaves a widget's shadow root).
+    fn conversation_changed(&self, conversation: &str) {
+        self.render_toggles();
+        let (elements, detail) = {
+            let inner = self.inner.borrow();
+            let elements: Vec<Element> =
+                inner.toggles.iter().filter(|t| t.conversation == conversation).map(|t| t.element.clone()).collect();
+            let Some(session) = inner.session.as_ref() else { return };
+            let t = now();
+            let detail = Object::new();
+            put(&detail, "conversation", &conversation.into());
+            put(&detail, "scope", &assent_core::conversation::scope(conversation).into());
+            put(&detail, "on", &session.allowed_in(AI_TRAINING, Some(conversation), t).into());
+            let receipt = session.conversation_choice(conversation, t).map_or(JsValue::NULL, |c| c.receipt.as_str().into());
+            put(&detail, "receipt", &receipt);
+            put(&detail, "do_not_train", &session.do_not_train(Some(conversation), true, t).into());
+            (elements, detail)
+        };
+        let init = CustomEventInit::new();
+        init.set_detail(&detail);
+        init.set_bubbles(true);
+        init.set_composed(true);
+        if elements.is_empty() {
+            // Changed through the API with no toggle on the page: the document still hears of it.
+            if let Ok(ev) = CustomEvent::new_with_event_init_dict("assent:change", &init) {
+                let _ = document().dispatch_event(&ev);
+            }
+        }
+        for el in elements {
+            if let Ok(ev) = CustomEvent::new_with_event_init_dict("assent:change", &init) {
+                let _ = el.dispatch_event(&ev);
+            }
+        }
+    }
+
+    /// Mounts toggles that are not rendered yet (once the strings are loaded) and shows every
+    /// toggle's current state.
+    fn render_toggles(&self) {
+        let mut inner = self.inner.borrow_mut();
+        let Some((lang, texts)) = inner.texts.clone() else { return };
+        let Some(session) = inner.session.take() else { return };
+        let t = now();
+        let config = session.config();
+        let keys = toggle_keys(session.basis(AI_TRAINING));
+        let fill = |k: &str| texts.get(k).replace("{controller}", &config.controller);
+        for toggle in inner.toggles.iter_mut() {
+            let on = session.allowed_in(AI_TRAINING, Some(&toggle.conversation), t);
+            if let Some(view) = &toggle.view {
+                view.set(on);
+                continue;
+            }
+            let props = ToggleProps {
+                label: fill(keys[0]),
+                description: fill(keys[1]),
+                learn_more: fill(keys[2]),
+                notice_url: config.notice.url.clone(),
+                lang: lang.clone(),
+            };
+            let client = self.handle();
+            let conversation = toggle.conversation.clone();
+            let on_toggle: assent_ui::OnToggle = Rc::new(move |on| {
+                let client = client.handle();
+                let event = Event::AiToggle { conversation: conversation.clone(), on };
+                spawn_local(async move { client.dispatch(event) });
+            });
+            match MountedToggle::mount(&toggle.element, props, on, on_toggle) {
+                Ok(view) => toggle.view = Some(view),
+                Err(e) => console::error_2(&"assent: could not render <assent-ai-toggle>:".into(), &e),
+            }
+        }
+        inner.session = Some(session);
+    }
+
+    fn queue_receipt(&self, record: Record) {
         let start_worker = {
             let mut inner = self.inner.borrow_mut();
-            let Some(decision) = inner.session.as_ref().and_then(|s| s.decision()).cloned() else { return };
-            inner.receipt_queue.push_back(decision);
+            inner.receipt_queue.push_back(record);
             !std::mem::replace(&mut inner.receipt_worker, true)
         };
         if start_worker {
@@ -462,17 +630,21 @@ impl Client {
     async fn receipt_worker(&self) {
         loop {
             let next = self.inner.borrow_mut().receipt_queue.pop_front();
-            let Some(decision) = next else {
+            let Some(record) = next else {
                 self.inner.borrow_mut().receipt_worker = false;
                 return;
             };
-            if let Err(e) = self.make_receipt(&decision).await {
-                console::error_2(&format!("assent: could not make receipt {}:", decision.receipt).into(), &e);
+            if let Err(e) = self.make_receipt(&record).await {
+                let id = match &record {
+                    Record::Site(d) => &d.receipt,
+                    Record::Conversation(c) => &c.receipt,
+                };
+                console::error_2(&format!("assent: could not make receipt {id}:").into(), &e);
             }
         }
     }
 
-    async fn make_receipt(&self, decision: &Decision) -> Result<(), JsValue> {
+    async fn make_receipt(&self, record: &Record) -> Result<(), JsValue> {
         // Embedded without the loader (component tests): no receipts to make.
         let Some(receipts) = self.shared.receipts.clone() else { return Ok(()) };
         let module = JsFuture::from(js_sys::Promise::from(receipts.call0(&JsValue::NULL)?)).await?;
@@ -492,14 +664,31 @@ impl Client {
             });
             purpose.and_then(|o| pick(o, &lang)).unwrap_or_else(|| texts.get(key))
         };
-        let text = notice_text(&config, decision.flow, shown);
+        let (text, subject) = match record {
+            Record::Site(d) => (notice_text(&config, d.flow, shown), &d.subject),
+            Record::Conversation(c) => {
+                let basis = self.inner.borrow().session.as_ref().ok_or("no session")?.basis(AI_TRAINING);
+                (toggle_text(&config, basis, |k| texts.get(k)), &c.subject)
+            }
+        };
         let sha = call_async(&module, "sha256", &[text.into()]).await?.as_string().unwrap_or_default();
-        let prev = call_async(&module, "prev", &[decision.subject.as_str().into()]).await?.as_string();
+        let prev = call_async(&module, "prev", &[subject.as_str().into()]).await?.as_string();
         let window = web_sys::window().ok_or("no window")?;
         let origin = window.location().origin()?;
         let gpc = Reflect::get(&window.navigator(), &"globalPrivacyControl".into())?.as_bool() == Some(true);
-        let claims = Claims::for_decision(decision, &config, origin, lang, sha, gpc, prev);
-        let args = [claims.to_canonical_json().into(), decision.receipt.as_str().into(), decision.subject.as_str().into(), endpoints.into()];
+        let (claims, marker) = match record {
+            Record::Site(d) => (Claims::for_decision(d, &config, origin, lang, sha, gpc, prev), "assent.receipt"),
+            Record::Conversation(c) => {
+                let (region, flow) = {
+                    let inner = self.inner.borrow();
+                    let session = inner.session.as_ref().ok_or("no session")?;
+                    (session.region().map(|r| r.as_str().to_string()), session.flow())
+                };
+                let claims = Claims::for_conversation(c, &config, region, flow, origin, lang, sha, gpc, prev);
+                (claims, CONVERSATION_RECEIPT_KEY)
+            }
+        };
+        let args = [claims.to_canonical_json().into(), claims.id.as_str().into(), subject.as_str().into(), endpoints.into(), marker.into()];
         call_async(&module, "issue", &args).await?;
         Ok(())
     }

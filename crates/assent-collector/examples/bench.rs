@@ -52,7 +52,7 @@ fn main() {
                 notice_sha256: "a".repeat(64),
                 purposes: ["necessary", "preferences", "analytics", "replay", "marketing", "ai_training"]
                     .iter()
-                    .map(|p| PurposeClaim { id: p.to_string(), granted: r % 2 == 0, data_categories: vec!["usage data".into()] })
+                    .map(|p| PurposeClaim { id: p.to_string(), granted: r % 2 == 0, data_categories: vec!["usage data".into()], legitimate_interest: false })
                     .collect(),
                 method: Method::PreferencesSaved,
                 gpc: false,

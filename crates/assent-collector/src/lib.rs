@@ -289,6 +289,7 @@ async fn gate(State(state): State<AppState>, Path(subject): Path<String>, Query(
         let time = |t: Option<u64>| t.map_or(Json::Null, |t| iso(t as i64));
         Ok(Json::Object(vec![
             ("at".into(), iso(at)),
+            ("decidedIn".into(), s(answer.decided_in.as_deref().unwrap_or("site"))),
             ("granted".into(), Json::Bool(answer.granted)),
             ("method".into(), answer.method.map_or(Json::Null, |m| s(m.as_str()))),
             ("purpose".into(), s(purpose)),

@@ -91,6 +91,7 @@ on_both_backends!(
     bad_input_gets_a_4xx_with_a_reason_and_is_never_stored,
     chains_link_forks_are_refused_and_gaps_are_flagged,
     the_gate_answers_per_purpose_and_time,
+    the_gate_answers_for_a_conversation_scope,
     es256_receipts_from_browsers_without_ed25519_are_accepted,
     batches_sec_gpc_export_auth_limits_and_contract_routes,
     the_receipt_table_refuses_update_and_delete,
@@ -109,8 +110,8 @@ fn claims(n: u8, iat: u64, analytics: bool, prev: Option<String>) -> Claims {
         notice_version: "2026-11-01".into(),
         notice_sha256: "a".repeat(64),
         purposes: vec![
-            PurposeClaim { id: "analytics".into(), granted: analytics, data_categories: vec!["usage data".into()] },
-            PurposeClaim { id: "ai_training".into(), granted: false, data_categories: vec![] },
+            PurposeClaim { id: "analytics".into(), granted: analytics, data_categories: vec!["usage data".into()], legitimate_interest: false },
+            PurposeClaim { id: "ai_training".into(), granted: false, data_categories: vec![], legitimate_interest: false },
         ],
         method: if analytics { Method::AcceptAll } else { Method::Withdrawal },
         gpc: false,
@@ -275,7 +276,7 @@ async fn the_gate_answers_per_purpose_and_time(backend: Backend) {
     let (_, before) = get(&env.app, &ask("analytics", NOW - 2000)).await;
     assert!(before.contains("\"granted\":false") && before.contains("no receipt"), "{before}");
     let (_, during) = get(&env.app, &ask("analytics", NOW - 200)).await;
-    expect_test::expect![[r#"{"at":"2026-09-21T14:10:00Z","granted":true,"method":"accept_all","purpose":"analytics","reason":"granted","receipt":"r00000000000000000000000000000002","scope":"site","since":"2026-09-21T13:56:40Z","subject":"0123456789abcdef0123456789abcdef","until":"2027-10-16T14:05:00Z"}"#]].assert_eq(&during);
+    expect_test::expect![[r#"{"at":"2026-09-21T14:10:00Z","decidedIn":"site","granted":true,"method":"accept_all","purpose":"analytics","reason":"granted","receipt":"r00000000000000000000000000000002","scope":"site","since":"2026-09-21T13:56:40Z","subject":"0123456789abcdef0123456789abcdef","until":"2027-10-16T14:05:00Z"}"#]].assert_eq(&during);
     let (_, after) = get(&env.app, &ask("analytics", NOW)).await;
     assert!(after.contains("\"granted\":false") && after.contains("\"reason\":\"refused\"") && after.contains("r00000000000000000000000000000003"), "{after}");
     let (_, ai) = get(&env.app, &ask("ai_training", NOW - 200)).await;
@@ -285,6 +286,42 @@ async fn the_gate_answers_per_purpose_and_time(backend: Backend) {
     let (status, bad) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?at=now")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(bad.contains("purpose is required"), "{bad}");
+}
+
+/// Issue 4: `scope=conversation:<id>` answers with that conversation's own AI-training choice, and
+/// with the site-wide one where the conversation has none.
+async fn the_gate_answers_for_a_conversation_scope(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
+    let toggle = |n: u8, iat: u64, on: bool, conversation: &str, prev: &str| {
+        let mut c = claims(n, iat, false, Some(jws::receipt_hash(prev)));
+        c.purposes = vec![PurposeClaim { id: "ai_training".into(), granted: on, data_categories: vec!["chat transcripts".into()], legitimate_interest: false }];
+        c.method = Method::AiToggle;
+        c.scope = Some(format!("conversation:{conversation}"));
+        signed(&c)
+    };
+    let site = signed(&claims(1, NOW - 1000, true, None)); // ai_training refused site-wide
+    let on = toggle(2, NOW - 500, true, "c-123", &site);
+    let off = toggle(3, NOW - 100, false, "c-123", &on);
+    for r in [&site, &on, &off] {
+        assert_eq!(post(&env.app, r).await.0, StatusCode::CREATED, "scoped receipts join the subject's one chain");
+    }
+    let ask = |scope: &str, at: u64| format!("/v1/subjects/{SUBJECT}/consent?purpose=ai_training&at={at}&scope={scope}");
+    // (scope, time, granted, deciding receipt, decided in)
+    let table = [
+        ("conversation:c-123", NOW - 700, false, "r00000000000000000000000000000001", "site"),
+        ("conversation:c-123", NOW - 300, true, "r00000000000000000000000000000002", "conversation:c-123"),
+        ("conversation:c-123", NOW, false, "r00000000000000000000000000000003", "conversation:c-123"),
+        ("conversation:c-999", NOW - 300, false, "r00000000000000000000000000000001", "site"),
+        ("site", NOW - 300, false, "r00000000000000000000000000000001", "site"),
+    ];
+    for (scope, at, granted, receipt, decided_in) in table {
+        let (status, body) = get(&env.app, &ask(scope, at)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains(&format!("\"granted\":{granted}")), "{scope} at {at}: {body}");
+        assert!(body.contains(&format!("\"receipt\":\"{receipt}\"")), "{scope} at {at}: {body}");
+        assert!(body.contains(&format!("\"decidedIn\":\"{decided_in}\"")), "{scope} at {at}: {body}");
+        assert!(body.contains(&format!("\"scope\":\"{scope}\"")), "the asked scope is echoed: {body}");
+    }
 }
 
 async fn es256_receipts_from_browsers_without_ed25519_are_accepted(backend: Backend) {

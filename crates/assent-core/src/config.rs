@@ -147,6 +147,11 @@ pub struct Purpose {
     /// How long this purpose's cookies live, in days (informational, shown in preferences).
     #[cfg_attr(feature = "schema", schemars(default))]
     pub cookie_days: Option<u32>,
+    /// Regions (codes or groups, as in `regions.rules[].match`) where this purpose rests on legitimate
+    /// interest instead of consent: on by default, with the objection shown before any data is used.
+    /// Only `ai_training` may declare it (cookies and tracking need consent under ePrivacy Art. 5(3)).
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub legitimate_interest: Vec<String>,
 }
 
 /// A vendor or tool behind a purpose.
@@ -338,12 +343,26 @@ impl Config {
                 return invalid(format!("purposes[{i}].required"), "`necessary` must be `required: true`".into());
             }
             if purpose.id == AI_TRAINING && purpose.opt_out {
-                // Opt-out AI training by legitimate interest arrives with the AI-toggle issue, with its
-                // unconditional prior objection. Until then the only basis is consent.
+                // AI training is never on because a flow is opt-out: only a declared legitimate interest,
+                // with its prior objection, may put it on by default.
                 return invalid(
                     format!("purposes[{i}].optOut"),
-                    "`ai_training` is opt-in: remove `optOut` (a legitimate-interest basis is not supported yet)".into(),
+                    "`ai_training` is opt-in: remove `optOut`; to rest it on legitimate interest in some regions, list them in `legitimateInterest`".into(),
                 );
+            }
+            if !purpose.legitimate_interest.is_empty() && purpose.id != AI_TRAINING {
+                return invalid(
+                    format!("purposes[{i}].legitimateInterest"),
+                    format!("only `ai_training` may rest on legitimate interest; `{}` stores or reads data on the device, which needs consent (ePrivacy Art. 5(3))", purpose.id),
+                );
+            }
+            for (j, code) in purpose.legitimate_interest.iter().enumerate() {
+                if !crate::region::is_known_pattern(code) {
+                    return invalid(
+                        format!("purposes[{i}].legitimateInterest[{j}]"),
+                        format!("`{code}` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),
+                    );
+                }
             }
         }
         for (i, url) in self.receipts.endpoints.iter().enumerate() {
@@ -414,7 +433,7 @@ fn purpose(v: &Json, path: &str) -> Result<Purpose, ConfigError> {
     let f = Fields::new(
         v,
         path,
-        &["id", "required", "optOut", "name", "description", "services", "dataCategories", "cookieDays"],
+        &["id", "required", "optOut", "name", "description", "services", "dataCategories", "cookieDays", "legitimateInterest"],
     )?;
     let text = |key: &str| f.get(key).map(|v| text_override(v, &f.path(key))).transpose();
     Ok(Purpose {
@@ -431,5 +450,6 @@ fn purpose(v: &Json, path: &str) -> Result<Purpose, ConfigError> {
             .unwrap_or_default(),
         data_categories: f.list("dataCategories", as_string)?.unwrap_or_default(),
         cookie_days: f.u32("cookieDays")?,
+        legitimate_interest: f.list("legitimateInterest", as_string)?.unwrap_or_default(),
     })
 }

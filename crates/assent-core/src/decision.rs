@@ -33,6 +33,8 @@ pub enum Method {
     Acknowledged,
     /// A call on the JS API (`set`, `acceptAll`, `rejectAll`).
     Api,
+    /// The per-conversation AI-training toggle (`<assent-ai-toggle>`).
+    AiToggle,
 }
 
 impl Method {
@@ -45,13 +47,14 @@ impl Method {
             Method::Withdrawal => "withdrawal",
             Method::Acknowledged => "acknowledged",
             Method::Api => "api",
+            Method::AiToggle => "ai_toggle",
         }
     }
 
     /// Inverse of [`Method::as_str`].
     pub fn parse(s: &str) -> Option<Method> {
         use Method::*;
-        [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api].into_iter().find(|m| m.as_str() == s)
+        [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api, AiToggle].into_iter().find(|m| m.as_str() == s)
     }
 }
 

@@ -35,4 +35,7 @@ pub enum UsageError {
     /// An attempt to refuse a purpose that is always on.
     #[error("`necessary` is always on and cannot be refused")]
     NecessaryRefused,
+    /// A conversation id that cannot be stored or scoped.
+    #[error("conversation `{0}`{1} must be 1 to 64 characters of A-Z, a-z, 0-9, `.`, `_`, `:` or `-`")]
+    BadConversation(String, String),
 }

@@ -5,6 +5,7 @@
 //! real actions. This crate never depends on web-sys; `cargo tree -p assent-core -i web-sys` finds nothing.
 
 pub mod config;
+pub mod conversation;
 pub mod decision;
 pub mod error;
 pub mod flow;
@@ -20,7 +21,8 @@ pub use config::Config;
 pub use decision::{Decision, Method, Timestamp};
 pub use error::{ConfigError, UsageError};
 pub use flow::Flow;
-pub use session::{Effect, Event, Session, Source, Ui};
+pub use conversation::ConversationChoice;
+pub use session::{Basis, Effect, Event, Record, Session, Source, Ui};
 
 // Wire-format versions live with their formats: `decision::STORED_FORM_VERSION` (the cookie) and
 // `receipt::RECEIPT_VERSION` (signed receipts), read by the loader, the collector and the CLI.

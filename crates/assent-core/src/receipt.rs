@@ -6,6 +6,7 @@
 //! The full description, with the notice-text rule, is in docs/receipts.md.
 
 use crate::config::Config;
+use crate::conversation::ConversationChoice;
 use crate::decision::{Decision, Method, Timestamp};
 use crate::error::ConfigError;
 use crate::flow::Flow;
@@ -23,6 +24,19 @@ pub struct PurposeClaim {
     pub granted: bool,
     /// Data categories in scope for this purpose.
     pub data_categories: Vec<String>,
+    /// The purpose rested on legitimate interest (on unless objected to), not consent. Written as
+    /// `"basis": "legitimateInterest"`; absent means consent.
+    pub legitimate_interest: bool,
+}
+
+fn purpose_claim(p: &crate::config::Purpose, granted: bool, region: Option<&str>) -> PurposeClaim {
+    let region = region.and_then(crate::region::Region::parse);
+    PurposeClaim {
+        id: p.id.clone(),
+        granted,
+        data_categories: p.data_categories.clone(),
+        legitimate_interest: crate::region::matches_any(&p.legitimate_interest, region.as_ref()),
+    }
 }
 
 /// The signed statement of one decision (GDPR Art. 7(1) evidence).
@@ -83,11 +97,7 @@ impl Claims {
         let purposes = config
             .purposes
             .iter()
-            .map(|p| PurposeClaim {
-                id: p.id.clone(),
-                granted: decision.granted.iter().any(|g| g == &p.id),
-                data_categories: p.data_categories.clone(),
-            })
+            .map(|p| purpose_claim(p, decision.granted.iter().any(|g| g == &p.id), decision.region.as_deref()))
             .collect();
         Claims {
             id: decision.receipt.clone(),
@@ -109,6 +119,46 @@ impl Claims {
         }
     }
 
+    /// Builds the claims for one conversation's AI-training choice: scope `conversation:<id>`, method
+    /// `ai_toggle`, only the `ai_training` purpose, and `notice_sha256` over the toggle's copy
+    /// ([`toggle_text`]). `region` and `flow` are the session's.
+    #[allow(clippy::too_many_arguments)]
+    pub fn for_conversation(
+        choice: &ConversationChoice,
+        config: &Config,
+        region: Option<String>,
+        flow: Flow,
+        origin: String,
+        locale: String,
+        toggle_sha256: String,
+        gpc: bool,
+        prev: Option<String>,
+    ) -> Claims {
+        let purposes = config
+            .purpose(crate::purpose::AI_TRAINING)
+            .map(|p| purpose_claim(p, choice.on, region.as_deref()))
+            .into_iter()
+            .collect();
+        Claims {
+            id: choice.receipt.clone(),
+            subject: choice.subject.clone(),
+            issued_at: choice.decided_at,
+            origin,
+            controller: config.controller.clone(),
+            region,
+            flow,
+            locale,
+            notice_version: config.notice.version.clone(),
+            notice_sha256: toggle_sha256,
+            purposes,
+            method: Method::AiToggle,
+            gpc,
+            expires_at: choice.expires_at,
+            prev,
+            scope: Some(crate::conversation::scope(&choice.conversation)),
+        }
+    }
+
     /// The claims as a JSON value (keys are sorted when serialised canonically).
     pub fn to_json(&self) -> Json {
         let s = |v: &str| Json::String(v.to_string());
@@ -119,7 +169,13 @@ impl Claims {
             .iter()
             .map(|p| {
                 let categories = Json::Array(p.data_categories.iter().map(|c| s(c)).collect());
-                (p.id.clone(), Json::Object(vec![("dataCategories".into(), categories), ("granted".into(), Json::Bool(p.granted))]))
+                let mut fields = Vec::new();
+                if p.legitimate_interest {
+                    fields.push(("basis".into(), s("legitimateInterest")));
+                }
+                fields.push(("dataCategories".into(), categories));
+                fields.push(("granted".into(), Json::Bool(p.granted)));
+                (p.id.clone(), Json::Object(fields))
             })
             .collect();
         Json::Object(vec![
@@ -189,11 +245,17 @@ impl Claims {
             .iter()
             .map(|(id, v)| {
                 let path = format!("purposes.{id}");
-                let p = Fields::new(v, &path, &["dataCategories", "granted"])?;
+                let p = Fields::new(v, &path, &["basis", "dataCategories", "granted"])?;
+                let legitimate_interest = match p.string("basis")?.as_deref() {
+                    None => false,
+                    Some("legitimateInterest") => true,
+                    Some(other) => return Err(invalid(p.path("basis"), format!("`{other}`: the only basis written is `legitimateInterest` (absent means consent)"))),
+                };
                 Ok(PurposeClaim {
                     id: id.clone(),
                     granted: p.bool("granted")?.ok_or_else(|| invalid(p.path("granted"), "missing"))?,
                     data_categories: p.list("dataCategories", as_string)?.unwrap_or_default(),
+                    legitimate_interest,
                 })
             })
             .collect::<Result<Vec<_>, ConfigError>>()?;
@@ -213,7 +275,13 @@ impl Claims {
             gpc: f.bool("gpc")?.ok_or_else(|| invalid("gpc", "missing"))?,
             expires_at: time("exp")?,
             prev: f.string("prev")?.map(|p| hex("prev", p, 64)).transpose()?,
-            scope: f.string("scope")?,
+            scope: f
+                .string("scope")?
+                .map(|scope| match scope.strip_prefix("conversation:") {
+                    Some(id) if crate::conversation::is_conversation_id(id) => Ok(scope),
+                    _ => Err(invalid("scope", format!("`{scope}`: use `conversation:<id>` (null for the whole site)"))),
+                })
+                .transpose()?,
         })
     }
 
@@ -249,40 +317,88 @@ pub fn notice_text(config: &Config, flow: Flow, text: impl Fn(&str) -> String) -
         .join("\n")
 }
 
+/// The exact copy of the AI-training toggle whose SHA-256 goes into its receipts (`notice.sha256` of a
+/// receipt with method `ai_toggle`). The same rule as [`notice_text`] over these keys: `toggle.label`,
+/// then `toggle.description` (consent) or `toggle.objection` (legitimate interest), then
+/// `toggle.learnMore`.
+pub fn toggle_text(config: &Config, basis: crate::session::Basis, text: impl Fn(&str) -> String) -> String {
+    toggle_keys(basis)
+        .iter()
+        .map(|k| format!("{k}={}", text(k).replace("{controller}", &config.controller)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The locale keys the toggle shows, in display order.
+pub fn toggle_keys(basis: crate::session::Basis) -> [&'static str; 3] {
+    match basis {
+        crate::session::Basis::Consent => ["toggle.label", "toggle.description", "toggle.learnMore"],
+        crate::session::Basis::LegitimateInterest => ["toggle.label", "toggle.objection", "toggle.learnMore"],
+    }
+}
+
 /// The answer to "may this subject's data be used for `purpose` at `at`?"
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateAnswer {
     /// Whether it may.
     pub granted: bool,
-    /// Why: `granted`, `refused`, `expired`, `no receipt…`, `the receipt does not name this purpose`.
+    /// Why: `granted`, `legitimate interest, not objected to`, `refused`, `expired`, `no receipt…`,
+    /// `the receipt does not name this purpose`.
     pub reason: &'static str,
     /// Start of the unbroken run of receipts that allowed the purpose (when granted).
     pub since: Option<Timestamp>,
     /// When the deciding receipt expires (when granted).
     pub until: Option<Timestamp>,
-    /// The deciding receipt: the latest one issued at or before `at` in this scope.
+    /// The deciding receipt: the latest one issued at or before `at` in the deciding scope.
     pub receipt: Option<String>,
     /// Its capture method.
     pub method: Option<Method>,
+    /// The scope of the deciding receipt: `None` for the site-wide choice.
+    pub decided_in: Option<String>,
 }
 
 /// The purpose-scoped gate over one subject's receipts (any order). `scope` is `None` for the whole
 /// site. The latest receipt issued at or before `at` decides: the purpose must be granted in it and it
 /// must not have expired at `at`.
+///
+/// With a scope (`conversation:<id>`), that scope's own latest receipt naming the purpose decides, as
+/// in the browser: a conversation's choice overrides the site-wide one for that conversation only.
+/// Where the scope has no such receipt at `at`, or its latest one has expired, the site-wide answer
+/// applies.
 pub fn gate<'a>(receipts: impl IntoIterator<Item = &'a Claims>, purpose: &str, at: Timestamp, scope: Option<&str>) -> GateAnswer {
-    let mut relevant: Vec<&Claims> =
-        receipts.into_iter().filter(|c| c.issued_at <= at && c.scope.as_deref() == scope).collect();
+    let all: Vec<&Claims> = receipts.into_iter().filter(|c| c.issued_at <= at).collect();
+    if let Some(scope) = scope {
+        let scoped: Vec<&Claims> =
+            all.iter().copied().filter(|c| c.scope.as_deref() == Some(scope) && c.granted(purpose).is_some()).collect();
+        if let Some(answer) = decide(scoped, purpose, at).filter(|a| a.reason != "expired") {
+            return answer;
+        }
+    }
+    let site: Vec<&Claims> = all.into_iter().filter(|c| c.scope.is_none()).collect();
+    decide(site, purpose, at).unwrap_or(GateAnswer {
+        granted: false,
+        reason: "no receipt for this subject at that time",
+        since: None,
+        until: None,
+        receipt: None,
+        method: None,
+        decided_in: None,
+    })
+}
+
+/// The gate within one scope's receipts (all issued at or before `at`); `None` without any.
+fn decide(mut relevant: Vec<&Claims>, purpose: &str, at: Timestamp) -> Option<GateAnswer> {
     // Newest first; among equal times the later in the list wins (arrival order).
     relevant.reverse();
     relevant.sort_by(|a, b| b.issued_at.cmp(&a.issued_at));
-    let Some(latest) = relevant.first() else {
-        return GateAnswer { granted: false, reason: "no receipt for this subject at that time", since: None, until: None, receipt: None, method: None };
-    };
-    let (granted, reason) = match latest.granted(purpose) {
+    let latest = relevant.first()?;
+    let claim = latest.purposes.iter().find(|p| p.id == purpose);
+    let (granted, reason) = match claim {
         None => (false, "the receipt does not name this purpose"),
-        Some(false) => (false, "refused"),
-        Some(true) if at >= latest.expires_at => (false, "expired"),
-        Some(true) => (true, "granted"),
+        Some(p) if !p.granted => (false, "refused"),
+        Some(_) if at >= latest.expires_at => (false, "expired"),
+        Some(p) if p.legitimate_interest => (true, "legitimate interest, not objected to"),
+        Some(_) => (true, "granted"),
     };
     let since = granted.then(|| {
         let mut since = latest.issued_at;
@@ -294,12 +410,13 @@ pub fn gate<'a>(receipts: impl IntoIterator<Item = &'a Claims>, purpose: &str, a
         }
         since
     });
-    GateAnswer {
+    Some(GateAnswer {
         granted,
         reason,
         since,
         until: granted.then_some(latest.expires_at),
         receipt: Some(latest.id.clone()),
         method: Some(latest.method),
-    }
+        decided_in: latest.scope.clone(),
+    })
 }

@@ -71,3 +71,8 @@ pub fn resolve_flow(config: &Config, region: Option<&Region>) -> Flow {
     }
     best.map(|(_, f)| f).unwrap_or(config.regions.default)
 }
+
+/// Whether any pattern (code or group) covers the region. An unknown region matches nothing.
+pub fn matches_any(patterns: &[String], region: Option<&Region>) -> bool {
+    region.is_some_and(|r| patterns.iter().any(|p| specificity(p, r).is_some()))
+}

@@ -1,11 +1,12 @@
 //! The consent state machine: events in, effects out. Time and randomness are arguments.
 
 use crate::config::Config;
+use crate::conversation::{self, is_conversation_id, ConversationChoice};
 use crate::decision::{hex, Decision, Method, Timestamp};
 use crate::error::UsageError;
 use crate::flow::Flow;
 use crate::purpose::{AI_TRAINING, NECESSARY};
-use crate::region::{resolve_flow, Region};
+use crate::region::{matches_any, resolve_flow, Region};
 
 const DAY: u64 = 86_400;
 
@@ -48,6 +49,33 @@ pub enum Event {
     OpenPreferences,
     /// Close whatever is shown (Escape, ×). Never a decision.
     Close,
+    /// The AI-training toggle of one conversation was switched. Overrides the site-wide
+    /// `ai_training` choice for that conversation only.
+    AiToggle {
+        /// The conversation id.
+        conversation: String,
+        /// The new state.
+        on: bool,
+    },
+}
+
+/// The legal basis a purpose rests on for this visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// Off until the visitor allows it.
+    Consent,
+    /// On by default where the config declares legitimate interest for the region; the objection
+    /// (turning it off) is shown before any data is used and takes one click.
+    LegitimateInterest,
+}
+
+/// A choice whose receipt must be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// The site-wide decision.
+    Site(Decision),
+    /// One conversation's AI-training choice.
+    Conversation(ConversationChoice),
 }
 
 /// What the adapter must do, in order.
@@ -68,8 +96,13 @@ pub enum Effect {
     Changed,
     /// Tell the site owner something on the console.
     Warn(String),
-    /// A decision was recorded: sign its receipt and deliver it (to the configured endpoints, if any).
-    Receipt,
+    /// A choice was recorded: sign its receipt and deliver it (to the configured endpoints, if any).
+    Receipt(Record),
+    /// Write the per-conversation choices (`localStorage["assent.conversations"]`,
+    /// [`conversation::encode_all`]).
+    StoreConversations(String),
+    /// A conversation's AI-training choice changed: update its toggles and tell the page.
+    ConversationChanged(String),
 }
 
 /// One page view's consent state.
@@ -81,6 +114,7 @@ pub struct Session {
     flow: Flow,
     decision: Option<Decision>,
     subject: Option<String>,
+    conversations: Vec<ConversationChoice>,
     ui: Ui,
 }
 
@@ -116,7 +150,8 @@ impl Session {
                 // A decision made under a laxer flow (defaults pre-on) is no affirmative choice here.
                 && d.flow >= flow
         });
-        let mut session = Session { config, fingerprint, region, flow, decision, subject, ui: Ui::Hidden };
+        let mut session =
+            Session { config, fingerprint, region, flow, decision, subject, conversations: Vec::new(), ui: Ui::Hidden };
         if let Some(d) = &session.decision {
             let region = session.region.as_ref().map(|r| r.as_str().to_string());
             if d.config_fingerprint != fingerprint || d.region != region || d.flow != flow {
@@ -149,6 +184,7 @@ impl Session {
             Event::OpenBanner => return Ok(self.render(Ui::Banner)),
             Event::OpenPreferences => return Ok(self.render(Ui::Preferences)),
             Event::Close => return Ok(self.render(Ui::Hidden)),
+            Event::AiToggle { conversation, on } => return self.toggle(conversation, on, now, random),
             Event::AcceptAll(source) => {
                 let choices = current.into_iter().map(|(id, on)| {
                     let on = on || id != AI_TRAINING;
@@ -235,8 +271,83 @@ impl Session {
             Effect::Render(Ui::Hidden),
             Effect::ApplyGates,
             Effect::Changed,
-            Effect::Receipt,
+            Effect::Receipt(Record::Site(self.decision.clone().expect("just recorded"))),
         ]
+    }
+
+    fn toggle(
+        &mut self,
+        conversation: String,
+        on: bool,
+        now: Timestamp,
+        mut random: impl FnMut() -> [u8; 16],
+    ) -> Result<Vec<Effect>, UsageError> {
+        if !is_conversation_id(&conversation) {
+            return Err(UsageError::BadConversation(conversation, " on <assent-ai-toggle>".into()));
+        }
+        self.check_purpose(AI_TRAINING, " for <assent-ai-toggle>")?;
+        let subject = self.subject.get_or_insert_with(|| hex(random())).clone();
+        let days = if on { self.config.expiry.granted_days } else { self.config.expiry.refused_days };
+        let choice = ConversationChoice {
+            conversation: conversation.clone(),
+            on,
+            subject,
+            receipt: format!("r{}", hex(random())),
+            decided_at: now,
+            expires_at: now + u64::from(days) * DAY,
+        };
+        self.conversations.retain(|c| c.conversation != conversation);
+        self.conversations.push(choice.clone());
+        let skip = self.conversations.len().saturating_sub(conversation::MAX_STORED);
+        self.conversations.drain(..skip);
+        Ok(vec![
+            Effect::StoreConversations(conversation::encode_all(&self.conversations)),
+            Effect::ConversationChanged(conversation),
+            Effect::Receipt(Record::Conversation(choice)),
+        ])
+    }
+
+    /// Restores the per-conversation choices this browser stored (`localStorage["assent.conversations"]`).
+    /// A visitor without a site-wide decision keeps the subject id those choices were made under.
+    pub fn restore_conversations(&mut self, stored: &str) {
+        self.conversations = conversation::decode_all(stored);
+        if self.subject.is_none() {
+            self.subject = self.conversations.last().map(|c| c.subject.clone());
+        }
+    }
+
+    /// The conversation's own AI-training choice, if it has one that has not expired at `now`.
+    pub fn conversation_choice(&self, conversation: &str, now: Timestamp) -> Option<&ConversationChoice> {
+        self.conversations.iter().find(|c| c.conversation == conversation && c.expires_at > now)
+    }
+
+    /// The basis `purpose` rests on for this visitor: legitimate interest where the config declares
+    /// it for the visitor's region (an unknown region never matches), consent otherwise.
+    pub fn basis(&self, purpose: &str) -> Basis {
+        match self.config.purpose(purpose) {
+            Some(p) if matches_any(&p.legitimate_interest, self.region.as_ref()) => Basis::LegitimateInterest,
+            _ => Basis::Consent,
+        }
+    }
+
+    /// Whether data may be used for `purpose` now, in `conversation` if given: a conversation's own
+    /// `ai_training` choice wins over the site-wide one for that conversation.
+    pub fn allowed_in(&self, purpose: &str, conversation: Option<&str>, now: Timestamp) -> bool {
+        if purpose == AI_TRAINING {
+            if let Some(c) = conversation.and_then(|c| self.conversation_choice(c, now)) {
+                return self.config.purpose(purpose).is_some() && c.on;
+            }
+        }
+        self.allowed(purpose)
+    }
+
+    /// Whether data leaving the page (in `conversation`, if given) must be kept out of AI training.
+    /// Under legitimate interest, a default that nobody has answered counts only once the objection
+    /// was shown: `objection_shown` says whether this conversation's toggle is on screen.
+    pub fn do_not_train(&self, conversation: Option<&str>, objection_shown: bool, now: Timestamp) -> bool {
+        let on = self.allowed_in(AI_TRAINING, conversation, now);
+        let answered = self.decision.is_some() || conversation.is_some_and(|c| self.conversation_choice(c, now).is_some());
+        !(on && (answered || objection_shown))
     }
 
     fn check_purpose(&self, id: &str, context: &str) -> Result<(), UsageError> {
@@ -259,8 +370,8 @@ impl Session {
         match &self.decision {
             Some(d) if d.granted.iter().any(|g| g == purpose) => true,
             Some(d) if d.denied.iter().any(|g| g == purpose) => false,
-            // No decision, or a purpose added after it: the flow's default.
-            _ => self.flow != Flow::OptIn && p.opt_out,
+            // No decision, or a purpose added after it: the flow's default, or legitimate interest.
+            _ => (self.flow != Flow::OptIn && p.opt_out) || self.basis(purpose) == Basis::LegitimateInterest,
         }
     }
 
@@ -274,6 +385,11 @@ impl Session {
     pub fn decide_element(&self, category: &str) -> Result<bool, UsageError> {
         self.check_purpose(category, &format!(" in data-category=\"{category}\""))?;
         Ok(self.allowed(category))
+    }
+
+    /// The per-conversation choices, oldest first.
+    pub fn conversations(&self) -> &[ConversationChoice] {
+        &self.conversations
     }
 
     /// The current valid decision, if the visitor has made one for this notice.

@@ -28,7 +28,9 @@ fn errors_name_the_field() {
         (MINIMAL.replace(r#"}]}"#, r#"}],"regions":{"rules":[{"match":["Europe"],"flow":"optIn"}]}}"#), "config: regions.rules[0].match[0]: `Europe` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"regions":{"default":"optin"}}"#), "config: regions.default: `optin` is not a flow: use `optIn`, `optOut` or `notice`"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"expiry":{"grantedDays":400}}"#), "config: expiry.grantedDays: 400 days: must be between 1 and 395 (13 months)"),
-        (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"ai_training","optOut":true}"#), "config: purposes[1].optOut: `ai_training` is opt-in: remove `optOut` (a legitimate-interest basis is not supported yet)"),
+        (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"ai_training","optOut":true}"#), "config: purposes[1].optOut: `ai_training` is opt-in: remove `optOut`; to rest it on legitimate interest in some regions, list them in `legitimateInterest`"),
+        (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"analytics","legitimateInterest":["US"]}"#), "config: purposes[1].legitimateInterest: only `ai_training` may rest on legitimate interest; `analytics` stores or reads data on the device, which needs consent (ePrivacy Art. 5(3))"),
+        (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"ai_training","legitimateInterest":["America"]}"#), "config: purposes[1].legitimateInterest[0]: `America` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),
     ];
     for (text, expected) in table {
         assert_eq!(parse(&text).unwrap_err().to_string(), expected, "{text}");

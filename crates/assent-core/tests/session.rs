@@ -89,7 +89,7 @@ fn accept_all_never_grants_ai_training() {
     assert_eq!(granted(&s), ["analytics", "marketing", "necessary", "preferences", "replay"]);
     assert_eq!(
         effects[1..],
-        [Effect::Render(Ui::Hidden), Effect::ApplyGates, Effect::Changed, Effect::Receipt],
+        [Effect::Render(Ui::Hidden), Effect::ApplyGates, Effect::Changed, Effect::Receipt(assent_core::Record::Site(s.decision().unwrap().clone()))],
         "store, hide, apply, announce, make the receipt"
     );
     let d = Decision::decode(&stored_value(&effects)).unwrap();

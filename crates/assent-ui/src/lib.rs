@@ -1,5 +1,6 @@
-//! Assent's UI: the first-layer banner and the preferences dialog, rendered with Leptos into an open
-//! shadow root so host CSS cannot break it and it cannot break the host.
+//! Assent's UI: the first-layer banner, the preferences dialog and the per-conversation AI-training
+//! toggle, rendered with Leptos into open shadow roots so host CSS cannot break them and they cannot
+//! break the host.
 //!
 //! The UI takes props in ([`Props`]) and sends intents out ([`Intent`]). It never reads or writes
 //! storage and holds no policy: what is on by default, what "Accept all" means and whether closing
@@ -13,7 +14,9 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, KeyboardEvent, ShadowRoot};
 
 mod overlay;
+mod toggle;
 pub use overlay::Overlay;
+pub use toggle::{MountedToggle, OnToggle, ToggleProps, TOGGLE_STYLES};
 
 /// The stylesheet injected into the shadow root. Theming goes through `--assent-*` custom properties,
 /// which inherit through the shadow boundary.

@@ -157,3 +157,51 @@ fn focus_moves_into_the_dialog_and_returns_on_hide() {
     assert_eq!(overlay.shadow_root().query_selector("[role=dialog]").unwrap(), None, "unmounted");
     opener.remove();
 }
+
+/// Issue 4: the AI-training toggle inside another component's shadow root is a labelled switch whose
+/// flips go to the adapter, and whose state shows only what the adapter sets.
+#[wasm_bindgen_test]
+async fn ai_toggle_renders_inside_a_host_shadow_root_as_a_labelled_switch() {
+    use assent_ui::{MountedToggle, ToggleProps};
+    use web_sys::{ShadowRootInit, ShadowRootMode};
+    let document = web_sys::window().unwrap().document().unwrap();
+    let widget = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&widget).unwrap();
+    let widget_root = widget.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Closed)).unwrap();
+    let element = document.create_element("assent-ai-toggle").unwrap();
+    widget_root.append_child(&element).unwrap();
+
+    let flips = Rc::new(RefCell::new(Vec::new()));
+    let sink = flips.clone();
+    let props = ToggleProps {
+        label: "Use this conversation to improve our support assistant".into(),
+        description: "Off unless you turn it on.".into(),
+        learn_more: "Learn more".into(),
+        notice_url: Some("/privacy".into()),
+        lang: "en".into(),
+    };
+    let toggle = MountedToggle::mount(&element, props, false, Rc::new(move |on| sink.borrow_mut().push(on))).unwrap();
+    let switch = toggle.switch().expect("a switch in the element's own shadow root");
+    assert_eq!(switch.tag_name(), "BUTTON", "a button: Space and Enter flip it, and it takes focus");
+    assert_eq!(switch.get_attribute("aria-checked").as_deref(), Some("false"), "off until the adapter says otherwise");
+    assert_eq!(switch.text_content().as_deref(), Some("Use this conversation to improve our support assistant"), "the label is visible");
+    let root = element.shadow_root().unwrap();
+    let link = root.query_selector("a").unwrap().unwrap();
+    assert_eq!(link.get_attribute("href").as_deref(), Some("/privacy"));
+    assert_eq!(link.text_content().as_deref(), Some("Learn more"));
+    let desc_id = switch.get_attribute("aria-describedby").unwrap();
+    assert!(root.get_element_by_id(&desc_id).unwrap().text_content().unwrap().starts_with("Off unless you turn it on."));
+
+    switch.focus().unwrap();
+    assert_eq!(root.active_element().as_ref(), Some(switch.unchecked_ref::<Element>()), "focusable inside nested shadow roots");
+    switch.click();
+    tick().await;
+    assert_eq!(*flips.borrow(), [true], "the flip goes to the adapter");
+    assert_eq!(switch.get_attribute("aria-checked").as_deref(), Some("false"), "not shown as on until recorded");
+    toggle.set(true);
+    tick().await;
+    assert_eq!(switch.get_attribute("aria-checked").as_deref(), Some("true"));
+    drop(toggle);
+    assert!(root.query_selector("[role=switch]").unwrap().is_none(), "dropping the handle unmounts it");
+    widget.remove();
+}

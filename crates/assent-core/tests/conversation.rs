@@ -1,0 +1,207 @@
+//! Per-conversation AI-training choices (issue 4): scope, override, stored form, legitimate interest,
+//! receipts and the scoped gate.
+
+use assent_core::conversation::{decode_all, encode_all, ConversationChoice, MAX_STORED};
+use assent_core::hash::config_fingerprint;
+use assent_core::receipt::{gate, toggle_text, Claims};
+use assent_core::{Basis, Config, Effect, Event, Method, Record, Session, Source, UsageError};
+
+const DEMO: &str = include_str!("../../../web/demo/assent.json");
+const NOW: u64 = 1_790_000_000;
+const DAY: u64 = 86_400;
+
+fn start_with(text: &str, region: &str) -> Session {
+    Session::start(Config::parse(text).unwrap(), config_fingerprint(text), Some(region), None, NOW).0
+}
+
+/// Fresh random bytes on every call, across calls (ids must differ).
+fn counter() -> impl FnMut() -> [u8; 16] {
+    static N: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+    || [N.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_add(1); 16]
+}
+
+fn toggle(s: &mut Session, conversation: &str, on: bool, at: u64) -> Vec<Effect> {
+    s.handle(Event::AiToggle { conversation: conversation.into(), on }, at, counter()).unwrap()
+}
+
+fn recorded(effects: &[Effect]) -> ConversationChoice {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Receipt(Record::Conversation(c)) => Some(c.clone()),
+            _ => None,
+        })
+        .expect("a conversation receipt")
+}
+
+/// A config that rests `ai_training` on legitimate interest in the US only.
+fn legitimate_interest_config() -> String {
+    DEMO.replace(r#"{ "id": "ai_training","#, r#"{ "id": "ai_training", "legitimateInterest": ["US"],"#)
+}
+
+#[test]
+fn a_conversation_choice_overrides_the_site_wide_one_for_that_conversation_only() {
+    let mut s = start_with(DEMO, "DE");
+    s.handle(Event::AcceptAll(Source::Ui), NOW, counter()).unwrap();
+    assert!(!s.allowed_in("ai_training", Some("A"), NOW), "Accept all leaves AI training off in every conversation");
+    assert!(s.do_not_train(Some("A"), true, NOW));
+
+    let effects = toggle(&mut s, "A", true, NOW + 10);
+    let choice = recorded(&effects);
+    assert_eq!((choice.on, choice.expires_at), (true, NOW + 10 + 390 * DAY));
+    assert_eq!(effects[1], Effect::ConversationChanged("A".into()));
+    assert!(s.allowed_in("ai_training", Some("A"), NOW + 10));
+    assert!(!s.do_not_train(Some("A"), false, NOW + 10), "the flag flips at once");
+    assert!(s.do_not_train(Some("B"), true, NOW + 10), "conversation B is unaffected");
+    assert!(s.do_not_train(None, true, NOW + 10), "the site-wide choice is unaffected");
+    assert!(!s.allowed("ai_training"));
+
+    // Off again within the same conversation: one click, one more receipt.
+    let off = recorded(&toggle(&mut s, "A", false, NOW + 20));
+    assert_ne!(off.receipt, choice.receipt);
+    assert_eq!(off.subject, choice.subject, "one subject across scopes");
+    assert!(s.do_not_train(Some("A"), true, NOW + 20));
+
+    // A conversation refusal also wins over a site-wide grant.
+    s.handle(Event::Save(vec![("ai_training".into(), true)], Source::Ui), NOW + 30, counter()).unwrap();
+    assert!(!s.allowed_in("ai_training", Some("A"), NOW + 30));
+    assert!(s.allowed_in("ai_training", Some("B"), NOW + 30), "B follows the site-wide grant");
+}
+
+#[test]
+fn conversation_choices_survive_a_reload_and_expire_back_to_the_site_wide_choice() {
+    let mut s = start_with(DEMO, "DE");
+    let stored = effects_store(&toggle(&mut s, "c-123", true, NOW));
+    let mut again = start_with(DEMO, "DE");
+    again.restore_conversations(&stored);
+    assert!(again.allowed_in("ai_training", Some("c-123"), NOW + DAY));
+    assert!(!again.allowed_in("ai_training", Some("c-123"), NOW + 391 * DAY), "expired: the site-wide choice (none) applies");
+    // The subject id chosen for the toggle is kept when the banner is answered later.
+    let subject = again.conversation_choice("c-123", NOW).unwrap().subject.clone();
+    again.handle(Event::RejectAll(Source::Ui), NOW + 5, counter()).unwrap();
+    assert_eq!(again.decision().unwrap().subject, subject);
+}
+
+fn effects_store(effects: &[Effect]) -> String {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::StoreConversations(v) => Some(v.clone()),
+            _ => None,
+        })
+        .expect("a StoreConversations effect")
+}
+
+#[test]
+fn stored_form_is_bounded_and_rejects_garbage() {
+    let choice = |i: usize| ConversationChoice {
+        conversation: format!("c-{i}"),
+        on: i % 2 == 0,
+        subject: "ab".repeat(16),
+        receipt: format!("r{}", "cd".repeat(16)),
+        decided_at: NOW + i as u64,
+        expires_at: NOW + DAY,
+    };
+    let many: Vec<ConversationChoice> = (0..MAX_STORED + 5).map(choice).collect();
+    let text = encode_all(&many);
+    let back = decode_all(&text);
+    assert_eq!(back.len(), MAX_STORED, "only the latest are kept");
+    assert_eq!(back.first().unwrap().conversation, "c-5");
+    assert_eq!(back.last(), many.last());
+    let garbage = format!(
+        "2|x\n1|bad id|ai_training|1|{s}|r{r}|1|2\n1|c|analytics|1|{s}|r{r}|1|2\n{}\n1|c|ai_training|maybe|x|y|1|2",
+        choice(7).encode(),
+        s = "ab".repeat(16),
+        r = "cd".repeat(16)
+    );
+    assert_eq!(decode_all(&garbage), vec![choice(7)], "malformed lines are skipped, valid ones kept");
+}
+
+#[test]
+fn bad_conversation_ids_are_refused_with_the_rule() {
+    let mut s = start_with(DEMO, "DE");
+    for bad in ["", "has space", "a|b", &"x".repeat(65)] {
+        let err = s.handle(Event::AiToggle { conversation: bad.into(), on: true }, NOW, counter()).unwrap_err();
+        assert!(matches!(err, UsageError::BadConversation(..)), "{bad:?}");
+    }
+    let err = s.handle(Event::AiToggle { conversation: "a b".into(), on: true }, NOW, counter()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "conversation `a b` on <assent-ai-toggle> must be 1 to 64 characters of A-Z, a-z, 0-9, `.`, `_`, `:` or `-`"
+    );
+    assert!(!s.allowed_in("ai_training", Some("a b"), NOW));
+}
+
+#[test]
+fn legitimate_interest_starts_on_but_counts_only_once_the_objection_was_shown() {
+    let text = legitimate_interest_config();
+    // (region, basis, on by default)
+    for (region, basis, on) in [("US-CA", Basis::LegitimateInterest, true), ("DE", Basis::Consent, false)] {
+        let s = start_with(&text, region);
+        assert_eq!(s.basis("ai_training"), basis, "{region}");
+        assert_eq!(s.allowed_in("ai_training", Some("c"), NOW), on, "{region}");
+        assert!(s.do_not_train(Some("c"), false, NOW), "{region}: nothing is used before the objection is shown");
+        assert_eq!(s.do_not_train(Some("c"), true, NOW), !on, "{region}: once shown, the default counts");
+    }
+    // An unknown region never gets the legitimate-interest default.
+    let unknown = Session::start(Config::parse(&text).unwrap(), 0, None, None, NOW).0;
+    assert_eq!(unknown.basis("ai_training"), Basis::Consent);
+
+    // The objection is one click, and its receipt says which basis applied.
+    let mut s = start_with(&text, "US-CA");
+    let off = recorded(&toggle(&mut s, "c", false, NOW));
+    assert!(s.do_not_train(Some("c"), true, NOW));
+    let config = Config::parse(&text).unwrap();
+    let claims = Claims::for_conversation(&off, &config, Some("US-CA".into()), s.flow(), "https://x.example".into(), "en".into(), "a".repeat(64), false, None);
+    let json = claims.to_canonical_json();
+    assert!(json.contains(r#""purposes":{"ai_training":{"basis":"legitimateInterest","dataCategories":["chat transcripts"],"granted":false}}"#), "{json}");
+    assert_eq!(Claims::from_canonical_json(&json).unwrap(), claims, "the basis survives the round trip");
+}
+
+#[test]
+fn toggle_receipts_carry_scope_method_and_the_toggle_copy_hash_rule() {
+    let config = Config::parse(DEMO).unwrap();
+    let mut s = start_with(DEMO, "DE");
+    let choice = recorded(&toggle(&mut s, "c-123", true, NOW));
+    let claims = Claims::for_conversation(&choice, &config, Some("DE".into()), s.flow(), "https://x.example".into(), "en".into(), "b".repeat(64), true, Some("c".repeat(64)));
+    assert_eq!(claims.scope.as_deref(), Some("conversation:c-123"));
+    assert_eq!(claims.method, Method::AiToggle);
+    assert_eq!(claims.purposes.len(), 1, "a toggle receipt speaks for ai_training only");
+    assert_eq!(claims.id, choice.receipt);
+    let text = toggle_text(&config, Basis::Consent, |k| format!("<{k} by {{controller}}>"));
+    expect_test::expect![[r#"
+        toggle.label=<toggle.label by Demo Shop Ltd>
+        toggle.description=<toggle.description by Demo Shop Ltd>
+        toggle.learnMore=<toggle.learnMore by Demo Shop Ltd>"#]]
+    .assert_eq(&text);
+}
+
+#[test]
+fn the_scoped_gate_uses_the_conversation_choice_and_falls_back_to_the_site_wide_one() {
+    let config = Config::parse(DEMO).unwrap();
+    let mut s = start_with(DEMO, "DE");
+    let claims_of = |choice: &ConversationChoice, s: &Session| {
+        Claims::for_conversation(choice, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None)
+    };
+    let on = claims_of(&recorded(&toggle(&mut s, "A", true, NOW + 100)), &s);
+    let off = claims_of(&recorded(&toggle(&mut s, "A", false, NOW + 200)), &s);
+    s.handle(Event::Save(vec![("ai_training".into(), true)], Source::Ui), NOW + 300, counter()).unwrap();
+    let site = Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let all = [on.clone(), off.clone(), site.clone()];
+    // (time, scope, granted, deciding receipt)
+    let table = [
+        (NOW + 50, Some("conversation:A"), false, None),
+        (NOW + 150, Some("conversation:A"), true, Some(&on)),
+        (NOW + 250, Some("conversation:A"), false, Some(&off)),
+        (NOW + 350, Some("conversation:A"), false, Some(&off)), // A's own refusal wins over the site-wide grant
+        (NOW + 350, Some("conversation:B"), true, Some(&site)), // B has no choice of its own
+        (NOW + 150, None, false, None),
+        (NOW + 350, None, true, Some(&site)),
+    ];
+    for (at, scope, granted, receipt) in table {
+        let answer = gate(&all, "ai_training", at, scope);
+        assert_eq!(answer.granted, granted, "at +{} in {scope:?}: {answer:?}", at - NOW);
+        assert_eq!(answer.receipt.as_ref(), receipt.map(|c| &c.id), "at +{} in {scope:?}", at - NOW);
+        assert_eq!(answer.decided_in, receipt.and_then(|c| c.scope.clone()));
+    }
+}

@@ -1,0 +1,87 @@
+// A small chat widget, as a SaaS vendor would ship it: a custom element with its own shadow root,
+// Assent's toggle in its header, and every outgoing message stamped with the consent facts.
+(function () {
+  'use strict';
+  var CONVERSATIONS = ['c-A', 'c-B'];
+
+  class DemoChat extends HTMLElement {
+    connectedCallback() {
+      if (this.shadowRoot) return;
+      var root = this.attachShadow({ mode: 'open' });
+      root.innerHTML =
+        '<style>' +
+        ':host{display:block;max-width:32rem;border:1px solid #999;border-radius:10px;overflow:hidden;font:15px/1.45 system-ui,sans-serif}' +
+        'header{background:#f1f4f8;padding:.5rem .75rem;border-bottom:1px solid #ccc}' +
+        'nav{display:flex;gap:.25rem;margin-bottom:.25rem}' +
+        'nav button{font:inherit;padding:.3rem .7rem;border:1px solid #888;border-radius:6px;background:#fff;cursor:pointer}' +
+        'nav button[aria-pressed=true]{background:#1f3a5f;color:#fff}' +
+        'ol{list-style:none;margin:0;padding:.75rem;min-height:8rem;max-height:16rem;overflow:auto}' +
+        'li{margin:.25rem 0;padding:.35rem .6rem;border-radius:8px;background:#eef;width:fit-content;max-width:90%}' +
+        'li small{display:block;color:#555;font-size:.8em}' +
+        'form{display:flex;gap:.5rem;padding:.5rem .75rem;border-top:1px solid #ccc}' +
+        'input{flex:1;font:inherit;padding:.4rem}button{font:inherit}' +
+        '</style>' +
+        '<header><nav aria-label="Conversations"></nav>' +
+        '<assent-ai-toggle></assent-ai-toggle></header>' +
+        '<ol aria-live="polite" aria-label="Messages"></ol>' +
+        '<form><label for="m" hidden>Message</label><input id="m" autocomplete="off" placeholder="Type a message">' +
+        '<button type="submit">Send</button></form>';
+      this.toggle = root.querySelector('assent-ai-toggle');
+      this.list = root.querySelector('ol');
+      var nav = root.querySelector('nav');
+      var self = this;
+      CONVERSATIONS.forEach(function (id, i) {
+        var b = document.createElement('button');
+        b.type = 'button';
+        b.textContent = 'Conversation ' + id.slice(2);
+        b.dataset.conversation = id;
+        b.addEventListener('click', function () { self.open(id); });
+        nav.appendChild(b);
+      });
+      root.querySelector('form').addEventListener('submit', function (e) {
+        e.preventDefault();
+        var input = root.querySelector('input');
+        if (input.value.trim()) self.send(input.value.trim());
+        input.value = '';
+      });
+      // The toggle's own event: the stamp flips with it, no reload.
+      this.toggle.addEventListener('assent:change', function (e) {
+        self.status = e.detail;
+      });
+      this.open(CONVERSATIONS[0]);
+    }
+
+    open(id) {
+      this.conversation = id;
+      this.toggle.setAttribute('conversation', id);
+      this.shadowRoot.querySelectorAll('nav button').forEach(function (b) {
+        b.setAttribute('aria-pressed', String(b.dataset.conversation === id));
+      });
+      this.list.textContent = '';
+    }
+
+    send(text) {
+      var message = window.assent.stamp({ conversation: this.conversation, text: text, timestamp: Date.now() },
+        { conversation: this.conversation });
+      var li = document.createElement('li');
+      li.textContent = text;
+      var note = document.createElement('small');
+      note.textContent = message.assent.do_not_train ? 'do_not_train' : 'may train';
+      li.appendChild(note);
+      this.list.appendChild(li);
+      return fetch('/demo/messages', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message),
+      });
+    }
+  }
+  customElements.define('demo-chat', DemoChat);
+
+  document.getElementById('training').addEventListener('click', function () {
+    fetch('/demo/training-set').then(function (r) { return r.json(); }).then(function (out) {
+      document.getElementById('training-summary').textContent = out.summary || out.error;
+      document.getElementById('training-set').textContent = (out.kept || []).map(function (m) {
+        return m.conversation + ': ' + m.text;
+      }).join('\n');
+    });
+  });
+})();
