@@ -53,7 +53,7 @@
         var tr = document.createElement('tr');
         cell(tr, String(i + 1));
         cell(tr, new Date(c.iat * 1000).toLocaleString());
-        cell(tr, c.method.replace(/_/g, ' '));
+        cell(tr, c.method.replace(/_/g, ' ') + (c.scope ? ' (' + c.scope.replace(':', ' ') + ')' : ''));
         cell(tr, allowed.join(', ') || '—');
         cell(tr, refused.join(', ') || '—');
         cell(tr, c.notice.version + ' (sha256 ' + c.notice.sha256.slice(0, 12) + '…)');

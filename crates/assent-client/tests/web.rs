@@ -75,7 +75,7 @@ async fn first_visit_blocks_until_accept_all_then_runs_each_tag_once_and_stores_
     assert!(cookie.contains("|api|DE|optIn"), "{cookie}");
     let purposes = Reflect::get(&client.consent(), &"purposes".into()).unwrap();
     assert_eq!(Reflect::get(&purposes, &"ai_training".into()).unwrap(), JsValue::FALSE, "Accept all never grants AI training");
-    assert!(client.allowed("analytics"));
+    assert!(client.allowed("analytics", JsValue::UNDEFINED));
 }
 
 #[wasm_bindgen_test]
@@ -97,8 +97,8 @@ async fn a_broken_config_blocks_everything_optional_and_records_nothing() {
     client.accept_all();
     assert_eq!((count("ranAnalytics"), count("ranMarketing"), count("ranNecessary")), (0.0, 0.0, 1.0));
     assert!(client.consent().is_null());
-    assert!(!client.allowed("analytics"));
-    assert!(client.allowed("necessary"));
+    assert!(!client.allowed("analytics", JsValue::UNDEFINED));
+    assert!(client.allowed("necessary", JsValue::UNDEFINED));
     assert!(!document().cookie().unwrap().contains("assent="));
 }
 
