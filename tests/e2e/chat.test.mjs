@@ -13,6 +13,7 @@ import { setup, openPage, load, banner, DEMO_CONFIG, freePort, startCollector, e
 
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
 const TOGGLE = /Use this conversation to improve our support assistant/;
+const ADA = 'Use this conversation to improve Ada, our support assistant';
 
 let env;
 let port;
@@ -22,9 +23,17 @@ before(async () => {
   const db = join(mkdtempSync(join(tmpdir(), 'assent-chat-')), 'receipts.sqlite');
   const li = JSON.parse(DEMO_CONFIG);
   li.purposes.find((p) => p.id === 'ai_training').legitimateInterest = ['US'];
+  const override = JSON.parse(DEMO_CONFIG);
+  override.text = { 'toggle.label': ADA };
   env = await setup(
     {
       '/fixtures/li.json': { body: JSON.stringify(li) },
+      '/fixtures/override.json': { body: JSON.stringify(override) },
+      // The toggle placed straight in the page (light DOM), with the label overridden in config.
+      '/fixtures/plain.html': {
+        body: '<!doctype html><html lang="en"><head><script src="/assent/assent.js" data-config="/fixtures/override.json" data-region="DE"></script></head>' +
+          '<body><p>Chat</p><assent-ai-toggle conversation="c-plain"></assent-ai-toggle></body></html>',
+      },
       // A host page that embeds the widget page, with Assent loaded inside the frame.
       '/fixtures/frame.html': { body: '<!doctype html><title>host</title><iframe src="/chat.html?region=DE" width="600" height="500"></iframe>' },
     },
@@ -51,8 +60,8 @@ async function messages() {
 /** Receipt timestamps are whole seconds: steps that must be told apart wait for the next second. */
 const nextSecond = () => new Promise((r) => setTimeout(r, 1100));
 /** The toggle copy exactly as docs/chat-widgets.md defines it, written independently of the Rust code. */
-const toggleText = (controller) => ['toggle.label', 'toggle.description', 'toggle.learnMore']
-  .map((k) => `${k}=${EN[k].replaceAll('{controller}', controller)}`).join('\n');
+const toggleText = (controller, overrides = {}) => ['toggle.label', 'toggle.description', 'toggle.learnMore']
+  .map((k) => `${k}=${(overrides[k] ?? EN[k]).replaceAll('{controller}', controller)}`).join('\n');
 
 test('"Accept all" leaves AI training off in the chat, and messages are stamped do_not_train', async () => {
   const { context, page, log } = await openPage(env);
@@ -173,5 +182,25 @@ test('legitimate interest: the toggle starts on with the objection text, counts 
   assert.equal((await send(page, 'li objected')).assent.do_not_train, true);
   // Without the toggle on screen, nothing unanswered counts.
   assert.equal(await page.evaluate(() => window.assent.stamp({}, { conversation: 'never-shown' }).assent.do_not_train), true);
+  await context.close();
+});
+
+test('in the page\'s light DOM, with the label overridden in config: the receipt hashes the copy actually shown', async () => {
+  const { context, page, log } = await openPage(env);
+  await page.goto(`${env.base}/fixtures/plain.html`);
+  const plain = page.getByRole('switch', { name: ADA });
+  await plain.waitFor();
+  assert.equal(await plain.getAttribute('aria-checked'), 'false');
+  await plain.click();
+  await waitFor(async () => (await plain.getAttribute('aria-checked')) === 'true', 'on');
+  // The subject id is field 4 of the stored conversation line (docs/stored-decision.md).
+  const subject = await page.evaluate(() => localStorage.getItem('assent.conversations').split('|')[4]);
+  const [receipt] = await waitFor(async () => { const r = await exported(port, subject); return r.length === 1 && r; }, 'the toggle receipt');
+  const { payload } = await compactVerify(receipt.jws, EmbeddedJWK);
+  const claims = JSON.parse(new TextDecoder().decode(payload));
+  const sha = createHash('sha256').update(toggleText(JSON.parse(DEMO_CONFIG).controller, { 'toggle.label': ADA })).digest('hex');
+  assert.equal(claims.notice.sha256, sha);
+  assert.equal(claims.scope, 'conversation:c-plain');
+  assert.deepEqual(log.pageErrors, []);
   await context.close();
 });

@@ -22,5 +22,16 @@ for (const [w, h] of [[1280, 800], [375, 700]]) {
     await context.close();
   }
 }
+// The chat widget with the AI toggle (after "Reject all", so the banner is out of the way).
+for (const [w, h] of [[1280, 800], [375, 700]]) {
+  const { context, page } = await openPage(env, { viewport: { width: w, height: h } });
+  await load(page, `${env.base}/chat.html?region=DE`);
+  await banner(page).getByRole('button', { name: 'Reject all' }).click();
+  await page.getByRole('switch', { name: /Use this conversation/ }).waitFor();
+  const file = `docs/screenshots/chat-toggle-${w}x${h}.png`;
+  await page.locator('demo-chat').screenshot({ path: file });
+  shots.push(file);
+  await context.close();
+}
 await env.close();
 console.log(shots.join('\n'));
