@@ -10,6 +10,9 @@
   var base = me ? me.src.replace(/[^/]*$/, '') : '';
   var configUrl = me && me.getAttribute('data-config');
   var region = ((me && me.getAttribute('data-region')) || '').trim().toUpperCase();
+  var timezone = '';
+  try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* no Intl */ }
+  var gpc = w.navigator.globalPrivacyControl === true;
   var queue = [];
   var client = null;
   var booting = null;
@@ -75,12 +78,12 @@
   }
   function decode(v) {
     var f = v ? v.split('|') : [];
-    if (f.length !== 13 || f[0] !== '1') return null;
+    if (f.length !== 16 || f[0] !== '2') return null;
     var list = function (s) { return s ? s.split('.') : []; };
     return {
       subject: f[1], noticeVersion: f[2], decidedAt: +f[3], expiresAt: +f[4],
       granted: list(f[5]), denied: list(f[6]), fingerprint: f[7], method: f[8], region: f[9], flow: f[10],
-      receipt: f[11], doNotTrain: f[12] === '1'
+      receipt: f[11], doNotTrain: f[12] === '1', source: f[13], gpc: f[14] === '1', persistent: f[15] === '1'
     };
   }
   // FNV-1a over the UTF-8 bytes of the config text: the same function as assent-core's `config_fingerprint`.
@@ -192,6 +195,7 @@
         return m.default({ module_or_path: base + 'assent_client_bg.wasm' }).then(function () {
           return m.start({
             configText: c.text || null, configError: c.error || null, region: region || null,
+            timezone: timezone || null, gpc: gpc,
             stored: c.cookie || null, base: base, run: run, pending: pending, receipts: receipts
           });
         });
@@ -282,14 +286,25 @@
 
   config.then(function (c) {
     var s = c.text != null ? decode(c.cookie) : null;
-    var covered = s && s.expiresAt * 1000 > Date.now() && s.fingerprint === fingerprint(c.text) &&
-      s.region === region && receiptMade(s.receipt);
+    // The stored region must have come from where this page view's would: the same data-region, the
+    // geo endpoint (asked once, then trusted until the decision expires), or the same timezone.
+    var sameRegion = s && (region ? s.source === 'page' && s.region === region
+      : s.source === 'geo' || s.source === 'tz:' + timezone);
+    var covered = s && sameRegion && s.gpc === gpc && s.expiresAt * 1000 > Date.now() &&
+      s.fingerprint === fingerprint(c.text) && receiptMade(s.receipt);
     if (covered) {
       stored = s;
       covered = applyStored();
     }
-    if (covered) resolveReady(api);
-    else boot();
+    if (!covered) return boot();
+    resolveReady(api);
+    // The core keeps something on screen on every page view (the opt-out entry point): start it once
+    // the page has loaded, off the critical path.
+    if (s.persistent) {
+      var later = function () { setTimeout(boot, 0); };
+      if (d.readyState === 'complete') later();
+      else w.addEventListener('load', later);
+    }
   });
   // Elements parsed after the first pass.
   if (d.readyState === 'loading') {

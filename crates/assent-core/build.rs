@@ -1,4 +1,5 @@
-//! Generates the region-group table from `data/region-groups.json`, the single source of region groups.
+//! Generates the region-group table from `data/region-groups.json`, the single source of region groups,
+//! and the timezone → country table from tzdb's `data/zone.tab` (with the aliases in `data/tz-links.txt`).
 use std::{env, fs, path::Path};
 
 fn main() {
@@ -21,4 +22,33 @@ fn main() {
     }
     out.push_str("];\n");
     fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("region_groups.rs"), out).unwrap();
+
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    println!("cargo::rerun-if-changed={}", data.join("zone.tab").display());
+    println!("cargo::rerun-if-changed={}", data.join("tz-links.txt").display());
+    let mut zones: Vec<(String, String)> = fs::read_to_string(data.join("zone.tab"))
+        .expect("read data/zone.tab")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[2].to_string(), f[0].to_string())
+        })
+        .collect();
+    let links = fs::read_to_string(data.join("tz-links.txt")).expect("read data/tz-links.txt");
+    for line in links.lines().filter(|l| l.starts_with("L ")) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let country = zones.iter().find(|(zone, _)| zone == f[1]).map(|(_, c)| c.clone());
+        if let Some(country) = country {
+            zones.push((f[2].to_string(), country));
+        }
+    }
+    zones.sort();
+    zones.dedup_by(|a, b| a.0 == b.0);
+    let mut out = String::from("/// Generated from data/zone.tab and data/tz-links.txt: IANA timezone → ISO 3166-1 country, sorted.\npub(crate) static TIMEZONES: &[(&str, &str)] = &[\n");
+    for (zone, country) in &zones {
+        out.push_str(&format!("    ({zone:?}, {country:?}),\n"));
+    }
+    out.push_str("];\n");
+    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("timezones.rs"), out).unwrap();
 }

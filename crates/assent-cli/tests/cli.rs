@@ -77,7 +77,7 @@ fn config_check_names_the_field() {
     let demo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web/demo/assent.json");
     let out = assent(&["config", "check", demo.to_str().unwrap()]);
     assert!(out.status.success());
-    assert!(text(&out.stdout).ends_with("valid (6 purposes, 3 region rules)\n"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).ends_with("valid (6 purposes, 4 region rules)\n"), "{}", text(&out.stdout));
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("assent.json");
     let text_in = std::fs::read_to_string(&demo).unwrap().replace("\"id\": \"replay\"", "\"id\": \"Replay\"");

@@ -15,7 +15,7 @@ use assent_core::hash::config_fingerprint;
 use assent_core::json::{string_map, Json};
 use assent_core::receipt::{notice_text, toggle_keys, toggle_text, Claims};
 use assent_core::purpose::{AI_TRAINING, NECESSARY};
-use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Record, Session, Source, Ui};
+use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Record, Session, Source, Ui, Visitor};
 use assent_ui::{Intent, Layer, MountedToggle, Overlay, Props, PurposeItem, Texts, ToggleProps, View};
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -89,7 +89,8 @@ struct Shared {
 }
 
 /// Starts the client: parses and validates the config, starts the core session and carries out its
-/// first effects. `options` is `{configText, configError, region, stored, base, run, pending}`.
+/// first effects. `options` is `{configText, configError, region, timezone, gpc, stored, base, run,
+/// pending, receipts}`.
 #[wasm_bindgen]
 pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     let run: Function = Reflect::get(&options, &"run".into())?.dyn_into()?;
@@ -105,8 +106,19 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             let name = config.cookie.name.clone();
             let domain = config.cookie.domain.clone();
             let region = option_string(&options, "region");
+            // The geo endpoint is asked only when the page gives no region.
+            let geo = match (&region, &config.regions.geo_endpoint) {
+                (None, Some(url)) => ask_geo(url).await,
+                _ => None,
+            };
+            let visitor = Visitor {
+                region,
+                geo,
+                timezone: option_string(&options, "timezone"),
+                gpc: Reflect::get(&options, &"gpc".into()).ok().and_then(|v| v.as_bool()) == Some(true),
+            };
             let stored = option_string(&options, "stored");
-            let (session, effects) = Session::start(config, fingerprint, region.as_deref(), stored.as_deref(), now());
+            let (session, effects) = Session::start(config, fingerprint, &visitor, stored.as_deref(), now(), random_bytes);
             (Some(session), effects, name, domain)
         }
         Err(err) => {
@@ -156,7 +168,11 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             session.and_then(|s| s.conversations().iter().max_by_key(|c| c.decided_at)).cloned(),
         )
     };
+    let queued = |id: &str| {
+        client.inner.borrow().receipt_queue.iter().any(|r| matches!(r, Record::Site(d) if d.receipt == id))
+    };
     if storage.is_some() {
+        let decision = decision.filter(|d| !queued(&d.receipt));
         if let Some(d) = decision.filter(|d| read("assent.receipt").as_deref() != Some(d.receipt.as_str())) {
             client.queue_receipt(Record::Site(d));
         }
@@ -165,6 +181,34 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
         }
     }
     Ok(client)
+}
+
+/// Asks the config's geo endpoint for `{"region": "US-CA"}`, giving up after 1.5 s. Any failure is
+/// reported and means "unknown" (the next source, then the strictest flow).
+async fn ask_geo(url: &str) -> Option<String> {
+    let window = web_sys::window()?;
+    let timeout = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 1500);
+    });
+    let fetch = window.fetch_with_str(url);
+    let raced = js_sys::Promise::race(&[fetch, timeout].iter().collect::<Array>());
+    let answer = async {
+        let response: web_sys::Response = JsFuture::from(raced).await.ok()?.dyn_into().ok()?;
+        if !response.ok() {
+            return None;
+        }
+        let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
+        let json = Json::parse(&text).ok()?;
+        json.as_object()?.iter().find(|(k, _)| k == "region").and_then(|(_, v)| match v {
+            Json::String(s) => Some(s.clone()),
+            _ => None,
+        })
+    };
+    let region = answer.await;
+    if region.is_none() {
+        console::warn_1(&format!("assent: the geo endpoint {url} gave no region within 1.5 s (expected {{\"region\": \"US-CA\"}}); trying the timezone").into());
+    }
+    region
 }
 
 fn now() -> u64 {
@@ -440,7 +484,10 @@ impl Client {
             if let Some(overlay) = self.inner.borrow_mut().overlay.as_mut() {
                 overlay.hide();
             }
-            return;
+            let entry = self.inner.borrow().session.as_ref().and_then(Session::entry_point);
+            if entry.is_none() {
+                return;
+            }
         }
         let Some((lang, texts)) = self.inner.borrow().texts.clone() else {
             self.load_texts();
@@ -449,7 +496,11 @@ impl Client {
         let (props, view) = {
             let inner = self.inner.borrow();
             let Some(session) = inner.session.as_ref() else { return };
-            let view = if ui == Ui::Banner { View::Banner } else { View::Preferences };
+            let view = match ui {
+                Ui::Banner => View::Banner,
+                Ui::Preferences => View::Preferences,
+                Ui::Hidden => View::EntryPoint,
+            };
             (props(session, lang, texts), view)
         };
         let client = self.handle();
@@ -465,7 +516,11 @@ impl Client {
             }
         }
         if let Some(overlay) = inner.overlay.as_mut() {
-            overlay.show(view, props, on_intent);
+            if view == View::EntryPoint {
+                overlay.show_entry_point(props, on_intent);
+            } else {
+                overlay.show(view, props, on_intent);
+            }
         }
     }
 
@@ -754,5 +809,7 @@ fn props(session: &Session, lang: String, texts: Rc<Texts>) -> Props {
         controller: config.controller.clone(),
         notice_url: config.notice.url.clone(),
         purposes,
+        status: session.gpc_honored().then(|| texts.get("gpc.honored")),
+        entry_label: session.entry_point().map(|key| texts.get(key)),
     }
 }

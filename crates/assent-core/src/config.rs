@@ -41,6 +41,14 @@ pub struct Config {
     /// Where signed receipts are delivered.
     #[cfg_attr(feature = "schema", schemars(default))]
     pub receipts: Receipts,
+    /// How the Global Privacy Control signal is honoured.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub gpc: GpcConfig,
+    /// The persistent link back to the choices in opt-out regions: `privacyChoices` ("Your Privacy
+    /// Choices", default), `doNotSell` ("Do Not Sell or Share My Personal Information"), or `none`
+    /// when the site links to `assent.showPreferences()` itself.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub opt_out_entry_point: EntryPoint,
     /// Per-string overrides of the locale files: `{"banner.title": "…"}` or `{"de": {"banner.title": "…"}}`.
     #[cfg_attr(feature = "schema", schemars(default))]
     pub text: Vec<(String, TextOverride)>,
@@ -55,6 +63,56 @@ pub enum TextOverride {
     All(String),
     /// Text per language code.
     PerLanguage(Vec<(String, String)>),
+}
+
+/// The persistent entry point in opt-out regions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase"))]
+pub enum EntryPoint {
+    /// "Your Privacy Choices".
+    #[default]
+    PrivacyChoices,
+    /// "Do Not Sell or Share My Personal Information".
+    DoNotSell,
+    /// None: the site provides its own link.
+    None,
+}
+
+/// What Global Privacy Control (`navigator.globalPrivacyControl`) does.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
+pub struct GpcConfig {
+    /// The purposes that make up "sale, sharing and targeted advertising": refused automatically,
+    /// with no prompt, in opt-out regions (default `["marketing"]`).
+    #[cfg_attr(feature = "schema", schemars(default = "default_gpc_purposes"))]
+    pub purposes: Vec<String>,
+    /// Whether the signal also counts as an objection to `ai_training` (default true).
+    #[cfg_attr(feature = "schema", schemars(default = "default_true"))]
+    pub ai_training_objection: bool,
+    /// In opt-in regions: `record` the signal only (default), or `prefillRefusal`, which keeps the
+    /// signal's purposes out of "Accept all" so that only their own switch grants them.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub in_opt_in_regions: GpcInOptIn,
+}
+
+/// What GPC does where consent is opt-in. It never grants anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase"))]
+pub enum GpcInOptIn {
+    /// Record it in receipts; nothing else changes.
+    #[default]
+    Record,
+    /// Keep the signal's purposes out of "Accept all".
+    PrefillRefusal,
+}
+
+impl Default for GpcConfig {
+    fn default() -> Self {
+        GpcConfig { purposes: default_gpc_purposes(), ai_training_objection: true, in_opt_in_regions: GpcInOptIn::Record }
+    }
 }
 
 /// Receipt delivery.
@@ -177,11 +235,15 @@ pub struct Regions {
     /// Flow for a known region that no rule matches.
     #[cfg_attr(feature = "schema", schemars(default = "default_flow"))]
     pub default: Flow,
+    /// Where to ask for the visitor's region when the page gives no `data-region`: a URL answering
+    /// `{"region": "US-CA"}` (CORS-enabled if on another origin). Asked once, with a 1.5 s timeout.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub geo_endpoint: Option<String>,
 }
 
 impl Default for Regions {
     fn default() -> Self {
-        Regions { rules: Vec::new(), default: default_flow() }
+        Regions { rules: Vec::new(), default: default_flow(), geo_endpoint: None }
     }
 }
 
@@ -195,6 +257,10 @@ pub struct RegionRule {
     pub matches: Vec<String>,
     /// The flow these regions get.
     pub flow: Flow,
+    /// Purposes exempt from prior consent here: on by default, and the visitor can still turn them
+    /// off (the UK's analytics exemption, Data (Use and Access) Act 2025).
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub exempt: Vec<String>,
 }
 
 fn default_languages() -> Vec<String> {
@@ -212,6 +278,13 @@ fn default_refused_days() -> u32 {
 fn default_flow() -> Flow {
     Flow::Notice
 }
+fn default_gpc_purposes() -> Vec<String> {
+    vec!["marketing".into()]
+}
+#[cfg(feature = "schema")]
+fn default_true() -> bool {
+    true
+}
 
 impl Config {
     /// Parses and validates config text. Errors name the field, e.g. `config: purposes[3].id: ...`.
@@ -225,7 +298,7 @@ impl Config {
         let f = Fields::new(
             v,
             "",
-            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "text"],
+            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "gpc", "optOutEntryPoint", "text"],
         )?;
         let notice = Fields::new(f.required("notice")?, "notice", &["version", "url"])?;
         let notice = Notice { version: as_string(notice.required("version")?, "notice.version")?, url: notice.string("url")? };
@@ -249,17 +322,21 @@ impl Config {
         let regions = match f.get("regions") {
             None => Regions::default(),
             Some(r) => {
-                let r = Fields::new(r, "regions", &["rules", "default"])?;
+                let r = Fields::new(r, "regions", &["rules", "default", "geoEndpoint"])?;
                 let rules = r.list("rules", |v, path| {
-                    let rule = Fields::new(v, path, &["match", "flow"])?;
+                    let rule = Fields::new(v, path, &["match", "flow", "exempt"])?;
                     let matches = rule.list("match", as_string)?.ok_or_else(|| invalid(rule.path("match"), "missing: list region codes or groups"))?;
-                    Ok(RegionRule { matches, flow: flow(rule.required("flow")?, &rule.path("flow"))? })
+                    Ok(RegionRule {
+                        matches,
+                        flow: flow(rule.required("flow")?, &rule.path("flow"))?,
+                        exempt: rule.list("exempt", as_string)?.unwrap_or_default(),
+                    })
                 })?;
                 let default = match r.get("default") {
                     Some(d) => flow(d, "regions.default")?,
                     None => default_flow(),
                 };
-                Regions { rules: rules.unwrap_or_default(), default }
+                Regions { rules: rules.unwrap_or_default(), default, geo_endpoint: r.string("geoEndpoint")? }
             }
         };
         let text = match f.get("text") {
@@ -269,10 +346,41 @@ impl Config {
                 members.iter().map(|(k, v)| Ok((k.clone(), text_override(v, &format!("text.{k}"))?))).collect::<Result<_, ConfigError>>()?
             }
         };
+        let mut gpc_defaulted = true;
+        let mut gpc = match f.get("gpc") {
+            None => GpcConfig::default(),
+            Some(g) => {
+                let g = Fields::new(g, "gpc", &["purposes", "aiTrainingObjection", "inOptInRegions"])?;
+                let in_opt_in_regions = match g.string("inOptInRegions")?.as_deref() {
+                    None | Some("record") => GpcInOptIn::Record,
+                    Some("prefillRefusal") => GpcInOptIn::PrefillRefusal,
+                    Some(other) => return Err(invalid("gpc.inOptInRegions", format!("`{other}`: use `record` or `prefillRefusal` (GPC never grants anything)"))),
+                };
+                let purposes = g.list("purposes", as_string)?;
+                gpc_defaulted = purposes.is_none();
+                GpcConfig {
+                    purposes: purposes.unwrap_or_else(default_gpc_purposes),
+                    ai_training_objection: g.bool("aiTrainingObjection")?.unwrap_or(true),
+                    in_opt_in_regions,
+                }
+            }
+        };
+        let opt_out_entry_point = match f.string("optOutEntryPoint")?.as_deref() {
+            None | Some("privacyChoices") => EntryPoint::PrivacyChoices,
+            Some("doNotSell") => EntryPoint::DoNotSell,
+            Some("none") => EntryPoint::None,
+            Some(other) => return Err(invalid("optOutEntryPoint", format!("`{other}`: use `privacyChoices`, `doNotSell` or `none`"))),
+        };
         let receipts = match f.get("receipts") {
             None => Receipts::default(),
             Some(r) => Receipts { endpoints: Fields::new(r, "receipts", &["endpoints"])?.list("endpoints", as_string)?.unwrap_or_default() },
         };
+        let purposes: Vec<Purpose> =
+            f.list("purposes", purpose)?.ok_or_else(|| invalid("purposes", "missing: list the purposes, starting with `necessary`"))?;
+        if gpc_defaulted {
+            // The default (`marketing`) applies only where the site has that purpose.
+            gpc.purposes.retain(|id| purposes.iter().any(|p| &p.id == id));
+        }
         Ok(Config {
             schema: f.string("$schema")?,
             receipts,
@@ -282,8 +390,10 @@ impl Config {
             language: f.string("language")?,
             cookie,
             expiry,
-            purposes: f.list("purposes", purpose)?.ok_or_else(|| invalid("purposes", "missing: list the purposes, starting with `necessary`"))?,
+            purposes,
             regions,
+            gpc,
+            opt_out_entry_point,
             text,
         })
     }
@@ -376,7 +486,29 @@ impl Config {
         if !seen.contains(&NECESSARY) {
             return invalid("purposes".into(), "must include `{\"id\": \"necessary\", \"required\": true}`".into());
         }
+        for (i, id) in self.gpc.purposes.iter().enumerate() {
+            if self.purpose(id).is_none() || id == NECESSARY {
+                return invalid(
+                    format!("gpc.purposes[{i}]"),
+                    format!("`{id}` must be one of the configured optional purposes (usually `marketing`)"),
+                );
+            }
+        }
+        if let Some(url) = &self.regions.geo_endpoint {
+            if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
+                return invalid("regions.geoEndpoint".into(), format!("`{url}` must be an http(s) URL or a path starting with `/`"));
+            }
+        }
         for (i, rule) in self.regions.rules.iter().enumerate() {
+            for (j, id) in rule.exempt.iter().enumerate() {
+                let sensitive = id == NECESSARY || id == AI_TRAINING || self.gpc.purposes.contains(id);
+                if self.purpose(id).is_none() || sensitive {
+                    return invalid(
+                        format!("regions.rules[{i}].exempt[{j}]"),
+                        format!("`{id}` cannot be exempt from consent: list configured purposes such as `analytics`; never `necessary`, `ai_training` or a GPC purpose"),
+                    );
+                }
+            }
             for (j, code) in rule.matches.iter().enumerate() {
                 if !crate::region::is_known_pattern(code) {
                     return invalid(

@@ -3,17 +3,60 @@
 //! The stored form is the cookie value. The core writes it; the loader and servers only read it:
 //!
 //! ```text
-//! 1|<subject>|<notice version>|<decided at>|<expires at>|<granted>|<denied>|<config fingerprint>|<method>|<region>|<flow>|<receipt id>|<do not train>
+//! 2|<subject>|<notice version>|<decided at>|<expires at>|<granted>|<denied>|<config fingerprint>|<method>|<region>|<flow>|<receipt id>|<do not train>|<region source>|<gpc>|<persistent ui>
 //! ```
 //!
 //! Times are Unix seconds (UTC). `granted` and `denied` are purpose ids joined with `.`. The
 //! fingerprint is 8 lowercase hex digits of [`crate::hash::config_fingerprint`]. Every field is
-//! cookie-safe by construction (ids, labels and region codes are validated), so nothing is escaped.
+//! cookie-safe by construction (ids, labels, region codes and timezone names are validated), so nothing
+//! is escaped. The region source is `page` (`data-region`), `geo` (the geo endpoint), `tz:<zone>` (the
+//! timezone) or empty (unknown); `gpc` is whether the browser sent Global Privacy Control then; `persistent ui` is `1` when the core
+//! shows something on every page view (the opt-out entry point), so the loader must start it.
 
 use crate::flow::Flow;
 
 /// Version of the stored form. A reader that sees another version treats the cookie as absent.
-pub const STORED_FORM_VERSION: &str = "1";
+pub const STORED_FORM_VERSION: &str = "2";
+
+/// Where the region in force came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegionSource {
+    /// No region: the strictest flow applies.
+    Unknown,
+    /// The page's `data-region`.
+    Page,
+    /// The config's geo endpoint.
+    Geo,
+    /// The visitor's IANA timezone, mapped to a country.
+    Timezone(String),
+}
+
+impl RegionSource {
+    /// Stored form.
+    pub fn encode(&self) -> String {
+        match self {
+            RegionSource::Unknown => String::new(),
+            RegionSource::Page => "page".into(),
+            RegionSource::Geo => "geo".into(),
+            RegionSource::Timezone(zone) => format!("tz:{zone}"),
+        }
+    }
+
+    /// Inverse of [`RegionSource::encode`].
+    pub fn decode(s: &str) -> Option<RegionSource> {
+        Some(match s {
+            "" => RegionSource::Unknown,
+            "page" => RegionSource::Page,
+            "geo" => RegionSource::Geo,
+            other => RegionSource::Timezone(other.strip_prefix("tz:").filter(|z| is_timezone(z))?.to_string()),
+        })
+    }
+}
+
+/// An IANA timezone name as browsers report it: `Area/Location`, letters, digits, `/`, `_`, `+`, `-`.
+pub fn is_timezone(zone: &str) -> bool {
+    (1..=64).contains(&zone.len()) && zone.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'+' | b'-'))
+}
 
 /// Seconds since the Unix epoch, UTC. Passed in by the caller: the core never reads a clock.
 pub type Timestamp = u64;
@@ -35,6 +78,8 @@ pub enum Method {
     Api,
     /// The per-conversation AI-training toggle (`<assent-ai-toggle>`).
     AiToggle,
+    /// Global Privacy Control applied automatically (an opt-out of sale, sharing and targeted advertising).
+    Gpc,
 }
 
 impl Method {
@@ -48,13 +93,14 @@ impl Method {
             Method::Acknowledged => "acknowledged",
             Method::Api => "api",
             Method::AiToggle => "ai_toggle",
+            Method::Gpc => "gpc",
         }
     }
 
     /// Inverse of [`Method::as_str`].
     pub fn parse(s: &str) -> Option<Method> {
         use Method::*;
-        [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api, AiToggle].into_iter().find(|m| m.as_str() == s)
+        [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api, AiToggle, Gpc].into_iter().find(|m| m.as_str() == s)
     }
 }
 
@@ -84,6 +130,13 @@ pub struct Decision {
     pub region: Option<String>,
     /// Flow in force.
     pub flow: Flow,
+    /// Where the region came from.
+    pub region_source: RegionSource,
+    /// Whether the browser sent Global Privacy Control when the decision was made.
+    pub gpc: bool,
+    /// Whether the core shows something on every page view (the opt-out entry point): the loader
+    /// then starts the wasm after the page has loaded, even when it could apply the decision alone.
+    pub persistent_ui: bool,
 }
 
 impl Decision {
@@ -104,6 +157,9 @@ impl Decision {
             self.flow.as_str().to_string(),
             self.receipt.clone(),
             if self.do_not_train() { "1" } else { "0" }.to_string(),
+            self.region_source.encode(),
+            if self.gpc { "1" } else { "0" }.to_string(),
+            if self.persistent_ui { "1" } else { "0" }.to_string(),
         ]
         .join("|")
     }
@@ -111,7 +167,7 @@ impl Decision {
     /// Reads a cookie value; `None` for anything malformed or of another version (treated as no decision).
     pub fn decode(value: &str) -> Option<Decision> {
         let f: Vec<&str> = value.split('|').collect();
-        if f.len() != 13 || f[0] != STORED_FORM_VERSION {
+        if f.len() != 16 || f[0] != STORED_FORM_VERSION {
             return None;
         }
         let split = |s: &str| -> Option<Vec<String>> {
@@ -148,6 +204,9 @@ impl Decision {
             method: Method::parse(f[8])?,
             region: (!f[9].is_empty()).then(|| f[9].to_string()),
             flow: Flow::parse(f[10])?,
+            region_source: RegionSource::decode(f[13])?,
+            gpc: flag(f[14])?,
+            persistent_ui: flag(f[15])?,
         };
         // The flag is derived; a value that disagrees with `granted` means the cookie was edited.
         (f[12] == if decision.do_not_train() { "1" } else { "0" }).then_some(decision)
@@ -157,6 +216,14 @@ impl Decision {
     /// data that leaves the page (`assent.stamp`).
     pub fn do_not_train(&self) -> bool {
         !self.granted.iter().any(|p| p == crate::purpose::AI_TRAINING)
+    }
+}
+
+fn flag(s: &str) -> Option<bool> {
+    match s {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
     }
 }
 

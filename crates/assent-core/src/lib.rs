@@ -18,11 +18,11 @@ pub mod region;
 pub mod session;
 
 pub use config::Config;
-pub use decision::{Decision, Method, Timestamp};
+pub use decision::{Decision, Method, RegionSource, Timestamp};
 pub use error::{ConfigError, UsageError};
 pub use flow::Flow;
 pub use conversation::ConversationChoice;
-pub use session::{Basis, Effect, Event, Record, Session, Source, Ui};
+pub use session::{Basis, Effect, Event, Record, Session, Source, Ui, Visitor};
 
 // Wire-format versions live with their formats: `decision::STORED_FORM_VERSION` (the cookie) and
 // `receipt::RECEIPT_VERSION` (signed receipts), read by the loader, the collector and the CLI.

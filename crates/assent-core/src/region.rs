@@ -1,9 +1,15 @@
 //! Resolving a visitor's region code to a flow with the config's rules.
 
-use crate::config::Config;
+use crate::config::{Config, RegionRule};
 use crate::flow::Flow;
 
 include!(concat!(env!("OUT_DIR"), "/region_groups.rs"));
+include!(concat!(env!("OUT_DIR"), "/timezones.rs"));
+
+/// The country of an IANA timezone (`Europe/Berlin` → `DE`), from tzdb's `zone.tab`.
+pub fn country_for_timezone(zone: &str) -> Option<&'static str> {
+    TIMEZONES.binary_search_by(|(z, _)| (*z).cmp(zone)).ok().map(|i| TIMEZONES[i].1)
+}
 
 /// An ISO 3166-1 alpha-2 country (`DE`) or 3166-2 subdivision (`US-CA`), uppercased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,25 +57,48 @@ fn specificity(pattern: &str, region: &Region) -> Option<u8> {
     members.iter().any(|m| *m == region.as_str() || *m == region.country()).then_some(1)
 }
 
-/// The flow for a region: the most specific matching rule wins; among equally specific matches the
-/// strictest flow wins. A known region that no rule matches gets `regions.default`; an unknown region
-/// (`None`) gets the strictest flow the config can produce.
-pub fn resolve_flow(config: &Config, region: Option<&Region>) -> Flow {
-    let Some(region) = region else {
-        return config.strictest_flow();
-    };
-    let mut best: Option<(u8, Flow)> = None;
+/// The rule in force for a region: the most specific matching rule wins; among equally specific
+/// matches the strictest flow wins. `None` when no rule matches (then `regions.default` applies).
+pub fn resolve_rule<'a>(config: &'a Config, region: &Region) -> Option<&'a RegionRule> {
+    let mut best: Option<(u8, &RegionRule)> = None;
     for rule in &config.regions.rules {
         for pattern in &rule.matches {
             if let Some(s) = specificity(pattern, region) {
                 best = Some(match best {
-                    Some((bs, bf)) if bs > s || (bs == s && bf >= rule.flow) => (bs, bf),
-                    _ => (s, rule.flow),
+                    Some((bs, br)) if bs > s || (bs == s && br.flow >= rule.flow) => (bs, br),
+                    _ => (s, rule),
                 });
             }
         }
     }
-    best.map(|(_, f)| f).unwrap_or(config.regions.default)
+    best.map(|(_, r)| r)
+}
+
+/// The flow for a region: that of [`resolve_rule`]. A known region that no rule matches gets
+/// `regions.default`; an unknown region (`None`) gets the strictest flow the config can produce.
+pub fn resolve_flow(config: &Config, region: Option<&Region>) -> Flow {
+    let Some(region) = region else {
+        return config.strictest_flow();
+    };
+    resolve_rule(config, region).map_or(config.regions.default, |r| r.flow)
+}
+
+/// The flow for a visitor known only to be somewhere in `country` (from the timezone): the strictest
+/// flow of any rule that could apply there, a subdivision's included. America/Toronto covers Ontario
+/// and Quebec, so `CA` gets Quebec's opt-in when a rule names `CA-QC`.
+pub fn resolve_flow_somewhere_in(config: &Config, country: &Region) -> Flow {
+    let subdivision = |code: &str| code.len() > 3 && code.starts_with(country.country()) && code.as_bytes()[2] == b'-';
+    let mut flow = resolve_flow(config, Some(country));
+    for rule in &config.regions.rules {
+        let applies = rule.matches.iter().any(|pattern| {
+            subdivision(pattern)
+                || GROUPS.iter().any(|(name, members)| name == pattern && members.iter().any(|m| subdivision(m)))
+        });
+        if applies {
+            flow = flow.max(rule.flow);
+        }
+    }
+    flow
 }
 
 /// Whether any pattern (code or group) covers the region. An unknown region matches nothing.

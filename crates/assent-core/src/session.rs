@@ -2,11 +2,12 @@
 
 use crate::config::Config;
 use crate::conversation::{self, is_conversation_id, ConversationChoice};
-use crate::decision::{hex, Decision, Method, Timestamp};
+use crate::config::GpcInOptIn;
+use crate::decision::{hex, is_timezone, Decision, Method, RegionSource, Timestamp};
 use crate::error::UsageError;
 use crate::flow::Flow;
 use crate::purpose::{AI_TRAINING, NECESSARY};
-use crate::region::{matches_any, resolve_flow, Region};
+use crate::region::{country_for_timezone, matches_any, resolve_flow, resolve_flow_somewhere_in, resolve_rule, Region};
 
 const DAY: u64 = 86_400;
 
@@ -105,12 +106,36 @@ pub enum Effect {
     ConversationChanged(String),
 }
 
+/// What the page knows about the visitor before any choice: where they are, and their browser's
+/// Global Privacy Control signal. The region comes from the first of `region` (`data-region`),
+/// `geo` (the config's geo endpoint) and `timezone` that can be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visitor {
+    /// `data-region` as written on the script tag.
+    pub region: Option<String>,
+    /// The geo endpoint's answer.
+    pub geo: Option<String>,
+    /// `Intl.DateTimeFormat().resolvedOptions().timeZone`.
+    pub timezone: Option<String>,
+    /// `navigator.globalPrivacyControl === true`.
+    pub gpc: bool,
+}
+
+impl Visitor {
+    /// A visitor placed by `data-region` alone.
+    pub fn in_region(code: &str) -> Visitor {
+        Visitor { region: Some(code.to_string()), ..Visitor::default() }
+    }
+}
+
 /// One page view's consent state.
 #[derive(Debug, Clone)]
 pub struct Session {
     config: Config,
     fingerprint: u32,
     region: Option<Region>,
+    region_source: RegionSource,
+    gpc: bool,
     flow: Flow,
     decision: Option<Decision>,
     subject: Option<String>,
@@ -119,29 +144,19 @@ pub struct Session {
 }
 
 impl Session {
-    /// Starts a page view from the validated config, its fingerprint, the region code from the page
-    /// (if any) and the stored cookie value (if any).
+    /// Starts a page view from the validated config, its fingerprint, what the page knows about the
+    /// visitor, and the stored cookie value (if any). `random` is used only when a decision is made at
+    /// once (GPC applied automatically), as in [`Session::handle`].
     pub fn start(
         config: Config,
         fingerprint: u32,
-        region_code: Option<&str>,
+        visitor: &Visitor,
         stored: Option<&str>,
         now: Timestamp,
+        random: impl FnMut() -> [u8; 16],
     ) -> (Session, Vec<Effect>) {
         let mut effects = Vec::new();
-        let region = match region_code.map(str::trim).filter(|c| !c.is_empty()) {
-            None => None,
-            Some(code) => {
-                let parsed = Region::parse(code);
-                if parsed.is_none() {
-                    effects.push(Effect::Warn(format!(
-                        "data-region `{code}` is not an ISO 3166 code like `DE` or `US-CA`; using the strictest flow"
-                    )));
-                }
-                parsed
-            }
-        };
-        let flow = resolve_flow(&config, region.as_ref());
+        let (region, region_source, flow) = locate(&config, visitor, &mut effects);
         let stored = stored.and_then(Decision::decode);
         let subject = stored.as_ref().map(|d| d.subject.clone());
         let decision = stored.filter(|d| {
@@ -150,16 +165,44 @@ impl Session {
                 // A decision made under a laxer flow (defaults pre-on) is no affirmative choice here.
                 && d.flow >= flow
         });
-        let mut session =
-            Session { config, fingerprint, region, flow, decision, subject, conversations: Vec::new(), ui: Ui::Hidden };
-        if let Some(d) = &session.decision {
+        let mut session = Session {
+            config,
+            fingerprint,
+            region,
+            region_source,
+            gpc: visitor.gpc,
+            flow,
+            decision,
+            subject,
+            conversations: Vec::new(),
+            ui: Ui::Hidden,
+        };
+        if session.gpc_applies() {
+            // Global Privacy Control in an opt-out region: the opt-out of sale, sharing and targeted
+            // advertising is applied with no prompt. The notice shows once, saying so.
+            let choices = session.choices().into_iter().map(|(id, on)| (id.clone(), on && !session.gpc_refuses(&id))).collect();
+            let mut applied = session.record(choices, Method::Gpc, now, random);
+            applied.retain(|e| *e != Effect::Render(Ui::Hidden));
+            session.ui = Ui::Banner;
+            effects.push(Effect::Render(Ui::Banner));
+            effects.extend(applied.into_iter().filter(|e| *e != Effect::ApplyGates));
+        } else if let Some(d) = &session.decision {
             let region = session.region.as_ref().map(|r| r.as_str().to_string());
-            if d.config_fingerprint != fingerprint || d.region != region || d.flow != flow {
+            if d.config_fingerprint != fingerprint
+                || d.region != region
+                || d.flow != flow
+                || d.region_source != session.region_source
+                || d.gpc != session.gpc
+                || d.persistent_ui != session.entry_point().is_some()
+            {
                 // Same decision, new context: refresh the stored form so the loader can act alone next time.
                 let mut refreshed = d.clone();
                 refreshed.config_fingerprint = fingerprint;
                 refreshed.region = region;
                 refreshed.flow = flow;
+                refreshed.region_source = session.region_source.clone();
+                refreshed.gpc = session.gpc;
+                refreshed.persistent_ui = session.entry_point().is_some();
                 effects.push(Effect::Store { value: refreshed.encode(), max_age: d.expires_at.saturating_sub(now) });
                 session.decision = Some(refreshed);
             }
@@ -167,8 +210,56 @@ impl Session {
             session.ui = Ui::Banner;
             effects.push(Effect::Render(Ui::Banner));
         }
+        if session.ui == Ui::Hidden && session.entry_point().is_some() {
+            // Nothing to ask, but the way back to the choices stays on screen.
+            effects.push(Effect::Render(Ui::Hidden));
+        }
         effects.push(Effect::ApplyGates);
         (session, effects)
+    }
+
+    /// Whether GPC must be applied now: an opt-out region, the signal on, and no decision that already
+    /// answered it (one made with the signal on stands, so a later explicit opt-in wins).
+    fn gpc_applies(&self) -> bool {
+        self.gpc
+            && self.flow == Flow::OptOut
+            && match &self.decision {
+                None => true,
+                Some(d) => !d.gpc && d.granted.iter().any(|p| self.gpc_refuses(p)),
+            }
+    }
+
+    /// Whether GPC refuses this purpose: the configured sale/sharing/advertising purposes, and
+    /// `ai_training` unless the config says the signal is no objection to it.
+    fn gpc_refuses(&self, purpose: &str) -> bool {
+        self.config.gpc.purposes.iter().any(|p| p == purpose)
+            || (purpose == AI_TRAINING && self.config.gpc.ai_training_objection)
+    }
+
+    /// Whether the visitor's GPC signal is honoured by the decision in force (California asks sites
+    /// to show it: "Opt-Out Request Honored").
+    pub fn gpc_honored(&self) -> bool {
+        self.gpc
+            && self.flow == Flow::OptOut
+            && self.decision.as_ref().is_some_and(|d| self.config.gpc.purposes.iter().all(|p| !d.granted.contains(p)))
+    }
+
+    /// The locale key of the persistent entry point back to the choices, shown whenever nothing else
+    /// is: opt-out regions only, unless the config turns it off.
+    pub fn entry_point(&self) -> Option<&'static str> {
+        if self.flow != Flow::OptOut {
+            return None;
+        }
+        match self.config.opt_out_entry_point {
+            crate::config::EntryPoint::PrivacyChoices => Some("entry.privacyChoices"),
+            crate::config::EntryPoint::DoNotSell => Some("entry.doNotSell"),
+            crate::config::EntryPoint::None => None,
+        }
+    }
+
+    /// Whether the browser sent Global Privacy Control.
+    pub fn gpc(&self) -> bool {
+        self.gpc
     }
 
     /// Applies one event. `random` supplies 16 random bytes per call: for a new subject id and for the
@@ -186,8 +277,12 @@ impl Session {
             Event::Close => return Ok(self.render(Ui::Hidden)),
             Event::AiToggle { conversation, on } => return self.toggle(conversation, on, now, random),
             Event::AcceptAll(source) => {
+                // GPC in an opt-in region may be set to keep its purposes out of "Accept all".
+                let prefilled = self.gpc
+                    && self.flow == Flow::OptIn
+                    && self.config.gpc.in_opt_in_regions == GpcInOptIn::PrefillRefusal;
                 let choices = current.into_iter().map(|(id, on)| {
-                    let on = on || id != AI_TRAINING;
+                    let on = on || (id != AI_TRAINING && !(prefilled && self.config.gpc.purposes.contains(&id)));
                     (id, on)
                 });
                 (choices.collect(), source.method(Method::AcceptAll))
@@ -262,6 +357,9 @@ impl Session {
             method,
             region: self.region.as_ref().map(|r| r.as_str().to_string()),
             flow: self.flow,
+            region_source: self.region_source.clone(),
+            gpc: self.gpc,
+            persistent_ui: self.entry_point().is_some(),
         };
         let value = decision.encode();
         self.decision = Some(decision);
@@ -370,8 +468,13 @@ impl Session {
         match &self.decision {
             Some(d) if d.granted.iter().any(|g| g == purpose) => true,
             Some(d) if d.denied.iter().any(|g| g == purpose) => false,
-            // No decision, or a purpose added after it: the flow's default, or legitimate interest.
-            _ => (self.flow != Flow::OptIn && p.opt_out) || self.basis(purpose) == Basis::LegitimateInterest,
+            // No decision, or a purpose added after it: the flow's default, the region's exemption, or
+            // legitimate interest (to which GPC objects unless the config says otherwise).
+            _ => {
+                (self.flow != Flow::OptIn && p.opt_out)
+                    || self.exempt(purpose)
+                    || (self.basis(purpose) == Basis::LegitimateInterest && !(self.gpc && self.gpc_refuses(purpose)))
+            }
         }
     }
 
@@ -385,6 +488,17 @@ impl Session {
     pub fn decide_element(&self, category: &str) -> Result<bool, UsageError> {
         self.check_purpose(category, &format!(" in data-category=\"{category}\""))?;
         Ok(self.allowed(category))
+    }
+
+    /// Whether the region's rule exempts `purpose` from prior consent (on by default, can be refused).
+    fn exempt(&self, purpose: &str) -> bool {
+        self.region_source != RegionSource::Unknown
+            && self.region.as_ref().and_then(|r| resolve_rule(&self.config, r)).is_some_and(|rule| rule.exempt.iter().any(|p| p == purpose))
+    }
+
+    /// Where the region came from.
+    pub fn region_source(&self) -> &RegionSource {
+        &self.region_source
     }
 
     /// The per-conversation choices, oldest first.
@@ -433,3 +547,35 @@ fn set(choices: &mut [(String, bool)], id: &str, on: bool) {
         entry.1 = on;
     }
 }
+
+/// Resolves the visitor's region and flow: `data-region`, then the geo endpoint's answer, then the
+/// timezone's country (strictest rule anywhere in it), then the strictest flow.
+fn locate(config: &Config, visitor: &Visitor, effects: &mut Vec<Effect>) -> (Option<Region>, RegionSource, Flow) {
+    let given = |code: &Option<String>, what: &str, effects: &mut Vec<Effect>| {
+        let code = code.as_deref().map(str::trim).filter(|c| !c.is_empty())?;
+        let parsed = Region::parse(code);
+        if parsed.is_none() {
+            effects.push(Effect::Warn(format!("{what} `{code}` is not an ISO 3166 code like `DE` or `US-CA`; ignoring it")));
+        }
+        parsed
+    };
+    if let Some(region) = given(&visitor.region, "data-region", effects) {
+        let flow = resolve_flow(config, Some(&region));
+        return (Some(region), RegionSource::Page, flow);
+    }
+    if let Some(region) = given(&visitor.geo, "the geo endpoint's region", effects) {
+        let flow = resolve_flow(config, Some(&region));
+        return (Some(region), RegionSource::Geo, flow);
+    }
+    let zone = visitor.timezone.as_deref().filter(|z| is_timezone(z));
+    if let Some((zone, country)) = zone.and_then(|z| Some((z, country_for_timezone(z)?))) {
+        let region = Region::parse(country).expect("zone.tab holds ISO codes");
+        let flow = resolve_flow_somewhere_in(config, &region);
+        return (Some(region), RegionSource::Timezone(zone.to_string()), flow);
+    }
+    if visitor.region.is_some() || visitor.geo.is_some() {
+        effects.push(Effect::Warn("no usable region: using the strictest flow".into()));
+    }
+    (None, RegionSource::Unknown, config.strictest_flow())
+}
+

@@ -4,14 +4,14 @@
 use assent_core::conversation::{decode_all, encode_all, ConversationChoice, MAX_STORED};
 use assent_core::hash::config_fingerprint;
 use assent_core::receipt::{gate, toggle_text, Claims};
-use assent_core::{Basis, Config, Effect, Event, Method, Record, Session, Source, UsageError};
+use assent_core::{Visitor, Basis, Config, Effect, Event, Method, Record, Session, Source, UsageError};
 
 const DEMO: &str = include_str!("../../../web/demo/assent.json");
 const NOW: u64 = 1_790_000_000;
 const DAY: u64 = 86_400;
 
 fn start_with(text: &str, region: &str) -> Session {
-    Session::start(Config::parse(text).unwrap(), config_fingerprint(text), Some(region), None, NOW).0
+    Session::start(Config::parse(text).unwrap(), config_fingerprint(text), &Visitor::in_region(region), None, NOW, || [9; 16]).0
 }
 
 /// Fresh random bytes on every call, across calls (ids must differ).
@@ -144,7 +144,7 @@ fn legitimate_interest_starts_on_but_counts_only_once_the_objection_was_shown() 
         assert_eq!(s.do_not_train(Some("c"), true, NOW), !on, "{region}: once shown, the default counts");
     }
     // An unknown region never gets the legitimate-interest default.
-    let unknown = Session::start(Config::parse(&text).unwrap(), 0, None, None, NOW).0;
+    let unknown = Session::start(Config::parse(&text).unwrap(), 0, &Visitor::default(), None, NOW, || [9; 16]).0;
     assert_eq!(unknown.basis("ai_training"), Basis::Consent);
 
     // The objection is one click, and its receipt says which basis applied.

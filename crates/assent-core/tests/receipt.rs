@@ -3,7 +3,7 @@
 use assent_core::hash::config_fingerprint;
 use assent_core::json::Json;
 use assent_core::receipt::{notice_text, Claims};
-use assent_core::{Config, Decision, Effect, Event, Flow, Session, Source};
+use assent_core::{Visitor, Config, Decision, Effect, Event, Flow, Session, Source};
 
 const DEMO: &str = include_str!("../../../web/demo/assent.json");
 const EN: &str = include_str!("../../../locales/en.json");
@@ -21,7 +21,7 @@ fn canonical_json_sorts_by_utf16_and_escapes_like_json_stringify() {
 
 fn decision() -> (Config, Decision) {
     let config = Config::parse(DEMO).unwrap();
-    let (mut s, _) = Session::start(config.clone(), config_fingerprint(DEMO), Some("DE"), None, 1_790_000_000);
+    let (mut s, _) = Session::start(config.clone(), config_fingerprint(DEMO), &Visitor::in_region("DE"), None, 1_790_000_000, || [9; 16]);
     let effects = s.handle(Event::AcceptAll(Source::Ui), 1_790_000_000, || [9; 16]).unwrap();
     let value = effects.iter().find_map(|e| if let Effect::Store { value, .. } = e { Some(value.clone()) } else { None });
     (config, Decision::decode(&value.unwrap()).unwrap())

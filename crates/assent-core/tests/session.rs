@@ -1,7 +1,7 @@
 //! Data-driven tests of the consent state machine: (config, region, stored state, event) → decision.
 
 use assent_core::hash::config_fingerprint;
-use assent_core::{Config, Decision, Effect, Event, Flow, Method, Session, Source, Ui, UsageError};
+use assent_core::{Visitor, Config, Decision, Effect, Event, Flow, Method, Session, Source, Ui, UsageError};
 
 const DEMO: &str = include_str!("../../../web/demo/assent.json");
 const NOW: u64 = 1_790_000_000;
@@ -12,7 +12,7 @@ fn demo() -> Config {
 }
 
 fn start(region: Option<&str>, stored: Option<&str>) -> (Session, Vec<Effect>) {
-    Session::start(demo(), config_fingerprint(DEMO), region, stored, NOW)
+    Session::start(demo(), config_fingerprint(DEMO), &Visitor { region: region.map(String::from), ..Visitor::default() }, stored, NOW, rng)
 }
 
 fn rng() -> [u8; 16] {
@@ -133,13 +133,13 @@ fn stored_decision_is_asked_again_when_expired_notice_changed_or_flow_stricter()
     assert_eq!(same.ui(), Ui::Hidden);
 
     // Expired.
-    let later = Session::start(demo(), config_fingerprint(DEMO), Some("US-CA"), Some(&value), d.expires_at).0;
+    let later = Session::start(demo(), config_fingerprint(DEMO), &Visitor::in_region("US-CA"), Some(&value), d.expires_at, || [9; 16]).0;
     assert_eq!(later.ui(), Ui::Banner, "an expired decision asks again");
 
     // Notice version bumped.
     let bumped_text = DEMO.replace("2026-11-01", "2026-12-01");
     let bumped = Config::parse(&bumped_text).unwrap();
-    let (s3, _) = Session::start(bumped, config_fingerprint(&bumped_text), Some("US-CA"), Some(&value), NOW);
+    let (s3, _) = Session::start(bumped, config_fingerprint(&bumped_text), &Visitor::in_region("US-CA"), Some(&value), NOW, || [9; 16]);
     assert_eq!(s3.ui(), Ui::Banner, "a new notice version asks again");
     assert_eq!(granted(&s3), ["analytics", "marketing", "necessary", "preferences"], "opt-out defaults stand meanwhile");
 
@@ -155,7 +155,7 @@ fn changed_config_or_region_refreshes_the_stored_form_without_asking() {
     let value = stored_value(&s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap());
     let edited = DEMO.replace("Demo Shop Ltd", "Demo Shop GmbH");
     let config = Config::parse(&edited).unwrap();
-    let (s2, effects) = Session::start(config, config_fingerprint(&edited), Some("AT"), Some(&value), NOW + 10);
+    let (s2, effects) = Session::start(config, config_fingerprint(&edited), &Visitor::in_region("AT"), Some(&value), NOW + 10, || [9; 16]);
     assert_eq!(s2.ui(), Ui::Hidden);
     let refreshed = Decision::decode(&stored_value(&effects)).unwrap();
     assert_eq!(refreshed.config_fingerprint, config_fingerprint(&edited));
@@ -210,12 +210,14 @@ fn gated_elements_are_decided_by_category() {
 fn stored_form_round_trips_and_rejects_garbage() {
     let (mut s, _) = start(Some("US-CA"), None);
     let value = stored_value(&s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap());
-    expect_test::expect!["1|07070707070707070707070707070707|2026-11-01|1790000000|1805724800|necessary|ai_training.analytics.marketing.preferences.replay|FP|reject_all|US-CA|optOut|r07070707070707070707070707070707|1"]
+    expect_test::expect!["2|07070707070707070707070707070707|2026-11-01|1790000000|1805724800|necessary|ai_training.analytics.marketing.preferences.replay|FP|reject_all|US-CA|optOut|r07070707070707070707070707070707|1|page|0|1"]
         .assert_eq(&value.replace(&format!("{:08x}", config_fingerprint(DEMO)), "FP"));
     assert_eq!(Decision::decode(&value).unwrap().encode(), value);
     // A do-not-train flag that disagrees with the granted purposes means the cookie was edited.
-    let flipped = format!("{}0", &value[..value.len() - 1]);
-    for garbage in ["", "2|x", "1|short|v|1|2|||00000000|api||optIn", &value.replace("reject_all", "maybe"), &flipped] {
+    let flipped = value.replace("|1|page|0|", "|0|page|0|");
+    let old_version = value.replacen("2|", "1|", 1);
+    let bad_source = value.replace("|page|", "|tz:../x|");
+    for garbage in ["", "2|x", "1|short|v|1|2|||00000000|api||optIn", &value.replace("reject_all", "maybe"), &flipped, &old_version, &bad_source] {
         assert_eq!(Decision::decode(garbage), None, "{garbage:?}");
     }
 }

@@ -108,6 +108,11 @@ pub struct Props {
     pub notice_url: Option<String>,
     /// Purposes in display order.
     pub purposes: Vec<PurposeItem>,
+    /// A status line announced to assistive technology and shown on the banner and in the dialog,
+    /// e.g. "Opt-Out Request Honored" when Global Privacy Control was applied.
+    pub status: Option<String>,
+    /// The label of the persistent entry point back to the choices (opt-out regions), if any.
+    pub entry_label: Option<String>,
 }
 
 /// The intent sink the adapter provides.
@@ -120,6 +125,8 @@ pub enum View {
     Banner,
     /// The preferences dialog.
     Preferences,
+    /// The small persistent "Your Privacy Choices" button (opt-out regions), shown when nothing else is.
+    EntryPoint,
 }
 
 /// Mounts one view under `parent` (inside the shadow root) and returns the handle that unmounts it on drop.
@@ -129,6 +136,7 @@ pub(crate) fn mount_view(parent: HtmlElement, view: View, props: Props, on_inten
         View::Preferences => {
             Box::new(mount_to(parent, move || view! { <Preferences props=props on_intent=on_intent/> }))
         }
+        View::EntryPoint => Box::new(mount_to(parent, move || view! { <EntryPoint props=props on_intent=on_intent/> })),
     }
 }
 
@@ -182,6 +190,7 @@ fn Banner(
                     {t.fill(body_key, &[("controller", &props.controller)])}
                     {props.notice_url.clone().map(|url| view! { " " <a href=url>{t.get("banner.noticeLink")}</a> })}
                 </p>
+                {status_line(&props.status)}
             </div>
             <div class="actions">{buttons}</div>
         </section>
@@ -234,6 +243,7 @@ fn Preferences(
                     <button type="button" class="close" aria-label=t.get("prefs.close") on:click=send(Intent::Close)>"×"</button>
                 </header>
                 <div class="body">
+                    {status_line(&props.status)}
                     <p>{t.fill("prefs.intro", &[("controller", &props.controller)])}</p>
                     <ul class="purposes">{regular.into_iter().map(row.clone()).collect_view()}</ul>
                     {has_separate.then(|| view! {
@@ -250,6 +260,28 @@ fn Preferences(
             </section>
         </div>
     }
+}
+
+/// The persistent way back to the choices in opt-out regions ("Your Privacy Choices"). It never takes
+/// focus on its own and sits in a corner, clear of the page's content.
+#[component]
+fn EntryPoint(
+    /// What to show (only `entry_label` is used).
+    props: Props,
+    /// Where the visitor's click goes.
+    on_intent: OnIntent,
+) -> impl IntoView {
+    let label = props.entry_label.clone().unwrap_or_default();
+    view! {
+        <button type="button" class="entry" on:click=emit(&on_intent, Intent::OpenPreferences)>
+            <span class="entry-icon" aria-hidden="true"></span>{label}
+        </button>
+    }
+}
+
+/// `role="status"`, so screen readers announce it without moving focus.
+fn status_line(status: &Option<String>) -> impl IntoView {
+    status.clone().map(|text| view! { <p class="status" role="status">{text}</p> })
 }
 
 /// A click handler that sends one intent.

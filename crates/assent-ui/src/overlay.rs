@@ -44,9 +44,16 @@ impl Overlay {
         Ok(Overlay { host, root, container, mounted: None, restore_focus: None })
     }
 
+    /// Shows the persistent entry point: no focus is taken, and none is restored later.
+    pub fn show_entry_point(&mut self, props: Props, on_intent: OnIntent) {
+        self.hide();
+        self.container.set_attribute("lang", &props.lang).ok();
+        self.mounted = Some(mount_view(self.container.clone(), View::EntryPoint, props, on_intent));
+    }
+
     /// Shows `view`, replacing whatever was shown, and moves focus into it.
     pub fn show(&mut self, view: View, props: Props, on_intent: OnIntent) {
-        if self.mounted.is_none() {
+        if self.mounted.is_none() || self.restore_focus.is_none() {
             self.restore_focus = self
                 .host
                 .owner_document()

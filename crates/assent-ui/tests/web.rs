@@ -58,6 +58,8 @@ fn props(layer: Layer) -> Props {
             purpose("marketing", false, false, false),
             purpose("ai_training", false, true, false),
         ],
+        status: None,
+        entry_label: None,
     }
 }
 
@@ -204,4 +206,39 @@ async fn ai_toggle_renders_inside_a_host_shadow_root_as_a_labelled_switch() {
     drop(toggle);
     assert!(root.query_selector("[role=switch]").unwrap().is_none(), "dropping the handle unmounts it");
     widget.remove();
+}
+
+/// Issue 5: GPC honoured is announced in a status region on the banner and in the dialog, and the
+/// opt-out entry point reopens the choices without taking focus.
+#[wasm_bindgen_test]
+async fn gpc_status_is_announced_and_the_entry_point_opens_preferences() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    for view in [View::Banner, View::Preferences] {
+        if let Some(old) = document.get_element_by_id("assent-ui") {
+            old.remove();
+        }
+        let mut overlay = Overlay::new(&document).unwrap();
+        let mut p = props(Layer::OptOut);
+        p.status = Some("Opt-Out Request Honored".into());
+        overlay.show(view, p, Rc::new(|_| {}));
+        let status = overlay.shadow_root().query_selector("[role=status]").unwrap().expect("a status region");
+        assert_eq!(status.text_content().as_deref(), Some("Opt-Out Request Honored"), "{view:?}");
+    }
+    if let Some(old) = document.get_element_by_id("assent-ui") {
+        old.remove();
+    }
+    let outside = document.create_element("button").unwrap();
+    document.body().unwrap().append_child(&outside).unwrap();
+    outside.unchecked_ref::<HtmlElement>().focus().unwrap();
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let sink = sent.clone();
+    let mut overlay = Overlay::new(&document).unwrap();
+    let mut p = props(Layer::OptOut);
+    p.entry_label = Some("Your Privacy Choices".into());
+    overlay.show_entry_point(p, Rc::new(move |i| sink.borrow_mut().push(i)));
+    assert_eq!(document.active_element().as_ref(), Some(&outside), "the entry point never takes focus");
+    let entry = button(&overlay, "Your Privacy Choices");
+    entry.click();
+    assert_eq!(*sent.borrow(), [Intent::OpenPreferences]);
+    outside.remove();
 }

@@ -1,0 +1,170 @@
+//! Issue 5: where the region comes from (data-region, geo endpoint, timezone, strictest), the default
+//! matrix in the demo config, and Global Privacy Control.
+
+use assent_core::hash::config_fingerprint;
+use assent_core::{Config, Decision, Effect, Event, Flow, Method, Record, RegionSource, Session, Source, Ui, Visitor};
+
+const DEMO: &str = include_str!("../../../web/demo/assent.json");
+const NOW: u64 = 1_790_000_000;
+
+fn rng() -> [u8; 16] {
+    [3; 16]
+}
+
+fn start_with(text: &str, visitor: &Visitor, stored: Option<&str>) -> (Session, Vec<Effect>) {
+    Session::start(Config::parse(text).unwrap(), config_fingerprint(text), visitor, stored, NOW, rng)
+}
+
+fn start(visitor: &Visitor) -> (Session, Vec<Effect>) {
+    start_with(DEMO, visitor, None)
+}
+
+fn visitor(region: Option<&str>, geo: Option<&str>, timezone: Option<&str>, gpc: bool) -> Visitor {
+    Visitor { region: region.map(String::from), geo: geo.map(String::from), timezone: timezone.map(String::from), gpc }
+}
+
+fn granted(s: &Session) -> Vec<&str> {
+    let mut v: Vec<&str> = s.config().purposes.iter().map(|p| p.id.as_str()).filter(|id| s.allowed(id)).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_flow() {
+    use RegionSource::*;
+    // (data-region, geo answer, timezone) → (region, source, flow)
+    let table: [(Option<&str>, Option<&str>, Option<&str>, Option<&str>, RegionSource, Flow); 12] = [
+        (Some("DE"), Some("US-CA"), Some("America/Los_Angeles"), Some("DE"), Page, Flow::OptIn),
+        (None, Some("US-TX"), Some("Europe/Berlin"), Some("US-TX"), Geo, Flow::OptOut),
+        (None, None, Some("Europe/Berlin"), Some("DE"), Timezone("Europe/Berlin".into()), Flow::OptIn),
+        (None, None, Some("America/Los_Angeles"), Some("US"), Timezone("America/Los_Angeles".into()), Flow::OptOut),
+        // Toronto's timezone covers Ontario (notice) and Quebec (opt-in): the strictest wins.
+        (None, None, Some("America/Toronto"), Some("CA"), Timezone("America/Toronto".into()), Flow::OptIn),
+        (None, None, Some("Asia/Tokyo"), Some("JP"), Timezone("Asia/Tokyo".into()), Flow::Notice),
+        (None, None, Some("Europe/Zurich"), Some("CH"), Timezone("Europe/Zurich".into()), Flow::Notice),
+        (None, None, Some("America/Sao_Paulo"), Some("BR"), Timezone("America/Sao_Paulo".into()), Flow::OptIn),
+        // An old alias that some browsers still report.
+        (None, None, Some("Asia/Calcutta"), Some("IN"), Timezone("Asia/Calcutta".into()), Flow::Notice),
+        (None, None, Some("UTC"), None, Unknown, Flow::OptIn),
+        (None, None, None, None, Unknown, Flow::OptIn),
+        // An unreadable data-region is reported and the next source is used.
+        (Some("Germany"), None, Some("Asia/Tokyo"), Some("JP"), Timezone("Asia/Tokyo".into()), Flow::Notice),
+    ];
+    for (region, geo, tz, expected_region, source, flow) in table {
+        let (s, effects) = start(&visitor(region, geo, tz, false));
+        let case = format!("{region:?} {geo:?} {tz:?}");
+        assert_eq!(s.region().map(|r| r.as_str()), expected_region, "{case}");
+        assert_eq!(s.region_source(), &source, "{case}");
+        assert_eq!(s.flow(), flow, "{case}");
+        if region == Some("Germany") {
+            assert!(effects.iter().any(|e| matches!(e, Effect::Warn(w) if w.contains("`Germany`"))), "{effects:?}");
+        }
+    }
+}
+
+#[test]
+fn the_default_matrix_in_the_demo_config() {
+    // (region, flow, what is on before any choice)
+    let table: [(&str, Flow, &[&str]); 9] = [
+        ("DE", Flow::OptIn, &["necessary"]),
+        ("FR", Flow::OptIn, &["necessary"]),
+        // UK: opt-in, except the analytics exemption of the Data (Use and Access) Act 2025.
+        ("GB", Flow::OptIn, &["analytics", "necessary"]),
+        ("BR", Flow::OptIn, &["necessary"]),
+        ("CA-QC", Flow::OptIn, &["necessary"]),
+        ("CH", Flow::Notice, &["analytics", "marketing", "necessary", "preferences"]),
+        ("US-CA", Flow::OptOut, &["analytics", "marketing", "necessary", "preferences"]),
+        ("US-TX", Flow::OptOut, &["analytics", "marketing", "necessary", "preferences"]),
+        ("JP", Flow::Notice, &["analytics", "marketing", "necessary", "preferences"]),
+    ];
+    for (region, flow, on) in table {
+        let (s, _) = start(&Visitor::in_region(region));
+        assert_eq!((s.flow(), granted(&s).as_slice()), (flow, on), "{region}");
+        assert!(!s.allowed("replay") && !s.allowed("ai_training"), "{region}: sensitive purposes stay opt-in");
+    }
+}
+
+#[test]
+fn gpc_in_an_opt_out_region_opts_out_at_once_with_a_gpc_receipt_and_says_so() {
+    for region in ["US-CA", "US-TX"] {
+        let (s, effects) = start(&visitor(Some(region), None, None, true));
+        let d = s.decision().expect("a decision made with no prompt");
+        assert_eq!(d.method, Method::Gpc, "{region}");
+        assert!(d.gpc);
+        assert!(d.denied.contains(&"marketing".to_string()), "sale, sharing and targeted advertising are refused");
+        assert!(d.denied.contains(&"ai_training".to_string()), "GPC objects to AI training by default");
+        assert!(d.granted.contains(&"analytics".to_string()), "other opt-out purposes keep their default");
+        assert!(s.gpc_honored());
+        assert_eq!(s.ui(), Ui::Banner, "the notice shows once, with 'Opt-Out Request Honored'");
+        assert!(effects.iter().any(|e| matches!(e, Effect::Receipt(Record::Site(r)) if r.method == Method::Gpc)));
+        assert!(matches!(effects.last(), Some(Effect::ApplyGates)));
+    }
+}
+
+#[test]
+fn gpc_overrides_an_earlier_choice_made_without_it_but_a_later_explicit_opt_in_wins() {
+    // Accepted before the signal was on: GPC now refuses marketing.
+    let (mut s, _) = start(&Visitor::in_region("US-CA"));
+    s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    let before = s.decision().unwrap().encode();
+    let (s, _) = start_with(DEMO, &visitor(Some("US-CA"), None, None, true), Some(&before));
+    assert_eq!(s.decision().unwrap().method, Method::Gpc);
+    assert!(!s.allowed("marketing"));
+
+    // With the signal on, the visitor explicitly opts back in: that stands on later visits.
+    let mut s = s;
+    s.handle(Event::Save(vec![("marketing".into(), true)], Source::Ui), NOW + 5, rng).unwrap();
+    let explicit = s.decision().unwrap().encode();
+    let (again, effects) = start_with(DEMO, &visitor(Some("US-CA"), None, None, true), Some(&explicit));
+    assert!(again.allowed("marketing"), "the explicit opt-in wins");
+    assert_eq!(again.decision().unwrap().method, Method::PreferencesSaved);
+    assert_eq!(effects, vec![Effect::Render(Ui::Hidden), Effect::ApplyGates], "no new receipt and no banner; only the entry point");
+    assert!(!again.gpc_honored(), "the page no longer claims the opt-out is in force");
+}
+
+#[test]
+fn gpc_in_an_opt_in_region_is_recorded_and_can_prefill_a_refusal_but_never_grants() {
+    let (mut s, _) = start(&visitor(Some("DE"), None, None, true));
+    assert!(s.decision().is_none() && s.ui() == Ui::Banner, "no automatic decision: the opt-in banner asks");
+    s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    let d = s.decision().unwrap();
+    assert!(d.gpc && d.granted.contains(&"marketing".to_string()), "recorded; an explicit Accept all is the visitor's choice");
+
+    let prefill = DEMO.replace(r#""receipts":"#, r#""gpc": { "inOptInRegions": "prefillRefusal" }, "receipts":"#);
+    let (mut s, _) = start_with(&prefill, &visitor(Some("DE"), None, None, true), None);
+    s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    assert!(!s.allowed("marketing"), "Accept all leaves GPC's purposes refused");
+    assert!(s.allowed("analytics"));
+    s.handle(Event::Save(vec![("marketing".into(), true)], Source::Ui), NOW, rng).unwrap();
+    assert!(s.allowed("marketing"), "its own switch still grants it");
+    let (no_gpc, _) = start_with(&prefill, &Visitor::in_region("DE"), None);
+    let mut no_gpc = no_gpc;
+    no_gpc.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    assert!(no_gpc.allowed("marketing"), "without the signal nothing changes");
+}
+
+#[test]
+fn gpc_objects_to_ai_training_under_legitimate_interest_unless_configured_otherwise() {
+    let li = DEMO.replace(r#"{ "id": "ai_training","#, r#"{ "id": "ai_training", "legitimateInterest": ["JP"],"#);
+    let (s, _) = start_with(&li, &visitor(Some("JP"), None, None, true), None);
+    assert!(!s.allowed("ai_training"), "the signal is an objection");
+    let (s, _) = start_with(&li, &visitor(Some("JP"), None, None, false), None);
+    assert!(s.allowed("ai_training"));
+    let lenient = li.replace(r#""receipts":"#, r#""gpc": { "aiTrainingObjection": false }, "receipts":"#);
+    let (s, _) = start_with(&lenient, &visitor(Some("JP"), None, None, true), None);
+    assert!(s.allowed("ai_training"), "configured: GPC is no objection to AI training");
+}
+
+#[test]
+fn the_stored_form_keeps_the_region_source_and_gpc_so_the_loader_can_compare() {
+    let (mut s, _) = start(&visitor(None, None, Some("Europe/Berlin"), true));
+    s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
+    let d = Decision::decode(&s.decision().unwrap().encode()).unwrap();
+    assert_eq!((d.region.as_deref(), &d.region_source, d.gpc), (Some("DE"), &RegionSource::Timezone("Europe/Berlin".into()), true));
+    // The same visitor with the signal switched off: the decision stands, the stored form is refreshed.
+    let (s2, effects) = start_with(DEMO, &visitor(None, None, Some("Europe/Berlin"), false), Some(&d.encode()));
+    assert!(matches!(effects.first(), Some(Effect::Store { .. })), "{effects:?}");
+    assert!(!s2.decision().unwrap().gpc);
+    assert_eq!(s2.decision().unwrap().method, Method::RejectAll);
+    assert_eq!(s2.ui(), Ui::Hidden);
+}

@@ -1,0 +1,139 @@
+// Issue 5: the flow each region's law asks for, Global Privacy Control, and where the region comes
+// from (data-region, the geo endpoint, the timezone). Real Chromium, the demo page and config, the real
+// collector binary behind the demo server; assertions on the browser's request log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compactVerify, EmbeddedJWK } from 'jose';
+import { setup, openPage, load, banner, prefsDialog, hits, GATED, ALL_GATED, DEMO_CONFIG, freePort, startCollector, exported, waitFor, KEY } from './helpers.mjs';
+
+const GPC_ON = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true, configurable: true });';
+
+let env;
+let port;
+let collector;
+before(async () => {
+  port = await freePort();
+  const geo = JSON.parse(DEMO_CONFIG);
+  geo.regions.geoEndpoint = '/fixtures/geo';
+  env = await setup({
+    '/fixtures/geo.json': { body: JSON.stringify(geo) },
+    '/fixtures/geo': { body: '{"region":"US-TX"}', type: 'application/json' },
+  }, { collector: `http://127.0.0.1:${port}`, collectorKey: KEY });
+  collector = await startCollector(port, join(mkdtempSync(join(tmpdir(), 'assent-regions-')), 'r.sqlite'), env.base);
+});
+after(async () => {
+  collector.kill();
+  await env.close();
+});
+
+/** Buttons on the first layer, or null when no banner shows. */
+async function firstLayer(page) {
+  if (await banner(page).count() === 0) return null;
+  return banner(page).getByRole('button').allInnerTexts();
+}
+
+test('each region gets its flow: what shows and what runs before any choice', async () => {
+  // (data-region, first-layer buttons, gated purposes that ran before a choice)
+  const table = [
+    ['DE', ['Accept all', 'Reject all', 'Preferences'], []],
+    ['FR', ['Accept all', 'Reject all', 'Preferences'], []],
+    ['GB', ['Accept all', 'Reject all', 'Preferences'], ['analytics']], // the DUA Act analytics exemption
+    ['BR', ['Accept all', 'Reject all', 'Preferences'], []],
+    ['CA-QC', ['Accept all', 'Reject all', 'Preferences'], []],
+    ['US-CA', ['Your privacy choices', 'OK'], ['analytics', 'marketing']],
+    ['US-TX', ['Your privacy choices', 'OK'], ['analytics', 'marketing']],
+    ['JP', ['Preferences', 'OK'], ['analytics', 'marketing']],
+  ];
+  for (const [region, buttons, ran] of table) {
+    const { context, page, log } = await openPage(env);
+    await load(page, `${env.base}/?region=${region}`);
+    await banner(page).waitFor();
+    assert.deepEqual(await firstLayer(page), buttons, region);
+    const expected = ran.flatMap((p) => GATED[p]);
+    assert.deepEqual(hits(log, ALL_GATED).sort(), expected.sort(), `${region}: gated requests before any choice`);
+    assert.deepEqual(log.pageErrors, [], region);
+    await context.close();
+  }
+});
+
+test('GPC in US-CA and US-TX: marketing never runs, "Opt-Out Request Honored" shows, and a gpc receipt is posted', async () => {
+  for (const region of ['US-CA', 'US-TX']) {
+    const { context, page, log } = await openPage(env, { initScript: GPC_ON });
+    await load(page, `${env.base}/?region=${region}`);
+    const status = banner(page).getByRole('status');
+    assert.equal(await status.textContent(), 'Opt-Out Request Honored', region);
+    assert.deepEqual(hits(log, GATED.marketing), [], `${region}: marketing never requested`);
+    assert.deepEqual(hits(log, GATED.analytics).sort(), [...GATED.analytics].sort(), `${region}: analytics keeps its opt-out default`);
+    const consent = await page.evaluate(() => window.assent.consent());
+    assert.deepEqual([consent.method, consent.purposes.marketing, consent.purposes.ai_training], ['gpc', false, false]);
+
+    const [receipt] = await waitFor(async () => { const r = await exported(port, consent.subject); return r.length === 1 && r; }, "the gpc receipt");
+    const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
+    assert.deepEqual([claims.method, claims.gpc, claims.purposes.marketing.granted, claims.region], ['gpc', true, false, region]);
+
+    // The dialog says so too, and the persistent entry point stays after the notice is acknowledged.
+    await banner(page).getByRole('button', { name: 'OK' }).click();
+    await page.getByRole('button', { name: 'Your Privacy Choices' }).click();
+    assert.equal(await prefsDialog(page).getByRole('status').textContent(), 'Opt-Out Request Honored');
+    assert.equal(await prefsDialog(page).getByRole('switch', { name: 'Marketing' }).getAttribute('aria-checked'), 'false');
+    await page.reload();
+    await page.evaluate(() => window.assent.ready);
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(hits(log, GATED.marketing), [], `${region}: not after a reload either`);
+    await context.close();
+  }
+});
+
+test('GPC in an opt-in region is recorded but decides nothing; an explicit opt-in under GPC in US-CA wins', async () => {
+  const de = await openPage(env, { initScript: GPC_ON });
+  await load(de.page, `${env.base}/?region=DE`);
+  await banner(de.page).getByRole('button', { name: 'Accept all' }).click();
+  const consent = await de.page.evaluate(() => window.assent.consent());
+  const [receipt] = await waitFor(async () => { const r = await exported(port, consent.subject); return r.length === 1 && r; }, 'the receipt');
+  const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
+  assert.deepEqual([claims.method, claims.gpc, claims.purposes.marketing.granted], ['accept_all', true, true]);
+  await de.context.close();
+
+  const { context, page, log } = await openPage(env, { initScript: GPC_ON });
+  await load(page, `${env.base}/?region=US-CA`);
+  await banner(page).getByRole('button', { name: 'Your privacy choices' }).click();
+  await prefsDialog(page).getByRole('switch', { name: 'Marketing' }).click();
+  await prefsDialog(page).getByRole('button', { name: 'Save choices' }).click();
+  await page.waitForFunction(() => window.demoRuns.marketing === 1);
+  log.requests.length = 0;
+  await load(page, `${env.base}/?region=US-CA`);
+  assert.deepEqual(hits(log, GATED.marketing).length > 0, true, 'the explicit opt-in stands on the next visit');
+  assert.equal(await page.evaluate(() => window.assent.consent().method), 'preferences_saved');
+  await context.close();
+});
+
+test('without data-region: the timezone decides (Europe/Berlin opt-in, America/Los_Angeles opt-out), then the geo endpoint when configured', async () => {
+  for (const [timezoneId, buttons] of [['Europe/Berlin', ['Accept all', 'Reject all', 'Preferences']], ['America/Los_Angeles', ['Your privacy choices', 'OK']]]) {
+    const context = await env.browser.newContext({ timezoneId });
+    const page = await context.newPage();
+    await load(page, `${env.base}/?region=`);
+    await banner(page).waitFor();
+    assert.deepEqual(await firstLayer(page), buttons, timezoneId);
+    await context.close();
+  }
+  // A configured geo endpoint answers before the timezone is consulted.
+  const context = await env.browser.newContext({ timezoneId: 'Europe/Berlin' });
+  const page = await context.newPage();
+  await load(page, `${env.base}/?region=&config=/fixtures/geo.json`);
+  await banner(page).waitFor();
+  assert.deepEqual(await firstLayer(page), ['Your privacy choices', 'OK'], 'US-TX from the geo endpoint');
+  await banner(page).getByRole('button', { name: 'OK' }).click();
+  assert.equal(await page.evaluate(() => window.assent.consent().region), 'US-TX');
+  await context.close();
+});
+
+test('the demo publishes /.well-known/gpc.json', async () => {
+  const res = await fetch(`${env.base}/.well-known/gpc.json`);
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.gpc, true);
+  assert.match(body.lastUpdate, /^\d{4}-\d{2}-\d{2}$/);
+});
