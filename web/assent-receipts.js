@@ -76,7 +76,8 @@ function key() {
 
 /** The hash of this subject's latest receipt (the next receipt's `prev`), or null. */
 export async function prev(subject) {
-  return (await get('chain', subject)) || null;
+  const head = await get('chain', subject);
+  return (head && head.hash) || head || null; // {hash, id}; a bare hash from before ids were kept
 }
 
 /** Signs a canonical payload as a compact JWS. */
@@ -97,10 +98,15 @@ export async function issue(payload, id, subject, endpoints, marker) {
   const jws = await sign(payload);
   const hash = await sha256(jws);
   await tx(['outbox', 'chain'], 'readwrite', (s) => {
-    s.chain.put(hash, subject);
-    if (endpoints.length) {
-      s.outbox.put({ id: id, jws: jws, endpoints: endpoints, delivered: [], attempts: 0, next: 0, queuedAt: Date.now() });
-    }
+    // Made already, by a page view that went away before it could record so (the marker below):
+    // making it again would fork the chain with a second receipt under the same id.
+    s.chain.get(subject).onsuccess = (e) => {
+      if (e.target.result && e.target.result.id === id) return;
+      s.chain.put({ hash: hash, id: id }, subject);
+      if (endpoints.length) {
+        s.outbox.put({ id: id, jws: jws, endpoints: endpoints, delivered: [], attempts: 0, next: 0, queuedAt: Date.now() });
+      }
+    };
   });
   issued(marker || 'assent.receipt', id);
   if (endpoints.length) flag(true);

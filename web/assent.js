@@ -13,6 +13,26 @@
   var timezone = '';
   try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* no Intl */ }
   var gpc = w.navigator.globalPrivacyControl === true;
+
+  // --- Google Consent Mode v2 ---
+  // The loader only speaks Google's vocabulary: the core decides each type's state (the stored form's
+  // Consent Mode field, or the client's commands), and this hands it to gtag.
+  var TYPES = ['ad_storage', 'ad_user_data', 'ad_personalization', 'analytics_storage',
+    'functionality_storage', 'personalization_storage', 'security_storage'];
+  function gtag() { (w.dataLayer = w.dataLayer || []).push(arguments); }
+  function consentState(letters) {
+    var o = {};
+    for (var i = 0; i < TYPES.length; i++) o[TYPES[i]] = letters.charAt(i) === 'g' ? 'granted' : 'denied';
+    return o;
+  }
+  var consentMode = !!me && me.hasAttribute('data-consent-mode');
+  function consentDefault() {
+    var o = consentState('ddddddg'); // everything denied until decided; security storage serves what is necessary
+    o.wait_for_update = +(me && me.getAttribute('data-consent-mode')) || 500;
+    gtag('consent', 'default', o);
+  }
+  // Before any tag can run: this script is the first in <head>, and this runs synchronously.
+  if (consentMode) consentDefault();
   var queue = [];
   var client = null;
   var booting = null;
@@ -78,12 +98,13 @@
   }
   function decode(v) {
     var f = v ? v.split('|') : [];
-    if (f.length !== 16 || f[0] !== '2') return null;
+    if (f.length !== 17 || f[0] !== '2') return null;
     var list = function (s) { return s ? s.split('.') : []; };
     return {
       subject: f[1], noticeVersion: f[2], decidedAt: +f[3], expiresAt: +f[4],
       granted: list(f[5]), denied: list(f[6]), fingerprint: f[7], method: f[8], region: f[9], flow: f[10],
-      receipt: f[11], doNotTrain: f[12] === '1', source: f[13], gpc: f[14] === '1', persistent: f[15] === '1'
+      receipt: f[11], doNotTrain: f[12] === '1', source: f[13], gpc: f[14] === '1', persistent: f[15] === '1',
+      consentMode: f[16]
     };
   }
   // FNV-1a over the UTF-8 bytes of the config text: the same function as assent-core's `config_fingerprint`.
@@ -195,7 +216,7 @@
         return m.default({ module_or_path: base + 'assent_client_bg.wasm' }).then(function () {
           return m.start({
             configText: c.text || null, configError: c.error || null, region: region || null,
-            timezone: timezone || null, gpc: gpc,
+            timezone: timezone || null, gpc: gpc, gtag: gtag,
             stored: c.cookie || null, base: base, run: run, pending: pending, receipts: receipts
           });
         });
@@ -219,6 +240,20 @@
     } catch (e) {
       return 'assent';
     }
+  }
+  // Consent Mode settings that need no decision, once the config has arrived.
+  function consentSettings(text) {
+    var cm;
+    try { cm = JSON.parse(text).consentMode; } catch (e) { return; }
+    if (!cm || typeof cm !== 'object') return;
+    if (!consentMode) {
+      console.warn('assent: the config turns on Google Consent Mode, but the <script> tag that loads assent.js ' +
+        'lacks data-consent-mode, so the default could only be set now. Add data-consent-mode to set it before any tag.');
+      consentMode = true;
+      consentDefault();
+    }
+    if (cm.adsDataRedaction === true) gtag('set', 'ads_data_redaction', true);
+    if (cm.urlPassthrough === true) gtag('set', 'url_passthrough', true);
   }
 
   // Always a Promise, whether the wasm is loaded yet or not (see assent.d.ts).
@@ -292,6 +327,8 @@
       : s.source === 'geo' || s.source === 'tz:' + timezone);
     var covered = s && sameRegion && s.gpc === gpc && s.expiresAt * 1000 > Date.now() &&
       s.fingerprint === fingerprint(c.text) && receiptMade(s.receipt);
+    if (c.text != null) consentSettings(c.text);
+    if (covered && s.consentMode) gtag('consent', 'update', consentState(s.consentMode));
     if (covered) {
       stored = s;
       covered = applyStored();

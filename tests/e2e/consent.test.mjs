@@ -42,7 +42,7 @@ test('Reject all, then reload: still no gated request and no banner', async () =
   await banner(page).getByRole('button', { name: 'Reject all' }).click();
   await banner(page).waitFor({ state: 'detached' });
   const stored = await decisionCookie(context);
-  assert.match(stored.value, /^2\|[0-9a-f]{32}\|2026-11-01\|\d+\|\d+\|necessary\|ai_training\.analytics\.marketing\.preferences\.replay\|[0-9a-f]{8}\|reject_all\|DE\|optIn\|r[0-9a-f]{32}\|1\|page\|0\|0$/);
+  assert.match(stored.value, /^2\|[0-9a-f]{32}\|2026-11-01\|\d+\|\d+\|necessary\|ai_training\.analytics\.marketing\.preferences\.replay\|[0-9a-f]{8}\|reject_all\|DE\|optIn\|r[0-9a-f]{32}\|1\|page\|0\|0\|ddddddg$/);
   assert.equal(stored.sameSite, 'Lax');
   await page.reload();
   await page.evaluate(() => window.assent.ready);
@@ -71,7 +71,7 @@ test('allowing only analytics loads the analytics tag exactly once and nothing e
   await page.waitForLoadState('networkidle');
   assert.deepEqual(hits(log, GATED.analytics), ['/tags/analytics.js', '/tags/pixel.gif']);
   assert.deepEqual(hits(log, GATED.marketing), [], 'no marketing request');
-  assert.deepEqual(await page.evaluate(() => window.demoRuns), { necessary: 1, analytics: 1, pixel: 1 },
+  assert.deepEqual(await page.evaluate(() => window.demoRuns), { necessary: 1, analytics: 1, gtag: 1, pixel: 1 },
     'analytics ran once even after two rescans; replay and marketing did not run');
   assert.deepEqual(await page.evaluate(() => window.assent.consent().purposes), {
     necessary: true, preferences: false, analytics: true, replay: false, marketing: false, ai_training: false,

@@ -84,6 +84,8 @@ struct Shared {
     run: Function,
     pending: Function,
     receipts: Option<Function>,
+    /// The loader's `gtag` (pushes onto `window.dataLayer`), for Google Consent Mode.
+    gtag: Option<Function>,
     cookie_suffix: String,
     cookie_name: String,
 }
@@ -149,6 +151,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             run,
             pending,
             receipts: Reflect::get(&options, &"receipts".into()).ok().and_then(|f| f.dyn_into().ok()),
+            gtag: Reflect::get(&options, &"gtag".into()).ok().and_then(|f| f.dyn_into().ok()),
             cookie_suffix,
             cookie_name,
         }),
@@ -428,6 +431,7 @@ impl Client {
                     }
                 }
                 Effect::ConversationChanged(conversation) => self.conversation_changed(&conversation),
+                Effect::ConsentMode(commands) => self.consent_mode(&commands),
             }
         }
     }
@@ -592,6 +596,21 @@ impl Client {
         };
         let _ = JsFuture::from(promise).await;
         self.inner.borrow().texts.clone()
+    }
+
+    /// `gtag('consent', default|update, {...})` for each command, through the loader's `gtag`.
+    fn consent_mode(&self, commands: &[assent_core::consent_mode::Command]) {
+        let Some(gtag) = &self.shared.gtag else { return };
+        for c in commands {
+            let params = Object::new();
+            for (t, granted) in assent_core::consent_mode::TYPES.iter().zip(c.state) {
+                put(&params, t, &if granted { "granted" } else { "denied" }.into());
+            }
+            if !c.region.is_empty() {
+                put(&params, "region", &c.region.iter().map(|r| JsValue::from(r.as_str())).collect::<Array>());
+            }
+            let _ = gtag.call3(&JsValue::NULL, &"consent".into(), &c.command.into(), &params);
+        }
     }
 
     /// A conversation's choice changed: show it on its toggles and fire `assent:change` on each

@@ -44,6 +44,9 @@ pub struct Config {
     /// How the Global Privacy Control signal is honoured.
     #[cfg_attr(feature = "schema", schemars(default))]
     pub gpc: GpcConfig,
+    /// Google Consent Mode v2: present to turn it on.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub consent_mode: Option<ConsentModeConfig>,
     /// The persistent link back to the choices in opt-out regions: `privacyChoices` ("Your Privacy
     /// Choices", default), `doNotSell` ("Do Not Sell or Share My Personal Information"), or `none`
     /// when the site links to `assent.showPreferences()` itself.
@@ -63,6 +66,25 @@ pub enum TextOverride {
     All(String),
     /// Text per language code.
     PerLanguage(Vec<(String, String)>),
+}
+
+/// Google Consent Mode v2 settings. `security_storage` is always granted (it serves `necessary`).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
+pub struct ConsentModeConfig {
+    /// Purpose id → the consent types it grants. A type named by several purposes is granted only when
+    /// all of them are. Default: `analytics` → `analytics_storage`; `marketing` → `ad_storage`,
+    /// `ad_user_data`, `ad_personalization`; `preferences` → `functionality_storage`,
+    /// `personalization_storage` (each where the purpose is configured).
+    #[cfg_attr(feature = "schema", schemars(default, with = "std::collections::BTreeMap<String, Vec<String>>"))]
+    pub purposes: Vec<(String, Vec<String>)>,
+    /// `gtag('set', 'ads_data_redaction', true)`: redact ad click identifiers while `ad_storage` is denied.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub ads_data_redaction: bool,
+    /// `gtag('set', 'url_passthrough', true)`: pass click identifiers in URLs while storage is denied.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub url_passthrough: bool,
 }
 
 /// The persistent entry point in opt-out regions.
@@ -298,7 +320,7 @@ impl Config {
         let f = Fields::new(
             v,
             "",
-            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "gpc", "optOutEntryPoint", "text"],
+            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "gpc", "consentMode", "optOutEntryPoint", "text"],
         )?;
         let notice = Fields::new(f.required("notice")?, "notice", &["version", "url"])?;
         let notice = Notice { version: as_string(notice.required("version")?, "notice.version")?, url: notice.string("url")? };
@@ -365,6 +387,39 @@ impl Config {
                 }
             }
         };
+        let consent_mode = match f.get("consentMode") {
+            None => None,
+            Some(c) => {
+                let c = Fields::new(c, "consentMode", &["purposes", "adsDataRedaction", "urlPassthrough"])?;
+                let purposes = match c.get("purposes") {
+                    None => None,
+                    Some(map) => {
+                        let members = map.as_object().ok_or_else(|| invalid("consentMode.purposes", "expected an object: {\"analytics\": [\"analytics_storage\"]}"))?;
+                        Some(
+                            members
+                                .iter()
+                                .map(|(k, v)| {
+                                    let path = format!("consentMode.purposes.{k}");
+                                    let types = match v {
+                                        Json::Array(items) => items.iter().enumerate().map(|(i, t)| as_string(t, &format!("{path}[{i}]"))).collect::<Result<Vec<_>, _>>()?,
+                                        other => return Err(invalid(&path, format!("expected a list of consent types, found {}", other.describe()))),
+                                    };
+                                    Ok((k.clone(), types))
+                                })
+                                .collect::<Result<Vec<_>, ConfigError>>()?,
+                        )
+                    }
+                };
+                Some((
+                    purposes,
+                    ConsentModeConfig {
+                        purposes: Vec::new(),
+                        ads_data_redaction: c.bool("adsDataRedaction")?.unwrap_or(false),
+                        url_passthrough: c.bool("urlPassthrough")?.unwrap_or(false),
+                    },
+                ))
+            }
+        };
         let opt_out_entry_point = match f.string("optOutEntryPoint")?.as_deref() {
             None | Some("privacyChoices") => EntryPoint::PrivacyChoices,
             Some("doNotSell") => EntryPoint::DoNotSell,
@@ -377,6 +432,16 @@ impl Config {
         };
         let purposes: Vec<Purpose> =
             f.list("purposes", purpose)?.ok_or_else(|| invalid("purposes", "missing: list the purposes, starting with `necessary`"))?;
+        let consent_mode = consent_mode.map(|(explicit, mut cm)| {
+            cm.purposes = explicit.unwrap_or_else(|| {
+                crate::consent_mode::DEFAULT_MAP
+                    .iter()
+                    .filter(|(p, _)| purposes.iter().any(|c| c.id == *p))
+                    .map(|(p, types)| (p.to_string(), types.iter().map(|t| t.to_string()).collect()))
+                    .collect()
+            });
+            cm
+        });
         if gpc_defaulted {
             // The default (`marketing`) applies only where the site has that purpose.
             gpc.purposes.retain(|id| purposes.iter().any(|p| &p.id == id));
@@ -393,6 +458,7 @@ impl Config {
             purposes,
             regions,
             gpc,
+            consent_mode,
             opt_out_entry_point,
             text,
         })
@@ -485,6 +551,21 @@ impl Config {
         }
         if !seen.contains(&NECESSARY) {
             return invalid("purposes".into(), "must include `{\"id\": \"necessary\", \"required\": true}`".into());
+        }
+        if let Some(cm) = &self.consent_mode {
+            for (id, types) in &cm.purposes {
+                if self.purpose(id).is_none() {
+                    return invalid(format!("consentMode.purposes.{id}"), format!("`{id}` is not a configured purpose"));
+                }
+                for (j, t) in types.iter().enumerate() {
+                    if !crate::consent_mode::TYPES.contains(&t.as_str()) || t == "security_storage" {
+                        return invalid(
+                            format!("consentMode.purposes.{id}[{j}]"),
+                            format!("`{t}` is not a Consent Mode type a purpose can grant: use {}", crate::consent_mode::TYPES[..6].join(", ")),
+                        );
+                    }
+                }
+            }
         }
         for (i, id) in self.gpc.purposes.iter().enumerate() {
             if self.purpose(id).is_none() || id == NECESSARY {

@@ -3,7 +3,7 @@
 //! The stored form is the cookie value. The core writes it; the loader and servers only read it:
 //!
 //! ```text
-//! 2|<subject>|<notice version>|<decided at>|<expires at>|<granted>|<denied>|<config fingerprint>|<method>|<region>|<flow>|<receipt id>|<do not train>|<region source>|<gpc>|<persistent ui>
+//! 2|<subject>|<notice version>|<decided at>|<expires at>|<granted>|<denied>|<config fingerprint>|<method>|<region>|<flow>|<receipt id>|<do not train>|<region source>|<gpc>|<persistent ui>|<consent mode>
 //! ```
 //!
 //! Times are Unix seconds (UTC). `granted` and `denied` are purpose ids joined with `.`. The
@@ -11,7 +11,8 @@
 //! cookie-safe by construction (ids, labels, region codes and timezone names are validated), so nothing
 //! is escaped. The region source is `page` (`data-region`), `geo` (the geo endpoint), `tz:<zone>` (the
 //! timezone) or empty (unknown); `gpc` is whether the browser sent Global Privacy Control then; `persistent ui` is `1` when the core
-//! shows something on every page view (the opt-out entry point), so the loader must start it.
+//! shows something on every page view (the opt-out entry point), so the loader must start it; `consent mode` is the Google Consent Mode state the decision grants, one
+//! letter per type (`crate::consent_mode::TYPES`), or empty when the site does not use it.
 
 use crate::flow::Flow;
 
@@ -137,6 +138,9 @@ pub struct Decision {
     /// Whether the core shows something on every page view (the opt-out entry point): the loader
     /// then starts the wasm after the page has loaded, even when it could apply the decision alone.
     pub persistent_ui: bool,
+    /// The Google Consent Mode state this decision grants ([`crate::consent_mode::encode`]), so the
+    /// loader can send `gtag('consent', 'update', …)` on a returning visit without the wasm.
+    pub consent_mode: String,
 }
 
 impl Decision {
@@ -160,6 +164,7 @@ impl Decision {
             self.region_source.encode(),
             if self.gpc { "1" } else { "0" }.to_string(),
             if self.persistent_ui { "1" } else { "0" }.to_string(),
+            self.consent_mode.clone(),
         ]
         .join("|")
     }
@@ -167,7 +172,7 @@ impl Decision {
     /// Reads a cookie value; `None` for anything malformed or of another version (treated as no decision).
     pub fn decode(value: &str) -> Option<Decision> {
         let f: Vec<&str> = value.split('|').collect();
-        if f.len() != 16 || f[0] != STORED_FORM_VERSION {
+        if f.len() != 17 || f[0] != STORED_FORM_VERSION {
             return None;
         }
         let split = |s: &str| -> Option<Vec<String>> {
@@ -207,6 +212,7 @@ impl Decision {
             region_source: RegionSource::decode(f[13])?,
             gpc: flag(f[14])?,
             persistent_ui: flag(f[15])?,
+            consent_mode: crate::consent_mode::decode(f[16]).map(|_| f[16].to_string())?,
         };
         // The flag is derived; a value that disagrees with `granted` means the cookie was edited.
         (f[12] == if decision.do_not_train() { "1" } else { "0" }).then_some(decision)

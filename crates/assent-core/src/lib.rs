@@ -5,6 +5,7 @@
 //! real actions. This crate never depends on web-sys; `cargo tree -p assent-core -i web-sys` finds nothing.
 
 pub mod config;
+pub mod consent_mode;
 pub mod conversation;
 pub mod decision;
 pub mod error;

@@ -104,6 +104,8 @@ pub enum Effect {
     StoreConversations(String),
     /// A conversation's AI-training choice changed: update its toggles and tell the page.
     ConversationChanged(String),
+    /// Tell Google tags: `gtag('consent', command.command, …)` for each, in order.
+    ConsentMode(Vec<crate::consent_mode::Command>),
 }
 
 /// What the page knows about the visitor before any choice: where they are, and their browser's
@@ -194,6 +196,7 @@ impl Session {
                 || d.region_source != session.region_source
                 || d.gpc != session.gpc
                 || d.persistent_ui != session.entry_point().is_some()
+                || d.consent_mode != session.consent_mode_stored()
             {
                 // Same decision, new context: refresh the stored form so the loader can act alone next time.
                 let mut refreshed = d.clone();
@@ -203,12 +206,20 @@ impl Session {
                 refreshed.region_source = session.region_source.clone();
                 refreshed.gpc = session.gpc;
                 refreshed.persistent_ui = session.entry_point().is_some();
+                refreshed.consent_mode = session.consent_mode_stored();
                 effects.push(Effect::Store { value: refreshed.encode(), max_age: d.expires_at.saturating_sub(now) });
                 session.decision = Some(refreshed);
             }
         } else {
             session.ui = Ui::Banner;
             effects.push(Effect::Render(Ui::Banner));
+        }
+        if let Some(update) = session.consent_mode_update() {
+            // Google tags hear the state in force before any gated tag runs: the rules' defaults for
+            // Google's own geolocation when nothing is decided yet, then this visitor's state.
+            let mut commands = if session.decision.is_none() { crate::consent_mode::region_defaults(&session.config) } else { Vec::new() };
+            commands.push(update);
+            effects.push(Effect::ConsentMode(commands));
         }
         if session.ui == Ui::Hidden && session.entry_point().is_some() {
             // Nothing to ask, but the way back to the choices stays on screen.
@@ -255,6 +266,16 @@ impl Session {
             crate::config::EntryPoint::DoNotSell => Some("entry.doNotSell"),
             crate::config::EntryPoint::None => None,
         }
+    }
+
+    /// The Consent Mode state in force, as an `update` command (None without Consent Mode).
+    pub fn consent_mode_update(&self) -> Option<crate::consent_mode::Command> {
+        let state = crate::consent_mode::state(&self.config, |p| self.allowed(p))?;
+        Some(crate::consent_mode::Command { command: "update", region: Vec::new(), state })
+    }
+
+    fn consent_mode_stored(&self) -> String {
+        crate::consent_mode::encode(crate::consent_mode::state(&self.config, |p| self.allowed(p)))
     }
 
     /// Whether the browser sent Global Privacy Control.
@@ -360,17 +381,23 @@ impl Session {
             region_source: self.region_source.clone(),
             gpc: self.gpc,
             persistent_ui: self.entry_point().is_some(),
+            consent_mode: String::new(),
         };
-        let value = decision.encode();
         self.decision = Some(decision);
+        let stored = self.consent_mode_stored();
+        let decision = self.decision.as_mut().expect("just recorded");
+        decision.consent_mode = stored;
+        let value = decision.encode();
         self.ui = Ui::Hidden;
-        vec![
-            Effect::Store { value, max_age },
-            Effect::Render(Ui::Hidden),
+        let mut effects = vec![Effect::Store { value, max_age }, Effect::Render(Ui::Hidden)];
+        // Google tags hear the new state before any tag it allows runs.
+        effects.extend(self.consent_mode_update().map(|u| Effect::ConsentMode(vec![u])));
+        effects.extend([
             Effect::ApplyGates,
             Effect::Changed,
             Effect::Receipt(Record::Site(self.decision.clone().expect("just recorded"))),
-        ]
+        ]);
+        effects
     }
 
     fn toggle(

@@ -118,7 +118,12 @@ fn gpc_overrides_an_earlier_choice_made_without_it_but_a_later_explicit_opt_in_w
     let (again, effects) = start_with(DEMO, &visitor(Some("US-CA"), None, None, true), Some(&explicit));
     assert!(again.allowed("marketing"), "the explicit opt-in wins");
     assert_eq!(again.decision().unwrap().method, Method::PreferencesSaved);
-    assert_eq!(effects, vec![Effect::Render(Ui::Hidden), Effect::ApplyGates], "no new receipt and no banner; only the entry point");
+    let update = assent_core::consent_mode::Command { command: "update", region: vec![], state: [true; 7] };
+    assert_eq!(
+        effects,
+        vec![Effect::ConsentMode(vec![update]), Effect::Render(Ui::Hidden), Effect::ApplyGates],
+        "no new receipt and no banner: Google tags hear the opt-in, and the entry point shows"
+    );
     assert!(!again.gpc_honored(), "the page no longer claims the opt-out is in force");
 }
 
@@ -167,4 +172,29 @@ fn the_stored_form_keeps_the_region_source_and_gpc_so_the_loader_can_compare() {
     assert!(!s2.decision().unwrap().gpc);
     assert_eq!(s2.decision().unwrap().method, Method::RejectAll);
     assert_eq!(s2.ui(), Ui::Hidden);
+}
+
+#[test]
+fn consent_mode_defaults_come_from_the_rules_and_updates_follow_decisions() {
+    use assent_core::consent_mode::{Command, TYPES};
+    let names = |state: &[bool; 7]| TYPES.iter().zip(state).filter(|(_, g)| **g).map(|(t, _)| *t).collect::<Vec<_>>();
+    let (mut s, effects) = start(&Visitor::in_region("DE"));
+    let Some(Effect::ConsentMode(commands)) = effects.iter().find(|e| matches!(e, Effect::ConsentMode(_))) else { panic!("{effects:?}") };
+    // One default per rule (groups expanded for Google's geolocation), then this visitor's update.
+    let defaults: Vec<&Command> = commands.iter().filter(|c| c.command == "default").collect();
+    assert_eq!(defaults.len(), 4);
+    assert!(defaults[0].region.contains(&"DE".to_string()) && defaults[0].region.contains(&"NO".to_string()), "EEA expanded");
+    assert_eq!(names(&defaults[0].state), ["security_storage"], "opt-in: everything denied but security");
+    assert_eq!(names(&defaults[1].state), ["analytics_storage", "security_storage"], "GB: the analytics exemption");
+    assert!(defaults[3].region.contains(&"US-CA".to_string()));
+    assert_eq!(names(&defaults[3].state), TYPES, "US opt-out: the opt-out purposes are on before a choice");
+    assert_eq!(commands.last().unwrap().command, "update");
+    assert_eq!(names(&commands.last().unwrap().state), ["security_storage"]);
+    // Every decision sends an update before any tag it allows runs.
+    let effects = s.handle(Event::Save(vec![("analytics".into(), true)], Source::Ui), NOW, rng).unwrap();
+    let at = |f: fn(&Effect) -> bool| effects.iter().position(f).unwrap();
+    assert!(at(|e| matches!(e, Effect::ConsentMode(_))) < at(|e| matches!(e, Effect::ApplyGates)));
+    let Some(Effect::ConsentMode(update)) = effects.iter().find(|e| matches!(e, Effect::ConsentMode(_))) else { unreachable!() };
+    assert_eq!(names(&update[0].state), ["analytics_storage", "security_storage"]);
+    assert!(s.decision().unwrap().encode().ends_with("|dddgddg"), "the loader's copy for returning visits");
 }
