@@ -4,7 +4,7 @@
 export type PurposeId = string;
 
 /** How a decision was captured. */
-export type CaptureMethod = 'accept_all' | 'reject_all' | 'preferences_saved' | 'withdrawal' | 'acknowledged' | 'api' | 'ai_toggle';
+export type CaptureMethod = 'accept_all' | 'reject_all' | 'preferences_saved' | 'withdrawal' | 'acknowledged' | 'api' | 'ai_toggle' | 'gpc';
 
 /** Options that scope a question to one chat conversation. */
 export interface ScopeOptions {
@@ -89,6 +89,11 @@ export interface Assent {
 declare global {
   interface Window {
     assent: Assent;
+    /** IAB GPP 1.1 (with `data-gpp` on the script tag); see docs/gpp.md. */
+    __gpp?: (command: 'ping' | 'addEventListener' | 'removeEventListener' | 'hasSection' | 'getSection' | 'getField',
+      callback: (value: unknown, success: boolean) => void, parameter?: unknown) => void;
+    /** Google's dataLayer (with `data-consent-mode`); see docs/google-consent-mode.md. */
+    dataLayer?: unknown[];
   }
   interface DocumentEventMap {
     /** A site-wide decision (detail: Consent) or a conversation's toggle (detail: ConversationChange). */

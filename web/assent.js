@@ -197,6 +197,20 @@
     });
   }
 
+  // --- IAB GPP: the __gpp stub queues calls until the CMP (the wasm client) is ready ---
+  var gppQueue = null;
+  if (me && me.hasAttribute('data-gpp') && !w.__gpp) {
+    gppQueue = [];
+    w.__gpp = function (command, callback, parameter) {
+      if (command === 'ping') {
+        return callback({ gppVersion: '1.1', cmpStatus: 'stub', cmpDisplayStatus: 'hidden', signalStatus: 'not ready',
+          supportedAPIs: ['7:usnat'], cmpId: 0, sectionList: [], applicableSections: [], gppString: '', parsedSections: {} }, true);
+      }
+      gppQueue.push([command, callback, parameter]);
+      boot();
+    };
+  }
+
   // --- The wasm client, loaded only when something must be decided, shown or sent ---
   var config = configUrl
     ? fetch(configUrl, { credentials: 'same-origin' }).then(function (r) {
@@ -224,6 +238,10 @@
     }).then(function (c) {
       client = c;
       stored = null;
+      if (gppQueue) {
+        w.__gpp = function (command, callback, parameter) { c.gpp(command, callback, parameter); };
+        gppQueue.splice(0).forEach(function (q) { c.gpp(q[0], q[1], q[2]); });
+      }
       queue.splice(0).forEach(function (q) { q.done(call(q.name, q.args)); });
       resolveReady(api);
       return c;

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, EmbeddedJWK } from 'jose';
+import { GppModel } from '@iabgpp/cmpapi';
 import { setup, openPage, load, banner, prefsDialog, hits, GATED, ALL_GATED, DEMO_CONFIG, freePort, startCollector, exported, waitFor, KEY } from './helpers.mjs';
 
 const GPC_ON = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true, configurable: true });';
@@ -74,6 +75,13 @@ test('GPC in US-CA and US-TX: marketing never runs, "Opt-Out Request Honored" sh
     const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
     assert.deepEqual([claims.method, claims.gpc, claims.purposes.marketing.granted, claims.region], ['gpc', true, false, region]);
 
+    // IAB GPP: the US National section, decoded by the IAB's own library.
+    const gpp = await page.evaluate(() => new Promise((resolve) => window.__gpp('ping', (ping) => resolve(ping))));
+    assert.deepEqual([gpp.cmpStatus, gpp.signalStatus, gpp.applicableSections], ['loaded', 'ready', [7]]);
+    const usnat = new GppModel(gpp.gppString).getSection('usnat');
+    assert.deepEqual([usnat.SaleOptOut, usnat.SharingOptOut, usnat.TargetedAdvertisingOptOut, usnat.Gpc], [1, 1, 1, true], gpp.gppString);
+    assert.equal(await page.evaluate(() => new Promise((r) => window.__gpp('getField', (v) => r(v), 'usnat.SaleOptOut'))), 1);
+
     // The dialog says so too, and the persistent entry point stays after the notice is acknowledged.
     await banner(page).getByRole('button', { name: 'OK' }).click();
     await page.getByRole('button', { name: 'Your Privacy Choices' }).click();
@@ -136,4 +144,38 @@ test('the demo publishes /.well-known/gpc.json', async () => {
   const body = await res.json();
   assert.equal(body.gpc, true);
   assert.match(body.lastUpdate, /^\d{4}-\d{2}-\d{2}$/);
+});
+
+test('__gpp: the stub queues calls until the CMP is ready; listeners hear every change; no section outside US opt-out regions', async () => {
+  const { context, page } = await openPage(env);
+  await page.goto(`${env.base}/?region=US-CA`);
+  // Called at once, before the wasm is ready: queued by the loader's stub, answered once it is.
+  const events = await page.evaluate(() => new Promise((resolve) => {
+    const seen = [];
+    window.__gpp('addEventListener', (event, ok) => {
+      seen.push([event.eventName, event.data, ok, event.pingData.gppString]);
+      if (seen.length === 2) resolve(seen);
+    });
+  }));
+  assert.deepEqual(events.map((e) => e.slice(0, 3)), [['listenerRegistered', true, true], ['signalStatus', 'ready', true]]);
+  const before = new GppModel(events[1][3]).getSection('usnat');
+  assert.deepEqual([before.SaleOptOut, before.Gpc, before.SaleOptOutNotice], [2, false, 1], 'no opt-out yet; the notice was given');
+  const change = page.evaluate(() => new Promise((resolve) => {
+    window.__gpp('addEventListener', (event) => { if (event.eventName === 'sectionChange') resolve(event.pingData.gppString); });
+  }));
+  await banner(page).getByRole('button', { name: 'Your privacy choices' }).click();
+  await prefsDialog(page).getByRole('switch', { name: 'Marketing' }).click();
+  await prefsDialog(page).getByRole('button', { name: 'Save choices' }).click();
+  const after = new GppModel(await change).getSection('usnat');
+  assert.deepEqual([after.SaleOptOut, after.SharingOptOut, after.TargetedAdvertisingOptOut], [1, 1, 1], 'the objection reaches GPP at once');
+  assert.deepEqual(await page.evaluate(() => new Promise((r) => window.__gpp('hasSection', (v) => r(v), 'usnat'))), true);
+  await context.close();
+
+  const de = await openPage(env);
+  await load(de.page, `${env.base}/?region=DE`);
+  await banner(de.page).waitFor();
+  const ping = await de.page.evaluate(() => new Promise((resolve) => window.__gpp('ping', (p) => resolve(p))));
+  assert.equal(ping.cmpStatus, 'loaded');
+  assert.deepEqual([ping.applicableSections, ping.gppString], [[-1], ''], 'no US section in Germany');
+  await de.context.close();
 });

@@ -59,6 +59,8 @@ struct Inner {
     receipt_queue: VecDeque<Record>,
     /// `<assent-ai-toggle>` elements on the page, with their rendered views.
     toggles: Vec<Toggle>,
+    /// `__gpp('addEventListener')` callbacks, by listener id.
+    gpp_listeners: Vec<(u32, Function)>,
     receipt_worker: bool,
     reported: Vec<String>,
     storage_warned: bool,
@@ -142,6 +144,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             texts_loading: None,
             receipt_queue: VecDeque::new(),
             toggles: Vec::new(),
+            gpp_listeners: Vec::new(),
             receipt_worker: false,
             reported: Vec::new(),
             storage_warned: false,
@@ -343,6 +346,54 @@ impl Client {
         facts.into()
     }
 
+    /// The IAB GPP 1.1 API (`window.__gpp` once the loader's stub hands over): `ping`,
+    /// `addEventListener`, `removeEventListener`, `hasSection`, `getSection` and `getField`.
+    pub fn gpp(&self, command: &str, callback: Function, parameter: JsValue) {
+        let answer = |value: &JsValue, ok: bool| {
+            let _ = callback.call2(&JsValue::NULL, value, &JsValue::from_bool(ok));
+        };
+        let section = self.inner.borrow().session.as_ref().and_then(Session::gpp);
+        let asks_usnat = parameter.as_string().is_some_and(|p| p == "usnat" || p == "7");
+        match command {
+            "ping" => answer(&self.gpp_ping(), true),
+            "addEventListener" => {
+                let id = {
+                    let mut inner = self.inner.borrow_mut();
+                    let id = inner.gpp_listeners.iter().map(|(id, _)| id + 1).max().unwrap_or(1);
+                    inner.gpp_listeners.push((id, callback.clone()));
+                    id
+                };
+                answer(&self.gpp_event("listenerRegistered", id, &JsValue::TRUE), true);
+                answer(&self.gpp_event("signalStatus", id, &"ready".into()), true);
+            }
+            "removeEventListener" => {
+                let id = parameter.as_f64().map(|n| n as u32);
+                let mut inner = self.inner.borrow_mut();
+                let before = inner.gpp_listeners.len();
+                inner.gpp_listeners.retain(|(l, _)| Some(*l) != id);
+                let removed = inner.gpp_listeners.len() < before;
+                drop(inner);
+                answer(&JsValue::from_bool(removed), true);
+            }
+            "hasSection" => answer(&JsValue::from_bool(section.is_some() && asks_usnat), true),
+            "getSection" => match section.filter(|_| asks_usnat) {
+                Some(usnat) => answer(&gpp_fields(&usnat), true),
+                None => answer(&JsValue::NULL, true),
+            },
+            "getField" => {
+                let field = parameter.as_string().and_then(|p| p.strip_prefix("usnat.").map(str::to_string));
+                let value = section
+                    .zip(field)
+                    .and_then(|(usnat, name)| usnat.fields().into_iter().find(|(n, _)| *n == name).map(|(_, v)| gpp_value(&v)));
+                answer(&value.unwrap_or(JsValue::NULL), true);
+            }
+            other => {
+                console::warn_1(&format!("assent: __gpp('{other}') is not a GPP 1.1 command this CMP supports").into());
+                answer(&JsValue::NULL, false);
+            }
+        }
+    }
+
     /// Renders an `<assent-ai-toggle>` (the loader's custom element calls this when it is connected
     /// or its `conversation` changes). Reports a missing or bad conversation id and renders nothing.
     #[wasm_bindgen(js_name = mountToggle)]
@@ -388,6 +439,48 @@ impl Client {
 }
 
 impl Client {
+    /// GPP `PingReturn`. `cmpId` 0: Assent is not a CMP registered with the IAB (see docs/gpp.md).
+    fn gpp_ping(&self) -> JsValue {
+        let inner = self.inner.borrow();
+        let section = inner.session.as_ref().and_then(Session::gpp);
+        let shown = inner.session.as_ref().is_some_and(|s| s.ui() != Ui::Hidden);
+        let ping = Object::new();
+        put(&ping, "gppVersion", &"1.1".into());
+        put(&ping, "cmpStatus", &"loaded".into());
+        put(&ping, "cmpDisplayStatus", &if shown { "visible" } else { "hidden" }.into());
+        put(&ping, "signalStatus", &"ready".into());
+        put(&ping, "supportedAPIs", &Array::of1(&"7:usnat".into()));
+        put(&ping, "cmpId", &JsValue::from(0));
+        let ids: Array = section.iter().map(|_| JsValue::from(assent_core::gpp::USNAT_ID)).collect();
+        put(&ping, "sectionList", &ids);
+        let applicable: Array = if section.is_some() { ids.clone() } else { Array::of1(&JsValue::from(-1)) };
+        put(&ping, "applicableSections", &applicable);
+        put(&ping, "gppString", &section.as_ref().map_or_else(String::new, |s| s.gpp_string()).into());
+        let parsed = Object::new();
+        if let Some(usnat) = &section {
+            put(&parsed, "usnat", &gpp_fields(usnat));
+        }
+        put(&ping, "parsedSections", &parsed);
+        ping.into()
+    }
+
+    fn gpp_event(&self, name: &str, listener: u32, data: &JsValue) -> JsValue {
+        let event = Object::new();
+        put(&event, "eventName", &name.into());
+        put(&event, "listenerId", &JsValue::from(listener));
+        put(&event, "data", data);
+        put(&event, "pingData", &self.gpp_ping());
+        event.into()
+    }
+
+    /// Tells GPP listeners that the section changed (after every decision).
+    fn gpp_changed(&self) {
+        let listeners = self.inner.borrow().gpp_listeners.clone();
+        for (id, callback) in listeners {
+            let _ = callback.call2(&JsValue::NULL, &self.gpp_event("sectionChange", id, &"usnat".into()), &JsValue::TRUE);
+        }
+    }
+
     fn handle(&self) -> Client {
         Client { inner: self.inner.clone(), shared: self.shared.clone() }
     }
@@ -422,6 +515,7 @@ impl Client {
                     }
                     // Toggles without a choice of their own show the site-wide state.
                     self.render_toggles();
+                    self.gpp_changed();
                 }
                 Effect::Warn(message) => console::warn_1(&format!("assent: {message}").into()),
                 Effect::Receipt(record) => self.queue_receipt(record),
@@ -765,6 +859,24 @@ impl Client {
         let args = [claims.to_canonical_json().into(), claims.id.as_str().into(), subject.as_str().into(), endpoints.into(), marker.into()];
         call_async(&module, "issue", &args).await?;
         Ok(())
+    }
+}
+
+/// A `usnat` section as `getSection` returns it: every field by its GPP name.
+fn gpp_fields(usnat: &assent_core::gpp::UsNat) -> JsValue {
+    let object = Object::new();
+    for (name, value) in usnat.fields() {
+        put(&object, name, &gpp_value(&value));
+    }
+    object.into()
+}
+
+fn gpp_value(value: &assent_core::gpp::FieldValue) -> JsValue {
+    use assent_core::gpp::FieldValue;
+    match value {
+        FieldValue::Int(n) => JsValue::from(*n),
+        FieldValue::Bool(b) => JsValue::from_bool(*b),
+        FieldValue::List(items) => items.iter().map(|n| JsValue::from(*n)).collect::<Array>().into(),
     }
 }
 

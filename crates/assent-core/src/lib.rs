@@ -10,6 +10,7 @@ pub mod conversation;
 pub mod decision;
 pub mod error;
 pub mod flow;
+pub mod gpp;
 pub mod hash;
 pub mod json;
 pub mod locale;

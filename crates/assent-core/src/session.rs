@@ -278,6 +278,17 @@ impl Session {
         crate::consent_mode::encode(crate::consent_mode::state(&self.config, |p| self.allowed(p)))
     }
 
+    /// The IAB GPP US National section for this visitor: in US opt-out regions only (`None`
+    /// elsewhere: `__gpp` then reports no applicable section).
+    pub fn gpp(&self) -> Option<crate::gpp::UsNat> {
+        if self.flow != Flow::OptOut || self.region.as_ref().is_none_or(|r| r.country() != "US") {
+            return None;
+        }
+        let purposes = &self.config.gpc.purposes;
+        let opted_out = purposes.is_empty() || purposes.iter().any(|p| !self.allowed(p));
+        Some(crate::gpp::UsNat::for_opt_out(opted_out, self.gpc))
+    }
+
     /// Whether the browser sent Global Privacy Control.
     pub fn gpc(&self) -> bool {
         self.gpc

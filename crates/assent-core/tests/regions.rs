@@ -198,3 +198,22 @@ fn consent_mode_defaults_come_from_the_rules_and_updates_follow_decisions() {
     assert_eq!(names(&update[0].state), ["analytics_storage", "security_storage"]);
     assert!(s.decision().unwrap().encode().ends_with("|dddgddg"), "the loader's copy for returning visits");
 }
+
+/// The expected strings were produced by the IAB's own encoder (`@iabgpp/cmpapi` 3.2.0's `GppModel`,
+/// usnat with the four notices given, MspaCoveredTransaction 2, and the GPC subsection).
+#[test]
+fn gpp_usnat_strings_match_the_iab_encoder() {
+    use assent_core::gpp::{header, UsNat};
+    assert_eq!(header(&[7]), "DBABLA");
+    assert_eq!(UsNat::for_opt_out(true, true).gpp_string(), "DBABLA~CVQVAAAAAACA.YA");
+    assert_eq!(UsNat::for_opt_out(false, false).gpp_string(), "DBABLA~CVQqAAAAAACA.QA");
+
+    // Which visitors get a section: US opt-out regions, with the decision's opt-out.
+    let (s, _) = start(&visitor(Some("US-CA"), None, None, true));
+    assert_eq!(s.gpp().unwrap().gpp_string(), "DBABLA~CVQVAAAAAACA.YA", "GPC applied: opted out, Gpc = true");
+    let (s, _) = start(&Visitor::in_region("US-TX"));
+    assert_eq!(s.gpp().unwrap().sale_opt_out, 2, "no opt-out yet");
+    for region in ["DE", "JP", "CA-QC"] {
+        assert_eq!(start(&Visitor::in_region(region)).0.gpp(), None, "{region}");
+    }
+}
