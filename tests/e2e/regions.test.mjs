@@ -168,7 +168,13 @@ test('__gpp: the stub queues calls until the CMP is ready; listeners hear every 
   await prefsDialog(page).getByRole('button', { name: 'Save choices' }).click();
   const after = new GppModel(await change).getSection('usnat');
   assert.deepEqual([after.SaleOptOut, after.SharingOptOut, after.TargetedAdvertisingOptOut], [1, 1, 1], 'the objection reaches GPP at once');
-  assert.deepEqual(await page.evaluate(() => new Promise((r) => window.__gpp('hasSection', (v) => r(v), 'usnat'))), true);
+  const call = (command, parameter) => page.evaluate(([c, p]) => new Promise((r) => window.__gpp(c, (v, ok) => r([v, ok]), p)), [command, parameter]);
+  assert.deepEqual(await call('hasSection', 'usnat'), [true, true]);
+  const [section] = await call('getSection', 'usnat');
+  assert.deepEqual([section.SaleOptOut, section.MspaCoveredTransaction, section.SensitiveDataProcessing.length], [1, 2, 16]);
+  assert.deepEqual(await call('removeEventListener', 1), [true, true]);
+  assert.deepEqual(await call('removeEventListener', 1), [false, true], 'already removed');
+  assert.deepEqual(await call('getField', 'usnat.NoSuchField'), [null, true]);
   await context.close();
 
   const de = await openPage(env);

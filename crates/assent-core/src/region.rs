@@ -8,7 +8,7 @@ include!(concat!(env!("OUT_DIR"), "/timezones.rs"));
 
 /// The country of an IANA timezone (`Europe/Berlin` → `DE`), from tzdb's `zone.tab`.
 pub fn country_for_timezone(zone: &str) -> Option<&'static str> {
-    TIMEZONES.binary_search_by(|(z, _)| (*z).cmp(zone)).ok().map(|i| TIMEZONES[i].1)
+    TIMEZONES.lines().find_map(|line| line.strip_prefix(zone)?.strip_prefix(' '))
 }
 
 /// An ISO 3166-1 alpha-2 country (`DE`) or 3166-2 subdivision (`US-CA`), uppercased.
