@@ -29,6 +29,11 @@ before(async () => {
     {
       '/fixtures/li.json': { body: JSON.stringify(li) },
       '/fixtures/override.json': { body: JSON.stringify(override) },
+      // A toggle without a conversation id, and one with an unusable id.
+      '/fixtures/bad-toggle.html': {
+        body: '<!doctype html><html lang="en"><head><script src="/assent/assent.js" data-config="/assent.json" data-region="DE"></script></head>' +
+          '<body><assent-ai-toggle></assent-ai-toggle><assent-ai-toggle conversation="has space"></assent-ai-toggle></body></html>',
+      },
       // The toggle placed straight in the page (light DOM), with the label overridden in config.
       '/fixtures/plain.html': {
         body: '<!doctype html><html lang="en"><head><script src="/assent/assent.js" data-config="/fixtures/override.json" data-region="DE"></script></head>' +
@@ -201,6 +206,19 @@ test('in the page\'s light DOM, with the label overridden in config: the receipt
   const sha = createHash('sha256').update(toggleText(JSON.parse(DEMO_CONFIG).controller, { 'toggle.label': ADA })).digest('hex');
   assert.equal(claims.notice.sha256, sha);
   assert.equal(claims.scope, 'conversation:c-plain');
+  assert.deepEqual(log.pageErrors, []);
+  await context.close();
+});
+
+test('bad input: a toggle without a usable conversation id is reported, renders nothing, and its data stays do_not_train', async () => {
+  const { context, page, log } = await openPage(env);
+  await page.goto(`${env.base}/fixtures/bad-toggle.html`);
+  await page.evaluate(() => window.assent.ready);
+  await waitFor(() => log.consoleErrors.length >= 2, 'two console errors');
+  assert.ok(log.consoleErrors.some((e) => e.includes('conversation ``') && e.includes('1 to 64 characters')), log.consoleErrors.join('\n'));
+  assert.ok(log.consoleErrors.some((e) => e.includes('conversation `has space`')), log.consoleErrors.join('\n'));
+  assert.equal(await page.getByRole('switch').count(), 0, 'nothing rendered');
+  assert.equal(await page.evaluate(() => window.assent.stamp({}, { conversation: 'has space' }).assent.do_not_train), true);
   assert.deepEqual(log.pageErrors, []);
   await context.close();
 });

@@ -19,9 +19,16 @@ before(async () => {
   port = await freePort();
   const geo = JSON.parse(DEMO_CONFIG);
   geo.regions.geoEndpoint = '/fixtures/geo';
+  const slowGeo = JSON.parse(DEMO_CONFIG);
+  slowGeo.regions.geoEndpoint = '/fixtures/geo-slow';
+  const badGpc = JSON.parse(DEMO_CONFIG);
+  badGpc.gpc = { purposes: ['marketin'] };
   env = await setup({
     '/fixtures/geo.json': { body: JSON.stringify(geo) },
     '/fixtures/geo': { body: '{"region":"US-TX"}', type: 'application/json' },
+    '/fixtures/slow-geo.json': { body: JSON.stringify(slowGeo) },
+    '/fixtures/geo-slow': { body: '{"region":"US-TX"}', type: 'application/json', delay: 4000 },
+    '/fixtures/bad-gpc.json': { body: JSON.stringify(badGpc) },
   }, { collector: `http://127.0.0.1:${port}`, collectorKey: KEY });
   collector = await startCollector(port, join(mkdtempSync(join(tmpdir(), 'assent-regions-')), 'r.sqlite'), env.base);
 });
@@ -184,4 +191,25 @@ test('__gpp: the stub queues calls until the CMP is ready; listeners hear every 
   assert.equal(ping.cmpStatus, 'loaded');
   assert.deepEqual([ping.applicableSections, ping.gppString], [[-1], ''], 'no US section in Germany');
   await de.context.close();
+});
+
+test('bad input: a slow geo endpoint falls back to the timezone in time; a wrong gpc purpose is named and blocks everything optional', async () => {
+  const context = await env.browser.newContext({ timezoneId: 'America/Los_Angeles' });
+  const page = await context.newPage();
+  const warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  const started = Date.now();
+  await load(page, `${env.base}/?region=&config=/fixtures/slow-geo.json`);
+  await banner(page).waitFor();
+  assert.ok(Date.now() - started < 4000, 'the page did not wait for the slow endpoint');
+  assert.deepEqual(await firstLayer(page), ['Your privacy choices', 'OK'], 'the timezone (US) decided');
+  assert.ok(warnings.some((w) => w.includes('/fixtures/geo-slow') && w.includes('1.5 s')), warnings.join('\n'));
+  await context.close();
+
+  const { context: c2, page: p2, log } = await openPage(env);
+  await load(p2, `${env.base}/?region=US-CA&config=/fixtures/bad-gpc.json`);
+  assert.ok(log.consoleErrors.some((e) => e.includes('gpc.purposes[0]') && e.includes('`marketin`')), log.consoleErrors.join('\n'));
+  assert.deepEqual(hits(log, ALL_GATED), [], 'a broken config blocks every optional tag, even in an opt-out region');
+  assert.equal(await banner(p2).count(), 0, 'and records nothing');
+  await c2.close();
 });

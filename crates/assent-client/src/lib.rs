@@ -189,17 +189,17 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     Ok(client)
 }
 
-/// Asks the config's geo endpoint for `{"region": "US-CA"}`, giving up after 1.5 s. Any failure is
-/// reported and means "unknown" (the next source, then the strictest flow).
+/// Asks the config's geo endpoint for `{"region": "US-CA"}`, giving up (and aborting the request)
+/// after 1.5 s. Any failure is reported and means "unknown" (the next source, then the strictest flow).
 async fn ask_geo(url: &str) -> Option<String> {
     let window = web_sys::window()?;
-    let timeout = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 1500);
-    });
-    let fetch = window.fetch_with_str(url);
-    let raced = js_sys::Promise::race(&[fetch, timeout].iter().collect::<Array>());
+    let abort = web_sys::AbortController::new().ok()?;
+    let init = web_sys::RequestInit::new();
+    init.set_signal(Some(&abort.signal()));
+    let stop = Closure::once_into_js(move || abort.abort());
+    let timer = window.set_timeout_with_callback_and_timeout_and_arguments_0(stop.unchecked_ref(), 1500).ok();
     let answer = async {
-        let response: web_sys::Response = JsFuture::from(raced).await.ok()?.dyn_into().ok()?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
         if !response.ok() {
             return None;
         }
@@ -211,6 +211,9 @@ async fn ask_geo(url: &str) -> Option<String> {
         })
     };
     let region = answer.await;
+    if let Some(timer) = timer {
+        window.clear_timeout_with_handle(timer);
+    }
     if region.is_none() {
         console::warn_1(&format!("assent: the geo endpoint {url} gave no region within 1.5 s (expected {{\"region\": \"US-CA\"}}); trying the timezone").into());
     }
