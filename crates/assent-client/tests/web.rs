@@ -114,3 +114,61 @@ async fn set_rejects_unknown_purposes_without_changing_anything() {
     client.set(choices.into());
     assert_eq!((count("ranAnalytics"), count("ranMarketing")), (1.0, 0.0));
 }
+
+/// Waits for the browser to run pending tasks (the client renders and records from spawned futures).
+async fn settle() {
+    for _ in 0..20 {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10).unwrap();
+        });
+        wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    }
+}
+
+/// Issue 4, as a widget team would test it: `<assent-ai-toggle>` inside the widget's own shadow root,
+/// driven through the client. The flip is recorded for that conversation only, the stamp flips at once,
+/// and the element announces it.
+#[wasm_bindgen_test]
+async fn the_ai_toggle_in_a_widget_shadow_root_scopes_the_choice_to_its_conversation() {
+    use web_sys::{ShadowRootInit, ShadowRootMode};
+    let _ = web_sys::window().unwrap().local_storage().unwrap().unwrap().remove_item("assent.conversations");
+    let client = start(page(Some(CONFIG), None)).await.unwrap();
+    client.reject_all();
+    let doc = document();
+    let widget = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&widget).unwrap();
+    let root = widget.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open)).unwrap();
+    let toggle = doc.create_element("assent-ai-toggle").unwrap();
+    toggle.set_attribute("conversation", "c-123").unwrap();
+    root.append_child(&toggle).unwrap();
+    let heard = Function::new_with_args("e", "window.heard = e.detail");
+    toggle.add_event_listener_with_callback("assent:change", &heard).unwrap();
+    client.mount_toggle(toggle.clone());
+    settle().await;
+
+    let switch: web_sys::HtmlElement =
+        toggle.shadow_root().expect("its own shadow root").query_selector("[role=switch]").unwrap().expect("a switch").unchecked_into();
+    assert_eq!(switch.get_attribute("aria-checked").as_deref(), Some("false"), "off: consent is the basis");
+    let options = |conversation: &str| {
+        let o = Object::new();
+        Reflect::set(&o, &"conversation".into(), &conversation.into()).unwrap();
+        JsValue::from(o)
+    };
+    let dnt = |facts: JsValue| Reflect::get(&facts, &"do_not_train".into()).unwrap();
+    assert_eq!(dnt(client.stamp_facts(options("c-123"))), JsValue::TRUE);
+
+    switch.click();
+    settle().await;
+    assert_eq!(switch.get_attribute("aria-checked").as_deref(), Some("true"));
+    assert_eq!(dnt(client.stamp_facts(options("c-123"))), JsValue::FALSE, "the stamp flips with no reload");
+    assert_eq!(dnt(client.stamp_facts(options("c-999"))), JsValue::TRUE, "another conversation is unaffected");
+    assert_eq!(dnt(client.stamp_facts(JsValue::UNDEFINED)), JsValue::TRUE, "the site-wide choice is unaffected");
+    assert!(client.allowed("ai_training", options("c-123")));
+    let scope = Reflect::get(&client.stamp_facts(options("c-123")), &"scope".into()).unwrap();
+    assert_eq!(scope.as_string().as_deref(), Some("conversation:c-123"));
+    let detail = global("heard");
+    assert_eq!(Reflect::get(&detail, &"on".into()).unwrap(), JsValue::TRUE, "assent:change on the element");
+    let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap().get_item("assent.conversations").unwrap().unwrap();
+    assert!(stored.starts_with("1|c-123|ai_training|1|"), "{stored}");
+    widget.remove();
+}
