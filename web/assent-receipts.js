@@ -98,11 +98,14 @@ export async function issue(payload, id, subject, endpoints, marker) {
   const jws = await sign(payload);
   const hash = await sha256(jws);
   await tx(['outbox', 'chain'], 'readwrite', (s) => {
-    // Made already, by a page view that went away before it could record so (the marker below):
-    // making it again would fork the chain with a second receipt under the same id.
+    // Made already, by a page view that went away before it could record so (the marker below), or
+    // by another tab: making it again would fork the chain with a second receipt under the same id.
+    // The head keeps the subject's latest 64 receipt ids.
     s.chain.get(subject).onsuccess = (e) => {
-      if (e.target.result && e.target.result.id === id) return;
-      s.chain.put({ hash: hash, id: id }, subject);
+      const head = e.target.result || {};
+      const made = head.ids || [];
+      if (made.includes(id)) return;
+      s.chain.put({ hash: hash, id: id, ids: made.concat(id).slice(-64) }, subject);
       if (endpoints.length) {
         s.outbox.put({ id: id, jws: jws, endpoints: endpoints, delivered: [], attempts: 0, next: 0, queuedAt: Date.now() });
       }

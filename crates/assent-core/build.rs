@@ -38,6 +38,11 @@ fn main() {
     let links = fs::read_to_string(data.join("tz-links.txt")).expect("read data/tz-links.txt");
     for line in links.lines().filter(|l| l.starts_with("L ")) {
         let f: Vec<&str> = line.split_whitespace().collect();
+        // zone.tab's own entry wins: some aliases (Europe/Busingen, Europe/Vatican) are zones of their
+        // own country there.
+        if zones.iter().any(|(zone, _)| zone == f[2]) {
+            continue;
+        }
         let country = zones.iter().find(|(zone, _)| zone == f[1]).map(|(_, c)| c.clone());
         if let Some(country) = country {
             zones.push((f[2].to_string(), country));

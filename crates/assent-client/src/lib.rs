@@ -335,7 +335,9 @@ impl Client {
                 let own = conv.and_then(|c| s.conversation_choice(c, t));
                 let receipt = own.map(|c| c.receipt.as_str()).or(s.decision().map(|d| d.receipt.as_str()));
                 let granted = s.config().purposes.iter().filter(|p| s.allowed_in(&p.id, conv, t)).map(|p| JsValue::from(p.id.as_str()));
-                let shown = conv.is_some_and(|c| inner.toggles.iter().any(|tg| tg.conversation == c && tg.view.is_some()));
+                let shown = conv.is_some_and(|c| {
+                    inner.toggles.iter().any(|tg| tg.conversation == c && tg.view.is_some() && tg.element.is_connected())
+                });
                 (receipt.map_or(JsValue::NULL, JsValue::from), granted.collect::<Array>(), s.do_not_train(conv, shown, t))
             }
             None => (JsValue::NULL, Array::new(), true),
@@ -405,6 +407,9 @@ impl Client {
         {
             let mut inner = self.inner.borrow_mut();
             inner.toggles.retain(|t| t.element != element);
+            if !element.is_connected() {
+                return; // removed before the wasm was ready: never shown
+            }
             if !assent_core::conversation::is_conversation_id(&conversation) {
                 let err = assent_core::UsageError::BadConversation(conversation, " on <assent-ai-toggle>".into());
                 console::error_2(&format!("assent: {err}. The toggle is not shown and the conversation stays do-not-train:").into(), &element);
@@ -522,9 +527,15 @@ impl Client {
                 }
                 Effect::Warn(message) => console::warn_1(&format!("assent: {message}").into()),
                 Effect::Receipt(record) => self.queue_receipt(record),
-                Effect::StoreConversations(value) => {
-                    if local_storage().and_then(|s| s.set_item(CONVERSATIONS_KEY, &value).ok()).is_none() {
+                Effect::StoreConversation(choice) => {
+                    // Merge into what is stored now (other tabs), and pick their choices up too.
+                    let storage = local_storage();
+                    let now_stored = storage.as_ref().and_then(|s| s.get_item(CONVERSATIONS_KEY).ok().flatten()).unwrap_or_default();
+                    let merged = assent_core::conversation::merge(&now_stored, &choice);
+                    if storage.and_then(|s| s.set_item(CONVERSATIONS_KEY, &merged).ok()).is_none() {
                         console::warn_1(&"assent: storage is blocked, so this conversation's choice holds for this page view only".into());
+                    } else if let Some(session) = self.inner.borrow_mut().session.as_mut() {
+                        session.restore_conversations(&merged);
                     }
                 }
                 Effect::ConversationChanged(conversation) => self.conversation_changed(&conversation),
@@ -580,10 +591,14 @@ impl Client {
         }
     }
 
+    /// Shows what the session wants. The overlay is taken out of `inner` while it works: moving focus
+    /// runs the page's focus handlers, which may call `window.assent` (and so borrow `inner`) at once.
     fn render(&self, ui: Ui) {
         if ui == Ui::Hidden {
-            if let Some(overlay) = self.inner.borrow_mut().overlay.as_mut() {
+            let overlay = self.inner.borrow_mut().overlay.take();
+            if let Some(mut overlay) = overlay {
                 overlay.hide();
+                self.inner.borrow_mut().overlay = Some(overlay);
             }
             let entry = self.inner.borrow().session.as_ref().and_then(Session::entry_point);
             if entry.is_none() {
@@ -606,23 +621,20 @@ impl Client {
         };
         let client = self.handle();
         let on_intent: assent_ui::OnIntent = Rc::new(move |intent| client.intent(intent));
-        let mut inner = self.inner.borrow_mut();
-        if inner.overlay.is_none() {
-            match Overlay::new(&document()) {
-                Ok(o) => inner.overlay = Some(o),
-                Err(e) => {
-                    console::error_2(&"assent: could not create the banner:".into(), &e);
-                    return;
-                }
+        let existing = self.inner.borrow_mut().overlay.take();
+        let mut overlay = match existing.map_or_else(|| Overlay::new(&document()), Ok) {
+            Ok(o) => o,
+            Err(e) => {
+                console::error_2(&"assent: could not create the banner:".into(), &e);
+                return;
             }
+        };
+        if view == View::EntryPoint {
+            overlay.show_entry_point(props, on_intent);
+        } else {
+            overlay.show(view, props, on_intent);
         }
-        if let Some(overlay) = inner.overlay.as_mut() {
-            if view == View::EntryPoint {
-                overlay.show_entry_point(props, on_intent);
-            } else {
-                overlay.show(view, props, on_intent);
-            }
-        }
+        self.inner.borrow_mut().overlay = Some(overlay);
     }
 
     fn intent(&self, intent: Intent) {

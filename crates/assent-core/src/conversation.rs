@@ -13,7 +13,7 @@
 //! The core writes it; the loader only reads it. Conversation ids are validated
 //! ([`is_conversation_id`]), so no field needs escaping.
 
-use crate::decision::Timestamp;
+use crate::decision::{Method, Timestamp};
 use crate::purpose::AI_TRAINING;
 
 /// How many conversations' choices a browser keeps; older ones fall back to the site-wide choice.
@@ -34,6 +34,9 @@ pub struct ConversationChoice {
     pub decided_at: Timestamp,
     /// When it stops counting (then the site-wide choice applies again).
     pub expires_at: Timestamp,
+    /// How it was made, for its receipt: `ai_toggle`, or `withdrawal` when a site-wide refusal ended
+    /// it. Not part of the stored form (read back as `ai_toggle`).
+    pub method: Method,
 }
 
 /// A conversation id is 1 to 64 characters of `A-Z a-z 0-9 . _ : -`: safe in storage, receipts
@@ -83,6 +86,7 @@ impl ConversationChoice {
             receipt: f[5].to_string(),
             decided_at: f[6].parse().ok()?,
             expires_at: f[7].parse().ok()?,
+            method: Method::AiToggle,
         })
     }
 }
@@ -101,4 +105,12 @@ pub fn decode_all(text: &str) -> Vec<ConversationChoice> {
 pub fn encode_all(choices: &[ConversationChoice]) -> String {
     let skip = choices.len().saturating_sub(MAX_STORED);
     choices[skip..].iter().map(ConversationChoice::encode).collect::<Vec<_>>().join("\n")
+}
+
+/// The stored list with `choice` in it, as the latest line: what another tab stored since stays.
+pub fn merge(stored: &str, choice: &ConversationChoice) -> String {
+    let mut all = decode_all(stored);
+    all.retain(|c| c.conversation != choice.conversation);
+    all.push(choice.clone());
+    encode_all(&all)
 }

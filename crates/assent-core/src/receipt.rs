@@ -97,6 +97,8 @@ impl Claims {
         let purposes = config
             .purposes
             .iter()
+            // A purpose the decision left unanswered is not claimed either way.
+            .filter(|p| decision.granted.iter().chain(&decision.denied).any(|g| g == &p.id))
             .map(|p| purpose_claim(p, decision.granted.iter().any(|g| g == &p.id), decision.region.as_deref()))
             .collect();
         Claims {
@@ -151,7 +153,7 @@ impl Claims {
             notice_version: config.notice.version.clone(),
             notice_sha256: toggle_sha256,
             purposes,
-            method: Method::AiToggle,
+            method: choice.method,
             gpc,
             expires_at: choice.expires_at,
             prev,
@@ -370,8 +372,13 @@ pub fn gate<'a>(receipts: impl IntoIterator<Item = &'a Claims>, purpose: &str, a
     if let Some(scope) = scope {
         let scoped: Vec<&Claims> =
             all.iter().copied().filter(|c| c.scope.as_deref() == Some(scope) && c.granted(purpose).is_some()).collect();
-        if let Some(answer) = decide(scoped, purpose, at).filter(|a| a.reason != "expired") {
-            return answer;
+        // The conversation's latest choice decides while it lasts, a refusal as much as a grant; once it
+        // has expired the site-wide choice applies, as in the browser.
+        let latest = scoped.iter().max_by_key(|c| c.issued_at).map(|c| c.expires_at);
+        if latest.is_some_and(|exp| at < exp) {
+            if let Some(answer) = decide(scoped, purpose, at) {
+                return answer;
+            }
         }
     }
     let site: Vec<&Claims> = all.into_iter().filter(|c| c.scope.is_none()).collect();

@@ -99,9 +99,9 @@ pub enum Effect {
     Warn(String),
     /// A choice was recorded: sign its receipt and deliver it (to the configured endpoints, if any).
     Receipt(Record),
-    /// Write the per-conversation choices (`localStorage["assent.conversations"]`,
-    /// [`conversation::encode_all`]).
-    StoreConversations(String),
+    /// Store one conversation's choice in `localStorage["assent.conversations"]`, merged into what is
+    /// stored now ([`conversation::merge`]): other tabs may have stored choices since this page started.
+    StoreConversation(ConversationChoice),
     /// A conversation's AI-training choice changed: update its toggles and tell the page.
     ConversationChanged(String),
     /// Tell Google tags: `gtag('consent', command.command, …)` for each, in order.
@@ -190,11 +190,12 @@ impl Session {
             effects.extend(applied.into_iter().filter(|e| *e != Effect::ApplyGates));
         } else if let Some(d) = &session.decision {
             let region = session.region.as_ref().map(|r| r.as_str().to_string());
+            // The flow and the GPC signal a decision was made under stay as they were (a stricter flow
+            // re-asks; a choice made with GPC on stands), except that GPC seen since is noted.
             if d.config_fingerprint != fingerprint
                 || d.region != region
-                || d.flow != flow
                 || d.region_source != session.region_source
-                || d.gpc != session.gpc
+                || (session.gpc && !d.gpc)
                 || d.persistent_ui != session.entry_point().is_some()
                 || d.consent_mode != session.consent_mode_stored()
             {
@@ -202,9 +203,8 @@ impl Session {
                 let mut refreshed = d.clone();
                 refreshed.config_fingerprint = fingerprint;
                 refreshed.region = region;
-                refreshed.flow = flow;
                 refreshed.region_source = session.region_source.clone();
-                refreshed.gpc = session.gpc;
+                refreshed.gpc |= session.gpc;
                 refreshed.persistent_ui = session.entry_point().is_some();
                 refreshed.consent_mode = session.consent_mode_stored();
                 effects.push(Effect::Store { value: refreshed.encode(), max_age: d.expires_at.saturating_sub(now) });
@@ -303,6 +303,9 @@ impl Session {
         random: impl FnMut() -> [u8; 16],
     ) -> Result<Vec<Effect>, UsageError> {
         let current = self.choices();
+        // A site-wide refusal of AI training also ends every conversation's own grant.
+        let refuses_ai_everywhere = matches!(&event, Event::RejectAll(_) | Event::Withdraw(None))
+            || matches!(&event, Event::Withdraw(Some(id)) if id == AI_TRAINING);
         let (choices, method) = match event {
             Event::OpenBanner => return Ok(self.render(Ui::Banner)),
             Event::OpenPreferences => return Ok(self.render(Ui::Preferences)),
@@ -345,7 +348,31 @@ impl Session {
             Event::Withdraw(None) => (current.into_iter().map(|(id, _)| (id, false)).collect(), Method::Withdrawal),
             Event::Acknowledge => (current, Method::Acknowledged),
         };
-        Ok(self.record(choices, method, now, random))
+        let mut random = random;
+        let mut effects = self.record(choices, method, now, &mut random);
+        if refuses_ai_everywhere {
+            effects.extend(self.end_conversation_grants(now, &mut random));
+        }
+        Ok(effects)
+    }
+
+    /// Turns off every conversation whose own choice grants AI training, each with a receipt
+    /// (method `withdrawal`): withdrawing site-wide is as easy as granting in any scope.
+    fn end_conversation_grants(&mut self, now: Timestamp, mut random: impl FnMut() -> [u8; 16]) -> Vec<Effect> {
+        let on: Vec<String> =
+            self.conversations.iter().filter(|c| c.on && c.expires_at > now).map(|c| c.conversation.clone()).collect();
+        let mut effects = Vec::new();
+        for conversation in on {
+            if let Ok(mut toggled) = self.toggle(conversation, false, now, &mut random) {
+                for e in &mut toggled {
+                    if let Effect::Receipt(Record::Conversation(c)) = e {
+                        c.method = Method::Withdrawal;
+                    }
+                }
+                effects.extend(toggled);
+            }
+        }
+        effects
     }
 
     fn render(&mut self, ui: Ui) -> Vec<Effect> {
@@ -364,7 +391,17 @@ impl Session {
         let receipt = format!("r{}", hex(random()));
         let mut granted = Vec::new();
         let mut denied = Vec::new();
+        // Under legitimate interest, a first-layer answer ("Accept all", "OK", GPC applied) that leaves
+        // AI training at its default has not shown the objection: it stays unanswered, so nothing is
+        // trainable until the visitor sees the choice (the dialog, the API or a toggle).
+        let unshown = matches!(method, Method::AcceptAll | Method::Acknowledged | Method::Gpc)
+            && self.basis(AI_TRAINING) == Basis::LegitimateInterest
+            && !self.decision.as_ref().is_some_and(|d| d.granted.iter().chain(&d.denied).any(|p| p == AI_TRAINING));
+        let current_ai = self.allowed(AI_TRAINING);
         for (id, on) in choices {
+            if unshown && id == AI_TRAINING && on == current_ai {
+                continue;
+            }
             let required = self.config.purpose(&id).is_some_and(|p| p.required);
             if on || required {
                 granted.push(id);
@@ -431,13 +468,14 @@ impl Session {
             receipt: format!("r{}", hex(random())),
             decided_at: now,
             expires_at: now + u64::from(days) * DAY,
+            method: Method::AiToggle,
         };
         self.conversations.retain(|c| c.conversation != conversation);
         self.conversations.push(choice.clone());
         let skip = self.conversations.len().saturating_sub(conversation::MAX_STORED);
         self.conversations.drain(..skip);
         Ok(vec![
-            Effect::StoreConversations(conversation::encode_all(&self.conversations)),
+            Effect::StoreConversation(choice.clone()),
             Effect::ConversationChanged(conversation),
             Effect::Receipt(Record::Conversation(choice)),
         ])
@@ -482,7 +520,8 @@ impl Session {
     /// was shown: `objection_shown` says whether this conversation's toggle is on screen.
     pub fn do_not_train(&self, conversation: Option<&str>, objection_shown: bool, now: Timestamp) -> bool {
         let on = self.allowed_in(AI_TRAINING, conversation, now);
-        let answered = self.decision.is_some() || conversation.is_some_and(|c| self.conversation_choice(c, now).is_some());
+        let answered = self.decision.as_ref().is_some_and(|d| d.granted.iter().chain(&d.denied).any(|p| p == AI_TRAINING))
+            || conversation.is_some_and(|c| self.conversation_choice(c, now).is_some());
         !(on && (answered || objection_shown))
     }
 
@@ -614,6 +653,9 @@ fn locate(config: &Config, visitor: &Visitor, effects: &mut Vec<Effect>) -> (Opt
     if visitor.region.is_some() || visitor.geo.is_some() {
         effects.push(Effect::Warn("no usable region: using the strictest flow".into()));
     }
-    (None, RegionSource::Unknown, config.strictest_flow())
+    // A timezone with no country (`UTC`) still identifies this context, so the loader can tell a
+    // returning visit in the same one.
+    let source = zone.map_or(RegionSource::Unknown, |z| RegionSource::Timezone(z.to_string()));
+    (None, source, config.strictest_flow())
 }
 

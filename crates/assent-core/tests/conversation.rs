@@ -86,10 +86,10 @@ fn effects_store(effects: &[Effect]) -> String {
     effects
         .iter()
         .find_map(|e| match e {
-            Effect::StoreConversations(v) => Some(v.clone()),
+            Effect::StoreConversation(c) => Some(assent_core::conversation::merge("", c)),
             _ => None,
         })
-        .expect("a StoreConversations effect")
+        .expect("a StoreConversation effect")
 }
 
 #[test]
@@ -101,6 +101,7 @@ fn stored_form_is_bounded_and_rejects_garbage() {
         receipt: format!("r{}", "cd".repeat(16)),
         decided_at: NOW + i as u64,
         expires_at: NOW + DAY,
+        method: Method::AiToggle,
     };
     let many: Vec<ConversationChoice> = (0..MAX_STORED + 5).map(choice).collect();
     let text = encode_all(&many);
@@ -204,4 +205,83 @@ fn the_scoped_gate_uses_the_conversation_choice_and_falls_back_to_the_site_wide_
         assert_eq!(answer.receipt.as_ref(), receipt.map(|c| &c.id), "at +{} in {scope:?}", at - NOW);
         assert_eq!(answer.decided_in, receipt.and_then(|c| c.scope.clone()));
     }
+}
+
+/// Review finding: under legitimate interest, "Accept all" on the first layer (which never shows
+/// AI training) must not make data trainable. AI training stays unanswered: nothing is stamped
+/// trainable, the receipt does not claim it, until the visitor sees the choice.
+#[test]
+fn a_first_layer_answer_under_legitimate_interest_leaves_ai_training_unanswered() {
+    let text = legitimate_interest_config();
+    let config = Config::parse(&text).unwrap();
+    let mut s = start_with(&text, "US-CA");
+    s.handle(Event::AcceptAll(Source::Ui), NOW, counter()).unwrap();
+    let d = s.decision().unwrap().clone();
+    assert!(!d.granted.contains(&"ai_training".to_string()) && !d.denied.contains(&"ai_training".to_string()));
+    assert!(d.do_not_train(), "the cookie's flag (what the loader stamps) says do-not-train");
+    assert!(s.do_not_train(None, false, NOW), "nothing trainable site-wide");
+    assert!(s.do_not_train(Some("c"), false, NOW));
+    assert!(!s.do_not_train(Some("c"), true, NOW), "once the toggle shows the objection, the default counts");
+    let claims = Claims::for_decision(&d, &config, "o".into(), "en".into(), "a".repeat(64), false, None);
+    assert_eq!(claims.granted("ai_training"), None, "the receipt claims nothing about it");
+    // Seen and kept in the dialog: now it is answered.
+    s.handle(Event::Save(vec![("ai_training".into(), true)], Source::Ui), NOW + 1, counter()).unwrap();
+    assert!(!s.do_not_train(None, false, NOW + 1));
+}
+
+/// Review finding: withdrawing AI training site-wide (or "Reject all") also ends every conversation's
+/// own grant, each with a receipt, so withdrawing is as easy as granting in both scopes.
+#[test]
+fn a_site_wide_withdrawal_ends_conversation_grants_with_receipts() {
+    for event in [Event::Withdraw(Some("ai_training".into())), Event::Withdraw(None), Event::RejectAll(Source::Ui)] {
+        let mut s = start_with(DEMO, "DE");
+        toggle(&mut s, "A", true, NOW);
+        toggle(&mut s, "B", false, NOW);
+        let effects = s.handle(event.clone(), NOW + 10, counter()).unwrap();
+        let ended: Vec<(String, bool, Method)> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Receipt(Record::Conversation(c)) => Some((c.conversation.clone(), c.on, c.method)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ended, [("A".to_string(), false, Method::Withdrawal)], "{event:?}: only A was on");
+        assert!(s.do_not_train(Some("A"), true, NOW + 10), "{event:?}");
+    }
+    // Withdrawing another purpose leaves conversations alone.
+    let mut s = start_with(DEMO, "DE");
+    toggle(&mut s, "A", true, NOW);
+    s.handle(Event::Withdraw(Some("analytics".into())), NOW + 10, counter()).unwrap();
+    assert!(!s.do_not_train(Some("A"), false, NOW + 10));
+}
+
+/// Review finding: an expired conversation refusal no longer decides in the gate (the browser falls
+/// back to the site-wide choice then, and so must the collector and the CLI).
+#[test]
+fn an_expired_conversation_choice_falls_back_to_the_site_wide_one_in_the_gate() {
+    let config = Config::parse(DEMO).unwrap();
+    let mut s = start_with(DEMO, "DE");
+    s.handle(Event::Save(vec![("ai_training".into(), true)], Source::Ui), NOW, counter()).unwrap();
+    let site = Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let off = recorded(&toggle(&mut s, "A", false, NOW + 10));
+    let off = Claims::for_conversation(&off, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None);
+    let all = [site.clone(), off.clone()];
+    assert!(!gate(&all, "ai_training", NOW + 20, Some("conversation:A")).granted, "the refusal decides while it lasts");
+    let later = off.expires_at + 1;
+    let answer = gate(&all, "ai_training", later, Some("conversation:A"));
+    assert_eq!((answer.granted, answer.decided_in), (true, None), "then the site-wide grant, as in the browser");
+}
+
+/// Review finding: two tabs must not overwrite each other's conversation choices. Each write merges
+/// one choice into what is stored now.
+#[test]
+fn storing_a_choice_keeps_what_another_tab_stored() {
+    let mut tab_a = start_with(DEMO, "DE");
+    let mut tab_b = start_with(DEMO, "DE");
+    let a = recorded(&toggle(&mut tab_a, "X", false, NOW));
+    let stored = assent_core::conversation::merge("", &a);
+    let b = recorded(&toggle(&mut tab_b, "Y", true, NOW + 1));
+    let stored = assent_core::conversation::merge(&stored, &b);
+    let back = decode_all(&stored);
+    assert_eq!(back.iter().map(|c| (c.conversation.as_str(), c.on)).collect::<Vec<_>>(), [("X", false), ("Y", true)]);
 }

@@ -33,7 +33,7 @@ fn granted(s: &Session) -> Vec<&str> {
 fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_flow() {
     use RegionSource::*;
     // (data-region, geo answer, timezone) → (region, source, flow)
-    let table: [(Option<&str>, Option<&str>, Option<&str>, Option<&str>, RegionSource, Flow); 12] = [
+    let table: [(Option<&str>, Option<&str>, Option<&str>, Option<&str>, RegionSource, Flow); 14] = [
         (Some("DE"), Some("US-CA"), Some("America/Los_Angeles"), Some("DE"), Page, Flow::OptIn),
         (None, Some("US-TX"), Some("Europe/Berlin"), Some("US-TX"), Geo, Flow::OptOut),
         (None, None, Some("Europe/Berlin"), Some("DE"), Timezone("Europe/Berlin".into()), Flow::OptIn),
@@ -43,9 +43,13 @@ fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_f
         (None, None, Some("Asia/Tokyo"), Some("JP"), Timezone("Asia/Tokyo".into()), Flow::Notice),
         (None, None, Some("Europe/Zurich"), Some("CH"), Timezone("Europe/Zurich".into()), Flow::Notice),
         (None, None, Some("America/Sao_Paulo"), Some("BR"), Timezone("America/Sao_Paulo".into()), Flow::OptIn),
+        // zone.tab's own country wins over a tzdb link's target (review finding: Busingen is German).
+        (None, None, Some("Europe/Busingen"), Some("DE"), Timezone("Europe/Busingen".into()), Flow::OptIn),
+        (None, None, Some("America/Lower_Princes"), Some("SX"), Timezone("America/Lower_Princes".into()), Flow::Notice),
         // An old alias that some browsers still report.
         (None, None, Some("Asia/Calcutta"), Some("IN"), Timezone("Asia/Calcutta".into()), Flow::Notice),
-        (None, None, Some("UTC"), None, Unknown, Flow::OptIn),
+        // No country, but the zone still identifies the context for the loader's fast path.
+        (None, None, Some("UTC"), None, Timezone("UTC".into()), Flow::OptIn),
         (None, None, None, None, Unknown, Flow::OptIn),
         // An unreadable data-region is reported and the next source is used.
         (Some("Germany"), None, Some("Asia/Tokyo"), Some("JP"), Timezone("Asia/Tokyo".into()), Flow::Notice),
@@ -166,13 +170,41 @@ fn the_stored_form_keeps_the_region_source_and_gpc_so_the_loader_can_compare() {
     s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
     let d = Decision::decode(&s.decision().unwrap().encode()).unwrap();
     assert_eq!((d.region.as_deref(), &d.region_source, d.gpc), (Some("DE"), &RegionSource::Timezone("Europe/Berlin".into()), true));
-    // The same visitor with the signal switched off: the decision stands, the stored form is refreshed.
+    // The same visitor with the signal switched off: the decision stands as it was made (with GPC).
     let (s2, effects) = start_with(DEMO, &visitor(None, None, Some("Europe/Berlin"), false), Some(&d.encode()));
-    assert!(matches!(effects.first(), Some(Effect::Store { .. })), "{effects:?}");
-    assert!(!s2.decision().unwrap().gpc);
-    assert_eq!(s2.decision().unwrap().method, Method::RejectAll);
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Store { .. })), "{effects:?}");
+    assert!(s2.decision().unwrap().gpc);
     assert_eq!(s2.ui(), Ui::Hidden);
 }
+
+/// Review finding: refreshing the stored form must not rewrite what a decision was made under. A US
+/// visit must not turn a Berlin opt-in decision into an opt-out one, and a visit without GPC must not
+/// let GPC later override an explicit opt-in made with GPC on.
+#[test]
+fn a_refresh_keeps_the_flow_and_gpc_a_decision_was_made_under() {
+    let (mut s, _) = start(&Visitor::in_region("DE"));
+    s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    let berlin = s.decision().unwrap().encode();
+    let (us, effects) = start_with(DEMO, &Visitor::in_region("US-NY"), Some(&berlin));
+    let refreshed = effects.iter().find_map(|e| match e {
+        Effect::Store { value, .. } => Decision::decode(value),
+        _ => None,
+    });
+    assert_eq!(refreshed.as_ref().map(|d| d.flow), Some(Flow::OptIn), "still the flow it was made under");
+    assert_eq!(us.decision().unwrap().flow, Flow::OptIn);
+    let (back, _) = start_with(DEMO, &Visitor::in_region("DE"), Some(&refreshed.unwrap().encode()));
+    assert!(back.decision().is_some() && back.ui() == Ui::Hidden, "back in Berlin: no new question");
+
+    let (s, _) = start(&visitor(Some("US-CA"), None, None, true));
+    let mut s = s;
+    s.handle(Event::Save(vec![("marketing".into(), true)], Source::Ui), NOW, rng).unwrap();
+    let explicit = s.decision().unwrap().encode();
+    let (_, effects) = start_with(DEMO, &visitor(Some("US-CA"), None, None, false), Some(&explicit));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Store { .. })), "a visit without GPC changes nothing");
+    let (again, _) = start_with(DEMO, &visitor(Some("US-CA"), None, None, true), Some(&explicit));
+    assert!(again.allowed("marketing"), "the explicit opt-in still wins");
+}
+
 
 #[test]
 fn consent_mode_defaults_come_from_the_rules_and_updates_follow_decisions() {
