@@ -74,6 +74,9 @@ pub fn dist(root: &Path) -> Result<()> {
         fs::write(out.join(format!("locales/{lang}.json")), serde_json::to_string(&strings)?)?;
     }
     write_schema(&out.join("config.schema.json"))?;
+    // The timezone → country table, fetched by the client only when the page gives no region: the
+    // same table as the core's (generated from data/zone.tab), kept out of the wasm.
+    fs::write(out.join("timezones.txt"), assent_core::region::timezone_table())?;
     eprintln!("dist/assent/ is ready");
     Ok(())
 }

@@ -115,10 +115,17 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
                 (None, Some(url)) => ask_geo(url).await,
                 _ => None,
             };
+            let timezone = option_string(&options, "timezone");
+            // The timezone's country only when nothing better is known: the table is a separate file.
+            let timezone_country = match (&region, &geo, &timezone) {
+                (None, None, Some(zone)) => timezone_country(&option_string(&options, "base").unwrap_or_default(), zone).await,
+                _ => None,
+            };
             let visitor = Visitor {
                 region,
                 geo,
-                timezone: option_string(&options, "timezone"),
+                timezone,
+                timezone_country,
                 gpc: Reflect::get(&options, &"gpc".into()).ok().and_then(|v| v.as_bool()) == Some(true),
             };
             let stored = option_string(&options, "stored");
@@ -218,6 +225,27 @@ async fn ask_geo(url: &str) -> Option<String> {
         console::warn_1(&format!("assent: the geo endpoint {url} gave no region within 1.5 s (expected {{\"region\": \"US-CA\"}}); trying the timezone").into());
     }
     region
+}
+
+/// The country of `zone` from `timezones.txt` (written by the build from the core's table). A failure
+/// is reported and means "unknown": the strictest flow.
+async fn timezone_country(base: &str, zone: &str) -> Option<String> {
+    let url = format!("{base}timezones.txt");
+    let fetched = async {
+        let window = web_sys::window()?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url)).await.ok()?.dyn_into().ok()?;
+        if !response.ok() {
+            return None;
+        }
+        JsFuture::from(response.text().ok()?).await.ok()?.as_string()
+    };
+    match fetched.await {
+        Some(table) => assent_core::region::country_in(&table, zone).map(String::from),
+        None => {
+            console::warn_1(&format!("assent: could not load {url}; without data-region the strictest flow applies").into());
+            None
+        }
+    }
 }
 
 fn now() -> u64 {

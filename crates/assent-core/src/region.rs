@@ -8,7 +8,17 @@ include!(concat!(env!("OUT_DIR"), "/timezones.rs"));
 
 /// The country of an IANA timezone (`Europe/Berlin` → `DE`), from tzdb's `zone.tab`.
 pub fn country_for_timezone(zone: &str) -> Option<&'static str> {
-    TIMEZONES.lines().find_map(|line| line.strip_prefix(zone)?.strip_prefix(' '))
+    country_in(TIMEZONES, zone)
+}
+
+/// The same lookup in a copy of [`timezone_table`] (the browser fetches `timezones.txt`).
+pub fn country_in<'a>(table: &'a str, zone: &str) -> Option<&'a str> {
+    table.lines().find_map(|line| line.strip_prefix(zone)?.strip_prefix(' '))
+}
+
+/// The whole table as `zone COUNTRY` lines: what the build writes to `dist/assent/timezones.txt`.
+pub fn timezone_table() -> &'static str {
+    TIMEZONES
 }
 
 /// An ISO 3166-1 alpha-2 country (`DE`) or 3166-2 subdivision (`US-CA`), uppercased.

@@ -7,7 +7,7 @@ use crate::decision::{hex, is_timezone, Decision, Method, RegionSource, Timestam
 use crate::error::UsageError;
 use crate::flow::Flow;
 use crate::purpose::{AI_TRAINING, NECESSARY};
-use crate::region::{country_for_timezone, matches_any, resolve_flow, resolve_flow_somewhere_in, resolve_rule, Region};
+use crate::region::{matches_any, resolve_flow, resolve_flow_somewhere_in, resolve_rule, Region};
 
 const DAY: u64 = 86_400;
 
@@ -119,6 +119,10 @@ pub struct Visitor {
     pub geo: Option<String>,
     /// `Intl.DateTimeFormat().resolvedOptions().timeZone`.
     pub timezone: Option<String>,
+    /// The timezone's country, looked up by the adapter: natively with
+    /// [`crate::region::country_for_timezone`], in the browser from `timezones.txt`, which the build
+    /// writes from the same table, so the table stays out of the wasm.
+    pub timezone_country: Option<String>,
     /// `navigator.globalPrivacyControl === true`.
     pub gpc: bool,
 }
@@ -127,6 +131,15 @@ impl Visitor {
     /// A visitor placed by `data-region` alone.
     pub fn in_region(code: &str) -> Visitor {
         Visitor { region: Some(code.to_string()), ..Visitor::default() }
+    }
+
+    /// A visitor known by their timezone, its country looked up in the built-in table.
+    pub fn in_timezone(zone: &str) -> Visitor {
+        Visitor {
+            timezone: Some(zone.to_string()),
+            timezone_country: crate::region::country_for_timezone(zone).map(String::from),
+            ..Visitor::default()
+        }
     }
 }
 
@@ -645,8 +658,8 @@ fn locate(config: &Config, visitor: &Visitor, effects: &mut Vec<Effect>) -> (Opt
         return (Some(region), RegionSource::Geo, flow);
     }
     let zone = visitor.timezone.as_deref().filter(|z| is_timezone(z));
-    if let Some((zone, country)) = zone.and_then(|z| Some((z, country_for_timezone(z)?))) {
-        let region = Region::parse(country).expect("zone.tab holds ISO codes");
+    let country = visitor.timezone_country.as_deref().and_then(Region::parse).filter(|r| r.as_str().len() == 2);
+    if let (Some(zone), Some(region)) = (zone, country) {
         let flow = resolve_flow_somewhere_in(config, &region);
         return (Some(region), RegionSource::Timezone(zone.to_string()), flow);
     }

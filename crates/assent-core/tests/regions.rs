@@ -20,7 +20,8 @@ fn start(visitor: &Visitor) -> (Session, Vec<Effect>) {
 }
 
 fn visitor(region: Option<&str>, geo: Option<&str>, timezone: Option<&str>, gpc: bool) -> Visitor {
-    Visitor { region: region.map(String::from), geo: geo.map(String::from), timezone: timezone.map(String::from), gpc }
+    let in_zone = timezone.map(Visitor::in_timezone).unwrap_or_default();
+    Visitor { region: region.map(String::from), geo: geo.map(String::from), gpc, ..in_zone }
 }
 
 fn granted(s: &Session) -> Vec<&str> {
