@@ -10,8 +10,11 @@
   var base = me ? me.src.replace(/[^/]*$/, '') : '';
   var configUrl = me && me.getAttribute('data-config');
   var region = ((me && me.getAttribute('data-region')) || '').trim().toUpperCase();
+  // The timezone matters only when the page gives no region: read it only then.
   var timezone = '';
-  try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* no Intl */ }
+  if (!region) {
+    try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* no Intl */ }
+  }
   var gpc = w.navigator.globalPrivacyControl === true;
 
   // --- Google Consent Mode v2 ---
@@ -216,8 +219,11 @@
     ? fetch(configUrl, { credentials: 'same-origin' }).then(function (r) {
         return r.text().then(function (text) {
           if (!r.ok) throw new Error('HTTP ' + r.status);
-          // The stored decision, read once: the fast path and the wasm both start from it.
-          return { text: text, cookie: readCookie(cookieName(text)) };
+          // The config's JSON, parsed once for what the loader reads in it (the cookie name, Consent
+          // Mode settings), and the stored decision, read once: the fast path and the wasm start from it.
+          var json = null;
+          try { json = JSON.parse(text); } catch (e) { /* the core reports it */ }
+          return { text: text, json: json, cookie: readCookie(cookieName(json)) };
         });
       }).then(null, function (e) {
         return { error: 'could not load config ' + configUrl + ': ' + e.message };
@@ -251,18 +257,13 @@
       resolveReady(api);
     }));
   }
-  function cookieName(text) {
-    try {
-      var c = JSON.parse(text).cookie;
-      return (c && typeof c.name === 'string' && c.name) || 'assent';
-    } catch (e) {
-      return 'assent';
-    }
+  function cookieName(json) {
+    var c = json && json.cookie;
+    return (c && typeof c.name === 'string' && c.name) || 'assent';
   }
   // Consent Mode settings that need no decision, once the config has arrived.
-  function consentSettings(text) {
-    var cm;
-    try { cm = JSON.parse(text).consentMode; } catch (e) { return; }
+  function consentSettings(json) {
+    var cm = json && json.consentMode;
     if (!cm || typeof cm !== 'object') return;
     if (!consentMode) {
       console.warn('assent: the config turns on Google Consent Mode, but the <script> tag that loads assent.js ' +
@@ -345,7 +346,7 @@
       : s.source === 'geo' || s.source === 'tz:' + timezone);
     var covered = s && sameRegion && s.gpc === gpc && s.expiresAt * 1000 > Date.now() &&
       s.fingerprint === fingerprint(c.text) && receiptMade(s.receipt);
-    if (c.text != null) consentSettings(c.text);
+    consentSettings(c.json);
     if (covered && s.consentMode) gtag('consent', 'update', consentState(s.consentMode));
     if (covered) {
       stored = s;
