@@ -17,6 +17,208 @@
   }
   var gpc = w.navigator.globalPrivacyControl === true;
 
+  // --- Automatic blocking (docs/blocking.md) ---
+  // From this synchronous moment on, a script, iframe, image or stylesheet whose URL belongs to a known
+  // tracker is held inert (in place, attributes kept) until its purpose is allowed, and requests to
+  // tracker hosts are dropped. The table is generated from data/trackers.json by `cargo xtask dist`
+  // (assent_core::trackers::loader_table): `purpose|name|host/path,…|e` per service, `e` for embeds.
+  var services = [];
+  var allowList = [];
+  var blocked = []; // what assent.report() lists
+  '@TRACKERS@'.split(';').forEach(function (row) {
+    var f = row.split('|');
+    if (f[2]) services.push({ purpose: f[0], name: f[1], match: f[2].split(','), embed: !!f[3] });
+  });
+  // The URL attribute of each element type that loads something.
+  var URL_ATTR = { SCRIPT: 'src', IFRAME: 'src', IMG: 'src', LINK: 'href' };
+  var E = Element.prototype;
+  var setAttr = E.setAttribute;
+  var inner = Object.getOwnPropertyDescriptor(E, 'innerHTML');
+
+  // The service a URL belongs to, unless the config allow-lists it (same rule as assent_core::trackers).
+  function tracker(url) {
+    var u;
+    try { u = new URL(url, location.href); } catch (e) { return null; }
+    if (!/^(https?|wss?):$/.test(u.protocol)) return null;
+    var h = u.hostname;
+    var hit = function (m) {
+      var i = m.indexOf('/');
+      var host = i < 0 ? m : m.slice(0, i);
+      return (h === host || h.slice(-host.length - 1) === '.' + host) && u.pathname.indexOf(i < 0 ? '/' : m.slice(i)) === 0;
+    };
+    if (allowList.some(hit)) return null;
+    for (var i = 0; i < services.length; i++) if (services[i].match.some(hit)) return services[i];
+    return null;
+  }
+  function allows(s) {
+    try {
+      return client ? client.allowed(s.purpose) : !!stored && stored.granted.indexOf(s.purpose) >= 0;
+    } catch (e) {
+      return false;
+    }
+  }
+  function note(s, url, kind, el) {
+    blocked.push({ service: s.name, purpose: s.purpose, kind: kind, url: String(url), el: el,
+      reason: (client || stored ? 'the visitor has not allowed `' : 'no decision yet on `') + s.purpose + '`' });
+  }
+  // Holds an element inert in the gated-tag form the activation chain runs (see `pending`).
+  function hold(el, s, url) {
+    var t = el.tagName;
+    var type = el.getAttribute('type');
+    setAttr.call(el, 'data-category', s.purpose);
+    setAttr.call(el, 'data-service', s.name);
+    setAttr.call(el, 'data-assent-held', '');
+    if (t === 'SCRIPT') {
+      if (type && type !== 'text/plain') setAttr.call(el, 'data-type', type);
+      setAttr.call(el, 'type', 'text/plain'); // a script of an unknown type is neither fetched nor run
+    } else {
+      setAttr.call(el, 'data-' + URL_ATTR[t], url);
+      el.removeAttribute(URL_ATTR[t]);
+      if (el.hasAttribute('srcset')) {
+        setAttr.call(el, 'data-srcset', el.getAttribute('srcset'));
+        el.removeAttribute('srcset');
+      }
+    }
+    // An image outside the page is a pixel: dropped (if it is inserted later, it waits like any tag).
+    var pixel = t === 'IMG' && !el.isConnected;
+    note(s, url, pixel ? 'pixel' : t.toLowerCase(), !pixel && el);
+  }
+  function inspect(el) {
+    var url = URL_ATTR[el.tagName] && el.getAttribute(URL_ATTR[el.tagName]);
+    if (!url || el.hasAttribute('data-category') || el.hasAttribute('data-assent')) return;
+    var s = tracker(url);
+    if (s && !allows(s)) hold(el, s, url);
+  }
+  // A node about to be inserted, and everything inside it. Never throws into the page's call.
+  function check(n) {
+    try {
+      if (n && n.nodeType === 1) inspect(n);
+      if (n && n.querySelectorAll && (n.nodeType === 11 || n.firstElementChild)) {
+        [].forEach.call(n.querySelectorAll('script,iframe,img,link'), inspect);
+      }
+    } catch (e) { /* the page's own call goes on */ }
+  }
+  function wrap(proto, name, f) {
+    var orig = proto && proto[name];
+    if (orig) proto[name] = function () { return f.call(this, orig, arguments); };
+  }
+  // Insertion: the node arguments of every DOM method that inserts.
+  function guard(proto, names, from, to) {
+    names.forEach(function (name) {
+      wrap(proto, name, function (orig, args) {
+        for (var i = from; i < Math.min(to, args.length); i++) check(args[i]);
+        return orig.apply(this, args);
+      });
+    });
+  }
+  guard(Node.prototype, ['appendChild', 'insertBefore', 'replaceChild'], 0, 1);
+  guard(E, ['append', 'prepend', 'before', 'after', 'replaceWith'], 0, 1e9);
+  guard(DocumentFragment.prototype, ['append', 'prepend'], 0, 1e9); // shadow roots
+  guard(E, ['insertAdjacentElement'], 1, 2);
+  // Markup: rewritten through an inert <template> when it names a tracker host. Scripts inserted as
+  // markup never run, so they are only marked as done; document.write's do run, so they are held.
+  function clean(html, scripts) {
+    html = '' + html;
+    if (!services.some(function (s) { return s.match.some(function (m) { return html.indexOf(m.split('/')[0]) >= 0; }); })) return null;
+    var t = d.createElement('template');
+    inner.set.call(t, html);
+    [].forEach.call(t.content.querySelectorAll('script,iframe,img,link'), function (el) {
+      if (el.tagName === 'SCRIPT' && !scripts) setAttr.call(el, 'data-assent', 'inert');
+      else inspect(el);
+    });
+    return inner.get.call(t);
+  }
+  function sink(proto, prop) {
+    var desc = proto && Object.getOwnPropertyDescriptor(proto, prop);
+    if (desc && desc.set) {
+      Object.defineProperty(proto, prop, { configurable: true, enumerable: desc.enumerable, get: desc.get, set: function (v) {
+        var c = clean(v);
+        desc.set.call(this, c === null ? v : c);
+      } });
+    }
+  }
+  sink(E, 'innerHTML');
+  sink(E, 'outerHTML');
+  sink(w.ShadowRoot && ShadowRoot.prototype, 'innerHTML');
+  wrap(E, 'insertAdjacentHTML', function (orig, args) {
+    var c = clean(args[1]);
+    return orig.call(this, args[0], c === null ? args[1] : c);
+  });
+  ['write', 'writeln'].forEach(function (name) {
+    wrap(Document.prototype, name, function (orig, args) {
+      var c = clean([].join.call(args, ''), 1);
+      return c === null ? orig.apply(this, args) : orig.call(this, c);
+    });
+  });
+  // src/href set on an element (`new Image().src`, `script.src` before insertion).
+  function intercept(el, url) {
+    var s = !el.hasAttribute('data-assent') && tracker(url);
+    if (!s || allows(s)) return false;
+    hold(el, s, url);
+    return el.tagName !== 'SCRIPT'; // a held script keeps its src: its type keeps it inert
+  }
+  [[w.HTMLScriptElement, 'src'], [w.HTMLIFrameElement, 'src'], [w.HTMLImageElement, 'src'], [w.HTMLLinkElement, 'href']].forEach(function (p) {
+    var proto = p[0] && p[0].prototype;
+    var desc = proto && Object.getOwnPropertyDescriptor(proto, p[1]);
+    if (desc && desc.set) {
+      Object.defineProperty(proto, p[1], { configurable: true, enumerable: desc.enumerable, get: desc.get, set: function (v) {
+        if (!intercept(this, v)) desc.set.call(this, v);
+      } });
+    }
+  });
+  E.setAttribute = function (name, value) {
+    if (URL_ATTR[this.tagName] === ('' + name).toLowerCase() && intercept(this, value)) return;
+    return setAttr.apply(this, arguments);
+  };
+  // Requests to tracker hosts: dropped and counted, never queued for later.
+  function drop(url, kind) {
+    url = url && url.url || url;
+    var s = tracker(url);
+    if (!s || allows(s)) return false;
+    note(s, url, kind);
+    return true;
+  }
+  wrap(w, 'fetch', function (orig, args) {
+    return drop(args[0], 'fetch') ? Promise.reject(new TypeError('assent: blocked until its purpose is allowed')) : orig.apply(w, args);
+  });
+  wrap(w.navigator, 'sendBeacon', function (orig, args) {
+    return drop(args[0], 'beacon') || orig.apply(w.navigator, args);
+  });
+  var XHR = w.XMLHttpRequest && XMLHttpRequest.prototype;
+  wrap(XHR, 'open', function (orig, args) {
+    this.assentUrl = args[1];
+    return orig.apply(this, args);
+  });
+  wrap(XHR, 'send', function (orig, args) {
+    var x = this;
+    if (!drop(x.assentUrl, 'xhr')) return orig.apply(x, args);
+    setTimeout(function () { x.dispatchEvent(new ProgressEvent('error')); x.dispatchEvent(new ProgressEvent('loadend')); });
+  });
+  // Tags the parser inserts after this script: the observer runs before the parser runs them.
+  new MutationObserver(function (records) {
+    records.forEach(function (r) { [].forEach.call(r.addedNodes, check); });
+  }).observe(d.documentElement, { childList: true, subtree: true });
+  // The config's changes to the table; elements held before it arrived are classified again.
+  function configure(json) {
+    var b = json && json.blocking;
+    if (!b || typeof b !== 'object') return;
+    if (b.auto === false) services = [];
+    (Array.isArray(b.services) ? b.services : []).forEach(function (r) {
+      var s = services.filter(function (x) { return r && x.name.toLowerCase() === ('' + r.name).toLowerCase(); })[0];
+      if (!s && r && r.purpose && Array.isArray(r.match)) services.push(s = { name: r.name, match: [] });
+      if (!s) return;
+      if (r.purpose) s.purpose = r.purpose;
+      if (Array.isArray(r.match)) s.match = s.match.concat(r.match);
+      if (r.embed) s.embed = true;
+    });
+    if (Array.isArray(b.allow)) allowList = b.allow;
+    [].forEach.call(d.querySelectorAll('[data-assent-held]'), function (el) {
+      var a = URL_ATTR[el.tagName];
+      var s = tracker(el.getAttribute(a) || el.getAttribute('data-' + a));
+      setAttr.call(el, 'data-category', s ? s.purpose : 'necessary');
+    });
+  }
+
   // --- Google Consent Mode v2 ---
   // The loader only speaks Google's vocabulary: the core decides each type's state (the stored form's
   // Consent Mode field, or the client's commands), and this hands it to gtag.
@@ -46,7 +248,7 @@
   // Gated elements that have not run yet, in document order.
   function pending() {
     return [].slice.call(d.querySelectorAll(
-      'script[type="text/plain"][data-category],iframe[data-category][data-src],img[data-category][data-src]'
+      'script[type="text/plain"][data-category],iframe[data-category][data-src],img[data-category][data-src],link[data-category][data-href]'
     )).filter(function (el) { return !el.hasAttribute('data-assent'); });
   }
 
@@ -66,7 +268,8 @@
       el.setAttribute('data-assent', 'ran');
       if (el.tagName !== 'SCRIPT') {
         if (el.hasAttribute('data-srcset')) el.setAttribute('srcset', el.getAttribute('data-srcset'));
-        el.setAttribute('src', el.getAttribute('data-src'));
+        var attr = URL_ATTR[el.tagName];
+        el.setAttribute(attr, el.getAttribute('data-' + attr));
         continue;
       }
       var s = d.createElement('script');
@@ -327,13 +530,20 @@
       if (client) return client.rescan();
       if (stored && !applyStored()) boot();
     },
+    // What automatic blocking held or dropped on this page view (see docs/blocking.md).
+    report: function () {
+      return blocked.map(function (b) {
+        return { service: b.service, purpose: b.purpose, kind: b.kind, url: b.url, reason: b.reason,
+          state: !b.el ? 'dropped' : b.el.hasAttribute('data-assent') ? 'ran' : b.el.isConnected ? 'held' : 'not in the page' };
+      });
+    },
     on: function (type, fn) {
       if (type !== 'change') throw new TypeError('assent.on: the only event is "change"');
       var h = function (e) { fn(e.detail); };
       d.addEventListener('assent:change', h);
       return function () { d.removeEventListener('assent:change', h); };
     },
-    _: { run: run, pending: pending, fingerprint: fingerprint, decode: decode, view: view }
+    _: { run: run, pending: pending, fingerprint: fingerprint, decode: decode, view: view, tracker: tracker }
   };
 
   if (!configUrl && !me) return; // evaluated without a tag (tests): primitives only
@@ -346,6 +556,7 @@
       : s.source === 'geo' || s.source === 'tz:' + timezone);
     var covered = s && sameRegion && s.gpc === gpc && s.expiresAt * 1000 > Date.now() &&
       s.fingerprint === fingerprint(c.text) && receiptMade(s.receipt);
+    configure(c.json);
     consentSettings(c.json);
     if (covered && s.consentMode) gtag('consent', 'update', consentState(s.consentMode));
     if (covered) {

@@ -1,5 +1,6 @@
 //! Generates the region-group table from `data/region-groups.json`, the single source of region groups,
-//! and the timezone → country table from tzdb's `data/zone.tab` (with the aliases in `data/tz-links.txt`).
+//! the timezone → country table from tzdb's `data/zone.tab` (with the aliases in `data/tz-links.txt`),
+//! and the tracker table from `data/trackers.json`.
 use std::{env, fs, path::Path};
 
 fn main() {
@@ -57,4 +58,36 @@ fn main() {
         "/// Generated from data/zone.tab and data/tz-links.txt: `IANA-zone COUNTRY` lines.\npub(crate) static TIMEZONES: &str = {lines:?};\n"
     );
     fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("timezones.rs"), out).unwrap();
+
+    trackers(&data);
+}
+
+/// `data/trackers.json` → `static DATABASE: &[ServiceData]`. The loader's compact table is made from
+/// this static at `cargo xtask dist` ([`assent_core::trackers::loader_table`]), so the two cannot differ.
+fn trackers(data: &Path) {
+    let path = data.join("trackers.json");
+    println!("cargo::rerun-if-changed={}", path.display());
+    let db: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).expect("read data/trackers.json")).expect("data/trackers.json is JSON");
+    let strings = |v: &serde_json::Value, key: &str| -> Vec<String> {
+        v[key].as_array().unwrap_or_else(|| panic!("trackers.json: `{key}` is a list")).iter().map(|s| s.as_str().expect("a string").to_string()).collect()
+    };
+    let mut out = String::from("/// Generated from data/trackers.json.\npub(crate) static DATABASE: &[ServiceData] = &[\n");
+    for s in db["services"].as_array().expect("trackers.json: `services` is a list") {
+        let name = s["name"].as_str().expect("service name");
+        let purpose = s["purpose"].as_str().expect("service purpose");
+        // The loader's table separates fields with `|`, patterns with `,` and services with `;`.
+        for field in std::iter::once(name.to_string()).chain(strings(s, "match")) {
+            assert!(!field.contains(['|', ';', ',', '"', '\\', '\'']), "trackers.json: `{field}` holds a separator");
+        }
+        out.push_str(&format!(
+            "    ServiceData {{ name: {name:?}, purpose: {purpose:?}, matches: &{:?}, cookies: &{:?}, storage: &{:?}, embed: {} }},\n",
+            strings(s, "match"),
+            strings(s, "cookies"),
+            strings(s, "storage"),
+            s["embed"].as_bool().unwrap_or(false)
+        ));
+    }
+    out.push_str("];\n");
+    fs::write(Path::new(&env::var("OUT_DIR").unwrap()).join("trackers.rs"), out).unwrap();
 }

@@ -17,13 +17,13 @@ export const ALL_GATED = [...GATED.analytics, ...GATED.marketing];
 export const WASM = '/assent/assent_client_bg.wasm';
 
 /** Starts the server (with extra in-memory files and, optionally, a collector behind it) and the browser. */
-export async function setup(files = {}, serverOptions = {}) {
+export async function setup(files = {}, serverOptions = {}, launchArgs = []) {
   const server = await startServer({ port: 0, files, ...serverOptions });
   const base = `http://127.0.0.1:${server.address().port}`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
+      '--disable-sync', '--no-first-run', ...launchArgs],
   });
   return {
     base,

@@ -61,6 +61,12 @@ pub fn dist(root: &Path) -> Result<()> {
         .arg(root.join("web").join(LOADER))
         .args(["--minify", "--target=es2018", "--legal-comments=inline"])
         .arg(format!("--outfile={}", out.join(LOADER).display())))?;
+    // The tracker table, from the core's (generated from data/trackers.json): one source for both.
+    let loader = fs::read_to_string(out.join(LOADER))?;
+    if loader.matches("@TRACKERS@").count() != 1 {
+        bail!("web/assent.js must hold the tracker table placeholder '@TRACKERS@' exactly once");
+    }
+    fs::write(out.join(LOADER), loader.replace("@TRACKERS@", &assent_core::trackers::loader_table()))?;
     run(Command::new(&esbuild)
         .arg(root.join("web").join(RECEIPTS))
         .args(["--minify", "--format=esm", "--target=es2020", "--legal-comments=inline"])

@@ -568,6 +568,49 @@ impl Client {
                 }
                 Effect::ConversationChanged(conversation) => self.conversation_changed(&conversation),
                 Effect::ConsentMode(commands) => self.consent_mode(&commands),
+                Effect::Cleanup { purposes, reload } => self.clean_up(&purposes, reload),
+            }
+        }
+    }
+
+    /// Removes the cookies and storage keys that the refused purposes' services set (the core names
+    /// them), then reloads the page when the config asks: scripts that already ran cannot be unloaded.
+    fn clean_up(&self, purposes: &[String], reload: bool) {
+        let doc: HtmlDocument = document().unchecked_into();
+        let window = web_sys::window();
+        let stores: Vec<Storage> = window
+            .iter()
+            .flat_map(|w| [w.local_storage().ok().flatten(), w.session_storage().ok().flatten()])
+            .flatten()
+            .collect();
+        let cookie_text = doc.cookie().unwrap_or_default();
+        let cookie_names: Vec<&str> = cookie_text.split("; ").filter_map(|c| c.split('=').next()).filter(|n| !n.is_empty()).collect();
+        let location = window.as_ref().map(|w| w.location());
+        let host = location.as_ref().and_then(|l| l.hostname().ok()).unwrap_or_default();
+        let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".into());
+        for store in &stores {
+            let keys: Vec<String> = (0..store.length().unwrap_or(0)).filter_map(|i| store.key(i).ok().flatten()).collect();
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let cleanup = match &self.inner.borrow().session {
+                Some(s) => s.trackers().cleanup(purposes, &cookie_names, &keys, &host, &path),
+                None => return,
+            };
+            for key in &cleanup.storage {
+                let _ = store.remove_item(key);
+            }
+        }
+        let cleanup = match &self.inner.borrow().session {
+            Some(s) => s.trackers().cleanup(purposes, &cookie_names, &[], &host, &path),
+            None => return,
+        };
+        for cookie in &cleanup.cookies {
+            let _ = doc.set_cookie(cookie);
+        }
+        if reload {
+            // The decision is stored already; its receipt, if not made before the page goes, is made
+            // on the next page view (see `start`).
+            if let Some(l) = location {
+                let _ = l.reload();
             }
         }
     }

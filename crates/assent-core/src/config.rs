@@ -55,6 +55,60 @@ pub struct Config {
     /// Per-string overrides of the locale files: `{"banner.title": "…"}` or `{"de": {"banner.title": "…"}}`.
     #[cfg_attr(feature = "schema", schemars(default))]
     pub text: Vec<(String, TextOverride)>,
+    /// Automatic blocking of known trackers that the page injects (see docs/blocking.md).
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub blocking: Blocking,
+}
+
+/// Automatic blocking: the tracker database (`data/trackers.json`) and the site's changes to it.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
+pub struct Blocking {
+    /// Hold known trackers that the page injects until their purpose is allowed (default true).
+    /// `false` gates only the elements marked with `data-category`.
+    #[cfg_attr(feature = "schema", schemars(default = "default_true"))]
+    pub auto: bool,
+    /// Services to add, or to change by name (`{"name": "YouTube", "purpose": "preferences"}`).
+    /// `match`, `cookies` and `storage` of a known service add to its lists.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub services: Vec<ServiceRule>,
+    /// `host` or `host/path-prefix` patterns never blocked, e.g. a first-party analytics proxy.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub allow: Vec<String>,
+    /// Reload the page after a withdrawal, so that scripts which already ran are gone (default false).
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub reload_on_withdraw: bool,
+}
+
+impl Default for Blocking {
+    fn default() -> Self {
+        Blocking { auto: true, services: Vec::new(), allow: Vec::new(), reload_on_withdraw: false }
+    }
+}
+
+/// A service the config adds to the tracker database, or changes in it.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
+pub struct ServiceRule {
+    /// The service's name; a known name (`Hotjar`) changes that service.
+    pub name: String,
+    /// The purpose its tags wait for. Required for a new service.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub purpose: Option<String>,
+    /// `host` or `host/path-prefix` patterns (a host covers its subdomains). Required for a new service.
+    #[cfg_attr(feature = "schema", schemars(default, rename = "match"))]
+    pub matches: Vec<String>,
+    /// First-party cookie names it sets (`_x_*` for a prefix), removed on withdrawal.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub cookies: Vec<String>,
+    /// localStorage and sessionStorage keys it sets (`x_*` for a prefix), removed on withdrawal.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub storage: Vec<String>,
+    /// Its iframes are content: a blocked one gets a placeholder.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub embed: bool,
 }
 
 /// A string override, either for every language or per language.
@@ -320,7 +374,7 @@ impl Config {
         let f = Fields::new(
             v,
             "",
-            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "gpc", "consentMode", "optOutEntryPoint", "text"],
+            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "gpc", "consentMode", "optOutEntryPoint", "text", "blocking"],
         )?;
         let notice = Fields::new(f.required("notice")?, "notice", &["version", "url"])?;
         let notice = Notice { version: as_string(notice.required("version")?, "notice.version")?, url: notice.string("url")? };
@@ -430,6 +484,29 @@ impl Config {
             None => Receipts::default(),
             Some(r) => Receipts { endpoints: Fields::new(r, "receipts", &["endpoints"])?.list("endpoints", as_string)?.unwrap_or_default() },
         };
+        let blocking = match f.get("blocking") {
+            None => Blocking::default(),
+            Some(b) => {
+                let b = Fields::new(b, "blocking", &["auto", "services", "allow", "reloadOnWithdraw"])?;
+                let services = b.list("services", |v, path| {
+                    let s = Fields::new(v, path, &["name", "purpose", "match", "cookies", "storage", "embed"])?;
+                    Ok(ServiceRule {
+                        name: as_string(s.required("name")?, &s.path("name"))?,
+                        purpose: s.string("purpose")?,
+                        matches: s.list("match", as_string)?.unwrap_or_default(),
+                        cookies: s.list("cookies", as_string)?.unwrap_or_default(),
+                        storage: s.list("storage", as_string)?.unwrap_or_default(),
+                        embed: s.bool("embed")?.unwrap_or(false),
+                    })
+                })?;
+                Blocking {
+                    auto: b.bool("auto")?.unwrap_or(true),
+                    services: services.unwrap_or_default(),
+                    allow: b.list("allow", as_string)?.unwrap_or_default(),
+                    reload_on_withdraw: b.bool("reloadOnWithdraw")?.unwrap_or(false),
+                }
+            }
+        };
         let purposes: Vec<Purpose> =
             f.list("purposes", purpose)?.ok_or_else(|| invalid("purposes", "missing: list the purposes, starting with `necessary`"))?;
         let consent_mode = consent_mode.map(|(explicit, mut cm)| {
@@ -461,6 +538,7 @@ impl Config {
             consent_mode,
             opt_out_entry_point,
             text,
+            blocking,
         })
     }
 
@@ -597,6 +675,43 @@ impl Config {
                         format!("`{code}` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),
                     );
                 }
+            }
+        }
+        self.validate_blocking()
+    }
+
+    fn validate_blocking(&self) -> Result<(), ConfigError> {
+        use crate::trackers::{database, is_pattern};
+        let invalid = |path: String, message: String| Err(ConfigError::Invalid { path, message });
+        let known = database();
+        for (i, rule) in self.blocking.services.iter().enumerate() {
+            let path = format!("blocking.services[{i}]");
+            let existing = known.iter().any(|s| s.name.eq_ignore_ascii_case(&rule.name));
+            if rule.name.trim().is_empty() || rule.name.contains(['|', ';', ',']) {
+                return invalid(format!("{path}.name"), format!("`{}` must be a service name without `|`, `;` or `,`", rule.name));
+            }
+            match &rule.purpose {
+                Some(id) if self.purpose(id).is_none() => {
+                    let ids: Vec<&str> = self.purposes.iter().map(|p| p.id.as_str()).collect();
+                    return invalid(format!("{path}.purpose"), format!("`{id}` is not a purpose of this config; use one of {}", ids.join(", ")));
+                }
+                None if !existing => {
+                    return invalid(format!("{path}.purpose"), format!("missing: `{}` is not in the tracker database, so it needs a purpose", rule.name));
+                }
+                _ => {}
+            }
+            if !existing && rule.matches.is_empty() {
+                return invalid(format!("{path}.match"), format!("missing: list the hosts of `{}`, like `cdn.example.com` or `example.com/collect`", rule.name));
+            }
+            for (j, m) in rule.matches.iter().enumerate() {
+                if !is_pattern(m) {
+                    return invalid(format!("{path}.match[{j}]"), format!("`{m}` must be a lowercase host with an optional path, like `cdn.example.com` or `example.com/collect` (no scheme, port or query)"));
+                }
+            }
+        }
+        for (i, m) in self.blocking.allow.iter().enumerate() {
+            if !is_pattern(m) {
+                return invalid(format!("blocking.allow[{i}]"), format!("`{m}` must be a lowercase host with an optional path, like `stats.example.com` (no scheme, port or query)"));
             }
         }
         Ok(())

@@ -18,6 +18,7 @@ pub mod purpose;
 pub mod receipt;
 pub mod region;
 pub mod session;
+pub mod trackers;
 
 pub use config::Config;
 pub use decision::{Decision, Method, RegionSource, Timestamp};

@@ -1,5 +1,6 @@
 //! The consent state machine: events in, effects out. Time and randomness are arguments.
 
+use crate::trackers::Trackers;
 use crate::config::Config;
 use crate::conversation::{self, is_conversation_id, ConversationChoice};
 use crate::config::GpcInOptIn;
@@ -106,6 +107,15 @@ pub enum Effect {
     ConversationChanged(String),
     /// Tell Google tags: `gtag('consent', command.command, …)` for each, in order.
     ConsentMode(Vec<crate::consent_mode::Command>),
+    /// Remove what the tracker services of these refused purposes left in the browser
+    /// ([`Trackers::cleanup`] names the cookies and storage keys); then reload the page when `reload` (`blocking.reloadOnWithdraw` and a
+    /// purpose that was allowed is not any more).
+    Cleanup {
+        /// Purposes that are not allowed now.
+        purposes: Vec<String>,
+        /// Reload afterwards.
+        reload: bool,
+    },
 }
 
 /// What the page knows about the visitor before any choice: where they are, and their browser's
@@ -156,6 +166,7 @@ pub struct Session {
     subject: Option<String>,
     conversations: Vec<ConversationChoice>,
     ui: Ui,
+    trackers: Trackers,
 }
 
 impl Session {
@@ -172,6 +183,24 @@ impl Session {
     ) -> (Session, Vec<Effect>) {
         let mut effects = Vec::new();
         let (region, region_source, flow) = locate(&config, visitor, &mut effects);
+        let trackers = Trackers::new(&config.blocking);
+        let mut unserved: Vec<(&str, &str)> = trackers
+            .services()
+            .iter()
+            .filter(|s| config.purpose(&s.purpose).is_none())
+            .map(|s| (s.purpose.as_str(), s.name.as_str()))
+            .collect();
+        unserved.sort();
+        for group in unserved.chunk_by(|a, b| a.0 == b.0) {
+            let purpose = group[0].0;
+            let names: Vec<&str> = group.iter().map(|(_, n)| *n).collect();
+            effects.push(Effect::Warn(format!(
+                "the tracker database puts {} under `{purpose}`, which this config does not define, so their tags stay blocked. \
+                 Add the purpose, or move them with blocking.services: [{{\"name\": \"{}\", \"purpose\": \"…\"}}]",
+                names.join(", "),
+                names[0]
+            )));
+        }
         let stored = stored.and_then(Decision::decode);
         let subject = stored.as_ref().map(|d| d.subject.clone());
         let decision = stored.filter(|d| {
@@ -181,6 +210,7 @@ impl Session {
                 && d.flow >= flow
         });
         let mut session = Session {
+            trackers,
             config,
             fingerprint,
             region,
@@ -411,6 +441,7 @@ impl Session {
             && self.basis(AI_TRAINING) == Basis::LegitimateInterest
             && !self.decision.as_ref().is_some_and(|d| d.granted.iter().chain(&d.denied).any(|p| p == AI_TRAINING));
         let current_ai = self.allowed(AI_TRAINING);
+        let allowed_before: Vec<String> = self.config.purposes.iter().filter(|p| self.allowed(&p.id)).map(|p| p.id.clone()).collect();
         for (id, on) in choices {
             if unshown && id == AI_TRAINING && on == current_ai {
                 continue;
@@ -453,12 +484,25 @@ impl Session {
         let mut effects = vec![Effect::Store { value, max_age }, Effect::Render(Ui::Hidden)];
         // Google tags hear the new state before any tag it allows runs.
         effects.extend(self.consent_mode_update().map(|u| Effect::ConsentMode(vec![u])));
+        let refused: Vec<String> = self.config.purposes.iter().filter(|p| !self.allowed(&p.id)).map(|p| p.id.clone()).collect();
+        let withdrawn = refused.iter().any(|p| allowed_before.contains(p));
         effects.extend([
             Effect::ApplyGates,
             Effect::Changed,
             Effect::Receipt(Record::Site(self.decision.clone().expect("just recorded"))),
         ]);
+        let reload = withdrawn && self.config.blocking.reload_on_withdraw;
+        let served: Vec<String> =
+            refused.into_iter().filter(|p| self.trackers.services().iter().any(|s| &s.purpose == p)).collect();
+        if !served.is_empty() || reload {
+            effects.push(Effect::Cleanup { purposes: served, reload });
+        }
         effects
+    }
+
+    /// The tracker database with the config's changes.
+    pub fn trackers(&self) -> &Trackers {
+        &self.trackers
     }
 
     fn toggle(

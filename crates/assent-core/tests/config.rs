@@ -24,13 +24,19 @@ fn errors_name_the_field() {
         (MINIMAL.replace(r#""version":"1""#, r#""version":"v 1""#), "config: notice.version: `v 1` must be 1-32 letters, digits, `.`, `_` or `-`"),
         (MINIMAL.replace(r#","required":true"#, ""), "config: purposes[0].required: `necessary` must be `required: true`"),
         (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"analytics","required":true}"#), "config: purposes[1].required: only `necessary` may be required; `analytics` must be a free choice"),
-        (MINIMAL.replace(r#""controller""#, r#""controler""#), "config: controler: unknown field, expected one of `$schema`, `notice`, `controller`, `languages`, `language`, `cookie`, `expiry`, `purposes`, `regions`, `receipts`, `gpc`, `consentMode`, `optOutEntryPoint`, `text`"),
+        (MINIMAL.replace(r#""controller""#, r#""controler""#), "config: controler: unknown field, expected one of `$schema`, `notice`, `controller`, `languages`, `language`, `cookie`, `expiry`, `purposes`, `regions`, `receipts`, `gpc`, `consentMode`, `optOutEntryPoint`, `text`, `blocking`"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"regions":{"rules":[{"match":["Europe"],"flow":"optIn"}]}}"#), "config: regions.rules[0].match[0]: `Europe` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"regions":{"default":"optin"}}"#), "config: regions.default: `optin` is not a flow: use `optIn`, `optOut` or `notice`"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"expiry":{"grantedDays":400}}"#), "config: expiry.grantedDays: 400 days: must be between 1 and 395 (13 months)"),
         (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"ai_training","optOut":true}"#), "config: purposes[1].optOut: `ai_training` is opt-in: remove `optOut`; to rest it on legitimate interest in some regions, list them in `legitimateInterest`"),
         (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"analytics","legitimateInterest":["US"]}"#), "config: purposes[1].legitimateInterest: only `ai_training` may rest on legitimate interest; `analytics` stores or reads data on the device, which needs consent (ePrivacy Art. 5(3))"),
         (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"ai_training","legitimateInterest":["America"]}"#), "config: purposes[1].legitimateInterest[0]: `America` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),
+        (MINIMAL.replace(r#"}]}"#, r#"}],"blocking":{"services":[{"name":"Acme Stats","match":["stats.acme.test"]}]}}"#), "config: blocking.services[0].purpose: missing: `Acme Stats` is not in the tracker database, so it needs a purpose"),
+        (MINIMAL.replace(r#"}]}"#, r#"}],"blocking":{"services":[{"name":"Hotjar","purpose":"replay"}]}}"#), "config: blocking.services[0].purpose: `replay` is not a purpose of this config; use one of necessary, analytics"),
+        (MINIMAL.replace(r#"}]}"#, r#"}],"blocking":{"services":[{"name":"Acme Stats","purpose":"analytics"}]}}"#), "config: blocking.services[0].match: missing: list the hosts of `Acme Stats`, like `cdn.example.com` or `example.com/collect`"),
+        (MINIMAL.replace(r#"}]}"#, r#"}],"blocking":{"services":[{"name":"Acme Stats","purpose":"analytics","match":["https://stats.acme.test/x"]}]}}"#), "config: blocking.services[0].match[0]: `https://stats.acme.test/x` must be a lowercase host with an optional path, like `cdn.example.com` or `example.com/collect` (no scheme, port or query)"),
+        (MINIMAL.replace(r#"}]}"#, r#"}],"blocking":{"allow":["Stats.Example.com"]}}"#), "config: blocking.allow[0]: `Stats.Example.com` must be a lowercase host with an optional path, like `stats.example.com` (no scheme, port or query)"),
+        (MINIMAL.replace(r#"}]}"#, r#"}],"blocking":{"reload":true}}"#), "config: blocking.reload: unknown field, expected one of `auto`, `services`, `allow`, `reloadOnWithdraw`"),
     ];
     for (text, expected) in table {
         assert_eq!(parse(&text).unwrap_err().to_string(), expected, "{text}");

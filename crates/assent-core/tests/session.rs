@@ -227,3 +227,26 @@ fn stored_form_round_trips_and_rejects_garbage() {
         assert_eq!(Decision::decode(garbage), None, "{garbage:?}");
     }
 }
+
+#[test]
+fn refusing_a_purpose_cleans_up_its_trackers_and_reloads_only_after_a_withdrawal_when_configured() {
+    let cleanup = |effects: &[Effect]| effects.iter().find_map(|e| match e {
+        Effect::Cleanup { purposes, reload } => Some((purposes.clone(), *reload)),
+        _ => None,
+    });
+    // A first "Reject all": nothing was allowed, so nothing to reload; the trackers' leftovers
+    // (set before Assent was installed, say) are removed all the same. ai_training has no tracker.
+    let (mut s, _) = start(Some("DE"), None);
+    let effects = s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
+    assert_eq!(cleanup(&effects), Some((vec!["preferences".into(), "analytics".into(), "replay".into(), "marketing".into()], false)));
+    // Accept all refuses nothing that has trackers: no cleanup.
+    let effects = s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    assert_eq!(cleanup(&effects), None);
+    // With reloadOnWithdraw, withdrawing an allowed purpose reloads the page.
+    let text = DEMO.replacen("\"regions\"", "\"blocking\": {\"reloadOnWithdraw\": true}, \"regions\"", 1);
+    let visitor = Visitor { region: Some("DE".into()), ..Visitor::default() };
+    let (mut s, _) = Session::start(Config::parse(&text).unwrap(), config_fingerprint(&text), &visitor, None, NOW, rng);
+    s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    let effects = s.handle(Event::Withdraw(Some("analytics".into())), NOW + 60, rng).unwrap();
+    assert_eq!(cleanup(&effects), Some((vec!["analytics".into()], true)));
+}

@@ -1,0 +1,284 @@
+// Automatic blocking (issue 6): trackers injected at run time are held until their purpose is allowed,
+// then run exactly once; requests to tracker hosts are dropped. Tracker hosts are routed to local
+// fixtures, and every fixture records each request it receives: "zero requests before consent" is
+// what the tracker hosts saw, and every page also proves the positive case (the request arrives once
+// its purpose is allowed), so a route that saw nothing cannot pass by accident.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, openPage, banner, waitFor, WASM } from './helpers.mjs';
+
+const head = (body, { region = 'DE', extraHead = '' } = {}) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<script src="/assent/assent.js" data-config="/assent.json" data-region="${region}"></script>
+<script>window.tagRuns = {}; window.pageErrors = [];</script>${extraHead}
+<title>blocking</title></head><body><h1>Blocking fixture</h1>${body}</body></html>`;
+
+// What each tracker host serves: tag scripts count their runs in window.tagRuns and make the requests
+// the real tag would (a collect beacon, a pixel).
+const counter = (name) => `(window.tagRuns = window.tagRuns || {}).${name} = (window.tagRuns.${name} || 0) + 1;`;
+const TAGS = {
+  'www.googletagmanager.com/gtm.js': counter('gtm') + `
+    var ga = document.createElement('script'); ga.async = true; ga.src = 'https://www.googletagmanager.com/gtag/js?id=G-TEST';
+    document.head.appendChild(ga);
+    var fb = document.createElement('script'); fb.async = true; fb.src = 'https://connect.facebook.net/en_US/fbevents.js';
+    var first = document.getElementsByTagName('script')[0]; first.parentNode.insertBefore(fb, first);`,
+  'www.googletagmanager.com/gtag/js': counter('ga') + `navigator.sendBeacon('https://region1.google-analytics.com/g/collect?v=2&en=page_view');`,
+  'connect.facebook.net/en_US/fbevents.js': counter('meta') + `new Image().src = 'https://www.facebook.com/tr?id=1&ev=PageView';`,
+  'static.hotjar.com/c/hotjar-': counter('hotjar'),
+  'www.clarity.ms/tag/': counter('clarity'),
+  'cdn.segment.com/analytics.js': counter('segment'),
+  'cdn.mxpnl.com/libs/': counter('mixpanel'),
+  'snap.licdn.com/li.lms-analytics/insight.min.js': counter('linkedin'),
+};
+const TRACKER_HOSTS = ['googletagmanager.com', 'google-analytics.com', 'facebook.net', 'facebook.com', 'hotjar.com',
+  'clarity.ms', 'segment.com', 'segment.io', 'mxpnl.com', 'licdn.com', 'linkedin.com', 'youtube-nocookie.com', 'amplitude.com', 'tiktok.com'];
+
+const pages = {
+  // A tag manager container (GTM's official snippet) that injects GA and the Meta pixel.
+  gtm: head(`<script>(function(w,d,s,l,i){w[l]=w[l]||[];w[l].push({'gtm.start':new Date().getTime(),event:'gtm.js'});
+    var f=d.getElementsByTagName(s)[0],j=d.createElement(s),dl=l!='dataLayer'?'&l='+l:'';j.async=true;
+    j.src='https://www.googletagmanager.com/gtm.js?id='+i+dl;f.parentNode.insertBefore(j,f);})(window,document,'script','dataLayer','GTM-TEST');</script>`),
+  // Hotjar's official snippet.
+  hotjar: head(`<script>(function(h,o,t,j,a,r){h.hj=h.hj||function(){(h.hj.q=h.hj.q||[]).push(arguments)};
+    h._hjSettings={hjid:123456,hjsv:6};a=o.getElementsByTagName('head')[0];r=o.createElement('script');r.async=1;
+    r.src=t+h._hjSettings.hjid+j+h._hjSettings.hjsv;a.appendChild(r);})(window,document,'https://static.hotjar.com/c/hotjar-','.js?sv=');</script>`),
+  // Microsoft Clarity's official snippet.
+  clarity: head(`<script>(function(c,l,a,r,i,t,y){c[a]=c[a]||function(){(c[a].q=c[a].q||[]).push(arguments)};
+    t=l.createElement(r);t.async=1;t.src="https://www.clarity.ms/tag/"+i;y=l.getElementsByTagName(r)[0];y.parentNode.insertBefore(t,y);
+    })(window, document, "clarity", "script", "abc123");</script>`),
+  // A pixel made with new Image(), a beacon and a fetch to collect endpoints: fired on load and
+  // again whenever the decision changes (as a real tag would on its next event).
+  network: head(`<script>
+    function fire() {
+      new Image().src = 'https://analytics.tiktok.com/i18n/pixel/events.js?sdkid=T1&ev=' + Date.now();
+      navigator.sendBeacon('https://api.segment.io/v1/t', JSON.stringify({ event: 'view' }));
+      fetch('https://api2.amplitude.com/2/httpapi', { method: 'POST', body: '{}', mode: 'no-cors' }).catch(function (e) { window.fetchFailed = String(e); });
+      var x = new XMLHttpRequest(); x.open('POST', 'https://px.ads.linkedin.com/collect'); x.onerror = function () { window.xhrFailed = true; }; x.send('{}');
+    }
+    fire();
+    document.addEventListener('assent:change', fire);
+  </script>`),
+  // A first-party script (allowed: not a tracker) that injects a tracker nested in a wrapper.
+  nested: head(`<script src="/fixtures/first-party.js"></script>`),
+  // Markup with a tracker pixel and a tracker script, inserted with insertAdjacentHTML.
+  adjacent: head(`<div id="slot"></div><script>document.getElementById('slot').insertAdjacentHTML('beforeend',
+    '<img id="li" alt="" width="1" height="1" src="https://px.ads.linkedin.com/collect/?pid=1&fmt=gif">');</script>`),
+  // document.write of a script tag, as old tag snippets do.
+  write: head(`<script>document.write('<script src="https://cdn.mxpnl.com/libs/mixpanel-2-latest.min.js"><\\/script>');</script>`),
+  // A YouTube embed created by a script (as embed widgets do).
+  youtube: head(`<div id="video"></div><script>var f = document.createElement('iframe'); f.width = 560; f.height = 315;
+    f.title = 'Demo video'; f.src = 'https://www.youtube-nocookie.com/embed/xyz'; document.getElementById('video').appendChild(f);</script>`),
+  // A single-page app: a route change renders a view that injects a tag.
+  spa: head(`<nav><a href="/fixtures/b/spa.html?route=pricing" id="go">Pricing</a></nav><main id="view">Home</main><script>
+    function render() {
+      var view = document.getElementById('view');
+      view.textContent = location.search.indexOf('pricing') >= 0 ? 'Pricing' : 'Home';
+      // Like a real tag loader, the view injects the tag once per page load.
+      if (location.search.indexOf('pricing') >= 0 && !window.liInjected) {
+        window.liInjected = true;
+        var s = document.createElement('script'); s.src = 'https://snap.licdn.com/li.lms-analytics/insight.min.js';
+        view.appendChild(s);
+      }
+    }
+    document.getElementById('go').addEventListener('click', function (e) { e.preventDefault(); history.pushState({}, '', this.href); render(); });
+    window.addEventListener('popstate', render);
+  </script>`),
+};
+
+let env;
+before(async () => {
+  const files = { '/fixtures/first-party.js': { body: `window.firstParty = true;
+    var wrap = document.createElement('div');
+    wrap.innerHTML = '<span>widget</span>';
+    var s = document.createElement('script'); s.src = 'https://cdn.segment.com/analytics.js/v1/KEY/analytics.min.js';
+    wrap.appendChild(s);
+    document.body.appendChild(wrap);` } };
+  for (const [name, html] of Object.entries(pages)) files[`/fixtures/b/${name}.html`] = { body: html, type: 'text/html' };
+  env = await setup(files);
+});
+after(() => env.close());
+
+/** A page whose tracker hosts are served by fixtures that record every request. */
+async function trackedPage(options) {
+  const opened = await openPage(env, options);
+  const seen = [];
+  await opened.context.route((url) => TRACKER_HOSTS.some((h) => url.hostname === h || url.hostname.endsWith('.' + h)), (route) => {
+    const url = new URL(route.request().url());
+    seen.push(url.hostname + url.pathname);
+    const key = Object.keys(TAGS).find((k) => (url.hostname + url.pathname).startsWith(k));
+    if (key) return route.fulfill({ status: 200, contentType: 'text/javascript', body: TAGS[key] });
+    if (url.hostname.includes('youtube')) return route.fulfill({ status: 200, contentType: 'text/html', body: '<p>video</p>' });
+    return route.fulfill({ status: 204, body: '' });
+  });
+  return { ...opened, seen };
+}
+
+const settle = async (page) => {
+  await page.evaluate(() => window.assent.ready);
+  await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(300);
+};
+const tagRuns = (page) => page.evaluate(() => window.tagRuns);
+const count = (seen, prefix) => seen.filter((s) => s.startsWith(prefix)).length;
+
+/** Opens a fixture, asserts the tracker hosts saw nothing before consent, then allows `purposes`. */
+async function beforeAndAfter(name, purposes, { stillHeld = [] } = {}) {
+  const t = await trackedPage();
+  await t.page.goto(`${env.base}/fixtures/b/${name}.html`);
+  await settle(t.page);
+  assert.deepEqual(t.seen, [], `${name}: no request reached a tracker host before consent`);
+  assert.deepEqual(await tagRuns(t.page), {}, `${name}: no tracker tag ran before consent`);
+  await banner(t.page).waitFor();
+  await t.page.evaluate((p) => window.assent.set(p), Object.fromEntries(purposes.map((p) => [p, true])));
+  await settle(t.page);
+  for (const s of stillHeld) assert.equal(count(t.seen, s), 0, `${name}: ${s} is still held`);
+  assert.deepEqual(t.log.pageErrors, [], `${name}: no page errors`);
+  return t;
+}
+
+test('a GTM container injecting GA and the Meta pixel: nothing before consent, each tag once per allowed purpose', async () => {
+  const t = await beforeAndAfter('gtm', ['analytics'], { stillHeld: ['connect.facebook.net', 'www.facebook.com/tr'] });
+  assert.deepEqual(await tagRuns(t.page), { gtm: 1, ga: 1 }, 'GTM and GA ran once; Meta waits for marketing');
+  assert.equal(count(t.seen, 'region1.google-analytics.com/g/collect'), 1, "GA's collect beacon went out once");
+  await t.page.evaluate(() => window.assent.set({ marketing: true }));
+  await waitFor(() => tagRuns(t.page).then((r) => r.meta === 1), 'the Meta pixel script');
+  await waitFor(() => count(t.seen, 'www.facebook.com/tr') === 1, 'the Meta pixel request');
+  await t.page.waitForTimeout(300);
+  assert.deepEqual(await tagRuns(t.page), { gtm: 1, ga: 1, meta: 1 }, 'each tag ran exactly once');
+  assert.equal(count(t.seen, 'www.googletagmanager.com/gtm.js'), 1);
+  assert.equal(count(t.seen, 'connect.facebook.net'), 1);
+  // The held elements kept their attributes (async) and were replaced by running copies.
+  const report = await t.page.evaluate(() => window.assent.report());
+  const gtm = report.find((r) => r.service === 'Google Tag Manager');
+  assert.deepEqual({ ...gtm, reason: undefined }, { service: 'Google Tag Manager', purpose: 'analytics', kind: 'script',
+    url: 'https://www.googletagmanager.com/gtm.js?id=GTM-TEST', state: 'ran', reason: undefined });
+  assert.match(gtm.reason, /analytics/);
+  await t.context.close();
+});
+
+for (const [name, purpose, tag, host] of [
+  ['hotjar', 'replay', 'hotjar', 'static.hotjar.com/c/hotjar-123456.js'],
+  ['clarity', 'replay', 'clarity', 'www.clarity.ms/tag/abc123'],
+  ['nested', 'analytics', 'segment', 'cdn.segment.com/analytics.js'],
+  ['write', 'analytics', 'mixpanel', 'cdn.mxpnl.com/libs/mixpanel-2-latest.min.js'],
+]) {
+  test(`${name}: the tag is held until ${purpose} is allowed, then runs exactly once`, async () => {
+    const t = await beforeAndAfter(name, [purpose]);
+    await waitFor(() => tagRuns(t.page).then((r) => r[tag] === 1), `${tag} to run`);
+    await t.page.waitForTimeout(300);
+    assert.deepEqual(await tagRuns(t.page), { [tag]: 1 });
+    assert.equal(count(t.seen, host), 1, `${host} was requested once`);
+    if (name === 'nested') assert.equal(await t.page.evaluate(() => window.firstParty), true, 'the first-party script ran at once');
+    await t.context.close();
+  });
+}
+
+test('insertAdjacentHTML: a tracker pixel in markup is held with its attributes, then loads once', async () => {
+  const t = await beforeAndAfter('adjacent', ['marketing']);
+  await waitFor(() => count(t.seen, 'px.ads.linkedin.com/collect') === 1, 'the pixel');
+  const img = await t.page.evaluate(() => {
+    const i = document.getElementById('li');
+    return { src: i.getAttribute('src'), width: i.getAttribute('width'), alt: i.getAttribute('alt') };
+  });
+  assert.deepEqual(img, { src: 'https://px.ads.linkedin.com/collect/?pid=1&fmt=gif', width: '1', alt: '' });
+  await t.context.close();
+});
+
+test('new Image(), sendBeacon, fetch and XMLHttpRequest to tracker hosts are dropped and counted, not queued', async () => {
+  const t = await trackedPage();
+  await t.page.goto(`${env.base}/fixtures/b/network.html`);
+  await settle(t.page);
+  assert.deepEqual(t.seen, []);
+  const report = await t.page.evaluate(() => window.assent.report());
+  assert.deepEqual(report.map((r) => [r.service, r.kind, r.state]).sort(), [
+    ['Amplitude', 'fetch', 'dropped'], ['LinkedIn Insight', 'xhr', 'dropped'], ['Segment', 'beacon', 'dropped'], ['TikTok Pixel', 'pixel', 'dropped'],
+  ]);
+  assert.match(await t.page.evaluate(() => window.fetchFailed), /TypeError: assent: blocked/, 'fetch fails like a network error');
+  assert.equal(await t.page.evaluate(() => window.xhrFailed), true, 'the XHR reports an error');
+  // Allowing the purposes sends nothing that was dropped; the tags' next events go out once each.
+  await t.page.evaluate(() => window.assent.acceptAll());
+  await settle(t.page);
+  assert.deepEqual(t.seen.map((s) => s.split('/')[0]).sort(),
+    ['analytics.tiktok.com', 'api.segment.io', 'api2.amplitude.com', 'px.ads.linkedin.com']);
+  await t.context.close();
+});
+
+test('a script-injected YouTube iframe is held until marketing is allowed, then loads once', async () => {
+  const t = await beforeAndAfter('youtube', ['marketing']);
+  await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/xyz') === 1, 'the embed');
+  await t.page.waitForTimeout(300);
+  assert.equal(count(t.seen, 'www.youtube-nocookie.com'), 1);
+  await t.context.close();
+});
+
+test('single-page app: a tag added after a route change is held, runs once on consent, and route changes never run it again', async () => {
+  const t = await trackedPage();
+  await t.page.goto(`${env.base}/fixtures/b/spa.html`);
+  await settle(t.page);
+  await t.page.click('#go');
+  await t.page.waitForTimeout(300);
+  assert.equal(await t.page.locator('#view').textContent(), 'Pricing');
+  assert.deepEqual(t.seen, [], 'the tag injected after pushState is held');
+  await banner(t.page).getByRole('button', { name: 'Accept all' }).click();
+  await waitFor(() => tagRuns(t.page).then((r) => r.linkedin === 1), 'the LinkedIn tag');
+  await t.page.goBack();
+  await t.page.goForward();
+  await t.page.waitForTimeout(300);
+  assert.equal(await banner(t.page).count(), 0, 'no re-prompt after route changes');
+  assert.deepEqual(await tagRuns(t.page), { linkedin: 1 });
+  assert.equal(count(t.seen, 'snap.licdn.com'), 1);
+  await t.context.close();
+});
+
+test('with the wasm blocked, the page works and every tracker stays blocked', async () => {
+  const t = await trackedPage();
+  await t.context.route(`**${WASM}`, (route) => route.abort());
+  for (const name of ['gtm', 'network', 'youtube', 'write']) {
+    await t.page.goto(`${env.base}/fixtures/b/${name}.html`);
+    await t.page.evaluate(() => window.assent.ready);
+    await t.page.waitForLoadState('networkidle');
+    assert.equal(await t.page.locator('h1').textContent(), 'Blocking fixture');
+  }
+  assert.deepEqual(t.seen, []);
+  assert.deepEqual(t.log.pageErrors, []);
+  assert.ok(t.log.consoleErrors.some((e) => /could not start/.test(e)), 'the console says what failed');
+  await t.context.close();
+});
+
+test('withdrawal deletes the services\' cookies in every domain and path variant, and their storage keys', async () => {
+  // A multi-label host, so that cookies can sit on the host and on its parent domain.
+  const shop = await setup({
+    '/fixtures/b/shop/cart.html': { type: 'text/html', body: head(`<script>
+      document.cookie = '_ga=GA1.1; path=/';
+      document.cookie = '_ga=GA1.2; domain=shop.test; path=/';
+      document.cookie = '_ga_ABC123=GS1.3; domain=www.shop.test; path=/fixtures/b';
+      document.cookie = '_gid=GA1.4; path=/fixtures/b/shop/';
+      document.cookie = '_fbp=fb.1; domain=shop.test; path=/';
+      document.cookie = 'cart=3; path=/';
+      localStorage.setItem('ajs_user_id', 'u1'); localStorage.setItem('_hjSession_1', 'h');
+      sessionStorage.setItem('mp_session', 'm'); localStorage.setItem('basket', 'b');
+    </script>`) },
+  }, {}, ['--host-resolver-rules=MAP *.shop.test 127.0.0.1']);
+  try {
+    const { context, page } = await openPage(shop);
+    const url = shop.base.replace('127.0.0.1', 'www.shop.test') + '/fixtures/b/shop/cart.html';
+    await page.goto(url);
+    await page.evaluate(() => window.assent.ready);
+    await page.evaluate(() => window.assent.acceptAll());
+    const names = async () => (await context.cookies()).map((c) => `${c.name}@${c.domain}${c.path}`).sort();
+    assert.deepEqual((await names()).filter((n) => !n.startsWith('assent@')), [
+      '_fbp@.shop.test/', '_ga@.shop.test/', '_ga@www.shop.test/', '_ga_ABC123@.www.shop.test/fixtures/b',
+      '_gid@www.shop.test/fixtures/b/shop/', 'cart@www.shop.test/']);
+    await page.evaluate(() => window.assent.withdraw('analytics'));
+    assert.deepEqual((await names()).filter((n) => !n.startsWith('assent@')), ['_fbp@.shop.test/', 'cart@www.shop.test/'],
+      'every analytics cookie is gone, wherever it was set; marketing and first-party cookies stay');
+    const storage = await page.evaluate(() => [Object.keys(localStorage).sort(), Object.keys(sessionStorage)]);
+    assert.deepEqual(storage[0].filter((k) => !k.startsWith('assent.')), ['_hjSession_1', 'basket'], 'Segment\'s key is gone');
+    assert.deepEqual(storage[1], [], 'Mixpanel\'s session key is gone');
+    await page.evaluate(() => window.assent.withdraw());
+    assert.deepEqual((await names()).filter((n) => !n.startsWith('assent@')), ['cart@www.shop.test/']);
+    assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => !k.startsWith('assent.'))), ['basket']);
+    await context.close();
+  } finally {
+    await shop.close();
+  }
+});
