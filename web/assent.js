@@ -81,6 +81,8 @@
     }
     // An image outside the page is a pixel: dropped (if it is inserted later, it waits like any tag).
     var pixel = t === 'IMG' && !el.isConnected;
+    // A held frame shows a placeholder, which the wasm renders (once the frame is in the page).
+    if (t === 'IFRAME') setTimeout(function () { client ? client.rescan() : boot(); });
     note(s, url, pixel ? 'pixel' : t.toLowerCase(), !pixel && el);
   }
   function inspect(el) {
@@ -335,17 +337,20 @@
   }
 
   // Applies the stored decision alone. Returns false when it does not cover what the page holds
-  // (an element whose purpose the decision never answered): then the core must decide.
+  // (an element whose purpose the decision never answered, or a refused embed, whose placeholder the
+  // wasm renders): then the core must decide.
   function applyStored() {
     var els = pending();
     var go = [];
+    var frames = false; // a refused frame shows a placeholder, which the wasm renders
     for (var i = 0; i < els.length; i++) {
       var cat = els[i].getAttribute('data-category');
       if (stored.granted.indexOf(cat) >= 0) go.push(els[i]);
       else if (stored.denied.indexOf(cat) < 0) return false;
+      else frames = frames || els[i].tagName === 'IFRAME';
     }
     run(go);
-    return true;
+    return !frames;
   }
 
   // --- Receipts: signed and delivered by assent-receipts.js, loaded only when one is made or pending ---

@@ -282,3 +282,34 @@ test('withdrawal deletes the services\' cookies in every domain and path variant
     await shop.close();
   }
 });
+
+test('a blocked embed shows a same-size placeholder; it is keyboard-reachable and "Load it" loads that embed alone', async () => {
+  const t = await trackedPage();
+  await t.page.goto(`${env.base}/fixtures/b/youtube.html`);
+  await settle(t.page);
+  const frame = t.page.locator('#video iframe');
+  const box = await frame.boundingBox();
+  assert.deepEqual(await frame.evaluate((f) => [f.clientWidth, f.clientHeight]), [560, 315], 'the page\'s own box for the embed');
+  const placeholder = t.page.frameLocator('#video iframe');
+  await placeholder.getByText('This content is hosted by YouTube, which may set cookies.').waitFor();
+  assert.equal(await frame.getAttribute('title'), 'Demo video', 'the page\'s title is kept');
+  // Refuse everything: the placeholder stays, and the keyboard reaches its button.
+  await banner(t.page).getByRole('button', { name: 'Reject all' }).click();
+  await banner(t.page).waitFor({ state: 'detached' });
+  let focused = null;
+  for (let i = 0; i < 10 && focused !== 'Load it'; i++) {
+    await t.page.keyboard.press('Tab');
+    focused = await placeholder.locator(':focus').textContent().catch(() => null);
+  }
+  assert.equal(focused, 'Load it', 'Tab reaches the placeholder\'s button');
+  await t.page.keyboard.press('Enter');
+  await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/xyz') === 1, 'the embed to load');
+  assert.deepEqual(await frame.boundingBox(), box, 'no layout shift: the embed loads in the same box');
+  assert.equal(await t.page.evaluate(() => window.assent.allowed('marketing')), false, 'loading one embed grants nothing else');
+  // A returning visit with marketing refused: the placeholder again (the wasm starts to render it).
+  await t.page.reload();
+  await settle(t.page);
+  await placeholder.getByRole('button', { name: 'Load it' }).waitFor();
+  assert.equal(count(t.seen, 'www.youtube-nocookie.com'), 1, 'nothing loaded on the second view');
+  await t.context.close();
+});

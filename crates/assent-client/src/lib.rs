@@ -635,6 +635,7 @@ impl Client {
     fn apply_gates(&self) {
         let Ok(list) = self.shared.pending.call0(&JsValue::NULL) else { return };
         let allowed = Array::new();
+        let mut blocked_frames = Vec::new();
         let mut inner = self.inner.borrow_mut();
         for el in Array::from(&list).iter() {
             let Some(el) = el.dyn_ref::<Element>() else { continue };
@@ -647,6 +648,7 @@ impl Client {
                 Ok(true) => {
                     allowed.push(el);
                 }
+                Ok(false) if el.tag_name() == "IFRAME" => blocked_frames.push(el.clone()),
                 Ok(false) => {}
                 Err(message) => {
                     if !inner.reported.contains(&category) {
@@ -657,9 +659,69 @@ impl Client {
             }
         }
         drop(inner);
+        for frame in allowed.iter().filter_map(|el| el.dyn_into::<Element>().ok()) {
+            remove_placeholder(&frame);
+        }
         if allowed.length() > 0 {
             let _ = self.shared.run.call1(&JsValue::NULL, &allowed);
         }
+        if !blocked_frames.is_empty() {
+            self.show_placeholders(blocked_frames);
+        }
+    }
+
+    /// Shows a placeholder in each blocked embed's own frame ([`assent_ui::placeholder_document`]):
+    /// the page's box for the embed stays as it is. "Load it" loads that embed alone, this page view.
+    fn show_placeholders(&self, frames: Vec<Element>) {
+        let client = self.handle();
+        spawn_local(async move {
+            let Some((lang, texts)) = client.texts().await else { return };
+            for frame in frames {
+                if frame.has_attribute(PLACEHOLDER_ATTR) || frame.has_attribute("data-assent") {
+                    continue;
+                }
+                let service = frame.get_attribute("data-service").filter(|s| !s.is_empty()).unwrap_or_else(|| {
+                    let src = frame.get_attribute("data-src").unwrap_or_default();
+                    assent_core::trackers::host_and_path(&src).map_or(src.clone(), |(host, _)| host.to_string())
+                });
+                let fill = |key: &str| texts.fill(key, &[("service", &service)]);
+                let document = assent_ui::placeholder_document(&assent_ui::PlaceholderProps {
+                    lang: lang.clone(),
+                    message: fill("placeholder.message"),
+                    load: fill("placeholder.load"),
+                    note: String::new(),
+                });
+                if !frame.has_attribute("title") {
+                    let _ = frame.set_attribute("title", &fill("placeholder.title"));
+                    let _ = frame.set_attribute(PLACEHOLDER_ATTR, "title");
+                } else {
+                    let _ = frame.set_attribute(PLACEHOLDER_ATTR, "");
+                }
+                let loader = client.handle();
+                let target = frame.clone();
+                // The placeholder document is same-origin (srcdoc): its button is wired from here, so
+                // it needs no script of its own (and no CSP exception).
+                let on_load = Closure::<dyn Fn()>::new(move || {
+                    let Some(doc) = target.dyn_ref::<web_sys::HtmlIFrameElement>().and_then(|f| f.content_document()) else { return };
+                    let Some(button) = doc.get_element_by_id(assent_ui::LOAD_BUTTON_ID) else { return };
+                    let loader = loader.handle();
+                    let frame = target.clone();
+                    let on_click = Closure::<dyn Fn()>::new(move || loader.load_embed(&frame));
+                    let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+                    on_click.forget(); // lives as long as the placeholder document
+                });
+                let _ = frame.add_event_listener_with_callback("load", on_load.as_ref().unchecked_ref());
+                on_load.forget(); // one per blocked embed, for the page view
+                let _ = frame.set_attribute("srcdoc", &document);
+            }
+        });
+    }
+
+    /// "Load it" on a placeholder: this embed alone, now. Nothing is stored: the next page view
+    /// asks again (a lasting choice is made in the preferences).
+    fn load_embed(&self, frame: &Element) {
+        remove_placeholder(frame);
+        let _ = self.shared.run.call1(&JsValue::NULL, &Array::of1(frame));
     }
 
     /// Shows what the session wants. The overlay is taken out of `inner` while it works: moving focus
@@ -971,6 +1033,20 @@ async fn call_async(object: &JsValue, name: &str, args: &[JsValue]) -> Result<Js
     let f: Function = Reflect::get(object, &name.into())?.dyn_into()?;
     let result = f.apply(object, &args.iter().collect::<Array>())?;
     JsFuture::from(js_sys::Promise::resolve(&result)).await
+}
+
+/// Marks an embed whose frame shows Assent's placeholder (`title` when Assent also set its title).
+const PLACEHOLDER_ATTR: &str = "data-assent-placeholder";
+
+/// Takes the placeholder out of an embed's frame, so that its `src` can load.
+fn remove_placeholder(frame: &Element) {
+    if let Some(mark) = frame.get_attribute(PLACEHOLDER_ATTR) {
+        let _ = frame.remove_attribute("srcdoc");
+        if mark == "title" {
+            let _ = frame.remove_attribute("title");
+        }
+        let _ = frame.remove_attribute(PLACEHOLDER_ATTR);
+    }
 }
 
 async fn fetch_locale(url: &str) -> Result<Vec<(String, String)>, JsValue> {

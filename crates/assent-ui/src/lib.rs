@@ -1,6 +1,6 @@
 //! Assent's UI: the first-layer banner, the preferences dialog and the per-conversation AI-training
 //! toggle, rendered with Leptos into open shadow roots so host CSS cannot break them and they cannot
-//! break the host.
+//! break the host; and the placeholder of a blocked embed, rendered into the embed's own frame.
 //!
 //! The UI takes props in ([`Props`]) and sends intents out ([`Intent`]). It never reads or writes
 //! storage and holds no policy: what is on by default, what "Accept all" means and whether closing
@@ -14,8 +14,10 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, KeyboardEvent, ShadowRoot};
 
 mod overlay;
+mod placeholder;
 mod toggle;
 pub use overlay::Overlay;
+pub use placeholder::{placeholder_document, PlaceholderProps, LOAD_BUTTON_ID};
 pub use toggle::{MountedToggle, OnToggle, ToggleProps, TOGGLE_STYLES};
 
 /// The stylesheet injected into the shadow root. Theming goes through `--assent-*` custom properties,
@@ -251,6 +253,8 @@ fn Preferences(
                         <p class="separate-note">{t.get("prefs.separateNote")}</p>
                         <ul class="purposes">{separate.into_iter().map(row.clone()).collect_view()}</ul>
                     })}
+                    // What a withdrawal cannot undo (scripts that already ran), said before it is made.
+                    <p class="withdraw-note">{t.get("prefs.withdrawNote")}</p>
                 </div>
                 <footer class="actions">
                     <button type="button" class="btn" on:click=send(Intent::RejectAll)>{t.get("prefs.rejectAll")}</button>
