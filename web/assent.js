@@ -21,13 +21,17 @@
   // From this synchronous moment on, a script, iframe, image or stylesheet whose URL belongs to a known
   // tracker is held inert (in place, attributes kept) until its purpose is allowed, and requests to
   // tracker hosts are dropped. The table is generated from data/trackers.json by `cargo xtask dist`
-  // (assent_core::trackers::loader_table): `purpose|name|host/path,…|e` per service, `e` for embeds.
+  // (assent_core::trackers::loader_table): `purpose|name|host/path,…` per service.
   var services = [];
   var allowList = [];
+  var classified = false; // the config's additions are known
+  // Until then, a third-party element the page injects may belong to a service only the config names.
+  var UNKNOWN = { purpose: '?', name: '(waiting for the config)' };
+  var held = []; // every element held, in or out of the page
   var blocked = []; // what assent.report() lists
   '@TRACKERS@'.split(';').forEach(function (row) {
     var f = row.split('|');
-    if (f[2]) services.push({ purpose: f[0], name: f[1], match: f[2].split(','), embed: !!f[3] });
+    if (f[2]) services.push({ purpose: f[0], name: f[1], match: f[2].split(',') });
   });
   // The URL attribute of each element type that loads something.
   var URL_ATTR = { SCRIPT: 'src', IFRAME: 'src', IMG: 'src', LINK: 'href' };
@@ -36,7 +40,8 @@
   var inner = Object.getOwnPropertyDescriptor(E, 'innerHTML');
 
   // The service a URL belongs to, unless the config allow-lists it (same rule as assent_core::trackers).
-  function tracker(url) {
+  // With `unknown`, a third-party URL seen before the config arrived is UNKNOWN.
+  function tracker(url, unknown) {
     var u;
     try { u = new URL(url, location.href); } catch (e) { return null; }
     if (!/^(https?|wss?):$/.test(u.protocol)) return null;
@@ -48,7 +53,7 @@
     };
     if (allowList.some(hit)) return null;
     for (var i = 0; i < services.length; i++) if (services[i].match.some(hit)) return services[i];
-    return null;
+    return unknown && !classified && u.host !== location.host ? UNKNOWN : null;
   }
   function allows(s) {
     try {
@@ -59,7 +64,8 @@
   }
   function note(s, url, kind, el) {
     blocked.push({ service: s.name, purpose: s.purpose, kind: kind, url: String(url), el: el,
-      reason: (client || stored ? 'the visitor has not allowed `' : 'no decision yet on `') + s.purpose + '`' });
+      reason: s === UNKNOWN ? 'a third-party host seen before the config arrived' :
+        (client || stored ? 'the visitor has not allowed `' : 'no decision yet on `') + s.purpose + '`' });
   }
   // Holds an element inert in the gated-tag form the activation chain runs (see `pending`).
   function hold(el, s, url) {
@@ -68,6 +74,7 @@
     setAttr.call(el, 'data-category', s.purpose);
     setAttr.call(el, 'data-service', s.name);
     setAttr.call(el, 'data-assent-held', '');
+    held.push(el);
     if (t === 'SCRIPT') {
       if (type && type !== 'text/plain') setAttr.call(el, 'data-type', type);
       setAttr.call(el, 'type', 'text/plain'); // a script of an unknown type is neither fetched nor run
@@ -82,21 +89,23 @@
     // An image outside the page is a pixel: dropped (if it is inserted later, it waits like any tag).
     var pixel = t === 'IMG' && !el.isConnected;
     // A held frame shows a placeholder, which the wasm renders (once the frame is in the page).
-    if (t === 'IFRAME') setTimeout(function () { client ? client.rescan() : boot(); });
+    if (t === 'IFRAME' && s !== UNKNOWN) setTimeout(function () { client ? client.rescan() : boot(); });
     note(s, url, pixel ? 'pixel' : t.toLowerCase(), !pixel && el);
   }
-  function inspect(el) {
+  function inspect(el, unknown) {
     var url = URL_ATTR[el.tagName] && el.getAttribute(URL_ATTR[el.tagName]);
     if (!url || el.hasAttribute('data-category') || el.hasAttribute('data-assent')) return;
-    var s = tracker(url);
+    var s = tracker(url, unknown);
     if (s && !allows(s)) hold(el, s, url);
   }
   // A node about to be inserted, and everything inside it. Never throws into the page's call.
-  function check(n) {
+  // `unknown`: the page's script inserts it, so holding an unclassified one briefly is safe (the parser's
+  // own scripts are not held that way: later scripts may depend on them).
+  function check(n, unknown) {
     try {
-      if (n && n.nodeType === 1) inspect(n);
+      if (n && n.nodeType === 1) inspect(n, unknown);
       if (n && n.querySelectorAll && (n.nodeType === 11 || n.firstElementChild)) {
-        [].forEach.call(n.querySelectorAll('script,iframe,img,link'), inspect);
+        [].forEach.call(n.querySelectorAll('script,iframe,img,link'), function (el) { inspect(el, unknown); });
       }
     } catch (e) { /* the page's own call goes on */ }
   }
@@ -108,7 +117,7 @@
   function guard(proto, names, from, to) {
     names.forEach(function (name) {
       wrap(proto, name, function (orig, args) {
-        for (var i = from; i < Math.min(to, args.length); i++) check(args[i]);
+        for (var i = from; i < Math.min(to, args.length); i++) check(args[i], 1);
         return orig.apply(this, args);
       });
     });
@@ -130,18 +139,20 @@
     });
     return inner.get.call(t);
   }
-  function sink(proto, prop) {
+  // Replaces a property's setter: `set(original setter, value)` runs in its place.
+  function hook(proto, prop, set) {
     var desc = proto && Object.getOwnPropertyDescriptor(proto, prop);
     if (desc && desc.set) {
-      Object.defineProperty(proto, prop, { configurable: true, enumerable: desc.enumerable, get: desc.get, set: function (v) {
-        var c = clean(v);
-        desc.set.call(this, c === null ? v : c);
-      } });
+      Object.defineProperty(proto, prop, { configurable: true, get: desc.get, set: function (v) { set.call(this, desc.set, v); } });
     }
   }
-  sink(E, 'innerHTML');
-  sink(E, 'outerHTML');
-  sink(w.ShadowRoot && ShadowRoot.prototype, 'innerHTML');
+  function sink(orig, v) {
+    var c = clean(v);
+    orig.call(this, c === null ? v : c);
+  }
+  hook(E, 'innerHTML', sink);
+  hook(E, 'outerHTML', sink);
+  hook(w.ShadowRoot && ShadowRoot.prototype, 'innerHTML', sink);
   wrap(E, 'insertAdjacentHTML', function (orig, args) {
     var c = clean(args[1]);
     return orig.call(this, args[0], c === null ? args[1] : c);
@@ -154,19 +165,16 @@
   });
   // src/href set on an element (`new Image().src`, `script.src` before insertion).
   function intercept(el, url) {
-    var s = !el.hasAttribute('data-assent') && tracker(url);
+    var s = !el.hasAttribute('data-assent') && tracker(url, 1);
     if (!s || allows(s)) return false;
     hold(el, s, url);
     return el.tagName !== 'SCRIPT'; // a held script keeps its src: its type keeps it inert
   }
-  [[w.HTMLScriptElement, 'src'], [w.HTMLIFrameElement, 'src'], [w.HTMLImageElement, 'src'], [w.HTMLLinkElement, 'href']].forEach(function (p) {
-    var proto = p[0] && p[0].prototype;
-    var desc = proto && Object.getOwnPropertyDescriptor(proto, p[1]);
-    if (desc && desc.set) {
-      Object.defineProperty(proto, p[1], { configurable: true, enumerable: desc.enumerable, get: desc.get, set: function (v) {
-        if (!intercept(this, v)) desc.set.call(this, v);
-      } });
-    }
+  ['Script', 'IFrame', 'Image', 'Link'].forEach(function (name) {
+    var C = w['HTML' + name + 'Element'];
+    hook(C && C.prototype, name === 'Link' ? 'href' : 'src', function (orig, v) {
+      if (!intercept(this, v)) orig.call(this, v);
+    });
   });
   E.setAttribute = function (name, value) {
     if (URL_ATTR[this.tagName] === ('' + name).toLowerCase() && intercept(this, value)) return;
@@ -198,12 +206,13 @@
   });
   // Tags the parser inserts after this script: the observer runs before the parser runs them.
   new MutationObserver(function (records) {
-    records.forEach(function (r) { [].forEach.call(r.addedNodes, check); });
+    records.forEach(function (r) { [].forEach.call(r.addedNodes, function (n) { check(n); }); });
   }).observe(d.documentElement, { childList: true, subtree: true });
   // The config's changes to the table; elements held before it arrived are classified again.
   function configure(json) {
     var b = json && json.blocking;
-    if (!b || typeof b !== 'object') return;
+    classified = true;
+    if (!b || typeof b !== 'object') b = {};
     if (b.auto === false) services = [];
     (Array.isArray(b.services) ? b.services : []).forEach(function (r) {
       var s = services.filter(function (x) { return r && x.name.toLowerCase() === ('' + r.name).toLowerCase(); })[0];
@@ -211,14 +220,39 @@
       if (!s) return;
       if (r.purpose) s.purpose = r.purpose;
       if (Array.isArray(r.match)) s.match = s.match.concat(r.match);
-      if (r.embed) s.embed = true;
     });
     if (Array.isArray(b.allow)) allowList = b.allow;
-    [].forEach.call(d.querySelectorAll('[data-assent-held]'), function (el) {
+    held.forEach(function (el) {
       var a = URL_ATTR[el.tagName];
-      var s = tracker(el.getAttribute(a) || el.getAttribute('data-' + a));
-      setAttr.call(el, 'data-category', s ? s.purpose : 'necessary');
+      var s = !el.hasAttribute('data-assent') && tracker(el.getAttribute(a) || el.getAttribute('data-' + a));
+      if (s) {
+        setAttr.call(el, 'data-category', s.purpose);
+        setAttr.call(el, 'data-service', s.name);
+        if (el.tagName === 'IFRAME') setTimeout(function () { client ? client.rescan() : boot(); });
+      } else if (!el.hasAttribute('data-assent')) {
+        release(el);
+      }
     });
+    blocked = blocked.filter(function (b) {
+      if (b.purpose !== '?') return true;
+      if (b.el.assentFree) return false;
+      b.purpose = b.el.getAttribute('data-category');
+      b.service = b.el.getAttribute('data-service');
+      b.reason = 'no decision yet on `' + b.purpose + '`';
+      return true;
+    });
+  }
+  // Not a tracker after all: back to what the page wrote, loading now (a script in the page runs
+  // through the activation chain, as a gated tag whose purpose is `necessary`).
+  function release(el) {
+    var a = URL_ATTR[el.tagName];
+    el.assentFree = true;
+    setAttr.call(el, 'data-category', 'necessary');
+    if (el.isConnected || el.tagName !== 'SCRIPT') return run([el]);
+    var type = el.getAttribute('data-type');
+    if (type) setAttr.call(el, 'type', type);
+    else el.removeAttribute('type');
+    ['data-category', 'data-service', 'data-assent-held', 'data-type', 'data-' + a].forEach(function (n) { el.removeAttribute(n); });
   }
 
   // --- Google Consent Mode v2 ---
@@ -460,8 +494,8 @@
       resolveReady(api);
       return c;
     }, function (e) {
-      console.error('assent: could not start (' + e + '). Optional tags stay blocked. Check that ' +
-        base + 'assent_client.js and assent_client_bg.wasm are served, the wasm as application/wasm.');
+      console.error('assent: could not start (' + e + '); optional tags stay blocked. Serve ' + base +
+        'assent_client.js, and assent_client_bg.wasm as application/wasm.');
       resolveReady(api);
     }));
   }
@@ -474,8 +508,8 @@
     var cm = json && json.consentMode;
     if (!cm || typeof cm !== 'object') return;
     if (!consentMode) {
-      console.warn('assent: the config turns on Google Consent Mode, but the <script> tag that loads assent.js ' +
-        'lacks data-consent-mode, so the default could only be set now. Add data-consent-mode to set it before any tag.');
+      console.warn('assent: the config uses Google Consent Mode: add data-consent-mode to the <script> tag of ' +
+        'assent.js, or its default is set late, after tags may have run.');
       consentMode = true;
       consentDefault();
     }

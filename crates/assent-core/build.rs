@@ -81,11 +81,10 @@ fn trackers(data: &Path) {
             assert!(!field.contains(['|', ';', ',', '"', '\\', '\'']), "trackers.json: `{field}` holds a separator");
         }
         out.push_str(&format!(
-            "    ServiceData {{ name: {name:?}, purpose: {purpose:?}, matches: &{:?}, cookies: &{:?}, storage: &{:?}, embed: {} }},\n",
+            "    ServiceData {{ name: {name:?}, purpose: {purpose:?}, matches: &{:?}, cookies: &{:?}, storage: &{:?} }},\n",
             strings(s, "match"),
             strings(s, "cookies"),
             strings(s, "storage"),
-            s["embed"].as_bool().unwrap_or(false)
         ));
     }
     out.push_str("];\n");

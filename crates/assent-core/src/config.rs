@@ -106,9 +106,6 @@ pub struct ServiceRule {
     /// localStorage and sessionStorage keys it sets (`x_*` for a prefix), removed on withdrawal.
     #[cfg_attr(feature = "schema", schemars(default))]
     pub storage: Vec<String>,
-    /// Its iframes are content: a blocked one gets a placeholder.
-    #[cfg_attr(feature = "schema", schemars(default))]
-    pub embed: bool,
 }
 
 /// A string override, either for every language or per language.
@@ -489,14 +486,13 @@ impl Config {
             Some(b) => {
                 let b = Fields::new(b, "blocking", &["auto", "services", "allow", "reloadOnWithdraw"])?;
                 let services = b.list("services", |v, path| {
-                    let s = Fields::new(v, path, &["name", "purpose", "match", "cookies", "storage", "embed"])?;
+                    let s = Fields::new(v, path, &["name", "purpose", "match", "cookies", "storage"])?;
                     Ok(ServiceRule {
                         name: as_string(s.required("name")?, &s.path("name"))?,
                         purpose: s.string("purpose")?,
                         matches: s.list("match", as_string)?.unwrap_or_default(),
                         cookies: s.list("cookies", as_string)?.unwrap_or_default(),
                         storage: s.list("storage", as_string)?.unwrap_or_default(),
-                        embed: s.bool("embed")?.unwrap_or(false),
                     })
                 })?;
                 Blocking {

@@ -17,7 +17,6 @@ pub(crate) struct ServiceData {
     matches: &'static [&'static str],
     cookies: &'static [&'static str],
     storage: &'static [&'static str],
-    embed: bool,
 }
 
 /// A service whose requests Assent recognises: from the database, or added or changed by the config.
@@ -33,8 +32,6 @@ pub struct Service {
     pub cookies: Vec<String>,
     /// localStorage and sessionStorage keys it sets; a trailing `*` is a prefix.
     pub storage: Vec<String>,
-    /// Its iframes are content (videos, maps, posts): blocked ones get a placeholder.
-    pub embed: bool,
 }
 
 /// The database as shipped, in file order.
@@ -47,17 +44,16 @@ pub fn database() -> Vec<Service> {
             matches: s.matches.iter().map(|m| m.to_string()).collect(),
             cookies: s.cookies.iter().map(|m| m.to_string()).collect(),
             storage: s.storage.iter().map(|m| m.to_string()).collect(),
-            embed: s.embed,
         })
         .collect()
 }
 
-/// The loader's compact form of the database: `purpose|name|pattern,pattern|e` per service (`e` marks
-/// embeds), services joined by `;`. `build.rs` refuses names and patterns that hold a separator.
+/// The loader's compact form of the database: `purpose|name|pattern,pattern` per service, services
+/// joined by `;`. `build.rs` refuses names and patterns that hold a separator.
 pub fn loader_table() -> String {
     DATABASE
         .iter()
-        .map(|s| format!("{}|{}|{}{}", s.purpose, s.name, s.matches.join(","), if s.embed { "|e" } else { "" }))
+        .map(|s| format!("{}|{}|{}", s.purpose, s.name, s.matches.join(",")))
         .collect::<Vec<_>>()
         .join(";")
 }
@@ -141,7 +137,6 @@ impl Trackers {
                     s.matches.extend(rule.matches.iter().cloned());
                     s.cookies.extend(rule.cookies.iter().cloned());
                     s.storage.extend(rule.storage.iter().cloned());
-                    s.embed |= rule.embed;
                 }
                 None => services.push(Service {
                     name: rule.name.clone(),
@@ -149,7 +144,6 @@ impl Trackers {
                     matches: rule.matches.clone(),
                     cookies: rule.cookies.clone(),
                     storage: rule.storage.clone(),
-                    embed: rule.embed,
                 }),
             }
         }
