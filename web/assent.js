@@ -90,7 +90,7 @@
     var pixel = t === 'IMG' && !el.isConnected;
     // A held frame shows a placeholder, which the wasm renders (once the frame is in the page).
     if (t === 'IFRAME' && s !== UNKNOWN) setTimeout(function () { client ? client.rescan() : boot(); });
-    note(s, url, pixel ? 'pixel' : t.toLowerCase(), !pixel && el);
+    note(s, url, pixel ? 'pixel' : t.toLowerCase(), el);
   }
   function inspect(el, unknown) {
     var url = URL_ATTR[el.tagName] && el.getAttribute(URL_ATTR[el.tagName]);
@@ -233,12 +233,16 @@
         release(el);
       }
     });
+    // The report follows: released elements leave it, reclassified ones show their new service.
     blocked = blocked.filter(function (b) {
-      if (b.purpose !== '?') return true;
+      if (!b.el) return true;
       if (b.el.assentFree) return false;
-      b.purpose = b.el.getAttribute('data-category');
-      b.service = b.el.getAttribute('data-service');
-      b.reason = 'no decision yet on `' + b.purpose + '`';
+      var p = b.el.getAttribute('data-category');
+      if (p !== b.purpose) {
+        b.purpose = p;
+        b.service = b.el.getAttribute('data-service');
+        b.reason = 'no decision yet on `' + p + '`';
+      }
       return true;
     });
   }
@@ -573,7 +577,7 @@
     report: function () {
       return blocked.map(function (b) {
         return { service: b.service, purpose: b.purpose, kind: b.kind, url: b.url, reason: b.reason,
-          state: !b.el ? 'dropped' : b.el.hasAttribute('data-assent') ? 'ran' : b.el.isConnected ? 'held' : 'not in the page' };
+          state: b.el && b.el.hasAttribute('data-assent') ? 'ran' : b.el && b.el.isConnected ? 'held' : 'dropped' };
       });
     },
     on: function (type, fn) {
@@ -595,7 +599,7 @@
       : s.source === 'geo' || s.source === 'tz:' + timezone);
     var covered = s && sameRegion && s.gpc === gpc && s.expiresAt * 1000 > Date.now() &&
       s.fingerprint === fingerprint(c.text) && receiptMade(s.receipt);
-    configure(c.json);
+    try { configure(c.json); } catch (e) { console.error('assent: could not apply blocking from the config: ' + e); }
     consentSettings(c.json);
     if (covered && s.consentMode) gtag('consent', 'update', consentState(s.consentMode));
     if (covered) {

@@ -5,7 +5,7 @@
 // its purpose is allowed), so a route that saw nothing cannot pass by accident.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, openPage, banner, waitFor, WASM } from './helpers.mjs';
+import { setup, openPage, banner, waitFor, WASM, DEMO_CONFIG } from './helpers.mjs';
 
 const head = (body, { region = 'DE', extraHead = '' } = {}) => `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <script src="/assent/assent.js" data-config="/assent.json" data-region="${region}"></script>
@@ -358,5 +358,38 @@ test('honest limit: trackers written in the HTML below the loader never run befo
   assert.ok(count(t.seen, 'www.googletagmanager.com/gtag/js') <= 1);
   await t.page.evaluate(() => window.assent.set({ analytics: true }));
   await waitFor(() => tagRuns(t.page).then((r) => r.ga === 1), 'the held script to run');
+  await t.context.close();
+});
+
+test('config: a service recategorised, a service added and a host allow-listed apply to what the loader holds', async () => {
+  const config = JSON.parse(DEMO_CONFIG);
+  config.blocking = {
+    services: [
+      { name: 'Hotjar', purpose: 'analytics' },
+      { name: 'Acme Stats', purpose: 'marketing', match: ['stats.acme-cdn.test/collect'] },
+    ],
+    allow: ['cdn.segment.com'],
+  };
+  const t = await trackedPage();
+  await t.context.route('**/fixtures/b/config.json', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify(config) }));
+  await t.context.route('https://stats.acme-cdn.test/**', (r) => { t.seen.push('stats.acme-cdn.test' + new URL(r.request().url()).pathname); r.fulfill({ status: 204 }); });
+  await t.context.route('**/fixtures/b/config.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`<script>
+    // Injected at once, before the config has arrived.
+    ['https://static.hotjar.com/c/hotjar-1.js?sv=6', 'https://cdn.segment.com/analytics.js/v1/K/analytics.min.js'].forEach(function (src) {
+      var s = document.createElement('script'); s.src = src; document.head.appendChild(s);
+    });
+    var acme = new Image(); acme.id = 'acme'; acme.src = 'https://stats.acme-cdn.test/collect?e=view'; document.body.appendChild(acme);
+  </script>`).replace('/assent.json', '/fixtures/b/config.json') }));
+  await t.page.goto(`${env.base}/fixtures/b/config.html`);
+  await settle(t.page);
+  assert.deepEqual(await tagRuns(t.page), { segment: 1 }, 'the allow-listed host ran at once; Hotjar waits');
+  assert.deepEqual(t.seen.filter((s) => !s.startsWith('cdn.segment.com')), [], 'Hotjar and the added service sent nothing');
+  const report = await t.page.evaluate(() => window.assent.report().map((r) => [r.service, r.purpose, r.state]));
+  assert.deepEqual(report, [['Hotjar', 'analytics', 'held'], ['Acme Stats', 'marketing', 'held']]);
+  await t.page.evaluate(() => window.assent.set({ analytics: true }));
+  await waitFor(() => tagRuns(t.page).then((r) => r.hotjar === 1), 'Hotjar, now under analytics');
+  assert.equal(count(t.seen, 'stats.acme-cdn.test'), 0, 'Acme Stats still waits for marketing');
+  await t.page.evaluate(() => window.assent.set({ marketing: true }));
+  await waitFor(() => count(t.seen, 'stats.acme-cdn.test/collect') === 1, 'the Acme pixel');
   await t.context.close();
 });
