@@ -33,6 +33,21 @@
     var f = row.split('|');
     if (f[2]) services.push({ purpose: f[0], name: f[1], match: f[2].split(',') });
   });
+  // Host → [service index, path prefix] of every pattern on it, and one regex of all the hosts: a URL
+  // costs a lookup per label of its host, and markup one regex test.
+  var byHost, hostRe, selfTracked;
+  function index() {
+    byHost = {};
+    services.forEach(function (s, i) {
+      s.match.forEach(function (m) {
+        var h = m.split('/')[0];
+        (byHost[h] = byHost[h] || []).push([i, m.slice(h.length) || '/']);
+      });
+    });
+    hostRe = new RegExp(Object.keys(byHost).join('|').replace(/\./g, '\\.') || '$^', 'i');
+    selfTracked = hostRe.test(location.hostname); // then relative URLs can be trackers too
+  }
+  index();
   // The URL attribute of each element type that loads something.
   var URL_ATTR = { SCRIPT: 'src', IFRAME: 'src', IMG: 'src', LINK: 'href' };
   var E = Element.prototype;
@@ -43,16 +58,24 @@
   // With `unknown`, a third-party URL seen before the config arrived is UNKNOWN.
   function tracker(url, unknown) {
     var u;
+    // A URL that names no tracker host is no tracker: one regex test, no parsing (the common case).
+    if (!(unknown && !classified) && !selfTracked && !hostRe.test(url)) return null;
     try { u = new URL(url, location.href); } catch (e) { return null; }
     if (!/^(https?|wss?):$/.test(u.protocol)) return null;
-    var h = u.hostname;
+    var h = u.hostname.replace(/\.$/, '');
     var hit = function (m) {
       var i = m.indexOf('/');
       var host = i < 0 ? m : m.slice(0, i);
       return (h === host || h.slice(-host.length - 1) === '.' + host) && u.pathname.indexOf(i < 0 ? '/' : m.slice(i)) === 0;
     };
-    if (allowList.some(hit)) return null;
-    for (var i = 0; i < services.length; i++) if (services[i].match.some(hit)) return services[i];
+    // The first service in table order with a pattern on the host or a parent domain of it.
+    var best = -1;
+    for (var x = h; x; x = x.slice(x.indexOf('.') + 1 || x.length)) {
+      (byHost[x] || []).forEach(function (c) {
+        if (u.pathname.indexOf(c[1]) === 0 && (best < 0 || c[0] < best)) best = c[0];
+      });
+    }
+    if (best >= 0) return allowList.some(hit) ? null : services[best];
     return unknown && !classified && u.host !== location.host ? UNKNOWN : null;
   }
   function allows(s) {
@@ -94,7 +117,9 @@
   }
   function inspect(el, unknown) {
     var url = URL_ATTR[el.tagName] && el.getAttribute(URL_ATTR[el.tagName]);
-    if (!url || el.hasAttribute('data-category') || el.hasAttribute('data-assent')) return;
+    // Each element and URL once (the observer sees again what the insertion wrappers saw).
+    if (!url || el.assentSeen === url || el.hasAttribute('data-category') || el.hasAttribute('data-assent')) return;
+    el.assentSeen = url;
     var s = tracker(url, unknown);
     if (s && !allows(s)) hold(el, s, url);
   }
@@ -123,14 +148,15 @@
     });
   }
   guard(Node.prototype, ['appendChild', 'insertBefore', 'replaceChild'], 0, 1);
-  guard(E, ['append', 'prepend', 'before', 'after', 'replaceWith'], 0, 1e9);
-  guard(DocumentFragment.prototype, ['append', 'prepend'], 0, 1e9); // shadow roots
+  guard(E, ['append', 'prepend', 'before', 'after', 'replaceWith', 'replaceChildren'], 0, 1e9);
+  guard(DocumentFragment.prototype, ['append', 'prepend', 'replaceChildren'], 0, 1e9); // shadow roots
   guard(E, ['insertAdjacentElement'], 1, 2);
+  guard(w.Range && Range.prototype, ['insertNode'], 0, 1);
   // Markup: rewritten through an inert <template> when it names a tracker host. Scripts inserted as
   // markup never run, so they are only marked as done; document.write's do run, so they are held.
   function clean(html, scripts) {
     html = '' + html;
-    if (!services.some(function (s) { return s.match.some(function (m) { return html.indexOf(m.split('/')[0]) >= 0; }); })) return null;
+    if (!hostRe.test(html)) return null;
     var t = d.createElement('template');
     inner.set.call(t, html);
     [].forEach.call(t.content.querySelectorAll('script,iframe,img,link'), function (el) {
@@ -222,6 +248,7 @@
       if (Array.isArray(r.match)) s.match = s.match.concat(r.match);
     });
     if (Array.isArray(b.allow)) allowList = b.allow;
+    index();
     held.forEach(function (el) {
       var a = URL_ATTR[el.tagName];
       var s = !el.hasAttribute('data-assent') && tracker(el.getAttribute(a) || el.getAttribute('data-' + a));

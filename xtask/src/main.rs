@@ -22,7 +22,8 @@ const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-local
   schema         regenerate docs/config.schema.json from the config model
   check-locales  fail on missing or surplus keys or placeholder mismatches in locales/
   screenshots    build, then screenshot the banner and dialog into docs/screenshots/
-  bench collector  receipts/s verified and stored, p50/p99, against bare signature verification";
+  bench collector  receipts/s verified and stored, p50/p99, against bare signature verification
+  bench loader     what the loader's interception adds per appendChild/innerHTML call, in Chromium";
 
 fn main() -> Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -45,7 +46,11 @@ fn main() -> Result<()> {
                     .args(["run", "--release", "-p", "assent-collector", "--example", "bench"])
                     .env("ASSENT_BENCH_DATABASE_URL", &pg.url))
             }
-            _ => bail!("usage: cargo xtask bench collector"),
+            Some("loader") => {
+                dist::dist(&root)?;
+                run(Command::new("node").arg("tests/bench/loader.mjs"))
+            }
+            _ => bail!("usage: cargo xtask bench <collector|loader>"),
         },
         "screenshots" => {
             dist::dist(&root)?;
