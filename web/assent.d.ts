@@ -82,8 +82,24 @@ export interface Assent {
   stamp<T extends object>(payload: T, options?: ScopeOptions): T & { assent: StampFacts };
   /** Gates elements added to the page since the last scan. */
   rescan(): void;
+  /** What automatic blocking held or dropped on this page view (see docs/blocking.md). */
+  report(): BlockedItem[];
   /** Calls fn with the new decision after every change; returns an unsubscribe function. */
   on(event: 'change', fn: (consent: Consent) => void): () => void;
+}
+
+/** One tag or request that automatic blocking held or dropped. */
+export interface BlockedItem {
+  /** The tracker database's (or the config's) service name, e.g. `Google Analytics`. */
+  service: string;
+  /** The purpose it waits for. */
+  purpose: PurposeId;
+  kind: 'script' | 'iframe' | 'img' | 'link' | 'pixel' | 'fetch' | 'beacon' | 'xhr';
+  url: string;
+  /** `held` waits in the page; `ran` was allowed since; `dropped` is gone (requests are never queued). */
+  state: 'held' | 'ran' | 'dropped';
+  /** Why, e.g. "no decision yet on `analytics`". */
+  reason: string;
 }
 
 declare global {

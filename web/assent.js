@@ -273,17 +273,16 @@
       return true;
     });
   }
-  // Not a tracker after all: back to what the page wrote, loading now (a script in the page runs
-  // through the activation chain, as a gated tag whose purpose is `necessary`).
+  // Not a tracker after all: back to what the page wrote, loading now (an element in the page, or an
+  // image, through the activation chain; a script not in the page yet runs when it is inserted).
   function release(el) {
-    var a = URL_ATTR[el.tagName];
     el.assentFree = true;
-    setAttr.call(el, 'data-category', 'necessary');
+    ['data-category', 'data-service', 'data-assent-held'].forEach(function (n) { el.removeAttribute(n); });
     if (el.isConnected || el.tagName !== 'SCRIPT') return run([el]);
     var type = el.getAttribute('data-type');
     if (type) setAttr.call(el, 'type', type);
     else el.removeAttribute('type');
-    ['data-category', 'data-service', 'data-assent-held', 'data-type', 'data-' + a].forEach(function (n) { el.removeAttribute(n); });
+    el.removeAttribute('data-type');
   }
 
   // --- Google Consent Mode v2 ---
