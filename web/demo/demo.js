@@ -13,6 +13,8 @@
   document.addEventListener('assent:change', render);
   document.querySelectorAll('img[data-category], iframe[data-category]').forEach(function (el) {
     el.addEventListener('load', function () {
+      // A frame still blocked loads Assent's placeholder (srcdoc), not its src: that is no run.
+      if (!el.getAttribute('src')) return;
       demoRan(el.tagName === 'IMG' ? 'pixel' : 'embed');
     });
   });
