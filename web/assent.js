@@ -44,7 +44,7 @@
         (byHost[h] = byHost[h] || []).push([i, m.slice(h.length) || '/']);
       });
     });
-    hostRe = new RegExp(Object.keys(byHost).join('|').replace(/\./g, '\\.') || '$^', 'i');
+    hostRe = new RegExp('(^|[^a-z0-9-])(' + (Object.keys(byHost).join('|').replace(/\./g, '\\.') || '$^') + ')($|[^a-z0-9-])', 'i');
     selfTracked = hostRe.test(location.hostname); // then relative URLs can be trackers too
   }
   index();
@@ -91,8 +91,10 @@
         (client || stored ? 'the visitor has not allowed `' : 'no decision yet on `') + s.purpose + '`' });
   }
   // Holds an element inert in the gated-tag form the activation chain runs (see `pending`).
-  function hold(el, s, url) {
+  // `own`: the page's script inserted it (not the parser), so it can run in place later.
+  function hold(el, s, url, own) {
     var t = el.tagName;
+    el.assentOwn = own;
     var type = el.getAttribute('type');
     setAttr.call(el, 'data-category', s.purpose);
     setAttr.call(el, 'data-service', s.name);
@@ -116,12 +118,17 @@
     note(s, url, pixel ? 'pixel' : t.toLowerCase(), el);
   }
   function inspect(el, unknown) {
+    // A held script whose type the page set again after its src: held again.
+    if (el.tagName === 'SCRIPT' && el.hasAttribute('data-assent-held') && !el.hasAttribute('data-assent') && el.type !== 'text/plain') {
+      setAttr.call(el, 'data-type', el.getAttribute('type') || '');
+      setAttr.call(el, 'type', 'text/plain');
+    }
     var url = URL_ATTR[el.tagName] && el.getAttribute(URL_ATTR[el.tagName]);
     // Each element and URL once (the observer sees again what the insertion wrappers saw).
     if (!url || el.assentSeen === url || el.hasAttribute('data-category') || el.hasAttribute('data-assent')) return;
     el.assentSeen = url;
     var s = tracker(url, unknown);
-    if (s && !allows(s)) hold(el, s, url);
+    if (s && !allows(s)) hold(el, s, url, unknown);
   }
   // A node about to be inserted, and everything inside it. Never throws into the page's call.
   // `unknown`: the page's script inserts it, so holding an unclassified one briefly is safe (the parser's
@@ -154,16 +161,26 @@
   guard(w.Range && Range.prototype, ['insertNode'], 0, 1);
   // Markup: rewritten through an inert <template> when it names a tracker host. Scripts inserted as
   // markup never run, so they are only marked as done; document.write's do run, so they are held.
+  // Returns null (use the page's own value) unless it held something.
   function clean(html, scripts) {
-    html = '' + html;
-    if (!hostRe.test(html)) return null;
-    var t = d.createElement('template');
-    inner.set.call(t, html);
-    [].forEach.call(t.content.querySelectorAll('script,iframe,img,link'), function (el) {
-      if (el.tagName === 'SCRIPT' && !scripts) setAttr.call(el, 'data-assent', 'inert');
-      else inspect(el);
-    });
-    return inner.get.call(t);
+    try {
+      var text = '' + html;
+      if (!hostRe.test(text)) return null;
+      var t = d.createElement('template');
+      var n = held.length;
+      var changed = false;
+      inner.set.call(t, text);
+      [].forEach.call(t.content.querySelectorAll('script,iframe,img,link'), function (el) {
+        if (el.tagName !== 'SCRIPT' || scripts) inspect(el);
+        else if (tracker(el.getAttribute('src'))) {
+          setAttr.call(el, 'data-assent', 'inert');
+          changed = true;
+        }
+      });
+      return changed || held.length > n ? inner.get.call(t) : null;
+    } catch (e) {
+      return null; // e.g. Trusted Types: the page's value goes through untouched
+    }
   }
   // Replaces a property's setter: `set(original setter, value)` runs in its place.
   function hook(proto, prop, set) {
@@ -173,7 +190,8 @@
     }
   }
   function sink(orig, v) {
-    var c = clean(v);
+    // The text of a script or style is not markup.
+    var c = /^(SCRIPT|STYLE|TEXTAREA|TITLE|NOSCRIPT|XMP)$/.test(this.tagName) ? null : clean(v);
     orig.call(this, c === null ? v : c);
   }
   hook(E, 'innerHTML', sink);
@@ -193,7 +211,7 @@
   function intercept(el, url) {
     var s = !el.hasAttribute('data-assent') && tracker(url, 1);
     if (!s || allows(s)) return false;
-    hold(el, s, url);
+    hold(el, s, url, 1);
     return el.tagName !== 'SCRIPT'; // a held script keeps its src: its type keeps it inert
   }
   ['Script', 'IFrame', 'Image', 'Link'].forEach(function (name) {
@@ -221,14 +239,21 @@
     return drop(args[0], 'beacon') || orig.apply(w.navigator, args);
   });
   var XHR = w.XMLHttpRequest && XMLHttpRequest.prototype;
+  var xhrOpen = XHR && XHR.open;
   wrap(XHR, 'open', function (orig, args) {
-    this.assentUrl = args[1];
+    this.assentOpen = args;
     return orig.apply(this, args);
   });
+  // A dropped XHR is sent to `about:invalid` instead, so that it fails as a network error does
+  // (readyState, events, and an exception for a synchronous one).
   wrap(XHR, 'send', function (orig, args) {
-    var x = this;
-    if (!drop(x.assentUrl, 'xhr')) return orig.apply(x, args);
-    setTimeout(function () { x.dispatchEvent(new ProgressEvent('error')); x.dispatchEvent(new ProgressEvent('loadend')); });
+    var o = this.assentOpen;
+    if (o && drop(o[1], 'xhr')) {
+      var again = [].slice.call(o);
+      again[1] = 'about:invalid';
+      xhrOpen.apply(this, again);
+    }
+    return orig.apply(this, args);
   });
   // Tags the parser inserts after this script: the observer runs before the parser runs them.
   new MutationObserver(function (records) {
@@ -249,7 +274,9 @@
     });
     if (Array.isArray(b.allow)) allowList = b.allow;
     index();
-    held.forEach(function (el) {
+    held.concat([].slice.call(d.querySelectorAll('[data-assent-held]'))).filter(function (el, i, all) {
+      return all.indexOf(el) === i;
+    }).forEach(function (el) {
       var a = URL_ATTR[el.tagName];
       var s = !el.hasAttribute('data-assent') && tracker(el.getAttribute(a) || el.getAttribute('data-' + a));
       if (s) {
@@ -330,29 +357,43 @@
     waiting = false;
     while (chain.length) {
       var el = chain.shift();
-      if (el.hasAttribute('data-assent')) continue; // each element runs once
-      el.setAttribute('data-assent', 'ran');
+      // Each element runs once; one the page removed meanwhile does not run.
+      if (el.hasAttribute('data-assent') || el.tagName === 'SCRIPT' && !el.parentNode) continue;
+      setAttr.call(el, 'data-assent', 'ran');
+      var type = el.getAttribute('data-type');
       if (el.tagName !== 'SCRIPT') {
-        if (el.hasAttribute('data-srcset')) el.setAttribute('srcset', el.getAttribute('data-srcset'));
+        if (el.hasAttribute('data-srcset')) setAttr.call(el, 'srcset', el.getAttribute('data-srcset'));
         var attr = URL_ATTR[el.tagName];
-        el.setAttribute(attr, el.getAttribute('data-' + attr));
+        setAttr.call(el, attr, el.getAttribute('data-' + attr));
+        continue;
+      }
+      if (el.assentOwn) {
+        // A script the page inserted: it runs in place, as the page made it (its listeners, its async),
+        // by setting its type back and its src anew.
+        if (type) setAttr.call(el, 'type', type);
+        else el.removeAttribute('type');
+        var src = el.getAttribute('src');
+        el.removeAttribute('src');
+        setAttr.call(el, 'src', src);
         continue;
       }
       var s = d.createElement('script');
       for (var i = 0; i < el.attributes.length; i++) {
         var a = el.attributes[i];
-        if (a.name !== 'type' && a.name !== 'data-type') s.setAttribute(a.name, a.value);
+        if (a.name !== 'type' && a.name !== 'data-type') setAttr.call(s, a.name, a.value);
       }
-      var type = el.getAttribute('data-type');
-      if (type) s.setAttribute('type', type);
+      if (type) setAttr.call(s, 'type', type);
       if (el.nonce) s.nonce = el.nonce; // the nonce attribute reads empty once parsed; the property keeps it
       var external = el.hasAttribute('src');
-      var ordered = external && !el.hasAttribute('async');
+      // In order, as the parser would: a classic external script without async (one that loads at all).
+      var ordered = external && !el.hasAttribute('async') && !el.hasAttribute('nomodule') &&
+        (!type || /^(module|(text|application)\/(java|ecma)script)$/i.test(type));
       if (external) s.async = !ordered;
       else s.text = el.text;
       if (ordered) {
         waiting = true;
-        s.onload = s.onerror = next;
+        s.addEventListener('load', next);
+        s.addEventListener('error', next);
       }
       el.parentNode.replaceChild(s, el);
       if (waiting) return;

@@ -393,3 +393,59 @@ test('config: a service recategorised, a service added and a host allow-listed a
   await waitFor(() => count(t.seen, 'stats.acme-cdn.test/collect') === 1, 'the Acme pixel');
   await t.context.close();
 });
+
+// Regressions from the code review of the loader (each names what it guards).
+test('review regressions: type reset after src, raw-text innerHTML, listeners kept on release, XHR fails like a network error', async () => {
+  const t = await trackedPage();
+  await t.context.route('https://js.payments.test/**', (r) => { t.seen.push('js.payments.test'); r.fulfill({ contentType: 'text/javascript', body: 'window.paymentsLoaded = true;' }); });
+  await t.context.route('**/fixtures/b/review.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`<script>
+    // 1. A tracker whose type is set again after its src must stay held.
+    var a = document.createElement('script');
+    a.src = 'https://connect.facebook.net/en_US/fbevents.js';
+    a.type = 'text/javascript';
+    document.head.appendChild(a);
+    // 2. A third-party script injected before the config arrived keeps its onload once released.
+    var p = document.createElement('script');
+    p.src = 'https://js.payments.test/v3/';
+    p.onload = function () { window.paymentsOnload = true; };
+    document.head.appendChild(p);
+    // 3. Script text that looks like a host ("event.composedPath" holds "t.co") is not rewritten.
+    var s = document.createElement('script');
+    s.innerHTML = 'if (1 < 2 && typeof event === "undefined" || event.composedPath) window.rawText = "a && b";';
+    document.head.appendChild(s);
+    // 4. A dropped XHR ends like a network error: readyState 4, status 0.
+    var x = new XMLHttpRequest();
+    x.open('GET', 'https://api.segment.io/v1/p');
+    x.onreadystatechange = function () { if (x.readyState === 4) window.xhrDone = x.status; };
+    x.send();
+  </script>`) }));
+  await t.page.goto(`${env.base}/fixtures/b/review.html`);
+  await settle(t.page);
+  assert.equal(count(t.seen, 'connect.facebook.net'), 0, 'the Meta script stayed held');
+  assert.equal(await t.page.evaluate(() => window.rawText), 'a && b', 'the inline script ran as written');
+  await waitFor(() => t.page.evaluate(() => window.paymentsOnload === true), 'the released script\'s onload');
+  assert.equal(await t.page.evaluate(() => window.xhrDone), 0);
+  await t.page.evaluate(() => window.assent.set({ marketing: true }));
+  await waitFor(() => tagRuns(t.page).then((r) => r.meta === 1), 'the Meta script after consent');
+  assert.deepEqual(t.log.pageErrors, []);
+  await t.context.close();
+});
+
+test('review regression: a marked tracker script runs once when the wasm decides a returning visit (it was held again by its own activation)', async () => {
+  const t = await trackedPage();
+  let config = DEMO_CONFIG;
+  await t.context.route('**/fixtures/b/marked.json', (r) => r.fulfill({ contentType: 'application/json', body: config }));
+  await t.context.route('**/fixtures/b/marked.html', (r) => r.fulfill({ contentType: 'text/html', body: head(
+    `<script type="text/plain" data-category="analytics" src="https://www.googletagmanager.com/gtag/js?id=G-MARKED"></script>`)
+    .replace('/assent.json', '/fixtures/b/marked.json') }));
+  await t.page.goto(`${env.base}/fixtures/b/marked.html`);
+  await settle(t.page);
+  await t.page.evaluate(() => window.assent.set({ analytics: true }));
+  await waitFor(() => tagRuns(t.page).then((r) => r.ga === 1), 'GA after consent');
+  // A changed config: the loader cannot use the stored decision alone, so the wasm decides, and runs it.
+  config = DEMO_CONFIG.replace('Demo Shop Ltd', 'Demo Shop Limited');
+  await t.page.reload();
+  await settle(t.page);
+  await waitFor(() => tagRuns(t.page).then((r) => r.ga === 1), 'GA on the returning visit');
+  await t.context.close();
+});
