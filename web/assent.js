@@ -27,7 +27,7 @@
   var classified = false; // the config's additions are known
   // Until then, a third-party element the page injects may belong to a service only the config names.
   var UNKNOWN = { purpose: '?', name: '(waiting for the config)' };
-  var held = []; // every element held, in or out of the page
+  var held = []; // elements held before the config arrived, in or out of the page
   var blocked = []; // what assent.report() lists
   '@TRACKERS@'.split(';').forEach(function (row) {
     var f = row.split('|');
@@ -85,10 +85,13 @@
       return false;
     }
   }
+  function why(purpose) {
+    return purpose === '?' ? 'a third-party host seen before the config arrived'
+      : (client || stored ? 'the visitor has not allowed `' : 'no decision yet on `') + purpose + '`';
+  }
+  // The report keeps the element: its service, purpose and state are read from it when asked.
   function note(s, url, kind, el) {
-    blocked.push({ service: s.name, purpose: s.purpose, kind: kind, url: String(url), el: el,
-      reason: s === UNKNOWN ? 'a third-party host seen before the config arrived' :
-        (client || stored ? 'the visitor has not allowed `' : 'no decision yet on `') + s.purpose + '`' });
+    blocked.push({ service: s.name, purpose: s.purpose, kind: kind, url: String(url), el: el, reason: why(s.purpose) });
   }
   // Holds an element inert in the gated-tag form the activation chain runs (see `pending`).
   // `own`: the page's script inserted it (not the parser), so it can run in place later.
@@ -99,7 +102,7 @@
     setAttr.call(el, 'data-category', s.purpose);
     setAttr.call(el, 'data-service', s.name);
     setAttr.call(el, 'data-assent-held', '');
-    held.push(el);
+    if (!classified) held.push(el); // classified again once the config arrives
     if (t === 'SCRIPT') {
       if (type && type !== 'text/plain') setAttr.call(el, 'data-type', type);
       setAttr.call(el, 'type', 'text/plain'); // a script of an unknown type is neither fetched nor run
@@ -287,18 +290,7 @@
         release(el);
       }
     });
-    // The report follows: released elements leave it, reclassified ones show their new service.
-    blocked = blocked.filter(function (b) {
-      if (!b.el) return true;
-      if (b.el.assentFree) return false;
-      var p = b.el.getAttribute('data-category');
-      if (p !== b.purpose) {
-        b.purpose = p;
-        b.service = b.el.getAttribute('data-service');
-        b.reason = 'no decision yet on `' + p + '`';
-      }
-      return true;
-    });
+    held = [];
   }
   // Not a tracker after all: back to what the page wrote, loading now (an element in the page, or an
   // image, through the activation chain; a script not in the page yet runs when it is inserted).
@@ -641,10 +633,14 @@
       if (stored && !applyStored()) boot();
     },
     // What automatic blocking held or dropped on this page view (see docs/blocking.md).
+    // Elements released once the config showed they are no trackers are not listed.
     report: function () {
-      return blocked.map(function (b) {
-        return { service: b.service, purpose: b.purpose, kind: b.kind, url: b.url, reason: b.reason,
-          state: b.el && b.el.hasAttribute('data-assent') ? 'ran' : b.el && b.el.isConnected ? 'held' : 'dropped' };
+      return blocked.filter(function (b) { return !(b.el && b.el.assentFree); }).map(function (b) {
+        var el = b.el;
+        var purpose = el && el.getAttribute('data-category') || b.purpose;
+        var state = el && el.hasAttribute('data-assent') ? 'ran' : el && el.isConnected ? 'held' : 'dropped';
+        return { service: el && el.getAttribute('data-service') || b.service, purpose: purpose, kind: b.kind, url: b.url,
+          state: state, reason: state === 'held' ? why(purpose) : b.reason };
       });
     },
     on: function (type, fn) {

@@ -588,21 +588,19 @@ impl Client {
         let location = window.as_ref().map(|w| w.location());
         let host = location.as_ref().and_then(|l| l.hostname().ok()).unwrap_or_default();
         let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".into());
-        for store in &stores {
-            let keys: Vec<String> = (0..store.length().unwrap_or(0)).filter_map(|i| store.key(i).ok().flatten()).collect();
-            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let cleanup = match &self.inner.borrow().session {
-                Some(s) => s.trackers().cleanup(purposes, &cookie_names, &keys, &host, &path),
-                None => return,
-            };
-            for key in &cleanup.storage {
+        // One cleanup over the keys of both stores: removing a key a store lacks does nothing.
+        let keys: Vec<String> =
+            stores.iter().flat_map(|st| (0..st.length().unwrap_or(0)).filter_map(|i| st.key(i).ok().flatten())).collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let cleanup = match &self.inner.borrow().session {
+            Some(s) => s.trackers().cleanup(purposes, &cookie_names, &keys, &host, &path),
+            None => return,
+        };
+        for key in &cleanup.storage {
+            for store in &stores {
                 let _ = store.remove_item(key);
             }
         }
-        let cleanup = match &self.inner.borrow().session {
-            Some(s) => s.trackers().cleanup(purposes, &cookie_names, &[], &host, &path),
-            None => return,
-        };
         for cookie in &cleanup.cookies {
             let _ = doc.set_cookie(cookie);
         }
