@@ -14,7 +14,7 @@ const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.
 /** The notice text exactly as docs/receipts.md defines it, written independently of the Rust code. */
 function noticeText(config, flow) {
   const body = { optIn: 'banner.body', optOut: 'banner.optOutBody', notice: 'banner.noticeBody' }[flow];
-  const keys = ['banner.title', body, 'prefs.title', 'prefs.intro', 'prefs.separateTitle', 'prefs.separateNote'];
+  const keys = ['banner.title', body, 'prefs.title', 'prefs.intro', 'prefs.separateTitle', 'prefs.separateNote', 'prefs.withdrawNote'];
   for (const p of config.purposes) keys.push(`purpose.${p.id}.name`, `purpose.${p.id}.description`);
   return keys.map((k) => `${k}=${EN[k].replaceAll('{controller}', config.controller)}`).join('\n');
 }

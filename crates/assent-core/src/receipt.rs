@@ -297,7 +297,8 @@ impl Claims {
 ///
 /// One line per string the visitor was shown (or could open in the preferences dialog), in this order:
 /// `banner.title`, the flow's body (`banner.body`, `banner.optOutBody` or `banner.noticeBody`),
-/// `prefs.title`, `prefs.intro`, `prefs.separateTitle`, `prefs.separateNote`, then for every purpose
+/// `prefs.title`, `prefs.intro`, `prefs.separateTitle`, `prefs.separateNote`, `prefs.withdrawNote` (what
+/// a withdrawal cannot undo), then for every purpose
 /// in config order `purpose.<id>.name` and `purpose.<id>.description`. Each line is `key=text`, where
 /// text is the string after config overrides with `{controller}` filled in. Lines are joined with
 /// `\n` (no trailing newline) and hashed as UTF-8.
@@ -308,7 +309,9 @@ pub fn notice_text(config: &Config, flow: Flow, text: impl Fn(&str) -> String) -
         Flow::Notice => "banner.noticeBody",
     };
     let mut keys: Vec<String> =
-        ["banner.title", body, "prefs.title", "prefs.intro", "prefs.separateTitle", "prefs.separateNote"].map(String::from).to_vec();
+        ["banner.title", body, "prefs.title", "prefs.intro", "prefs.separateTitle", "prefs.separateNote", "prefs.withdrawNote"]
+            .map(String::from)
+            .to_vec();
     for p in &config.purposes {
         keys.push(format!("purpose.{}.name", p.id));
         keys.push(format!("purpose.{}.description", p.id));

@@ -67,8 +67,8 @@ fn notice_text_is_recomputable_from_the_locale_file() {
     let lookup = |k: &str| strings.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let text = notice_text(&config, Flow::OptIn, lookup);
     let lines: Vec<&str> = text.lines().map(|l| l.split('=').next().unwrap()).collect();
-    assert_eq!(lines[..6], ["banner.title", "banner.body", "prefs.title", "prefs.intro", "prefs.separateTitle", "prefs.separateNote"]);
-    assert_eq!(lines.len(), 6 + 2 * config.purposes.len());
+    assert_eq!(lines[..7], ["banner.title", "banner.body", "prefs.title", "prefs.intro", "prefs.separateTitle", "prefs.separateNote", "prefs.withdrawNote"]);
+    assert_eq!(lines.len(), 7 + 2 * config.purposes.len());
     assert!(text.starts_with("banner.title=Your privacy choices\nbanner.body=Demo Shop Ltd would like"), "{text}");
     assert!(!text.ends_with('\n'));
 }
