@@ -307,6 +307,9 @@ test('a blocked embed shows a same-size placeholder; it is keyboard-reachable an
     focused = await placeholder.locator(':focus').textContent().catch(() => null);
   }
   assert.equal(focused, 'Load it', 'Tab reaches the placeholder\'s button');
+  // The report's reason follows the decision made since the embed was held.
+  const held = (await t.page.evaluate(() => window.assent.report())).find((r) => r.service === 'YouTube');
+  assert.deepEqual([held.state, held.reason], ['held', 'the visitor has not allowed `marketing`']);
   await t.page.keyboard.press('Enter');
   await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/xyz') === 1, 'the embed to load');
   assert.deepEqual(await frame.boundingBox(), box, 'no layout shift: the embed loads in the same box');

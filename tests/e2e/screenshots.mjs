@@ -1,4 +1,5 @@
-// Screenshots of the banner and the preferences dialog as a person sees them, for docs/.
+// Screenshots of the banner, the preferences dialog, the chat toggle and the blocking demo as a person
+// sees them, for docs/.
 // Run with `cargo xtask screenshots` (builds first).
 import { setup, openPage, load, banner, prefsDialog } from './helpers.mjs';
 
@@ -30,6 +31,18 @@ for (const [w, h] of [[1280, 800], [375, 700]]) {
   await page.getByRole('switch', { name: /Use this conversation/ }).waitFor();
   const file = `docs/screenshots/chat-toggle-${w}x${h}.png`;
   await page.locator('demo-chat').screenshot({ path: file });
+  shots.push(file);
+  await context.close();
+}
+// Automatic blocking: the demo page after "Reject all", with the embed's placeholder and the report.
+for (const [w, h] of [[1280, 800], [375, 700]]) {
+  const { context, page } = await openPage(env, { viewport: { width: w, height: h } });
+  await load(page, `${env.base}/blocking.html?region=DE`);
+  await banner(page).getByRole('button', { name: 'Reject all' }).click();
+  await page.frameLocator('#video iframe').getByRole('button', { name: 'Load it' }).waitFor();
+  await page.getByRole('button', { name: 'Show what Assent blocked' }).click();
+  const file = `docs/screenshots/blocking-${w}x${h}.png`;
+  await page.screenshot({ path: file, fullPage: true });
   shots.push(file);
   await context.close();
 }

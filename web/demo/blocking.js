@@ -15,6 +15,7 @@
     frame.title = 'Product video';
     frame.width = 480;
     frame.height = 270;
+    frame.style.maxWidth = '100%'; // narrow screens: the placeholder takes whatever box the page gives
     frame.src = location.protocol + '//video.localhost:' + location.port + '/tags/embed.html';
     slot.appendChild(frame);
   }
