@@ -92,7 +92,8 @@ export async function sign(payload) {
 /**
  * Signs, advances the subject's chain and queues the receipt, in one transaction; then delivers.
  * `marker` is the localStorage key that records the latest receipt made of its kind ('assent.receipt'
- * for site-wide decisions, 'assent.receipt.conversation' for AI-toggle choices).
+ * for site-wide decisions, 'assent.receipt.conversation' for AI-toggle choices,
+ * 'assent.receipt.service' for services allowed always).
  */
 export async function issue(payload, id, subject, endpoints, marker) {
   const jws = await sign(payload);

@@ -4,12 +4,25 @@
 export type PurposeId = string;
 
 /** How a decision was captured. */
-export type CaptureMethod = 'accept_all' | 'reject_all' | 'preferences_saved' | 'withdrawal' | 'acknowledged' | 'api' | 'ai_toggle' | 'gpc';
+export type CaptureMethod = 'accept_all' | 'reject_all' | 'preferences_saved' | 'withdrawal' | 'acknowledged' | 'api' | 'ai_toggle' | 'gpc' | 'placeholder';
 
-/** Options that scope a question to one chat conversation. */
+/** Options that scope a question to one chat conversation, or to one tracker service. */
 export interface ScopeOptions {
   /** The conversation id, as on `<assent-ai-toggle conversation="…">`. */
   conversation?: string;
+  /** A service name from the tracker database or the config (`allowed` only), e.g. `YouTube`. */
+  service?: string;
+}
+
+/** The detail of `assent:change` when a service is allowed always ("Always allow" on an embed's placeholder) or stops being. */
+export interface ServiceChange {
+  service: string;
+  /** `service:<name>`, as in receipts and the collector's gate. */
+  scope: string;
+  /** Whether the service is now allowed always. */
+  on: boolean;
+  /** The receipt of that choice. */
+  receipt: string | null;
 }
 
 /** The detail of `assent:change` fired by `<assent-ai-toggle>` (bubbles and leaves shadow roots). */
@@ -61,7 +74,8 @@ export interface Assent {
   consent(): Consent | null;
   /**
    * Whether data may be used for this purpose now. With `{conversation}`, in that conversation: its
-   * own ai_training choice (from `<assent-ai-toggle>`) wins over the site-wide one.
+   * own ai_training choice (from `<assent-ai-toggle>`) wins over the site-wide one. With `{service}`,
+   * for that service: true when the purpose is allowed or the visitor allows the service always.
    */
   allowed(purpose: PurposeId, options?: ScopeOptions): boolean;
   /** Sets some purposes; the others keep their state. */
@@ -112,7 +126,7 @@ declare global {
     dataLayer?: unknown[];
   }
   interface DocumentEventMap {
-    /** A site-wide decision (detail: Consent) or a conversation's toggle (detail: ConversationChange). */
-    'assent:change': CustomEvent<Consent | ConversationChange>;
+    /** A site-wide decision (detail: Consent), a conversation's toggle (detail: ConversationChange) or a service allowed always (detail: ServiceChange). */
+    'assent:change': CustomEvent<Consent | ConversationChange | ServiceChange>;
   }
 }

@@ -78,9 +78,10 @@
     if (best >= 0) return allowList.some(hit) ? null : services[best];
     return unknown && !classified && u.host !== location.host ? UNKNOWN : null;
   }
+  // Its purpose is allowed, or the visitor allows the service always.
   function allows(s) {
     try {
-      return client ? client.allowed(s.purpose) : !!stored && stored.granted.indexOf(s.purpose) >= 0;
+      return api.allowed(s.purpose, { service: s.name });
     } catch (e) {
       return false;
     }
@@ -442,7 +443,7 @@
     var frames = false; // a refused frame shows a placeholder, which the wasm renders
     for (var i = 0; i < els.length; i++) {
       var cat = els[i].getAttribute('data-category');
-      if (stored.granted.indexOf(cat) >= 0) go.push(els[i]);
+      if (api.allowed(cat, { service: els[i].getAttribute('data-service') })) go.push(els[i]);
       else if (stored.denied.indexOf(cat) < 0) return false;
       else frames = frames || els[i].tagName === 'IFRAME';
     }
@@ -476,13 +477,12 @@
     }
   }
 
-  // A conversation's own choice from the stored form the core wrote (assent-core's `conversation`
-  // module: `1|id|purpose|on|subject|receipt|decidedAt|expiresAt` per line, newest last).
-  function conversationChoice(options) {
-    var id = options && options.conversation;
+  // A conversation's or a service's own choice from the stored form the core wrote (assent-core's
+  // `scoped` module: `1|id|purpose|on|subject|receipt|decidedAt|expiresAt` per line, newest last).
+  function ownChoice(id, kind) {
     if (!id) return null;
     var text = null;
-    try { text = w.localStorage.getItem('assent.conversations'); } catch (e) { /* blocked */ }
+    try { text = w.localStorage.getItem('assent.' + kind); } catch (e) { /* blocked */ }
     var lines = text ? text.split('\n') : [];
     for (var i = lines.length - 1; i >= 0; i--) {
       var f = lines[i].split('|');
@@ -599,8 +599,10 @@
     },
     allowed: function (purpose, options) {
       if (client) return client.allowed(purpose, options);
-      var own = conversationChoice(options);
-      if (own && own.purpose === purpose) return own.on;
+      // A conversation's choice decides either way; a service allowed always only widens.
+      var service = options && options.service;
+      var own = service ? ownChoice(service, 'services') : ownChoice(options && options.conversation, 'conversations');
+      if (own && own.purpose === purpose && (own.on || !service)) return own.on;
       return !!stored && stored.granted.indexOf(purpose) >= 0;
     },
     set: later('set'),
@@ -614,7 +616,7 @@
       var facts = client ? client.stampFacts(options)
         : stored ? { receipt: stored.receipt, purposes: stored.granted.slice(), do_not_train: stored.doNotTrain }
         : { receipt: null, purposes: [], do_not_train: true };
-      var own = !client && conversationChoice(options);
+      var own = !client && ownChoice(options && options.conversation, 'conversations');
       if (own) {
         // The conversation's own AI-training choice, as the core stored it.
         facts.receipt = own.receipt;

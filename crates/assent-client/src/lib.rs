@@ -13,19 +13,23 @@ use std::rc::Rc;
 use assent_core::config::TextOverride;
 use assent_core::hash::config_fingerprint;
 use assent_core::json::{string_map, Json};
-use assent_core::receipt::{notice_text, toggle_keys, toggle_text, Claims};
+use assent_core::receipt::{notice_text, service_text, toggle_keys, toggle_text, Claims};
+use assent_core::scoped::{Kind, Scope};
 use assent_core::purpose::{AI_TRAINING, NECESSARY};
 use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Record, Session, Source, Ui, Visitor};
-use assent_ui::{Intent, Layer, MountedToggle, Overlay, Props, PurposeItem, Texts, ToggleProps, View};
+use assent_ui::{AllowedService, Intent, Layer, MountedToggle, Overlay, Props, PurposeItem, Texts, ToggleProps, View};
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{console, CustomEvent, CustomEventInit, Element, HtmlDocument, Storage};
 
-/// Where the per-conversation AI-training choices live (`assent_core::conversation`).
-const CONVERSATIONS_KEY: &str = "assent.conversations";
-/// The id of the latest conversation receipt made in this browser (set by assent-receipts.js).
-const CONVERSATION_RECEIPT_KEY: &str = "assent.receipt.conversation";
+/// The id of the latest scoped receipt of a kind made in this browser (set by assent-receipts.js).
+fn receipt_marker(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Conversation => "assent.receipt.conversation",
+        Kind::Service => "assent.receipt.service",
+    }
+}
 
 fn local_storage() -> Option<Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
@@ -33,10 +37,15 @@ fn local_storage() -> Option<Storage> {
 
 /// The `conversation` member of an options object (`{conversation: 'c-123'}`), if any.
 fn conversation_option(options: &JsValue) -> Option<String> {
+    member(options, "conversation")
+}
+
+/// A string member of an options object that may be absent.
+fn member(options: &JsValue, key: &str) -> Option<String> {
     if options.is_undefined() || options.is_null() {
         return None;
     }
-    option_string(options, "conversation")
+    option_string(options, key)
 }
 
 /// Reads one string property of the loader's options; absent or null is `None`.
@@ -168,18 +177,20 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     };
     let storage = local_storage();
     let read = |key: &str| storage.as_ref().and_then(|s| s.get_item(key).ok().flatten());
-    if let (Some(session), Some(stored)) = (client.inner.borrow_mut().session.as_mut(), read(CONVERSATIONS_KEY)) {
-        session.restore_conversations(&stored);
+    for kind in [Kind::Conversation, Kind::Service] {
+        if let (Some(session), Some(stored)) = (client.inner.borrow_mut().session.as_mut(), read(kind.storage_key())) {
+            session.restore_scoped(kind, &stored);
+        }
     }
     client.carry_out(effects);
     // Choices whose receipts were never made (the page went away first): make them now.
-    let (decision, conversation) = {
+    let (decision, scoped) = {
         let inner = client.inner.borrow();
         let session = inner.session.as_ref();
-        (
-            session.and_then(|s| s.decision()).cloned(),
-            session.and_then(|s| s.conversations().iter().max_by_key(|c| c.decided_at)).cloned(),
-        )
+        let latest = |kind: Kind| {
+            session.and_then(|s| s.scoped().iter().filter(|c| c.scope.kind() == kind).max_by_key(|c| c.decided_at)).cloned()
+        };
+        (session.and_then(|s| s.decision()).cloned(), [latest(Kind::Conversation), latest(Kind::Service)])
     };
     let queued = |id: &str| {
         client.inner.borrow().receipt_queue.iter().any(|r| matches!(r, Record::Site(d) if d.receipt == id))
@@ -189,8 +200,10 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
         if let Some(d) = decision.filter(|d| read("assent.receipt").as_deref() != Some(d.receipt.as_str())) {
             client.queue_receipt(Record::Site(d));
         }
-        if let Some(c) = conversation.filter(|c| read(CONVERSATION_RECEIPT_KEY).as_deref() != Some(c.receipt.as_str())) {
-            client.queue_receipt(Record::Conversation(c));
+        for c in scoped.into_iter().flatten() {
+            if read(receipt_marker(c.scope.kind())).as_deref() != Some(c.receipt.as_str()) {
+                client.queue_receipt(Record::Scoped(c));
+            }
         }
     }
     Ok(client)
@@ -293,10 +306,14 @@ impl Client {
     }
 
     /// Whether `purpose` is allowed now; with `{conversation}`, in that conversation (its own
-    /// `ai_training` choice wins over the site-wide one).
+    /// `ai_training` choice wins over the site-wide one); with `{service}`, for that service (allowed
+    /// always by the visitor, or through its purpose).
     pub fn allowed(&self, purpose: &str, options: JsValue) -> bool {
         match &self.inner.borrow().session {
-            Some(s) => s.allowed_in(purpose, conversation_option(&options).as_deref(), now()),
+            Some(s) => match member(&options, "service") {
+                Some(service) => s.allowed_for_service(purpose, &service, now()),
+                None => s.allowed_in(purpose, conversation_option(&options).as_deref(), now()),
+            },
             None => purpose == NECESSARY,
         }
     }
@@ -374,7 +391,7 @@ impl Client {
         put(&facts, "purposes", &granted);
         put(&facts, "do_not_train", &JsValue::from_bool(do_not_train));
         if let Some(c) = conv {
-            put(&facts, "scope", &assent_core::conversation::scope(c).into());
+            put(&facts, "scope", &assent_core::scoped::conversation_scope(c).into());
         }
         facts.into()
     }
@@ -438,7 +455,7 @@ impl Client {
             if !element.is_connected() {
                 return; // removed before the wasm was ready: never shown
             }
-            if !assent_core::conversation::is_conversation_id(&conversation) {
+            if !assent_core::scoped::is_conversation_id(&conversation) {
                 let err = assent_core::UsageError::BadConversation(conversation, " on <assent-ai-toggle>".into());
                 console::error_2(&format!("assent: {err}. The toggle is not shown and the conversation stays do-not-train:").into(), &element);
                 return;
@@ -555,27 +572,29 @@ impl Client {
                 }
                 Effect::Warn(message) => console::warn_1(&format!("assent: {message}").into()),
                 Effect::Receipt(record) => self.queue_receipt(record),
-                Effect::StoreConversation(choice) => {
+                Effect::StoreScoped(choice) => {
                     // Merge into what is stored now (other tabs), and pick their choices up too.
+                    let kind = choice.scope.kind();
                     let storage = local_storage();
-                    let now_stored = storage.as_ref().and_then(|s| s.get_item(CONVERSATIONS_KEY).ok().flatten()).unwrap_or_default();
-                    let merged = assent_core::conversation::merge(&now_stored, &choice);
-                    if storage.and_then(|s| s.set_item(CONVERSATIONS_KEY, &merged).ok()).is_none() {
-                        console::warn_1(&"assent: storage is blocked, so this conversation's choice holds for this page view only".into());
+                    let now_stored = storage.as_ref().and_then(|s| s.get_item(kind.storage_key()).ok().flatten()).unwrap_or_default();
+                    let merged = assent_core::scoped::merge(&now_stored, &choice);
+                    if storage.and_then(|s| s.set_item(kind.storage_key(), &merged).ok()).is_none() {
+                        console::warn_1(&"assent: storage is blocked, so this choice holds for this page view only".into());
                     } else if let Some(session) = self.inner.borrow_mut().session.as_mut() {
-                        session.restore_conversations(&merged);
+                        session.restore_scoped(kind, &merged);
                     }
                 }
-                Effect::ConversationChanged(conversation) => self.conversation_changed(&conversation),
+                Effect::ScopedChanged(Scope::Conversation(conversation)) => self.conversation_changed(&conversation),
+                Effect::ScopedChanged(Scope::Service(service)) => self.service_changed(&service),
                 Effect::ConsentMode(commands) => self.consent_mode(&commands),
-                Effect::Cleanup { purposes, reload } => self.clean_up(&purposes, reload),
+                Effect::Cleanup { services, reload } => self.clean_up(&services, reload),
             }
         }
     }
 
-    /// Removes the cookies and storage keys that the refused purposes' services set (the core names
+    /// Removes the cookies and storage keys that the services which may not run set (the core names
     /// them), then reloads the page when the config asks: scripts that already ran cannot be unloaded.
-    fn clean_up(&self, purposes: &[String], reload: bool) {
+    fn clean_up(&self, services: &[String], reload: bool) {
         let doc: HtmlDocument = document().unchecked_into();
         let window = web_sys::window();
         let stores: Vec<Storage> = window
@@ -593,7 +612,7 @@ impl Client {
             stores.iter().flat_map(|st| (0..st.length().unwrap_or(0)).filter_map(|i| st.key(i).ok().flatten())).collect();
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let cleanup = match &self.inner.borrow().session {
-            Some(s) => s.trackers().cleanup(purposes, &cookie_names, &keys, &host, &path),
+            Some(s) => s.trackers().cleanup(services, &cookie_names, &keys, &host, &path),
             None => return,
         };
         for key in &cleanup.storage {
@@ -635,11 +654,13 @@ impl Client {
         let allowed = Array::new();
         let mut blocked_frames = Vec::new();
         let mut inner = self.inner.borrow_mut();
+        let t = now();
         for el in Array::from(&list).iter() {
             let Some(el) = el.dyn_ref::<Element>() else { continue };
             let category = el.get_attribute("data-category").unwrap_or_default();
+            let service = el.get_attribute("data-service");
             let decision = match &inner.session {
-                Some(s) => s.decide_element(&category).map_err(|e| e.to_string()),
+                Some(s) => s.decide_element(&category, service.as_deref(), t).map_err(|e| e.to_string()),
                 None => Ok(category == NECESSARY),
             };
             match decision {
@@ -678,8 +699,14 @@ impl Client {
                 if frame.has_attribute(PLACEHOLDER_ATTR) || frame.has_attribute("data-assent") {
                     continue;
                 }
-                let service = frame.get_attribute("data-service").filter(|s| !s.is_empty()).unwrap_or_else(|| {
-                    let src = frame.get_attribute("data-src").unwrap_or_default();
+                // The service: the one the loader named, or the one the database knows the URL by (a
+                // marked embed); failing both, the host, and no lasting choice to offer.
+                let src = frame.get_attribute("data-src").unwrap_or_default();
+                let known = frame.get_attribute("data-service").filter(|s| !s.is_empty()).or_else(|| {
+                    let inner = client.inner.borrow();
+                    inner.session.as_ref().and_then(|s| s.trackers().classify(&src)).map(|s| s.name.clone())
+                });
+                let service = known.clone().unwrap_or_else(|| {
                     assent_core::trackers::host_and_path(&src).map_or(src.clone(), |(host, _)| host.to_string())
                 });
                 let fill = |key: &str| texts.fill(key, &[("service", &service)]);
@@ -687,6 +714,7 @@ impl Client {
                     lang: lang.clone(),
                     message: fill("placeholder.message"),
                     load: fill("placeholder.load"),
+                    always: if known.is_some() { fill("placeholder.always") } else { String::new() },
                     note: String::new(),
                 });
                 if !frame.has_attribute("title") {
@@ -701,12 +729,21 @@ impl Client {
                 // it needs no script of its own (and no CSP exception).
                 let on_load = Closure::<dyn Fn()>::new(move || {
                     let Some(doc) = target.dyn_ref::<web_sys::HtmlIFrameElement>().and_then(|f| f.content_document()) else { return };
-                    let Some(button) = doc.get_element_by_id(assent_ui::LOAD_BUTTON_ID) else { return };
-                    let loader = loader.handle();
-                    let frame = target.clone();
-                    let on_click = Closure::<dyn Fn()>::new(move || loader.load_embed(&frame));
-                    let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
-                    on_click.forget(); // lives as long as the placeholder document
+                    if let Some(button) = doc.get_element_by_id(assent_ui::LOAD_BUTTON_ID) {
+                        let loader = loader.handle();
+                        let frame = target.clone();
+                        let on_click = Closure::<dyn Fn()>::new(move || loader.load_embed(&frame));
+                        let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+                        on_click.forget(); // lives as long as the placeholder document
+                    }
+                    if let (Some(button), Some(service)) = (doc.get_element_by_id(assent_ui::ALWAYS_BUTTON_ID), known.clone()) {
+                        let loader = loader.handle();
+                        let on_click = Closure::<dyn Fn()>::new(move || {
+                            loader.dispatch(Event::AllowService { service: service.clone(), on: true });
+                        });
+                        let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+                        on_click.forget();
+                    }
                 });
                 let _ = frame.add_event_listener_with_callback("load", on_load.as_ref().unchecked_ref());
                 on_load.forget(); // one per blocked embed, for the page view
@@ -776,6 +813,7 @@ impl Client {
             Intent::Acknowledge => Event::Acknowledge,
             Intent::OpenPreferences => Event::OpenPreferences,
             Intent::Close => Event::Close,
+            Intent::StopService(service) => Event::AllowService { service, on: false },
         };
         // Leave the UI's event handler before re-rendering it.
         let client = self.handle();
@@ -865,7 +903,7 @@ impl Client {
             let t = now();
             let detail = Object::new();
             put(&detail, "conversation", &conversation.into());
-            put(&detail, "scope", &assent_core::conversation::scope(conversation).into());
+            put(&detail, "scope", &assent_core::scoped::conversation_scope(conversation).into());
             put(&detail, "on", &session.allowed_in(AI_TRAINING, Some(conversation), t).into());
             let receipt = session.conversation_choice(conversation, t).map_or(JsValue::NULL, |c| c.receipt.as_str().into());
             put(&detail, "receipt", &receipt);
@@ -886,6 +924,26 @@ impl Client {
             if let Ok(ev) = CustomEvent::new_with_event_init_dict("assent:change", &init) {
                 let _ = el.dispatch_event(&ev);
             }
+        }
+    }
+
+    /// A service's lasting choice changed (its embeds were decided again by the core's `ApplyGates`):
+    /// tell the page with `assent:change` (`detail: {service, scope, on, receipt}`).
+    fn service_changed(&self, service: &str) {
+        let detail = Object::new();
+        {
+            let inner = self.inner.borrow();
+            let Some(session) = inner.session.as_ref() else { return };
+            let choice = session.scoped_choice(&Scope::Service(service.to_string()), now());
+            put(&detail, "service", &service.into());
+            put(&detail, "scope", &Scope::Service(service.to_string()).name().into());
+            put(&detail, "on", &JsValue::from_bool(choice.is_some_and(|c| c.on)));
+            put(&detail, "receipt", &choice.map_or(JsValue::NULL, |c| c.receipt.as_str().into()));
+        }
+        let init = CustomEventInit::new();
+        init.set_detail(&detail);
+        if let Ok(ev) = CustomEvent::new_with_event_init_dict("assent:change", &init) {
+            let _ = document().dispatch_event(&ev);
         }
     }
 
@@ -951,7 +1009,7 @@ impl Client {
             if let Err(e) = self.make_receipt(&record).await {
                 let id = match &record {
                     Record::Site(d) => &d.receipt,
-                    Record::Conversation(c) => &c.receipt,
+                    Record::Scoped(c) => &c.receipt,
                 };
                 console::error_2(&format!("assent: could not make receipt {id}:").into(), &e);
             }
@@ -980,10 +1038,13 @@ impl Client {
         };
         let (text, subject) = match record {
             Record::Site(d) => (notice_text(&config, d.flow, shown), &d.subject),
-            Record::Conversation(c) => {
-                let basis = self.inner.borrow().session.as_ref().ok_or("no session")?.basis(AI_TRAINING);
-                (toggle_text(&config, basis, |k| texts.get(k)), &c.subject)
-            }
+            Record::Scoped(c) => match &c.scope {
+                Scope::Conversation(_) => {
+                    let basis = self.inner.borrow().session.as_ref().ok_or("no session")?.basis(AI_TRAINING);
+                    (toggle_text(&config, basis, |k| texts.get(k)), &c.subject)
+                }
+                Scope::Service(name) => (service_text(&config, c.on, name, |k| texts.get(k)), &c.subject),
+            },
         };
         let sha = call_async(&module, "sha256", &[text.into()]).await?.as_string().unwrap_or_default();
         let prev = call_async(&module, "prev", &[subject.as_str().into()]).await?.as_string();
@@ -992,14 +1053,14 @@ impl Client {
         let gpc = Reflect::get(&window.navigator(), &"globalPrivacyControl".into())?.as_bool() == Some(true);
         let (claims, marker) = match record {
             Record::Site(d) => (Claims::for_decision(d, &config, origin, lang, sha, gpc, prev), "assent.receipt"),
-            Record::Conversation(c) => {
+            Record::Scoped(c) => {
                 let (region, flow) = {
                     let inner = self.inner.borrow();
                     let session = inner.session.as_ref().ok_or("no session")?;
                     (session.region().map(|r| r.as_str().to_string()), session.flow())
                 };
-                let claims = Claims::for_conversation(c, &config, region, flow, origin, lang, sha, gpc, prev);
-                (claims, CONVERSATION_RECEIPT_KEY)
+                let claims = Claims::for_scoped(c, &config, region, flow, origin, lang, sha, gpc, prev);
+                (claims, receipt_marker(c.scope.kind()))
             }
         };
         let args = [claims.to_canonical_json().into(), claims.id.as_str().into(), subject.as_str().into(), endpoints.into(), marker.into()];
@@ -1074,7 +1135,7 @@ fn props(session: &Session, lang: String, texts: Rc<Texts>) -> Props {
     let text_for = |over: &Option<TextOverride>, key: String| {
         over.as_ref().and_then(|o| pick(o, &lang)).unwrap_or_else(|| texts.get(&key))
     };
-    let purposes = config
+    let purposes: Vec<PurposeItem> = config
         .purposes
         .iter()
         .map(|p| PurposeItem {
@@ -1099,8 +1160,16 @@ fn props(session: &Session, lang: String, texts: Rc<Texts>) -> Props {
         lang,
         controller: config.controller.clone(),
         notice_url: config.notice.url.clone(),
-        purposes,
         status: session.gpc_honored().then(|| texts.get("gpc.honored")),
         entry_label: session.entry_point().map(|key| texts.get(key)),
+        allowed_services: session
+            .allowed_services(now())
+            .into_iter()
+            .map(|c| AllowedService {
+                name: c.scope.key().to_string(),
+                purpose: purposes.iter().find(|p: &&PurposeItem| p.id == c.purpose).map_or_else(|| c.purpose.clone(), |p| p.name.clone()),
+            })
+            .collect(),
+        purposes,
     }
 }

@@ -683,8 +683,8 @@ impl Config {
         for (i, rule) in self.blocking.services.iter().enumerate() {
             let path = format!("blocking.services[{i}]");
             let existing = known.iter().any(|s| s.name.eq_ignore_ascii_case(&rule.name));
-            if rule.name.trim().is_empty() || rule.name.contains(['|', ';', ',']) {
-                return invalid(format!("{path}.name"), format!("`{}` must be a service name without `|`, `;` or `,`", rule.name));
+            if !crate::scoped::is_service_name(&rule.name) {
+                return invalid(format!("{path}.name"), format!("`{}` must be a service name of 1 to 64 characters, without `|`, `;`, `,` or spaces at either end", rule.name));
             }
             match &rule.purpose {
                 Some(id) if self.purpose(id).is_none() => {

@@ -81,6 +81,8 @@ pub enum Method {
     AiToggle,
     /// Global Privacy Control applied automatically (an opt-out of sale, sharing and targeted advertising).
     Gpc,
+    /// "Always allow" on an embed's placeholder: one service allowed always.
+    Placeholder,
 }
 
 impl Method {
@@ -95,13 +97,14 @@ impl Method {
             Method::Api => "api",
             Method::AiToggle => "ai_toggle",
             Method::Gpc => "gpc",
+            Method::Placeholder => "placeholder",
         }
     }
 
     /// Inverse of [`Method::as_str`].
     pub fn parse(s: &str) -> Option<Method> {
         use Method::*;
-        [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api, AiToggle, Gpc].into_iter().find(|m| m.as_str() == s)
+        [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api, AiToggle, Gpc, Placeholder].into_iter().find(|m| m.as_str() == s)
     }
 }
 

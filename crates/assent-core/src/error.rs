@@ -38,4 +38,7 @@ pub enum UsageError {
     /// A conversation id that cannot be stored or scoped.
     #[error("conversation `{0}`{1} must be 1 to 64 characters of A-Z, a-z, 0-9, `.`, `_`, `:` or `-`")]
     BadConversation(String, String),
+    /// A service that neither the tracker database nor the config's `blocking.services` names.
+    #[error("`{0}` is not a service of the tracker database or of blocking.services in the config")]
+    UnknownService(String),
 }

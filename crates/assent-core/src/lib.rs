@@ -6,7 +6,6 @@
 
 pub mod config;
 pub mod consent_mode;
-pub mod conversation;
 pub mod decision;
 pub mod error;
 pub mod flow;
@@ -17,6 +16,7 @@ pub mod locale;
 pub mod purpose;
 pub mod receipt;
 pub mod region;
+pub mod scoped;
 pub mod session;
 pub mod trackers;
 
@@ -24,7 +24,7 @@ pub use config::Config;
 pub use decision::{Decision, Method, RegionSource, Timestamp};
 pub use error::{ConfigError, UsageError};
 pub use flow::Flow;
-pub use conversation::ConversationChoice;
+pub use scoped::{Scope, ScopedChoice};
 pub use session::{Basis, Effect, Event, Record, Session, Source, Ui, Visitor};
 
 // Wire-format versions live with their formats: `decision::STORED_FORM_VERSION` (the cookie) and

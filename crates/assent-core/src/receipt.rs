@@ -6,7 +6,7 @@
 //! The full description, with the notice-text rule, is in docs/receipts.md.
 
 use crate::config::Config;
-use crate::conversation::ConversationChoice;
+use crate::scoped::{Scope, ScopedChoice};
 use crate::decision::{Decision, Method, Timestamp};
 use crate::error::ConfigError;
 use crate::flow::Flow;
@@ -121,12 +121,12 @@ impl Claims {
         }
     }
 
-    /// Builds the claims for one conversation's AI-training choice: scope `conversation:<id>`, method
-    /// `ai_toggle`, only the `ai_training` purpose, and `notice_sha256` over the toggle's copy
-    /// ([`toggle_text`]). `region` and `flow` are the session's.
+    /// Builds the claims for one scoped choice: scope `conversation:<id>` or `service:<name>`, its
+    /// method, only its purpose, and `notice_sha256` over the copy that asked ([`toggle_text`] for a
+    /// conversation, [`service_text`] for a service). `region` and `flow` are the session's.
     #[allow(clippy::too_many_arguments)]
-    pub fn for_conversation(
-        choice: &ConversationChoice,
+    pub fn for_scoped(
+        choice: &ScopedChoice,
         config: &Config,
         region: Option<String>,
         flow: Flow,
@@ -137,7 +137,7 @@ impl Claims {
         prev: Option<String>,
     ) -> Claims {
         let purposes = config
-            .purpose(crate::purpose::AI_TRAINING)
+            .purpose(&choice.purpose)
             .map(|p| purpose_claim(p, choice.on, region.as_deref()))
             .into_iter()
             .collect();
@@ -157,7 +157,7 @@ impl Claims {
             gpc,
             expires_at: choice.expires_at,
             prev,
-            scope: Some(crate::conversation::scope(&choice.conversation)),
+            scope: Some(choice.scope.name()),
         }
     }
 
@@ -279,9 +279,9 @@ impl Claims {
             prev: f.string("prev")?.map(|p| hex("prev", p, 64)).transpose()?,
             scope: f
                 .string("scope")?
-                .map(|scope| match scope.strip_prefix("conversation:") {
-                    Some(id) if crate::conversation::is_conversation_id(id) => Ok(scope),
-                    _ => Err(invalid("scope", format!("`{scope}`: use `conversation:<id>` (null for the whole site)"))),
+                .map(|scope| match Scope::parse(&scope) {
+                    Some(_) => Ok(scope),
+                    None => Err(invalid("scope", format!("`{scope}`: use `conversation:<id>` or `service:<name>` (null for the whole site)"))),
                 })
                 .transpose()?,
         })
@@ -334,6 +334,18 @@ pub fn toggle_text(config: &Config, basis: crate::session::Basis, text: impl Fn(
         .join("\n")
 }
 
+/// The exact copy behind a service's scoped receipt (`scope: "service:<name>"`), the same rule as
+/// [`notice_text`] with `{service}` filled in too: when the service is allowed always,
+/// `placeholder.message` and `placeholder.always` (the embed's placeholder); when that ends,
+/// `prefs.allowedTitle` and `prefs.allowedNote` (the preferences dialog's list of such services).
+pub fn service_text(config: &Config, on: bool, service: &str, text: impl Fn(&str) -> String) -> String {
+    let keys: [&str; 2] = if on { ["placeholder.message", "placeholder.always"] } else { ["prefs.allowedTitle", "prefs.allowedNote"] };
+    keys.iter()
+        .map(|k| format!("{k}={}", text(k).replace("{controller}", &config.controller).replace("{service}", service)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The locale keys the toggle shows, in display order.
 pub fn toggle_keys(basis: crate::session::Basis) -> [&'static str; 3] {
     match basis {
@@ -368,8 +380,9 @@ pub struct GateAnswer {
 ///
 /// With a scope (`conversation:<id>`), that scope's own latest receipt naming the purpose decides, as
 /// in the browser: a conversation's choice overrides the site-wide one for that conversation only.
-/// Where the scope has no such receipt at `at`, or its latest one has expired, the site-wide answer
-/// applies.
+/// A service's scope (`service:<name>`) only widens: its latest receipt decides while it grants.
+/// Where the scope has no such receipt at `at`, or its latest one has expired (or, for a service,
+/// refuses), the site-wide answer applies.
 pub fn gate<'a>(receipts: impl IntoIterator<Item = &'a Claims>, purpose: &str, at: Timestamp, scope: Option<&str>) -> GateAnswer {
     let all: Vec<&Claims> = receipts.into_iter().filter(|c| c.issued_at <= at).collect();
     if let Some(scope) = scope {
@@ -377,8 +390,9 @@ pub fn gate<'a>(receipts: impl IntoIterator<Item = &'a Claims>, purpose: &str, a
             all.iter().copied().filter(|c| c.scope.as_deref() == Some(scope) && c.granted(purpose).is_some()).collect();
         // The conversation's latest choice decides while it lasts, a refusal as much as a grant; once it
         // has expired the site-wide choice applies, as in the browser.
-        let latest = scoped.iter().max_by_key(|c| c.issued_at).map(|c| c.expires_at);
-        if latest.is_some_and(|exp| at < exp) {
+        let latest = scoped.iter().max_by_key(|c| c.issued_at);
+        let widens_only = matches!(Scope::parse(scope), Some(Scope::Service(_)));
+        if latest.is_some_and(|c| at < c.expires_at && (!widens_only || c.granted(purpose) == Some(true))) {
             if let Some(answer) = decide(scoped, purpose, at) {
                 return answer;
             }

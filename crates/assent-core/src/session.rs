@@ -2,7 +2,7 @@
 
 use crate::trackers::Trackers;
 use crate::config::Config;
-use crate::conversation::{self, is_conversation_id, ConversationChoice};
+use crate::scoped::{self, is_conversation_id, is_service_name, Kind, Scope, ScopedChoice};
 use crate::config::GpcInOptIn;
 use crate::decision::{hex, is_timezone, Decision, Method, RegionSource, Timestamp};
 use crate::error::UsageError;
@@ -59,6 +59,14 @@ pub enum Event {
         /// The new state.
         on: bool,
     },
+    /// "Always allow" a service on its embed placeholder (`on`), or the end of that in the
+    /// preferences dialog (`!on`): the service's tags and embeds run although its purpose is refused.
+    AllowService {
+        /// The service's name (tracker database or config).
+        service: String,
+        /// Allowed from now on, or back to its purpose's answer.
+        on: bool,
+    },
 }
 
 /// The legal basis a purpose rests on for this visitor.
@@ -76,8 +84,9 @@ pub enum Basis {
 pub enum Record {
     /// The site-wide decision.
     Site(Decision),
-    /// One conversation's AI-training choice.
-    Conversation(ConversationChoice),
+    /// A choice narrower than the site: one conversation's AI-training choice, or one service
+    /// allowed always.
+    Scoped(ScopedChoice),
 }
 
 /// What the adapter must do, in order.
@@ -100,19 +109,20 @@ pub enum Effect {
     Warn(String),
     /// A choice was recorded: sign its receipt and deliver it (to the configured endpoints, if any).
     Receipt(Record),
-    /// Store one conversation's choice in `localStorage["assent.conversations"]`, merged into what is
-    /// stored now ([`conversation::merge`]): other tabs may have stored choices since this page started.
-    StoreConversation(ConversationChoice),
-    /// A conversation's AI-training choice changed: update its toggles and tell the page.
-    ConversationChanged(String),
+    /// Store one scoped choice under its kind's localStorage key ([`Kind::storage_key`]), merged into
+    /// what is stored now ([`scoped::merge`]): other tabs may have stored choices since this page started.
+    StoreScoped(ScopedChoice),
+    /// A scoped choice changed: update a conversation's toggles, or the preferences dialog, and tell
+    /// the page.
+    ScopedChanged(Scope),
     /// Tell Google tags: `gtag('consent', command.command, …)` for each, in order.
     ConsentMode(Vec<crate::consent_mode::Command>),
-    /// Remove what the tracker services of these refused purposes left in the browser
-    /// ([`Trackers::cleanup`] names the cookies and storage keys); then reload the page when `reload` (`blocking.reloadOnWithdraw` and a
-    /// purpose that was allowed is not any more).
+    /// Remove what these tracker services, which may not run now, left in the browser
+    /// ([`Trackers::cleanup`] names the cookies and storage keys); then reload the page when `reload`
+    /// (`blocking.reloadOnWithdraw` and something that was allowed is not any more).
     Cleanup {
-        /// Purposes that are not allowed now.
-        purposes: Vec<String>,
+        /// Names of the services that may not run now.
+        services: Vec<String>,
         /// Reload afterwards.
         reload: bool,
     },
@@ -164,7 +174,7 @@ pub struct Session {
     flow: Flow,
     decision: Option<Decision>,
     subject: Option<String>,
-    conversations: Vec<ConversationChoice>,
+    scoped: Vec<ScopedChoice>,
     ui: Ui,
     trackers: Trackers,
 }
@@ -219,7 +229,7 @@ impl Session {
             flow,
             decision,
             subject,
-            conversations: Vec::new(),
+            scoped: Vec::new(),
             ui: Ui::Hidden,
         };
         if session.gpc_applies() {
@@ -349,11 +359,18 @@ impl Session {
         // A site-wide refusal of AI training also ends every conversation's own grant.
         let refuses_ai_everywhere = matches!(&event, Event::RejectAll(_) | Event::Withdraw(None))
             || matches!(&event, Event::Withdraw(Some(id)) if id == AI_TRAINING);
+        // So does a refusal of everything, or a withdrawal of their purpose, to services allowed always.
+        let ends_services: Option<Option<String>> = match &event {
+            Event::RejectAll(_) | Event::Withdraw(None) => Some(None),
+            Event::Withdraw(Some(id)) => Some(Some(id.clone())),
+            _ => None,
+        };
         let (choices, method) = match event {
             Event::OpenBanner => return Ok(self.render(Ui::Banner)),
             Event::OpenPreferences => return Ok(self.render(Ui::Preferences)),
             Event::Close => return Ok(self.render(Ui::Hidden)),
             Event::AiToggle { conversation, on } => return self.toggle(conversation, on, now, random),
+            Event::AllowService { service, on } => return self.allow_service(service, on, now, random),
             Event::AcceptAll(source) => {
                 // GPC in an opt-in region may be set to keep its purposes out of "Accept all".
                 let prefilled = self.gpc
@@ -392,30 +409,36 @@ impl Session {
             Event::Acknowledge => (current, Method::Acknowledged),
         };
         let mut random = random;
+        // Services first, so that the decision's cleanup covers them too.
+        let ended = match ends_services {
+            Some(purpose) => self.end_grants(now, &mut random, |c| {
+                c.scope.kind() == Kind::Service && purpose.as_ref().is_none_or(|p| &c.purpose == p)
+            }),
+            None => Vec::new(),
+        };
         let mut effects = self.record(choices, method, now, &mut random);
+        effects.extend(ended);
         if refuses_ai_everywhere {
-            effects.extend(self.end_conversation_grants(now, &mut random));
+            effects.extend(self.end_grants(now, &mut random, |c| c.scope.kind() == Kind::Conversation));
         }
         Ok(effects)
     }
 
-    /// Turns off every conversation whose own choice grants AI training, each with a receipt
-    /// (method `withdrawal`): withdrawing site-wide is as easy as granting in any scope.
-    fn end_conversation_grants(&mut self, now: Timestamp, mut random: impl FnMut() -> [u8; 16]) -> Vec<Effect> {
-        let on: Vec<String> =
-            self.conversations.iter().filter(|c| c.on && c.expires_at > now).map(|c| c.conversation.clone()).collect();
-        let mut effects = Vec::new();
-        for conversation in on {
-            if let Ok(mut toggled) = self.toggle(conversation, false, now, &mut random) {
-                for e in &mut toggled {
-                    if let Effect::Receipt(Record::Conversation(c)) = e {
-                        c.method = Method::Withdrawal;
-                    }
-                }
-                effects.extend(toggled);
-            }
-        }
-        effects
+    /// Ends every scoped grant that `which` picks, each with a receipt (method `withdrawal`):
+    /// withdrawing site-wide is as easy as granting in any scope.
+    fn end_grants(
+        &mut self,
+        now: Timestamp,
+        mut random: impl FnMut() -> [u8; 16],
+        which: impl Fn(&ScopedChoice) -> bool,
+    ) -> Vec<Effect> {
+        let on: Vec<(Scope, String)> = self
+            .scoped
+            .iter()
+            .filter(|c| c.on && c.expires_at > now && which(c))
+            .map(|c| (c.scope.clone(), c.purpose.clone()))
+            .collect();
+        on.into_iter().flat_map(|(scope, purpose)| self.choose(scope, purpose, false, Method::Withdrawal, now, &mut random)).collect()
     }
 
     fn render(&mut self, ui: Ui) -> Vec<Effect> {
@@ -492,12 +515,22 @@ impl Session {
             Effect::Receipt(Record::Site(self.decision.clone().expect("just recorded"))),
         ]);
         let reload = withdrawn && self.config.blocking.reload_on_withdraw;
-        let served: Vec<String> =
-            refused.into_iter().filter(|p| self.trackers.services().iter().any(|s| &s.purpose == p)).collect();
-        if !served.is_empty() || reload {
-            effects.push(Effect::Cleanup { purposes: served, reload });
+        let services = self.refused_services(now);
+        if !services.is_empty() || reload {
+            effects.push(Effect::Cleanup { services, reload });
         }
         effects
+    }
+
+    /// The tracker services that may not run at `now`: their purpose is refused and they are not
+    /// allowed always.
+    fn refused_services(&self, now: Timestamp) -> Vec<String> {
+        self.trackers
+            .services()
+            .iter()
+            .filter(|s| !self.allowed_for_service(&s.purpose, &s.name, now))
+            .map(|s| s.name.clone())
+            .collect()
     }
 
     /// The tracker database with the config's changes.
@@ -510,46 +543,107 @@ impl Session {
         conversation: String,
         on: bool,
         now: Timestamp,
-        mut random: impl FnMut() -> [u8; 16],
+        random: impl FnMut() -> [u8; 16],
     ) -> Result<Vec<Effect>, UsageError> {
         if !is_conversation_id(&conversation) {
             return Err(UsageError::BadConversation(conversation, " on <assent-ai-toggle>".into()));
         }
         self.check_purpose(AI_TRAINING, " for <assent-ai-toggle>")?;
+        Ok(self.choose(Scope::Conversation(conversation), AI_TRAINING.to_string(), on, Method::AiToggle, now, random))
+    }
+
+    /// "Always allow" one tracker service, or its end. The service must be known (the tracker
+    /// database with the config's changes) and its purpose configured and optional.
+    fn allow_service(
+        &mut self,
+        service: String,
+        on: bool,
+        now: Timestamp,
+        random: impl FnMut() -> [u8; 16],
+    ) -> Result<Vec<Effect>, UsageError> {
+        let known = self.trackers.services().iter().find(|s| is_service_name(&service) && s.name.eq_ignore_ascii_case(&service));
+        let Some(known) = known else {
+            return Err(UsageError::UnknownService(service));
+        };
+        let (name, purpose) = (known.name.clone(), known.purpose.clone());
+        self.check_purpose(&purpose, &format!(" for the service `{name}`"))?;
+        if purpose == NECESSARY {
+            return Ok(Vec::new()); // always runs: nothing to allow
+        }
+        let method = if on { Method::Placeholder } else { Method::Withdrawal };
+        let mut effects = self.choose(Scope::Service(name), purpose, on, method, now, random);
+        effects.push(Effect::ApplyGates);
+        if !on {
+            let services = self.refused_services(now);
+            let reload = self.config.blocking.reload_on_withdraw;
+            effects.push(Effect::Cleanup { services, reload });
+        }
+        Ok(effects)
+    }
+
+    /// Records one scoped choice: it replaces that scope's earlier one, lasts as long as a site-wide
+    /// grant or refusal would, and gets its own receipt.
+    fn choose(
+        &mut self,
+        scope: Scope,
+        purpose: String,
+        on: bool,
+        method: Method,
+        now: Timestamp,
+        mut random: impl FnMut() -> [u8; 16],
+    ) -> Vec<Effect> {
         let subject = self.subject.get_or_insert_with(|| hex(random())).clone();
         let days = if on { self.config.expiry.granted_days } else { self.config.expiry.refused_days };
-        let choice = ConversationChoice {
-            conversation: conversation.clone(),
+        let choice = ScopedChoice {
+            scope: scope.clone(),
+            purpose,
             on,
             subject,
             receipt: format!("r{}", hex(random())),
             decided_at: now,
             expires_at: now + u64::from(days) * DAY,
-            method: Method::AiToggle,
+            method,
         };
-        self.conversations.retain(|c| c.conversation != conversation);
-        self.conversations.push(choice.clone());
-        let skip = self.conversations.len().saturating_sub(conversation::MAX_STORED);
-        self.conversations.drain(..skip);
-        Ok(vec![
-            Effect::StoreConversation(choice.clone()),
-            Effect::ConversationChanged(conversation),
-            Effect::Receipt(Record::Conversation(choice)),
-        ])
+        self.scoped.retain(|c| c.scope != scope);
+        self.scoped.push(choice.clone());
+        scoped::trim(&mut self.scoped);
+        vec![Effect::StoreScoped(choice.clone()), Effect::ScopedChanged(scope), Effect::Receipt(Record::Scoped(choice))]
     }
 
-    /// Restores the per-conversation choices this browser stored (`localStorage["assent.conversations"]`).
-    /// A visitor without a site-wide decision keeps the subject id those choices were made under.
-    pub fn restore_conversations(&mut self, stored: &str) {
-        self.conversations = conversation::decode_all(stored);
+    /// Restores the scoped choices of one kind that this browser stored (under
+    /// [`Kind::storage_key`]). A visitor without a site-wide decision keeps the subject id those
+    /// choices were made under.
+    pub fn restore_scoped(&mut self, kind: Kind, stored: &str) {
+        self.scoped.retain(|c| c.scope.kind() != kind);
+        self.scoped.extend(scoped::decode_all(stored, kind));
+        self.scoped.sort_by_key(|c| c.decided_at);
         if self.subject.is_none() {
-            self.subject = self.conversations.last().map(|c| c.subject.clone());
+            self.subject = self.scoped.last().map(|c| c.subject.clone());
         }
     }
 
+    /// The scope's own choice, if it has one that has not expired at `now`.
+    pub fn scoped_choice(&self, scope: &Scope, now: Timestamp) -> Option<&ScopedChoice> {
+        self.scoped.iter().find(|c| &c.scope == scope && c.expires_at > now)
+    }
+
     /// The conversation's own AI-training choice, if it has one that has not expired at `now`.
-    pub fn conversation_choice(&self, conversation: &str, now: Timestamp) -> Option<&ConversationChoice> {
-        self.conversations.iter().find(|c| c.conversation == conversation && c.expires_at > now)
+    pub fn conversation_choice(&self, conversation: &str, now: Timestamp) -> Option<&ScopedChoice> {
+        self.scoped_choice(&Scope::Conversation(conversation.to_string()), now)
+    }
+
+    /// Whether `service` (of `purpose`) may run now: its purpose is allowed, or the visitor allows
+    /// that service always.
+    pub fn allowed_for_service(&self, purpose: &str, service: &str, now: Timestamp) -> bool {
+        self.allowed(purpose)
+            || self.scoped.iter().any(|c| {
+                c.on && c.expires_at > now && c.purpose == purpose && matches!(&c.scope, Scope::Service(n) if n.eq_ignore_ascii_case(service))
+            })
+    }
+
+    /// The services the visitor allows always, at `now`, oldest first.
+    pub fn allowed_services(&self, now: Timestamp) -> Vec<&ScopedChoice> {
+        self.scoped.iter().filter(|c| c.on && c.expires_at > now && c.scope.kind() == Kind::Service).collect()
     }
 
     /// The basis `purpose` rests on for this visitor: legitimate interest where the config declares
@@ -617,11 +711,14 @@ impl Session {
         self.config.purposes.iter().map(|p| (p.id.clone(), self.allowed(&p.id))).collect()
     }
 
-    /// Whether a gated element (`data-category`) may run now. An unknown category is an error the
-    /// site owner must fix; the element stays blocked.
-    pub fn decide_element(&self, category: &str) -> Result<bool, UsageError> {
+    /// Whether a gated element (`data-category`, and `data-service` if it names one) may run now.
+    /// An unknown category is an error the site owner must fix; the element stays blocked.
+    pub fn decide_element(&self, category: &str, service: Option<&str>, now: Timestamp) -> Result<bool, UsageError> {
         self.check_purpose(category, &format!(" in data-category=\"{category}\""))?;
-        Ok(self.allowed(category))
+        Ok(match service {
+            Some(service) => self.allowed_for_service(category, service, now),
+            None => self.allowed(category),
+        })
     }
 
     /// Whether the region's rule exempts `purpose` from prior consent (on by default, can be refused).
@@ -635,9 +732,9 @@ impl Session {
         &self.region_source
     }
 
-    /// The per-conversation choices, oldest first.
-    pub fn conversations(&self) -> &[ConversationChoice] {
-        &self.conversations
+    /// The scoped choices (conversations and services), oldest first.
+    pub fn scoped(&self) -> &[ScopedChoice] {
+        &self.scoped
     }
 
     /// The current valid decision, if the visitor has made one for this notice.

@@ -164,16 +164,18 @@ impl Trackers {
         self.services.iter().find(|s| s.matches.iter().any(|m| pattern_matches(m, host, path)))
     }
 
-    /// What to remove when `purposes` are not allowed: the cookies among `cookie_names` (what
-    /// `document.cookie` shows) and the storage keys among `storage_keys` that their services set.
+    /// What to remove when the services named `refused` may not run (every other service may): the
+    /// cookies among `cookie_names` (what `document.cookie` shows) and the storage keys among
+    /// `storage_keys` that they set, except a name that a service still allowed uses too.
     /// A cookie is expired for the host alone and for every parent domain, on `/` and on every prefix
     /// of `path`: the variants a page at `host` + `path` can see.
-    pub fn cleanup(&self, purposes: &[String], cookie_names: &[&str], storage_keys: &[&str], host: &str, path: &str) -> Cleanup {
-        let services: Vec<&Service> = self.services.iter().filter(|s| purposes.contains(&s.purpose)).collect();
+    pub fn cleanup(&self, refused: &[String], cookie_names: &[&str], storage_keys: &[&str], host: &str, path: &str) -> Cleanup {
+        let (services, allowed): (Vec<&Service>, Vec<&Service>) = self.services.iter().partition(|s| refused.contains(&s.name));
         let owned = |names: &[&str], pick: fn(&Service) -> &Vec<String>| -> Vec<String> {
+            let sets = |list: &[&Service], n: &str| list.iter().any(|s| pick(s).iter().any(|p| name_matches(p, n)));
             let mut out: Vec<String> = names
                 .iter()
-                .filter(|n| services.iter().any(|s| pick(s).iter().any(|p| name_matches(p, n))))
+                .filter(|n| sets(&services, n) && !sets(&allowed, n))
                 .map(|n| n.to_string())
                 .collect();
             out.sort();

@@ -1,7 +1,7 @@
 //! Per-conversation AI-training choices (issue 4): scope, override, stored form, legitimate interest,
 //! receipts and the scoped gate.
 
-use assent_core::conversation::{decode_all, encode_all, ConversationChoice, MAX_STORED};
+use assent_core::scoped::{decode_all, encode_all, Kind, Scope, ScopedChoice, MAX_STORED};
 use assent_core::hash::config_fingerprint;
 use assent_core::receipt::{gate, toggle_text, Claims};
 use assent_core::{Visitor, Basis, Config, Effect, Event, Method, Record, Session, Source, UsageError};
@@ -24,11 +24,11 @@ fn toggle(s: &mut Session, conversation: &str, on: bool, at: u64) -> Vec<Effect>
     s.handle(Event::AiToggle { conversation: conversation.into(), on }, at, counter()).unwrap()
 }
 
-fn recorded(effects: &[Effect]) -> ConversationChoice {
+fn recorded(effects: &[Effect]) -> ScopedChoice {
     effects
         .iter()
         .find_map(|e| match e {
-            Effect::Receipt(Record::Conversation(c)) => Some(c.clone()),
+            Effect::Receipt(Record::Scoped(c)) => Some(c.clone()),
             _ => None,
         })
         .expect("a conversation receipt")
@@ -49,7 +49,7 @@ fn a_conversation_choice_overrides_the_site_wide_one_for_that_conversation_only(
     let effects = toggle(&mut s, "A", true, NOW + 10);
     let choice = recorded(&effects);
     assert_eq!((choice.on, choice.expires_at), (true, NOW + 10 + 390 * DAY));
-    assert_eq!(effects[1], Effect::ConversationChanged("A".into()));
+    assert_eq!(effects[1], Effect::ScopedChanged(Scope::Conversation("A".into())));
     assert!(s.allowed_in("ai_training", Some("A"), NOW + 10));
     assert!(!s.do_not_train(Some("A"), false, NOW + 10), "the flag flips at once");
     assert!(s.do_not_train(Some("B"), true, NOW + 10), "conversation B is unaffected");
@@ -73,7 +73,7 @@ fn conversation_choices_survive_a_reload_and_expire_back_to_the_site_wide_choice
     let mut s = start_with(DEMO, "DE");
     let stored = effects_store(&toggle(&mut s, "c-123", true, NOW));
     let mut again = start_with(DEMO, "DE");
-    again.restore_conversations(&stored);
+    again.restore_scoped(Kind::Conversation, &stored);
     assert!(again.allowed_in("ai_training", Some("c-123"), NOW + DAY));
     assert!(!again.allowed_in("ai_training", Some("c-123"), NOW + 391 * DAY), "expired: the site-wide choice (none) applies");
     // The subject id chosen for the toggle is kept when the banner is answered later.
@@ -86,7 +86,7 @@ fn effects_store(effects: &[Effect]) -> String {
     effects
         .iter()
         .find_map(|e| match e {
-            Effect::StoreConversation(c) => Some(assent_core::conversation::merge("", c)),
+            Effect::StoreScoped(c) => Some(assent_core::scoped::merge("", c)),
             _ => None,
         })
         .expect("a StoreConversation effect")
@@ -94,8 +94,9 @@ fn effects_store(effects: &[Effect]) -> String {
 
 #[test]
 fn stored_form_is_bounded_and_rejects_garbage() {
-    let choice = |i: usize| ConversationChoice {
-        conversation: format!("c-{i}"),
+    let choice = |i: usize| ScopedChoice {
+        scope: Scope::Conversation(format!("c-{i}")),
+        purpose: "ai_training".into(),
         on: i % 2 == 0,
         subject: "ab".repeat(16),
         receipt: format!("r{}", "cd".repeat(16)),
@@ -103,11 +104,11 @@ fn stored_form_is_bounded_and_rejects_garbage() {
         expires_at: NOW + DAY,
         method: Method::AiToggle,
     };
-    let many: Vec<ConversationChoice> = (0..MAX_STORED + 5).map(choice).collect();
-    let text = encode_all(&many);
-    let back = decode_all(&text);
+    let many: Vec<ScopedChoice> = (0..MAX_STORED + 5).map(choice).collect();
+    let text = encode_all(&many, Kind::Conversation);
+    let back = decode_all(&text, Kind::Conversation);
     assert_eq!(back.len(), MAX_STORED, "only the latest are kept");
-    assert_eq!(back.first().unwrap().conversation, "c-5");
+    assert_eq!(back.first().unwrap().scope.key(), "c-5");
     assert_eq!(back.last(), many.last());
     let garbage = format!(
         "2|x\n1|bad id|ai_training|1|{s}|r{r}|1|2\n1|c|analytics|1|{s}|r{r}|1|2\n{}\n1|c|ai_training|maybe|x|y|1|2",
@@ -115,7 +116,7 @@ fn stored_form_is_bounded_and_rejects_garbage() {
         s = "ab".repeat(16),
         r = "cd".repeat(16)
     );
-    assert_eq!(decode_all(&garbage), vec![choice(7)], "malformed lines are skipped, valid ones kept");
+    assert_eq!(decode_all(&garbage, Kind::Conversation), vec![choice(7)], "malformed lines are skipped, valid ones kept");
 }
 
 #[test]
@@ -153,7 +154,7 @@ fn legitimate_interest_starts_on_but_counts_only_once_the_objection_was_shown() 
     let off = recorded(&toggle(&mut s, "c", false, NOW));
     assert!(s.do_not_train(Some("c"), true, NOW));
     let config = Config::parse(&text).unwrap();
-    let claims = Claims::for_conversation(&off, &config, Some("US-CA".into()), s.flow(), "https://x.example".into(), "en".into(), "a".repeat(64), false, None);
+    let claims = Claims::for_scoped(&off, &config, Some("US-CA".into()), s.flow(), "https://x.example".into(), "en".into(), "a".repeat(64), false, None);
     let json = claims.to_canonical_json();
     assert!(json.contains(r#""purposes":{"ai_training":{"basis":"legitimateInterest","dataCategories":["chat transcripts"],"granted":false}}"#), "{json}");
     assert_eq!(Claims::from_canonical_json(&json).unwrap(), claims, "the basis survives the round trip");
@@ -164,7 +165,7 @@ fn toggle_receipts_carry_scope_method_and_the_toggle_copy_hash_rule() {
     let config = Config::parse(DEMO).unwrap();
     let mut s = start_with(DEMO, "DE");
     let choice = recorded(&toggle(&mut s, "c-123", true, NOW));
-    let claims = Claims::for_conversation(&choice, &config, Some("DE".into()), s.flow(), "https://x.example".into(), "en".into(), "b".repeat(64), true, Some("c".repeat(64)));
+    let claims = Claims::for_scoped(&choice, &config, Some("DE".into()), s.flow(), "https://x.example".into(), "en".into(), "b".repeat(64), true, Some("c".repeat(64)));
     assert_eq!(claims.scope.as_deref(), Some("conversation:c-123"));
     assert_eq!(claims.method, Method::AiToggle);
     assert_eq!(claims.purposes.len(), 1, "a toggle receipt speaks for ai_training only");
@@ -181,8 +182,8 @@ fn toggle_receipts_carry_scope_method_and_the_toggle_copy_hash_rule() {
 fn the_scoped_gate_uses_the_conversation_choice_and_falls_back_to_the_site_wide_one() {
     let config = Config::parse(DEMO).unwrap();
     let mut s = start_with(DEMO, "DE");
-    let claims_of = |choice: &ConversationChoice, s: &Session| {
-        Claims::for_conversation(choice, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None)
+    let claims_of = |choice: &ScopedChoice, s: &Session| {
+        Claims::for_scoped(choice, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None)
     };
     let on = claims_of(&recorded(&toggle(&mut s, "A", true, NOW + 100)), &s);
     let off = claims_of(&recorded(&toggle(&mut s, "A", false, NOW + 200)), &s);
@@ -241,7 +242,7 @@ fn a_site_wide_withdrawal_ends_conversation_grants_with_receipts() {
         let ended: Vec<(String, bool, Method)> = effects
             .iter()
             .filter_map(|e| match e {
-                Effect::Receipt(Record::Conversation(c)) => Some((c.conversation.clone(), c.on, c.method)),
+                Effect::Receipt(Record::Scoped(c)) => Some((c.scope.key().to_string(), c.on, c.method)),
                 _ => None,
             })
             .collect();
@@ -264,7 +265,7 @@ fn an_expired_conversation_choice_falls_back_to_the_site_wide_one_in_the_gate() 
     s.handle(Event::Save(vec![("ai_training".into(), true)], Source::Ui), NOW, counter()).unwrap();
     let site = Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
     let off = recorded(&toggle(&mut s, "A", false, NOW + 10));
-    let off = Claims::for_conversation(&off, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None);
+    let off = Claims::for_scoped(&off, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None);
     let all = [site.clone(), off.clone()];
     assert!(!gate(&all, "ai_training", NOW + 20, Some("conversation:A")).granted, "the refusal decides while it lasts");
     let later = off.expires_at + 1;
@@ -279,9 +280,9 @@ fn storing_a_choice_keeps_what_another_tab_stored() {
     let mut tab_a = start_with(DEMO, "DE");
     let mut tab_b = start_with(DEMO, "DE");
     let a = recorded(&toggle(&mut tab_a, "X", false, NOW));
-    let stored = assent_core::conversation::merge("", &a);
+    let stored = assent_core::scoped::merge("", &a);
     let b = recorded(&toggle(&mut tab_b, "Y", true, NOW + 1));
-    let stored = assent_core::conversation::merge(&stored, &b);
-    let back = decode_all(&stored);
-    assert_eq!(back.iter().map(|c| (c.conversation.as_str(), c.on)).collect::<Vec<_>>(), [("X", false), ("Y", true)]);
+    let stored = assent_core::scoped::merge(&stored, &b);
+    let back = decode_all(&stored, Kind::Conversation);
+    assert_eq!(back.iter().map(|c| (c.scope.key(), c.on)).collect::<Vec<_>>(), [("X", false), ("Y", true)]);
 }

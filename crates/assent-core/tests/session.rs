@@ -202,12 +202,12 @@ fn closing_is_never_a_decision() {
 #[test]
 fn gated_elements_are_decided_by_category() {
     let (mut s, _) = start(Some("DE"), None);
-    assert_eq!(s.decide_element("necessary"), Ok(true));
-    assert_eq!(s.decide_element("analytics"), Ok(false));
+    assert_eq!(s.decide_element("necessary", None, NOW), Ok(true));
+    assert_eq!(s.decide_element("analytics", None, NOW), Ok(false));
     s.handle(Event::Save(vec![("analytics".into(), true)], Source::Ui), NOW, rng).unwrap();
-    assert_eq!(s.decide_element("analytics"), Ok(true));
-    assert_eq!(s.decide_element("replay"), Ok(false));
-    let err = s.decide_element("analytcs").unwrap_err().to_string();
+    assert_eq!(s.decide_element("analytics", None, NOW), Ok(true));
+    assert_eq!(s.decide_element("replay", None, NOW), Ok(false));
+    let err = s.decide_element("analytcs", None, NOW).unwrap_err().to_string();
     assert!(err.contains("unknown purpose `analytcs` in data-category=\"analytcs\""), "{err}");
 }
 
@@ -230,23 +230,32 @@ fn stored_form_round_trips_and_rejects_garbage() {
 
 #[test]
 fn refusing_a_purpose_cleans_up_its_trackers_and_reloads_only_after_a_withdrawal_when_configured() {
-    let cleanup = |effects: &[Effect]| effects.iter().find_map(|e| match e {
-        Effect::Cleanup { purposes, reload } => Some((purposes.clone(), *reload)),
+    // The purposes of the services a cleanup names.
+    let cleanup = |s: &Session, effects: &[Effect]| effects.iter().find_map(|e| match e {
+        Effect::Cleanup { services, reload } => {
+            let mut purposes: Vec<String> = services
+                .iter()
+                .map(|n| s.trackers().services().iter().find(|t| &t.name == n).expect("a known service").purpose.clone())
+                .collect();
+            purposes.sort();
+            purposes.dedup();
+            Some((purposes, *reload))
+        }
         _ => None,
     });
     // A first "Reject all": nothing was allowed, so nothing to reload; the trackers' leftovers
     // (set before Assent was installed, say) are removed all the same. ai_training has no tracker.
     let (mut s, _) = start(Some("DE"), None);
     let effects = s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
-    assert_eq!(cleanup(&effects), Some((vec!["preferences".into(), "analytics".into(), "replay".into(), "marketing".into()], false)));
+    assert_eq!(cleanup(&s, &effects), Some((vec!["analytics".into(), "marketing".into(), "preferences".into(), "replay".into()], false)));
     // Accept all refuses nothing that has trackers: no cleanup.
     let effects = s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
-    assert_eq!(cleanup(&effects), None);
+    assert_eq!(cleanup(&s, &effects), None);
     // With reloadOnWithdraw, withdrawing an allowed purpose reloads the page.
     let text = DEMO.replacen("\"regions\"", "\"blocking\": {\"reloadOnWithdraw\": true}, \"regions\"", 1);
     let visitor = Visitor { region: Some("DE".into()), ..Visitor::default() };
     let (mut s, _) = Session::start(Config::parse(&text).unwrap(), config_fingerprint(&text), &visitor, None, NOW, rng);
     s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
     let effects = s.handle(Event::Withdraw(Some("analytics".into())), NOW + 60, rng).unwrap();
-    assert_eq!(cleanup(&effects), Some((vec!["analytics".into()], true)));
+    assert_eq!(cleanup(&s, &effects), Some((vec!["analytics".into()], true)));
 }

@@ -84,7 +84,10 @@ fn withdrawal_expires_cookies_in_every_reachable_domain_and_path() {
     let t = Trackers::new(&Blocking::default());
     let names = ["_ga", "_ga_ABC123", "_fbp", "session", "_hjSessionUser_42"];
     let keys = ["_hjSession_42", "ajs_user_id", "cart"];
-    let c = t.cleanup(&["analytics".into()], &names, &keys, "shop.example.com", "/a/b");
+    let of = |purposes: &[&str]| -> Vec<String> {
+        t.services().iter().filter(|s| purposes.contains(&s.purpose.as_str())).map(|s| s.name.clone()).collect()
+    };
+    let c = t.cleanup(&of(&["analytics"]), &names, &keys, "shop.example.com", "/a/b");
     let want_paths = ["/", "/a", "/a/", "/a/b"];
     let want_domains = ["", "; Domain=shop.example.com", "; Domain=example.com"];
     let mut want = Vec::new();
@@ -98,7 +101,7 @@ fn withdrawal_expires_cookies_in_every_reachable_domain_and_path() {
     assert_eq!(c.cookies, want);
     assert_eq!(c.storage, ["ajs_user_id"]);
     // Replay and marketing: their own names only; necessary cookies are never touched.
-    let c = t.cleanup(&["replay".into(), "marketing".into()], &names, &keys, "localhost", "/");
+    let c = t.cleanup(&of(&["replay", "marketing"]), &names, &keys, "localhost", "/");
     let cookies: Vec<&str> = c.cookies.iter().map(|s| s.split('=').next().unwrap()).collect();
     assert_eq!(cookies, ["_fbp", "_fbp", "_hjSessionUser_42", "_hjSessionUser_42"]);
     assert_eq!(c.cookies[1], "_fbp=; Max-Age=0; Path=/; Domain=localhost");

@@ -17,7 +17,7 @@ mod overlay;
 mod placeholder;
 mod toggle;
 pub use overlay::Overlay;
-pub use placeholder::{placeholder_document, PlaceholderProps, LOAD_BUTTON_ID};
+pub use placeholder::{placeholder_document, PlaceholderProps, ALWAYS_BUTTON_ID, LOAD_BUTTON_ID};
 pub use toggle::{MountedToggle, OnToggle, ToggleProps, TOGGLE_STYLES};
 
 /// The stylesheet injected into the shadow root. Theming goes through `--assent-*` custom properties,
@@ -50,6 +50,8 @@ pub enum Intent {
     OpenPreferences,
     /// Close without deciding (Escape or the close button).
     Close,
+    /// Stop allowing one service always (its name): back to its purpose's answer.
+    StopService(String),
 }
 
 /// Resolved strings for one language (locale file plus config overrides; a later entry wins).
@@ -115,6 +117,18 @@ pub struct Props {
     pub status: Option<String>,
     /// The label of the persistent entry point back to the choices (opt-out regions), if any.
     pub entry_label: Option<String>,
+    /// Services the visitor allows always ("Always allow" on an embed's placeholder), listed in the
+    /// preferences so that ending one is as easy as giving it.
+    pub allowed_services: Vec<AllowedService>,
+}
+
+/// A service the visitor allows always, as the preferences dialog lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedService {
+    /// The service's name (`YouTube`).
+    pub name: String,
+    /// The display name of the purpose it would otherwise wait for.
+    pub purpose: String,
 }
 
 /// The intent sink the adapter provides.
@@ -236,6 +250,7 @@ fn Preferences(
     };
     let (separate, regular): (Vec<_>, Vec<_>) = switches.into_iter().partition(|(p, _)| p.separate);
     let has_separate = !separate.is_empty();
+    let allowed = allowed_services(&t, props.allowed_services.clone(), on_intent.clone());
     view! {
         <div class="backdrop">
             <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="assent-prefs-title"
@@ -253,6 +268,7 @@ fn Preferences(
                         <p class="separate-note">{t.get("prefs.separateNote")}</p>
                         <ul class="purposes">{separate.into_iter().map(row.clone()).collect_view()}</ul>
                     })}
+                    {allowed}
                     // What a withdrawal cannot undo (scripts that already ran), said before it is made.
                     <p class="withdraw-note">{t.get("prefs.withdrawNote")}</p>
                 </div>
@@ -264,6 +280,45 @@ fn Preferences(
             </section>
         </div>
     }
+}
+
+/// The services allowed always, each with a button that ends it at once (it needs no "Save"). A row
+/// hides when its button is used, and focus moves to the list's heading, never to nowhere (the heading
+/// stays while the dialog is open).
+fn allowed_services(t: &Texts, services: Vec<AllowedService>, on_intent: OnIntent) -> impl IntoView {
+    if services.is_empty() {
+        return None;
+    }
+    let heading = NodeRef::<leptos::html::H3>::new();
+    let rows = services
+        .into_iter()
+        .map(|s| {
+            let gone = RwSignal::new(false);
+            let on_intent = on_intent.clone();
+            let name = s.name.clone();
+            let stop = move |_| {
+                gone.set(true);
+                if let Some(h) = heading.get_untracked() {
+                    let _ = h.focus();
+                }
+                on_intent(Intent::StopService(name.clone()));
+            };
+            let label = t.get("prefs.stopAllowing").replace("{service}", &s.name);
+            view! {
+                <li class="purpose" hidden=move || gone.get()>
+                    <div class="purpose-head">
+                        <span class="purpose-name">{s.name.clone()}<span class="purpose-of">{format!(" · {}", s.purpose)}</span></span>
+                        <button type="button" class="btn btn-small" data-service=s.name.clone() on:click=stop>{label}</button>
+                    </div>
+                </li>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <h3 class="separate-title" tabindex="-1" node_ref=heading>{t.get("prefs.allowedTitle")}</h3>
+        <p class="separate-note">{t.get("prefs.allowedNote")}</p>
+        <ul class="purposes allowed-services">{rows}</ul>
+    })
 }
 
 /// The persistent way back to the choices in opt-out regions ("Your Privacy Choices"). It never takes

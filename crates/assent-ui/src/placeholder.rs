@@ -1,6 +1,7 @@
 //! The placeholder shown in place of a blocked embed. It is rendered into the embed's own `<iframe>`
 //! (as `srcdoc`), so it takes exactly the box the page gave the embed: no layout shift, and page CSS
-//! cannot reach it. The adapter listens for clicks on its buttons (same-origin document).
+//! cannot reach it. The adapter listens for clicks on its buttons (same-origin document): "Load it"
+//! loads this embed, this page view; "Always allow X" allows that service from now on.
 
 /// What the placeholder says, already localised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,30 +12,43 @@ pub struct PlaceholderProps {
     pub message: String,
     /// "Load it": loads this embed only, on this page view.
     pub load: String,
+    /// "Always allow YouTube": allows the service from now on; empty when the embed belongs to no
+    /// known service (then there is no such button).
+    pub always: String,
     /// What is not undone by loading (shown small), or empty.
     pub note: String,
 }
 
 /// The id of the "Load it" button inside the placeholder document.
 pub const LOAD_BUTTON_ID: &str = "assent-load";
+/// The id of the "Always allow X" button inside the placeholder document.
+pub const ALWAYS_BUTTON_ID: &str = "assent-always";
 
 const STYLE: &str = "html,body{margin:0;height:100%}body{display:flex;align-items:center;justify-content:center;\
 font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#eef0f3;color:#1b1f24;\
 box-sizing:border-box;padding:12px;overflow:auto;text-align:center}\
 div{max-width:32em}p{margin:0 0 .75em}small{display:block;color:#454c56;margin-top:.6em}\
+.actions{display:flex;flex-wrap:wrap;gap:8px;justify-content:center}\
 button{font:inherit;font-weight:600;min-height:36px;min-width:44px;padding:6px 18px;border-radius:6px;\
 border:2px solid #1d4ed8;background:#1d4ed8;color:#fff;cursor:pointer}\
+button.quiet{background:transparent;color:#1d4ed8}\
 button:focus-visible{outline:3px solid #1b1f24;outline-offset:2px}\
 @media (prefers-color-scheme:dark){body{background:#1f242b;color:#f1f3f5}small{color:#c2c8d0}\
-button{background:#93b4ff;border-color:#93b4ff;color:#0b1220}button:focus-visible{outline-color:#fff}}\
+button{background:#93b4ff;border-color:#93b4ff;color:#0b1220}button.quiet{background:transparent;color:#93b4ff}\
+button:focus-visible{outline-color:#fff}}\
 @media (prefers-reduced-motion:reduce){*{transition:none!important}}";
 
 /// The placeholder as a whole HTML document, every string escaped.
 pub fn placeholder_document(props: &PlaceholderProps) -> String {
     let note = if props.note.is_empty() { String::new() } else { format!("<small>{}</small>", escape(&props.note)) };
+    let always = if props.always.is_empty() {
+        String::new()
+    } else {
+        format!("<button type=\"button\" class=\"quiet\" id=\"{ALWAYS_BUTTON_ID}\">{}</button>", escape(&props.always))
+    };
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><style>{STYLE}</style></head>\
-<body><div><p>{}</p><button type=\"button\" id=\"{LOAD_BUTTON_ID}\">{}</button>{note}</div></body></html>",
+<body><div><p>{}</p><p class=\"actions\"><button type=\"button\" id=\"{LOAD_BUTTON_ID}\">{}</button>{always}</p>{note}</div></body></html>",
         escape(&props.lang),
         escape(&props.message),
         escape(&props.load)
@@ -56,10 +70,12 @@ mod tests {
             lang: "en".into(),
             message: "Hosted by <b>X</b> & co".into(),
             load: "Load \"it\"".into(),
+            always: String::new(),
             note: String::new(),
         });
         assert!(doc.contains("Hosted by &lt;b&gt;X&lt;/b&gt; &amp; co"));
         assert!(doc.contains("Load &quot;it&quot;"));
         assert!(!doc.contains("<small>"));
+        assert!(!doc.contains(ALWAYS_BUTTON_ID), "no service, no lasting choice to offer");
     }
 }

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use assent_ui::{Intent, Layer, Overlay, Props, PurposeItem, Texts, View};
+use assent_ui::{AllowedService, Intent, Layer, Overlay, Props, PurposeItem, Texts, View};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit};
@@ -27,6 +27,8 @@ fn texts() -> Rc<Texts> {
         ("prefs.rejectAll", "Reject all"),
         ("prefs.alwaysOn", "Always on"),
         ("prefs.separateTitle", "AI training"),
+        ("prefs.allowedTitle", "Services you always allow"),
+        ("prefs.stopAllowing", "Stop allowing {service}"),
     ];
     Rc::new(Texts(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()))
 }
@@ -60,11 +62,16 @@ fn props(layer: Layer) -> Props {
         ],
         status: None,
         entry_label: None,
+        allowed_services: vec![],
     }
 }
 
 /// Mounts a view and returns the overlay and the intents it sends.
 fn mount(view: View, layer: Layer) -> (Overlay, Rc<RefCell<Vec<Intent>>>) {
+    mount_with(view, props(layer))
+}
+
+fn mount_with(view: View, props: Props) -> (Overlay, Rc<RefCell<Vec<Intent>>>) {
     let document = web_sys::window().unwrap().document().unwrap();
     if let Some(old) = document.get_element_by_id("assent-ui") {
         old.remove();
@@ -72,7 +79,7 @@ fn mount(view: View, layer: Layer) -> (Overlay, Rc<RefCell<Vec<Intent>>>) {
     let sent = Rc::new(RefCell::new(Vec::new()));
     let sink = sent.clone();
     let mut overlay = Overlay::new(&document).unwrap();
-    overlay.show(view, props(layer), Rc::new(move |i| sink.borrow_mut().push(i)));
+    overlay.show(view, props, Rc::new(move |i| sink.borrow_mut().push(i)));
     (overlay, sent)
 }
 
@@ -141,6 +148,30 @@ async fn preferences_switches_start_as_given_and_save_sends_every_optional_purpo
         *sent.borrow(),
         [Intent::Save(vec![("analytics".into(), true), ("marketing".into(), false), ("ai_training".into(), false)])]
     );
+}
+
+#[wasm_bindgen_test]
+async fn services_allowed_always_are_listed_and_one_click_ends_one_with_focus_kept_in_the_dialog() {
+    // Without any, the dialog has no such section.
+    let (overlay, _) = mount(View::Preferences, Layer::OptIn);
+    assert!(!overlay.shadow_root().text_content().unwrap().contains("Services you always allow"));
+    drop(overlay);
+
+    let mut with = props(Layer::OptIn);
+    with.allowed_services = ["YouTube", "Vimeo"].map(|n| AllowedService { name: n.into(), purpose: "Marketing".into() }).to_vec();
+    let (overlay, sent) = mount_with(View::Preferences, with);
+    let rows = all(&overlay, ".allowed-services li");
+    assert_eq!(rows.iter().map(|r| r.text_content().unwrap()).collect::<Vec<_>>(), [
+        "YouTube · MarketingStop allowing YouTube",
+        "Vimeo · MarketingStop allowing Vimeo",
+    ]);
+    button(&overlay, "Stop allowing YouTube").click();
+    tick().await;
+    assert!(rows[0].hidden(), "the row goes");
+    assert!(!rows[1].hidden());
+    let focused = overlay.shadow_root().active_element().unwrap();
+    assert_eq!(focused.text_content().as_deref(), Some("Services you always allow"), "focus lands on the list's heading");
+    assert_eq!(*sent.borrow(), [Intent::StopService("YouTube".into())], "at once, without Save");
 }
 
 #[wasm_bindgen_test]
