@@ -1,9 +1,21 @@
 //! Generates the region-group table from `data/region-groups.json`, the single source of region groups,
 //! the timezone → country table from tzdb's `data/zone.tab` (with the aliases in `data/tz-links.txt`),
-//! and the tracker table from `data/trackers.json`.
+//! the tracker table from `data/trackers.json`, and the list of shipped languages from `locales/`.
 use std::{env, fs, path::Path};
 
 fn main() {
+    let locales = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../locales");
+    println!("cargo::rerun-if-changed={}", locales.display());
+    let mut langs: Vec<String> = fs::read_dir(&locales)
+        .expect("read locales/")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".json").map(String::from))
+        .collect();
+    langs.sort();
+    fs::write(
+        Path::new(&env::var("OUT_DIR").unwrap()).join("languages.rs"),
+        format!("/// Generated from the file names in locales/.\nconst SHIPPED: &[&str] = &{langs:?};\n"),
+    )
+    .unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/region-groups.json");
     println!("cargo::rerun-if-changed={}", src.display());
     let text = fs::read_to_string(&src).expect("read data/region-groups.json");

@@ -35,9 +35,10 @@ export async function setup(files = {}, serverOptions = {}, launchArgs = []) {
   };
 }
 
-/** A fresh context (empty cookie jar) and page that records requests, console errors and page errors. */
-export async function openPage(env, { initScript, viewport } = {}) {
-  const context = await env.browser.newContext({ viewport: viewport || { width: 1280, height: 800 } });
+/** A fresh context (empty cookie jar) and page that records requests, console errors and page errors.
+ * `context` takes Playwright's context options (`locale`, `colorScheme`, `reducedMotion`, …). */
+export async function openPage(env, { initScript, viewport, context: options = {} } = {}) {
+  const context = await env.browser.newContext({ viewport: viewport || { width: 1280, height: 800 }, ...options });
   if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   const log = { requests: [], consoleErrors: [], consoleWarnings: [], pageErrors: [] };

@@ -1,5 +1,6 @@
 // The demo and e2e server: the demo site from web/demo/, the bundle from dist/assent/ at /assent/.
-// HTML pages get `{{region}}` and `{{config}}` filled from the query string (?region=DE&config=/x.json).
+// HTML pages get `{{region}}`, `{{config}}` and `{{lang}}` (their `<html lang>`, which Assent follows)
+// filled from the query string (?region=DE&config=/x.json&lang=ar).
 // `/v1/*` and `/.well-known/jwks.json` are passed to the receipt collector named by `collector`
 // (ASSENT_COLLECTOR for `npm start`), so the demo config can post receipts same-origin. The export
 // route gets the collector's API key added here, server-side, for the receipts page.
@@ -20,6 +21,7 @@ const types = {
 };
 const REGION = /^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$/;
 const CONFIG = /^\/[\w./-]+\.json$/;
+const LANG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /**
  * Starts the server. `files` maps extra paths to `{ body, type, delay }` (tests use it for fixtures).
@@ -50,9 +52,11 @@ export function startServer({ port = 8080, host = '127.0.0.1', files = {}, colle
         if (extname(file) === '.html') {
           const region = url.searchParams.get('region') ?? 'DE';
           const config = url.searchParams.get('config') ?? '/assent.json';
+          const lang = url.searchParams.get('lang') ?? 'en';
           body = body.toString()
             .replaceAll('{{region}}', region === '' || REGION.test(region) ? region : 'invalid')
-            .replaceAll('{{config}}', CONFIG.test(config) ? config : '/assent.json');
+            .replaceAll('{{config}}', CONFIG.test(config) ? config : '/assent.json')
+            .replaceAll('{{lang}}', LANG.test(lang) ? lang : 'en');
         }
         res.writeHead(200, { ...headers, 'content-type': types[extname(file)] || 'application/octet-stream' });
         return res.end(body);

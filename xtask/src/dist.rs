@@ -124,7 +124,7 @@ pub fn check_locales(root: &Path) -> Result<()> {
 }
 
 pub(crate) fn locale_problems(root: &Path) -> Result<Vec<String>> {
-    use assent_core::locale::{key_differences, placeholders, REFERENCE_LANGUAGE};
+    use assent_core::locale::{key_differences, string_problems, REFERENCE_LANGUAGE};
     let locales = read_locales(root)?;
     let reference = locales.get(REFERENCE_LANGUAGE).context("locales/en.json, the reference, is missing")?;
     let mut problems = Vec::new();
@@ -135,12 +135,8 @@ pub(crate) fn locale_problems(root: &Path) -> Result<Vec<String>> {
         problems.extend(surplus.iter().map(|k| format!("locales/{lang}.json: surplus key `{k}`")));
         for (key, text) in strings {
             if let Some(reference_text) = reference.get(key) {
-                if placeholders(text) != placeholders(reference_text) {
-                    problems.push(format!(
-                        "locales/{lang}.json: `{key}` has placeholders {:?}, the reference has {:?}",
-                        placeholders(text),
-                        placeholders(reference_text)
-                    ));
+                for problem in string_problems(lang, text, reference_text) {
+                    problems.push(format!("locales/{lang}.json: `{key}` {problem}"));
                 }
             }
         }

@@ -17,7 +17,7 @@ use assent_core::receipt::{notice_text, service_text, toggle_keys, toggle_text, 
 use assent_core::scoped::{Kind, Scope};
 use assent_core::purpose::{AI_TRAINING, NECESSARY};
 use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Record, Session, Source, Ui, Visitor};
-use assent_ui::{AllowedService, Intent, Layer, MountedToggle, Overlay, Props, PurposeItem, Texts, ToggleProps, View};
+use assent_ui::{AllowedService, Intent, Layer, Legal, MountedToggle, Overlay, Props, PurposeItem, Texts, ToggleProps, View};
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -711,7 +711,9 @@ impl Client {
                 });
                 let fill = |key: &str| texts.fill(key, &[("service", &service)]);
                 let document = assent_ui::placeholder_document(&assent_ui::PlaceholderProps {
+                    rtl: locale::is_rtl(&lang),
                     lang: lang.clone(),
+                    title: fill("placeholder.title"),
                     message: fill("placeholder.message"),
                     load: fill("placeholder.load"),
                     always: if known.is_some() { fill("placeholder.always") } else { String::new() },
@@ -968,6 +970,8 @@ impl Client {
                 description: fill(keys[1]),
                 learn_more: fill(keys[2]),
                 notice_url: config.notice.url.clone(),
+                rtl: locale::is_rtl(&lang),
+                scheme: scheme(config),
                 lang: lang.clone(),
             };
             let client = self.handle();
@@ -1129,6 +1133,37 @@ fn pick(text: &TextOverride, lang: &str) -> Option<String> {
     }
 }
 
+/// The UI's colour scheme from the config.
+fn scheme(config: &Config) -> assent_ui::Scheme {
+    match config.theme.scheme {
+        assent_core::config::Scheme::Auto => assent_ui::Scheme::Auto,
+        assent_core::config::Scheme::Light => assent_ui::Scheme::Light,
+        assent_core::config::Scheme::Dark => assent_ui::Scheme::Dark,
+    }
+}
+
+/// A count message in `lang` (`{days, plural, one {…} other {…}}`): the browser's
+/// `Intl.PluralRules` picks the form for `n`.
+fn count(message: &str, lang: &str, n: u32) -> String {
+    let rules = js_sys::Intl::PluralRules::new(&Array::of1(&lang.into()), &Object::new());
+    let category = rules.select(f64::from(n)).as_string().unwrap_or_else(|| "other".into());
+    locale::plural(message, &category, u64::from(n)).replace("{days}", &n.to_string())
+}
+
+/// A string the visitor sees, in the wording the law requires where it has legal force (English in
+/// California, with the translation next to it), unless the config overrides it.
+fn legal(session: &Session, texts: &Texts, lang: &str, key: &str) -> Legal {
+    let translated = texts.get(key);
+    let overridden = session.config().text.iter().any(|(k, _)| k == key);
+    match session.legal_english(key).filter(|_| !overridden) {
+        Some(english) if lang != locale::REFERENCE_LANGUAGE && !lang.starts_with("en-") => {
+            Legal { text: english.to_string(), lang: Some("en".into()), translation: Some(translated) }
+        }
+        Some(english) if !overridden => Legal::plain(english.to_string()),
+        _ => Legal::plain(translated),
+    }
+}
+
 /// Builds the UI's props from the session and the loaded strings.
 fn props(session: &Session, lang: String, texts: Rc<Texts>) -> Props {
     let config = session.config();
@@ -1146,7 +1181,7 @@ fn props(session: &Session, lang: String, texts: Rc<Texts>) -> Props {
             separate: p.id == AI_TRAINING,
             services: p.services.iter().map(|s| s.name.clone()).collect(),
             data_categories: p.data_categories.clone(),
-            cookie_days: p.cookie_days,
+            retention: p.cookie_days.map(|days| count(&texts.get("prefs.cookieDays"), &lang, days)),
             on: session.allowed(&p.id),
         })
         .collect();
@@ -1157,11 +1192,18 @@ fn props(session: &Session, lang: String, texts: Rc<Texts>) -> Props {
             Flow::Notice => Layer::Notice,
         },
         texts: texts.clone(),
-        lang,
+        lang: lang.clone(),
         controller: config.controller.clone(),
         notice_url: config.notice.url.clone(),
-        status: session.gpc_honored().then(|| texts.get("gpc.honored")),
-        entry_label: session.entry_point().map(|key| texts.get(key)),
+        status: session.gpc_honored().then(|| legal(session, &texts, &lang, "gpc.honored")),
+        entry_label: session.entry_point().map(|key| legal(session, &texts, &lang, key)),
+        rtl: locale::is_rtl(&lang),
+        scheme: scheme(config),
+        position: match config.theme.position {
+            assent_core::config::Position::Bar => assent_ui::Position::Bar,
+            assent_core::config::Position::Box => assent_ui::Position::Box,
+            assent_core::config::Position::Modal => assent_ui::Position::Modal,
+        },
         allowed_services: session
             .allowed_services(now())
             .into_iter()

@@ -21,7 +21,8 @@ pub struct Config {
     pub notice: Notice,
     /// Who is asking for consent (shown in the banner, recorded in receipts).
     pub controller: String,
-    /// Languages this site offers; each needs a file in `locales/`. The first is the fallback.
+    /// Languages this site offers; each needs a file in `locales/`. The first is the fallback. Default:
+    /// every language Assent ships, English first.
     #[cfg_attr(feature = "schema", schemars(default = "default_languages"))]
     pub languages: Vec<String>,
     /// Force one language instead of negotiating it from `<html lang>` and the browser.
@@ -58,6 +59,52 @@ pub struct Config {
     /// Automatic blocking of known trackers that the page injects (see docs/blocking.md).
     #[cfg_attr(feature = "schema", schemars(default))]
     pub blocking: Blocking,
+    /// Colour scheme and position of the UI (colours, font, radius and spacing are CSS custom
+    /// properties: docs/theming.md).
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub theme: Theme,
+}
+
+/// How the UI looks, beyond what CSS custom properties set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase", deny_unknown_fields))]
+pub struct Theme {
+    /// `auto` (the visitor's system setting, default), `light` or `dark`.
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub scheme: Scheme,
+    /// Where the first layer sits: `bar` (across the bottom, default), `box` (a corner box) or `modal`
+    /// (centred over the page, which waits for an answer).
+    #[cfg_attr(feature = "schema", schemars(default))]
+    pub position: Position,
+}
+
+/// Light or dark colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase"))]
+pub enum Scheme {
+    /// The visitor's system setting (`prefers-color-scheme`).
+    #[default]
+    Auto,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+/// Where the first layer sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename_all = "camelCase"))]
+pub enum Position {
+    /// Across the bottom of the viewport.
+    #[default]
+    Bar,
+    /// A box in the bottom corner.
+    Box,
+    /// Centred over a dimmed page (modal).
+    Modal,
 }
 
 /// Automatic blocking: the tracker database (`data/trackers.json`) and the site's changes to it.
@@ -337,7 +384,7 @@ pub struct RegionRule {
 }
 
 fn default_languages() -> Vec<String> {
-    vec!["en".into()]
+    crate::locale::shipped()
 }
 fn default_cookie_name() -> String {
     "assent".into()
@@ -371,7 +418,7 @@ impl Config {
         let f = Fields::new(
             v,
             "",
-            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "gpc", "consentMode", "optOutEntryPoint", "text", "blocking"],
+            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "gpc", "consentMode", "optOutEntryPoint", "text", "blocking", "theme"],
         )?;
         let notice = Fields::new(f.required("notice")?, "notice", &["version", "url"])?;
         let notice = Notice { version: as_string(notice.required("version")?, "notice.version")?, url: notice.string("url")? };
@@ -477,6 +524,26 @@ impl Config {
             Some("none") => EntryPoint::None,
             Some(other) => return Err(invalid("optOutEntryPoint", format!("`{other}`: use `privacyChoices`, `doNotSell` or `none`"))),
         };
+        let theme = match f.get("theme") {
+            None => Theme::default(),
+            Some(t) => {
+                let t = Fields::new(t, "theme", &["scheme", "position"])?;
+                Theme {
+                    scheme: match t.string("scheme")?.as_deref() {
+                        None | Some("auto") => Scheme::Auto,
+                        Some("light") => Scheme::Light,
+                        Some("dark") => Scheme::Dark,
+                        Some(other) => return Err(invalid("theme.scheme", format!("`{other}`: use `auto`, `light` or `dark`"))),
+                    },
+                    position: match t.string("position")?.as_deref() {
+                        None | Some("bar") => Position::Bar,
+                        Some("box") => Position::Box,
+                        Some("modal") => Position::Modal,
+                        Some(other) => return Err(invalid("theme.position", format!("`{other}`: use `bar`, `box` or `modal`"))),
+                    },
+                }
+            }
+        };
         let receipts = match f.get("receipts") {
             None => Receipts::default(),
             Some(r) => Receipts { endpoints: Fields::new(r, "receipts", &["endpoints"])?.list("endpoints", as_string)?.unwrap_or_default() },
@@ -535,6 +602,7 @@ impl Config {
             opt_out_entry_point,
             text,
             blocking,
+            theme,
         })
     }
 

@@ -321,6 +321,14 @@ impl Session {
         }
     }
 
+    /// The English wording a string must keep for this visitor, where the law gives it legal force:
+    /// in California, `entry.*` and `gpc.honored` ([`crate::locale::CALIFORNIA_ENGLISH`]). The UI
+    /// shows it with the visitor's translation next to it.
+    pub fn legal_english(&self, key: &str) -> Option<&'static str> {
+        let california = self.region.as_ref().is_some_and(|r| r.as_str() == "US-CA");
+        california.then(|| crate::locale::CALIFORNIA_ENGLISH.iter().find(|(k, _)| *k == key).map(|(_, t)| *t)).flatten()
+    }
+
     /// The Consent Mode state in force, as an `update` command (None without Consent Mode).
     pub fn consent_mode_update(&self) -> Option<crate::consent_mode::Command> {
         let state = crate::consent_mode::state(&self.config, |p| self.allowed(p))?;

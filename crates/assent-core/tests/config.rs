@@ -12,7 +12,8 @@ const MINIMAL: &str = r#"{"notice":{"version":"1"},"controller":"Acme","purposes
 fn minimal_config_parses_with_defaults() {
     let c = parse(MINIMAL).unwrap();
     assert_eq!(c.cookie.name, "assent");
-    assert_eq!(c.languages, ["en"]);
+    assert_eq!(c.languages, assent_core::locale::shipped(), "every shipped language by default");
+    assert_eq!(c.languages[0], "en", "English first: the fallback");
     assert_eq!(c.expiry.refused_days, 182);
 }
 
@@ -24,10 +25,13 @@ fn errors_name_the_field() {
         (MINIMAL.replace(r#""version":"1""#, r#""version":"v 1""#), "config: notice.version: `v 1` must be 1-32 letters, digits, `.`, `_` or `-`"),
         (MINIMAL.replace(r#","required":true"#, ""), "config: purposes[0].required: `necessary` must be `required: true`"),
         (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"analytics","required":true}"#), "config: purposes[1].required: only `necessary` may be required; `analytics` must be a free choice"),
-        (MINIMAL.replace(r#""controller""#, r#""controler""#), "config: controler: unknown field, expected one of `$schema`, `notice`, `controller`, `languages`, `language`, `cookie`, `expiry`, `purposes`, `regions`, `receipts`, `gpc`, `consentMode`, `optOutEntryPoint`, `text`, `blocking`"),
+        (MINIMAL.replace(r#""controller""#, r#""controler""#), "config: controler: unknown field, expected one of `$schema`, `notice`, `controller`, `languages`, `language`, `cookie`, `expiry`, `purposes`, `regions`, `receipts`, `gpc`, `consentMode`, `optOutEntryPoint`, `text`, `blocking`, `theme`"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"regions":{"rules":[{"match":["Europe"],"flow":"optIn"}]}}"#), "config: regions.rules[0].match[0]: `Europe` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"regions":{"default":"optin"}}"#), "config: regions.default: `optin` is not a flow: use `optIn`, `optOut` or `notice`"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"expiry":{"grantedDays":400}}"#), "config: expiry.grantedDays: 400 days: must be between 1 and 395 (13 months)"),
+        (MINIMAL.replace(r#"}]}"#, r#"}],"theme":{"position":"top"}}"#), "config: theme.position: `top`: use `bar`, `box` or `modal`"),
+        (MINIMAL.replace(r#"}]}"#, r#"}],"theme":{"scheme":"night"}}"#), "config: theme.scheme: `night`: use `auto`, `light` or `dark`"),
+        (MINIMAL.replace(r#"}]}"#, r#"}],"theme":{"colour":"red"}}"#), "config: theme.colour: unknown field, expected one of `scheme`, `position`"),
         (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"ai_training","optOut":true}"#), "config: purposes[1].optOut: `ai_training` is opt-in: remove `optOut`; to rest it on legitimate interest in some regions, list them in `legitimateInterest`"),
         (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"analytics","legitimateInterest":["US"]}"#), "config: purposes[1].legitimateInterest: only `ai_training` may rest on legitimate interest; `analytics` stores or reads data on the device, which needs consent (ePrivacy Art. 5(3))"),
         (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"ai_training","legitimateInterest":["America"]}"#), "config: purposes[1].legitimateInterest[0]: `America` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),

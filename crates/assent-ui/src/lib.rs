@@ -91,8 +91,9 @@ pub struct PurposeItem {
     pub services: Vec<String>,
     /// Data categories.
     pub data_categories: Vec<String>,
-    /// Cookie lifetime in days, if known.
-    pub cookie_days: Option<u32>,
+    /// How long its cookies are kept, already worded for the language ("Cookies kept up to 30
+    /// days"), if known.
+    pub retention: Option<String>,
     /// Switch state when the dialog opens.
     pub on: bool,
 }
@@ -114,12 +115,91 @@ pub struct Props {
     pub purposes: Vec<PurposeItem>,
     /// A status line announced to assistive technology and shown on the banner and in the dialog,
     /// e.g. "Opt-Out Request Honored" when Global Privacy Control was applied.
-    pub status: Option<String>,
+    pub status: Option<Legal>,
     /// The label of the persistent entry point back to the choices (opt-out regions), if any.
-    pub entry_label: Option<String>,
+    pub entry_label: Option<Legal>,
+    /// Written right to left (`dir="rtl"`: Arabic, Hebrew, Persian).
+    pub rtl: bool,
+    /// Light, dark, or the visitor's system setting.
+    pub scheme: Scheme,
+    /// Where the first layer sits.
+    pub position: Position,
     /// Services the visitor allows always ("Always allow" on an embed's placeholder), listed in the
     /// preferences so that ending one is as easy as giving it.
     pub allowed_services: Vec<AllowedService>,
+}
+
+/// A string that may have to be shown in the language it has legal force in ("Do Not Sell or Share
+/// My Personal Information" in California), with a translation next to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Legal {
+    /// The text as shown first.
+    pub text: String,
+    /// The language of `text` when it differs from the UI's (`en`), for its `lang` attribute.
+    pub lang: Option<String>,
+    /// The translation in the UI's language, shown after it.
+    pub translation: Option<String>,
+}
+
+impl Legal {
+    /// A string in the UI's own language.
+    pub fn plain(text: String) -> Legal {
+        Legal { text, lang: None, translation: None }
+    }
+
+    /// The whole text as read aloud or compared in tests: `text (translation)`.
+    pub fn full(&self) -> String {
+        match &self.translation {
+            Some(t) => format!("{} ({t})", self.text),
+            None => self.text.clone(),
+        }
+    }
+}
+
+/// Light or dark colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scheme {
+    /// The visitor's system setting (`prefers-color-scheme`).
+    #[default]
+    Auto,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+impl Scheme {
+    /// The value of the container's `data-scheme`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Auto => "auto",
+            Scheme::Light => "light",
+            Scheme::Dark => "dark",
+        }
+    }
+}
+
+/// Where the first layer sits. The preferences dialog is always a centred modal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Position {
+    /// Across the bottom of the viewport, over the page (non-modal).
+    #[default]
+    Bar,
+    /// A box in the bottom corner at the end of the reading direction (non-modal).
+    Box,
+    /// Centred over a dimmed page, modal: the page waits for an answer.
+    Modal,
+}
+
+impl Position {
+    /// The value of the container's `data-position`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Position::Bar => "bar",
+            Position::Box => "box",
+            Position::Modal => "modal",
+        }
+    }
 }
 
 /// A service the visitor allows always, as the preferences dialog lists it.
@@ -191,14 +271,19 @@ fn Banner(
         .into_any(),
     };
     let close = on_intent.clone();
-    let on_key = move |ev: KeyboardEvent| {
-        if ev.key() == "Escape" {
+    let modal = props.position == Position::Modal;
+    let on_key = move |ev: KeyboardEvent| match ev.key().as_str() {
+        "Escape" => {
             ev.stop_propagation();
             close(Intent::Close);
         }
+        // A modal first layer keeps focus inside until it is answered.
+        "Tab" if modal => overlay::trap_tab(&ev),
+        _ => {}
     };
     view! {
-        <section class="banner" role="dialog" aria-modal="false" aria-labelledby="assent-banner-title"
+        {modal.then(|| view! { <div class="modal-backdrop"></div> })}
+        <section class="banner" role="dialog" aria-modal=modal.to_string() aria-labelledby="assent-banner-title"
             aria-describedby="assent-banner-body" tabindex="-1" data-autofocus="" on:keydown=on_key>
             <div class="banner-text">
                 <h2 id="assent-banner-title">{t.get("banner.title")}</h2>
@@ -255,10 +340,10 @@ fn Preferences(
         <div class="backdrop">
             <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="assent-prefs-title"
                 tabindex="-1" data-autofocus="" on:keydown=on_key>
-                <header>
+                <div class="head">
                     <h2 id="assent-prefs-title">{t.get("prefs.title")}</h2>
                     <button type="button" class="close" aria-label=t.get("prefs.close") on:click=send(Intent::Close)>"×"</button>
-                </header>
+                </div>
                 <div class="body">
                     {status_line(&props.status)}
                     <p>{t.fill("prefs.intro", &[("controller", &props.controller)])}</p>
@@ -272,11 +357,11 @@ fn Preferences(
                     // What a withdrawal cannot undo (scripts that already ran), said before it is made.
                     <p class="withdraw-note">{t.get("prefs.withdrawNote")}</p>
                 </div>
-                <footer class="actions">
+                <div class="foot actions">
                     <button type="button" class="btn" on:click=send(Intent::RejectAll)>{t.get("prefs.rejectAll")}</button>
                     <button type="button" class="btn" on:click=send(Intent::AcceptAll)>{t.get("prefs.acceptAll")}</button>
                     <button type="button" class="btn" on:click=save>{t.get("prefs.save")}</button>
-                </footer>
+                </div>
             </section>
         </div>
     }
@@ -330,17 +415,27 @@ fn EntryPoint(
     /// Where the visitor's click goes.
     on_intent: OnIntent,
 ) -> impl IntoView {
-    let label = props.entry_label.clone().unwrap_or_default();
+    let label = props.entry_label.clone().unwrap_or_else(|| Legal::plain(String::new()));
     view! {
         <button type="button" class="entry" on:click=emit(&on_intent, Intent::OpenPreferences)>
-            <span class="entry-icon" aria-hidden="true"></span>{label}
+            <span class="entry-icon" aria-hidden="true"></span><span>{legal(&label)}</span>
         </button>
     }
 }
 
 /// `role="status"`, so screen readers announce it without moving focus.
-fn status_line(status: &Option<String>) -> impl IntoView {
-    status.clone().map(|text| view! { <p class="status" role="status">{text}</p> })
+fn status_line(status: &Option<Legal>) -> impl IntoView {
+    status.clone().map(|text| view! { <p class="status" role="status">{legal(&text)}</p> })
+}
+
+/// A legal string in its own language (marked with `lang`), then its translation in brackets.
+fn legal(l: &Legal) -> impl IntoView {
+    let text = l.text.clone();
+    let original = match l.lang.clone() {
+        Some(lang) => view! { <span lang=lang>{text}</span> }.into_any(),
+        None => text.into_any(),
+    };
+    view! { {original}{l.translation.clone().map(|t| format!(" ({t})"))} }
 }
 
 /// A click handler that sends one intent.
@@ -372,8 +467,8 @@ fn purpose_row(t: &Texts, p: PurposeItem, on: RwSignal<bool>) -> impl IntoView {
     if !p.data_categories.is_empty() {
         details.push(format!("{}: {}", t.get("prefs.dataCategories"), p.data_categories.join(", ")));
     }
-    if let Some(days) = p.cookie_days {
-        details.push(t.fill("prefs.cookieDays", &[("days", &days.to_string())]));
+    if let Some(retention) = p.retention.clone() {
+        details.push(retention);
     }
     view! {
         <li class="purpose">

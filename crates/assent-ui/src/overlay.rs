@@ -2,8 +2,9 @@
 
 use std::any::Any;
 
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, HtmlElement, KeyboardEvent, ShadowRoot, ShadowRootInit, ShadowRootMode};
+use web_sys::{Document, Element, FocusEvent, HtmlElement, KeyboardEvent, ShadowRoot, ShadowRootInit, ShadowRootMode};
 
 use crate::{focus_first, mount_view, OnIntent, Props, View};
 
@@ -15,6 +16,10 @@ pub struct Overlay {
     container: HtmlElement,
     mounted: Option<Box<dyn Any>>,
     restore_focus: Option<HtmlElement>,
+    /// The view was opened from the persistent entry point: focus goes back to it once it is shown again.
+    focus_entry: bool,
+    /// While a non-modal first layer is shown: keeps the page's focused element clear of it.
+    unobscure: Option<Closure<dyn Fn(FocusEvent)>>,
 }
 
 impl std::fmt::Debug for Overlay {
@@ -41,34 +46,97 @@ impl Overlay {
         let container: HtmlElement = document.create_element("div")?.unchecked_into();
         container.set_class_name("root");
         root.append_child(&container)?;
-        Ok(Overlay { host, root, container, mounted: None, restore_focus: None })
+        Ok(Overlay { host, root, container, mounted: None, restore_focus: None, focus_entry: false, unobscure: None })
     }
 
     /// Shows the persistent entry point: no focus is taken, and none is restored later.
     pub fn show_entry_point(&mut self, props: Props, on_intent: OnIntent) {
         self.hide();
-        self.container.set_attribute("lang", &props.lang).ok();
+        self.describe(&props);
         self.mounted = Some(mount_view(self.container.clone(), View::EntryPoint, props, on_intent));
+        if std::mem::take(&mut self.focus_entry) {
+            if let Ok(Some(entry)) = self.root.query_selector(".entry") {
+                let _ = entry.unchecked_into::<HtmlElement>().focus();
+            }
+        }
     }
 
     /// Shows `view`, replacing whatever was shown, and moves focus into it.
     pub fn show(&mut self, view: View, props: Props, on_intent: OnIntent) {
         if self.mounted.is_none() || self.restore_focus.is_none() {
-            self.restore_focus = self
-                .host
-                .owner_document()
-                .and_then(|d| d.active_element())
-                .filter(|el| el != &self.host)
-                .and_then(|el| el.dyn_into::<HtmlElement>().ok());
+            let active = self.host.owner_document().and_then(|d| d.active_element());
+            // Focus on Assent's own entry point: it is shown anew after this view, and gets focus back then.
+            self.focus_entry = active.as_ref() == Some(&self.host)
+                && self.root.active_element().is_some_and(|a| a.class_list().contains("entry"));
+            self.restore_focus = active.filter(|el| el != &self.host).and_then(|el| el.dyn_into::<HtmlElement>().ok());
         }
         self.mounted = None;
-        self.container.set_attribute("lang", &props.lang).ok();
+        self.describe(&props);
+        let non_modal = view == View::Banner && props.position != crate::Position::Modal;
         self.mounted = Some(mount_view(self.container.clone(), view, props, on_intent));
+        self.keep_focus_visible(non_modal);
         focus_first(&self.root);
+    }
+
+    /// WCAG 2.4.11 (Focus Not Obscured): while the non-modal first layer is on screen, an element of
+    /// the page that takes focus under it is scrolled clear of it; where the page cannot scroll that
+    /// far (the element sits at the very bottom), the first layer moves to the other edge of the
+    /// viewport (`data-dock="top"`), and back when that edge would hide the next one. These moves
+    /// follow the visitor's key press, so they are not layout shifts.
+    fn keep_focus_visible(&mut self, on: bool) {
+        let Some(document) = self.host.owner_document() else { return };
+        if let Some(old) = self.unobscure.take() {
+            let _ = document.remove_event_listener_with_callback("focusin", old.as_ref().unchecked_ref());
+        }
+        let _ = self.container.remove_attribute("data-dock");
+        if !on {
+            return;
+        }
+        let root = self.root.clone();
+        let host = self.host.clone();
+        let container = self.container.clone();
+        let handler = Closure::<dyn Fn(FocusEvent)>::new(move |ev: FocusEvent| {
+            let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
+            let (Ok(Some(banner)), Some(window)) = (root.query_selector(".banner"), web_sys::window()) else { return };
+            if target == host {
+                return;
+            }
+            let overlap = |r: &web_sys::DomRect, b: &web_sys::DomRect| {
+                r.bottom() > b.top() && r.top() < b.bottom() && r.right() > b.left() && r.left() < b.right()
+            };
+            let covered = || overlap(&target.get_bounding_client_rect(), &banner.get_bounding_client_rect());
+            if !covered() {
+                return;
+            }
+            let (r, b) = (target.get_bounding_client_rect(), banner.get_bounding_client_rect());
+            let docked_top = container.has_attribute("data-dock");
+            // Scroll the element clear of the banner's edge, if the page can.
+            let need = if docked_top { r.top() - b.bottom() - 8.0 } else { r.bottom() - b.top() + 8.0 };
+            window.scroll_by_with_x_and_y(0.0, need);
+            if covered() {
+                if docked_top {
+                    let _ = container.remove_attribute("data-dock");
+                } else {
+                    let _ = container.set_attribute("data-dock", "top");
+                }
+            }
+        });
+        let _ = document.add_event_listener_with_callback("focusin", handler.as_ref().unchecked_ref());
+        self.unobscure = Some(handler);
+    }
+
+    /// Language, direction, colour scheme and position, on the container the stylesheet keys on.
+    fn describe(&self, props: &Props) {
+        let c = &self.container;
+        c.set_attribute("lang", &props.lang).ok();
+        c.set_attribute("dir", if props.rtl { "rtl" } else { "ltr" }).ok();
+        c.set_attribute("data-scheme", props.scheme.as_str()).ok();
+        c.set_attribute("data-position", props.position.as_str()).ok();
     }
 
     /// Removes what is shown and restores focus to where it was.
     pub fn hide(&mut self) {
+        self.keep_focus_visible(false);
         if self.mounted.take().is_some() {
             if let Some(el) = self.restore_focus.take() {
                 let _ = el.focus();

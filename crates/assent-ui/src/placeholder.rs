@@ -8,8 +8,12 @@
 pub struct PlaceholderProps {
     /// Language of the strings (`lang` attribute).
     pub lang: String,
+    /// Written right to left (`dir="rtl"`).
+    pub rtl: bool,
     /// "This content is hosted by YouTube, which may set cookies."
     pub message: String,
+    /// The frame document's title ("Blocked content from YouTube").
+    pub title: String,
     /// "Load it": loads this embed only, on this page view.
     pub load: String,
     /// "Always allow YouTube": allows the service from now on; empty when the embed belongs to no
@@ -27,7 +31,7 @@ pub const ALWAYS_BUTTON_ID: &str = "assent-always";
 const STYLE: &str = "html,body{margin:0;height:100%}body{display:flex;align-items:center;justify-content:center;\
 font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#eef0f3;color:#1b1f24;\
 box-sizing:border-box;padding:12px;overflow:auto;text-align:center}\
-div{max-width:32em}p{margin:0 0 .75em}small{display:block;color:#454c56;margin-top:.6em}\
+main{max-width:32em}h1{font:inherit;margin:0 0 .75em}p{margin:0}small{display:block;color:#454c56;margin-top:.6em}\
 .actions{display:flex;flex-wrap:wrap;gap:8px;justify-content:center}\
 button{font:inherit;font-weight:600;min-height:36px;min-width:44px;padding:6px 18px;border-radius:6px;\
 border:2px solid #1d4ed8;background:#1d4ed8;color:#fff;cursor:pointer}\
@@ -47,9 +51,11 @@ pub fn placeholder_document(props: &PlaceholderProps) -> String {
         format!("<button type=\"button\" class=\"quiet\" id=\"{ALWAYS_BUTTON_ID}\">{}</button>", escape(&props.always))
     };
     format!(
-        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><style>{STYLE}</style></head>\
-<body><div><p>{}</p><p class=\"actions\"><button type=\"button\" id=\"{LOAD_BUTTON_ID}\">{}</button>{always}</p>{note}</div></body></html>",
+        "<!doctype html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head>\
+<body><main><h1>{}</h1><p class=\"actions\"><button type=\"button\" id=\"{LOAD_BUTTON_ID}\">{}</button>{always}</p>{note}</main></body></html>",
         escape(&props.lang),
+        if props.rtl { "rtl" } else { "ltr" },
+        escape(&props.title),
         escape(&props.message),
         escape(&props.load)
     )
@@ -68,6 +74,8 @@ mod tests {
     fn strings_are_escaped() {
         let doc = placeholder_document(&PlaceholderProps {
             lang: "en".into(),
+            rtl: false,
+            title: "Blocked".into(),
             message: "Hosted by <b>X</b> & co".into(),
             load: "Load \"it\"".into(),
             always: String::new(),

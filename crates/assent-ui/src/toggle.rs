@@ -25,6 +25,10 @@ pub struct ToggleProps {
     pub notice_url: Option<String>,
     /// BCP 47 language of the strings.
     pub lang: String,
+    /// Written right to left.
+    pub rtl: bool,
+    /// Light, dark, or the visitor's system setting.
+    pub scheme: crate::Scheme,
 }
 
 /// Called with the new state when the visitor flips the switch.
@@ -62,6 +66,8 @@ impl MountedToggle {
         let container: HtmlElement = document.create_element("div")?.unchecked_into();
         container.set_class_name("assent-toggle");
         container.set_attribute("lang", &props.lang)?;
+        container.set_attribute("dir", if props.rtl { "rtl" } else { "ltr" })?;
+        container.set_attribute("data-scheme", props.scheme.as_str())?;
         let style = document.create_element("style")?;
         style.set_text_content(Some(TOGGLE_STYLES));
         container.append_child(&style)?;

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use assent_ui::{AllowedService, Intent, Layer, Overlay, Props, PurposeItem, Texts, View};
+use assent_ui::{AllowedService, Intent, Layer, Legal, Overlay, Position, Props, PurposeItem, Scheme, Texts, View};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit};
@@ -42,7 +42,7 @@ fn purpose(id: &str, required: bool, separate: bool, on: bool) -> PurposeItem {
         separate,
         services: vec![],
         data_categories: vec!["usage data".into()],
-        cookie_days: Some(30),
+        retention: Some("Cookies kept up to 30 days".into()),
         on,
     }
 }
@@ -63,6 +63,9 @@ fn props(layer: Layer) -> Props {
         status: None,
         entry_label: None,
         allowed_services: vec![],
+        rtl: false,
+        scheme: Scheme::Auto,
+        position: Position::Bar,
     }
 }
 
@@ -212,6 +215,8 @@ async fn ai_toggle_renders_inside_a_host_shadow_root_as_a_labelled_switch() {
         learn_more: "Learn more".into(),
         notice_url: Some("/privacy".into()),
         lang: "en".into(),
+        rtl: false,
+        scheme: Scheme::Auto,
     };
     let toggle = MountedToggle::mount(&element, props, false, Rc::new(move |on| sink.borrow_mut().push(on))).unwrap();
     let switch = toggle.switch().expect("a switch in the element's own shadow root");
@@ -250,7 +255,7 @@ async fn gpc_status_is_announced_and_the_entry_point_opens_preferences() {
         }
         let mut overlay = Overlay::new(&document).unwrap();
         let mut p = props(Layer::OptOut);
-        p.status = Some("Opt-Out Request Honored".into());
+        p.status = Some(Legal::plain("Opt-Out Request Honored".into()));
         overlay.show(view, p, Rc::new(|_| {}));
         let status = overlay.shadow_root().query_selector("[role=status]").unwrap().expect("a status region");
         assert_eq!(status.text_content().as_deref(), Some("Opt-Out Request Honored"), "{view:?}");
@@ -265,7 +270,7 @@ async fn gpc_status_is_announced_and_the_entry_point_opens_preferences() {
     let sink = sent.clone();
     let mut overlay = Overlay::new(&document).unwrap();
     let mut p = props(Layer::OptOut);
-    p.entry_label = Some("Your Privacy Choices".into());
+    p.entry_label = Some(Legal::plain("Your Privacy Choices".into()));
     overlay.show_entry_point(p, Rc::new(move |i| sink.borrow_mut().push(i)));
     assert_eq!(document.active_element().as_ref(), Some(&outside), "the entry point never takes focus");
     let entry = button(&overlay, "Your Privacy Choices");
