@@ -117,9 +117,19 @@
     }
     // An image outside the page is a pixel: dropped (if it is inserted later, it waits like any tag).
     var pixel = t === 'IMG' && !el.isConnected;
-    // A held frame shows a placeholder, which the wasm renders (once the frame is in the page).
-    if (t === 'IFRAME' && s !== UNKNOWN) setTimeout(function () { client ? client.rescan() : boot(); });
+    // A held frame shows a placeholder, which the wasm renders (once the frame is in the page), unless
+    // the stored decision lets it run once the config is known (a service the visitor allows always).
+    if (t === 'IFRAME' && s !== UNKNOWN) placeholder(el);
     note(s, url, pixel ? 'pixel' : t.toLowerCase(), el);
+  }
+  // After the config (and the stored decision's own pass over the page): a frame still held needs the
+  // wasm to draw its placeholder.
+  function placeholder(el) {
+    config.then(function () {
+      setTimeout(function () {
+        if (!el.hasAttribute('data-assent')) client ? client.rescan() : boot();
+      });
+    });
   }
   function inspect(el, unknown) {
     // A held script whose type the page set again after its src: held again.
@@ -286,7 +296,7 @@
       if (s) {
         setAttr.call(el, 'data-category', s.purpose);
         setAttr.call(el, 'data-service', s.name);
-        if (el.tagName === 'IFRAME') setTimeout(function () { client ? client.rescan() : boot(); });
+        if (el.tagName === 'IFRAME') placeholder(el);
       } else if (!el.hasAttribute('data-assent')) {
         release(el);
       }
@@ -328,6 +338,7 @@
   var client = null;
   var booting = null;
   var stored = null; // the stored decision the loader acted on, while the wasm is not loaded
+  var version = null; // the config's notice version, once it has arrived
   var resolveReady;
   var ready = new Promise(function (r) { resolveReady = r; });
 
@@ -434,6 +445,14 @@
     };
   }
 
+  // The tracker service of a gated element: the one it names, else the one its URL belongs to (as the core's
+  // `service_of`).
+  function serviceOf(el) {
+    var a = URL_ATTR[el.tagName];
+    var s = tracker(el.getAttribute('data-' + a) || el.getAttribute(a) || '');
+    return el.getAttribute('data-service') || s && s.name;
+  }
+
   // Applies the stored decision alone. Returns false when it does not cover what the page holds
   // (an element whose purpose the decision never answered, or a refused embed, whose placeholder the
   // wasm renders): then the core must decide.
@@ -443,7 +462,7 @@
     var frames = false; // a refused frame shows a placeholder, which the wasm renders
     for (var i = 0; i < els.length; i++) {
       var cat = els[i].getAttribute('data-category');
-      if (api.allowed(cat, { service: els[i].getAttribute('data-service') })) go.push(els[i]);
+      if (api.allowed(cat, { service: serviceOf(els[i]) })) go.push(els[i]);
       else if (stored.denied.indexOf(cat) < 0) return false;
       else frames = frames || els[i].tagName === 'IFRAME';
     }
@@ -486,7 +505,10 @@
     var lines = text ? text.split('\n') : [];
     for (var i = lines.length - 1; i >= 0; i--) {
       var f = lines[i].split('|');
-      if (f.length === 8 && f[0] === '1' && f[1] === id && +f[7] * 1000 > Date.now()) {
+      // Version 2 lines carry the notice version they were made under: another version's do not count
+      // (the wasm decides once the config is known; before it, `version` is null and only version 1 counts).
+      var current = f[0] === '1' && f.length === 8 || f[0] === '2' && f.length === 9 && f[8] === version;
+      if (current && f[1].toLowerCase() === ('' + id).toLowerCase() && +f[7] * 1000 > Date.now()) {
         return { purpose: f[2], on: f[3] === '1', receipt: f[5] };
       }
     }
@@ -657,6 +679,8 @@
   if (!configUrl && !me) return; // evaluated without a tag (tests): primitives only
 
   config.then(function (c) {
+    var n = c.json && c.json.notice;
+    version = n && typeof n.version === 'string' ? n.version : null;
     var s = c.text != null ? decode(c.cookie) : null;
     // The stored region must have come from where this page view's would: the same data-region, the
     // geo endpoint (asked once, then trusted until the decision expires), or the same timezone.

@@ -33,7 +33,8 @@ let collector;
 before(async () => {
   port = await freePort();
   const db = join(mkdtempSync(join(tmpdir(), 'assent-always-')), 'receipts.sqlite');
-  env = await setup({ '/fixtures/embeds.html': { body: PAGE, type: 'text/html' } },
+  const ytOnly = PAGE.replace(/<iframe id="vimeo"[^>]*><\/iframe>/, '').replace(/var s = .*?document\.head\.appendChild\(s\);/, '');
+  env = await setup({ '/fixtures/embeds.html': { body: PAGE, type: 'text/html' }, '/fixtures/yt-only.html': { body: ytOnly, type: 'text/html' } },
     { collector: `http://127.0.0.1:${port}`, collectorKey: KEY, cli: CLI, receiptsDb: db });
   collector = await startCollector(port, db, env.base);
 });
@@ -112,6 +113,15 @@ test('"Always allow YouTube": that service alone loads, now and on later views, 
   assert.equal(await banner(page).count(), 0, 'no banner');
   assert.equal(count('connect.facebook.net') + count('player.vimeo.com'), 0);
 
+  // A page with only YouTube on it: the loader lets it through alone, and the wasm is never fetched.
+  log.requests.length = 0;
+  await page.goto(`${env.base}/fixtures/yt-only.html`);
+  await waitFor(() => count('www.youtube-nocookie.com/embed/xyz') === 3, 'YouTube to load on a page of its own');
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(log.requests.filter((r) => r.endsWith('.wasm')), [], 'decided by the loader alone');
+  await page.goto(`${env.base}/fixtures/embeds.html`);
+  await page.evaluate(() => window.assent.ready);
+
   // The preferences list it; "Stop allowing YouTube" ends it at once, and focus lands on the list's heading.
   await page.evaluate(() => window.assent.showPreferences());
   const dialog = prefsDialog(page);
@@ -122,7 +132,7 @@ test('"Always allow YouTube": that service alone loads, now and on later views, 
   assert.equal(await dialog.locator(':focus').textContent(), 'Services you always allow');
   assert.equal(await page.evaluate(() => window.assent.allowed('marketing', { service: 'YouTube' })), false);
   claims = await claimsOf(subject, 3);
-  assert.deepEqual([claims[2].scope, claims[2].method, claims[2].purposes.marketing.granted], ['service:YouTube', 'withdrawal', false]);
+  assert.deepEqual([claims[2].scope, claims[2].method, claims[2].purposes.marketing.granted], ['service:YouTube', 'preferences_saved', false]);
   assert.equal(claims[2].notice.sha256, sha256(serviceText(false, 'YouTube')));
   assert.equal((await gate('service:YouTube')).granted, false, 'the gate follows the end');
   await page.keyboard.press('Escape');
@@ -130,7 +140,14 @@ test('"Always allow YouTube": that service alone loads, now and on later views, 
   // The next view asks again.
   await page.reload();
   await yt.getByRole('button', { name: 'Always allow YouTube' }).waitFor();
-  assert.equal(count('www.youtube-nocookie.com'), 2, 'YouTube did not load again');
+  assert.equal(count('www.youtube-nocookie.com'), 4, 'YouTube did not load again');
+
+  // A frame the page marked itself (data-category/data-src, no data-service) is known by its URL:
+  // "Always allow Vimeo" loads it (review regression: the grant was recorded, but nothing loaded).
+  await vimeo.getByRole('button', { name: 'Always allow Vimeo' }).click();
+  await waitFor(() => count('player.vimeo.com/video/76979871') === 1, 'the marked Vimeo embed to load');
+  await page.reload();
+  await waitFor(() => count('player.vimeo.com/video/76979871') === 2, 'Vimeo to load on the next view, by the loader alone');
   assert.deepEqual(log.pageErrors, []);
   assert.deepEqual(log.consoleErrors.filter((e) => !/Failed to load resource/.test(e)), []);
   await context.close();

@@ -53,6 +53,8 @@ fn main() -> Result<()> {
             _ => bail!("usage: cargo xtask bench <collector|loader>"),
         },
         "screenshots" => {
+            ensure_chromium()?;
+            ensure_japanese_font()?;
             dist::dist(&root)?;
             run(Command::new("node").arg("tests/e2e/screenshots.mjs"))
         }
@@ -120,17 +122,33 @@ fn test(root: &Path) -> Result<()> {
     run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))
 }
 
+/// A Japanese font for the screenshots (Debian's Chromium has none of its own; Arabic comes with
+/// DejaVu). Tests do not need it: they read text, not glyphs.
+fn ensure_japanese_font() -> Result<()> {
+    let listed = Command::new("fc-list").args([":lang=ja", "family"]).output().map(|o| !o.stdout.is_empty()).unwrap_or(false);
+    if listed {
+        return Ok(());
+    }
+    apt_install(&["fonts-ipafont-gothic"], "no Japanese font, so the Japanese screenshots would show empty boxes")
+}
+
 /// Debian's Chromium and ChromeDriver (a test tool's own browser download cannot work here).
 fn ensure_chromium() -> Result<()> {
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
         return Ok(());
     }
+    apt_install(&["chromium", "chromium-driver"], "Chromium is missing")
+}
+
+/// Installs Debian packages as root (without recommends); otherwise says what to install.
+pub(crate) fn apt_install(packages: &[&str], missing: &str) -> Result<()> {
     let root_user = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
     if !root_user {
-        bail!("Chromium is missing: install Debian's `chromium chromium-driver` (apt-get install --no-install-recommends)");
+        bail!("{missing}: install Debian's `{}` (apt-get install --no-install-recommends)", packages.join(" "));
     }
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"])
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }

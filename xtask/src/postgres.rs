@@ -32,13 +32,7 @@ fn bin_dir() -> Result<PathBuf> {
     if let Some(bin) = find() {
         return Ok(bin);
     }
-    if !is_root() {
-        bail!("PostgreSQL is missing: install Debian's `postgresql` (apt-get install --no-install-recommends postgresql)");
-    }
-    run(Command::new("apt-get").args(["update", "-qq"]))?;
-    run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "--no-install-recommends", "postgresql"])
-        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    crate::apt_install(&["postgresql"], "PostgreSQL is missing")?;
     find().context("postgresql installed, but no initdb under /usr/lib/postgresql/*/bin")
 }
 

@@ -177,20 +177,22 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     };
     let storage = local_storage();
     let read = |key: &str| storage.as_ref().and_then(|s| s.get_item(key).ok().flatten());
-    for kind in [Kind::Conversation, Kind::Service] {
-        if let (Some(session), Some(stored)) = (client.inner.borrow_mut().session.as_mut(), read(kind.storage_key())) {
-            session.restore_scoped(kind, &stored);
-        }
-    }
+    client.restore_scoped();
     client.carry_out(effects);
     // Choices whose receipts were never made (the page went away first): make them now.
+    // Of each kind, every choice from the one the marker names on (several share a second when one
+    // refusal ended them together); receipts already made are skipped by assent-receipts.js (by id).
     let (decision, scoped) = {
         let inner = client.inner.borrow();
         let session = inner.session.as_ref();
-        let latest = |kind: Kind| {
-            session.and_then(|s| s.scoped().iter().filter(|c| c.scope.kind() == kind).max_by_key(|c| c.decided_at)).cloned()
+        let unmade = |kind: Kind| -> Vec<assent_core::ScopedChoice> {
+            let Some(s) = session else { return Vec::new() };
+            let all: Vec<&assent_core::ScopedChoice> = s.scoped().iter().filter(|c| c.scope.kind() == kind).collect();
+            let marker = read(receipt_marker(kind));
+            let made = all.iter().find(|c| Some(&c.receipt) == marker.as_ref()).map(|c| c.decided_at);
+            all.into_iter().filter(|c| made.is_none_or(|t| c.decided_at >= t) && Some(&c.receipt) != marker.as_ref()).cloned().collect()
         };
-        (session.and_then(|s| s.decision()).cloned(), [latest(Kind::Conversation), latest(Kind::Service)])
+        (session.and_then(|s| s.decision()).cloned(), [unmade(Kind::Conversation), unmade(Kind::Service)])
     };
     let queued = |id: &str| {
         client.inner.borrow().receipt_queue.iter().any(|r| matches!(r, Record::Site(d) if d.receipt == id))
@@ -201,9 +203,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             client.queue_receipt(Record::Site(d));
         }
         for c in scoped.into_iter().flatten() {
-            if read(receipt_marker(c.scope.kind())).as_deref() != Some(c.receipt.as_str()) {
-                client.queue_receipt(Record::Scoped(c));
-            }
+            client.queue_receipt(Record::Scoped(c));
         }
     }
     Ok(client)
@@ -538,7 +538,21 @@ impl Client {
         Client { inner: self.inner.clone(), shared: self.shared.clone() }
     }
 
+    /// Reads the scoped choices this browser stored: other tabs may have added or ended some since.
+    fn restore_scoped(&self) {
+        let Some(storage) = local_storage() else { return };
+        let mut inner = self.inner.borrow_mut();
+        let Some(session) = inner.session.as_mut() else { return };
+        for kind in [Kind::Conversation, Kind::Service] {
+            if let Ok(Some(stored)) = storage.get_item(kind.storage_key()) {
+                session.restore_scoped(kind, &stored);
+            }
+        }
+    }
+
     fn dispatch(&self, event: Event) {
+        // A refusal must end what another tab granted meanwhile, and the dialog must list it.
+        self.restore_scoped();
         let result = {
             let mut inner = self.inner.borrow_mut();
             let Some(session) = inner.session.as_mut() else {
@@ -658,7 +672,7 @@ impl Client {
         for el in Array::from(&list).iter() {
             let Some(el) = el.dyn_ref::<Element>() else { continue };
             let category = el.get_attribute("data-category").unwrap_or_default();
-            let service = el.get_attribute("data-service");
+            let service = inner.session.as_ref().and_then(|s| service_of(s, el));
             let decision = match &inner.session {
                 Some(s) => s.decide_element(&category, service.as_deref(), t).map_err(|e| e.to_string()),
                 None => Ok(category == NECESSARY),
@@ -702,10 +716,7 @@ impl Client {
                 // The service: the one the loader named, or the one the database knows the URL by (a
                 // marked embed); failing both, the host, and no lasting choice to offer.
                 let src = frame.get_attribute("data-src").unwrap_or_default();
-                let known = frame.get_attribute("data-service").filter(|s| !s.is_empty()).or_else(|| {
-                    let inner = client.inner.borrow();
-                    inner.session.as_ref().and_then(|s| s.trackers().classify(&src)).map(|s| s.name.clone())
-                });
+                let known = client.inner.borrow().session.as_ref().and_then(|s| service_of(s, &frame));
                 let service = known.clone().unwrap_or_else(|| {
                     assent_core::trackers::host_and_path(&src).map_or(src.clone(), |(host, _)| host.to_string())
                 });
@@ -1042,12 +1053,17 @@ impl Client {
         };
         let (text, subject) = match record {
             Record::Site(d) => (notice_text(&config, d.flow, shown), &d.subject),
-            Record::Scoped(c) => match &c.scope {
-                Scope::Conversation(_) => {
+            Record::Scoped(c) => match (&c.scope, c.method) {
+                // Ended by a site-wide refusal: what the visitor saw is the notice they refused in.
+                (_, assent_core::Method::Withdrawal) => {
+                    let flow = self.inner.borrow().session.as_ref().ok_or("no session")?.flow();
+                    (notice_text(&config, flow, shown), &c.subject)
+                }
+                (Scope::Conversation(_), _) => {
                     let basis = self.inner.borrow().session.as_ref().ok_or("no session")?.basis(AI_TRAINING);
                     (toggle_text(&config, basis, |k| texts.get(k)), &c.subject)
                 }
-                Scope::Service(name) => (service_text(&config, c.on, name, |k| texts.get(k)), &c.subject),
+                (Scope::Service(name), _) => (service_text(&config, c.on, name, |k| texts.get(k)), &c.subject),
             },
         };
         let sha = call_async(&module, "sha256", &[text.into()]).await?.as_string().unwrap_or_default();
@@ -1096,6 +1112,20 @@ async fn call_async(object: &JsValue, name: &str, args: &[JsValue]) -> Result<Js
     let f: Function = Reflect::get(object, &name.into())?.dyn_into()?;
     let result = f.apply(object, &args.iter().collect::<Array>())?;
     JsFuture::from(js_sys::Promise::resolve(&result)).await
+}
+
+/// The tracker service a gated element belongs to: the one its `data-service` names, if the tracker
+/// database (with the config's changes) knows it, else the one its URL matches.
+fn service_of(session: &Session, el: &Element) -> Option<String> {
+    let services = session.trackers().services();
+    if let Some(named) = el.get_attribute("data-service") {
+        if let Some(s) = services.iter().find(|s| s.name.eq_ignore_ascii_case(&named)) {
+            return Some(s.name.clone());
+        }
+    }
+    let url = ["data-src", "src", "data-href", "href"].iter().find_map(|a| el.get_attribute(a))?;
+    let absolute = web_sys::Url::new_with_base(&url, &document().base_uri().ok().flatten()?).ok()?.href();
+    session.trackers().classify(&absolute).map(|s| s.name.clone())
 }
 
 /// Marks an embed whose frame shows Assent's placeholder (`title` when Assent also set its title).
@@ -1154,7 +1184,7 @@ fn count(message: &str, lang: &str, n: u32) -> String {
 /// California, with the translation next to it), unless the config overrides it.
 fn legal(session: &Session, texts: &Texts, lang: &str, key: &str) -> Legal {
     let translated = texts.get(key);
-    let overridden = session.config().text.iter().any(|(k, _)| k == key);
+    let overridden = session.config().text.iter().any(|(k, o)| k == key && pick(o, lang).is_some());
     match session.legal_english(key).filter(|_| !overridden) {
         Some(english) if lang != locale::REFERENCE_LANGUAGE && !lang.starts_with("en-") => {
             Legal { text: english.to_string(), lang: Some("en".into()), translation: Some(translated) }

@@ -793,7 +793,7 @@ impl Config {
 }
 
 /// Notice versions and similar labels: safe in a cookie without encoding.
-fn is_label(s: &str) -> bool {
+pub(crate) fn is_label(s: &str) -> bool {
     (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 

@@ -9,8 +9,11 @@
 //! (`assent.conversations`, `assent.services`), one line each, newest last:
 //!
 //! ```text
-//! 1|<conversation id or service name>|<purpose>|<on: 1 or 0>|<subject>|<receipt id>|<decided at>|<expires at>
+//! 2|<conversation id or service name>|<purpose>|<on: 1 or 0>|<subject>|<receipt id>|<decided at>|<expires at>|<notice version>
 //! ```
+//!
+//! A choice counts only under the notice version it was made under: a new version asks again, in
+//! every scope. Version-1 lines (8 fields, no notice version) are still read, and count under any.
 //!
 //! The purpose is written out so the loader, which names no purpose, can answer from it alone.
 //! The core writes it; the loader only reads it. Ids and names are validated ([`is_conversation_id`],
@@ -97,6 +100,8 @@ pub struct ScopedChoice {
     pub purpose: String,
     /// Granted (the conversation may train the AI; the service may run) or not.
     pub on: bool,
+    /// The notice version it was made under (`None`: a version-1 line, made before this was stored).
+    pub notice_version: Option<String>,
     /// Pseudonymous subject id (the same as the site-wide decision's).
     pub subject: String,
     /// Id of the receipt that records this choice.
@@ -105,8 +110,9 @@ pub struct ScopedChoice {
     pub decided_at: Timestamp,
     /// When it stops counting (then the site-wide choice applies again).
     pub expires_at: Timestamp,
-    /// How it was made, for its receipt: `ai_toggle` or `placeholder`, or `withdrawal` when it was
-    /// ended. Not part of the stored form (read back as the kind's own method).
+    /// How it was made, for its receipt: `ai_toggle` or `placeholder`; `preferences_saved` when a
+    /// service was ended in the preferences' list; `withdrawal` when a site-wide refusal ended it. Not
+    /// part of the stored form (read back as the kind's own method).
     pub method: Method,
 }
 
@@ -132,8 +138,9 @@ pub fn conversation_scope(conversation: &str) -> String {
 impl ScopedChoice {
     /// One stored line.
     pub fn encode(&self) -> String {
-        format!(
-            "1|{}|{}|{}|{}|{}|{}|{}",
+        let mut line = format!(
+            "{}|{}|{}|{}|{}|{}|{}|{}",
+            if self.notice_version.is_some() { 2 } else { 1 },
             self.scope.key(),
             self.purpose,
             if self.on { 1 } else { 0 },
@@ -141,15 +148,22 @@ impl ScopedChoice {
             self.receipt,
             self.decided_at,
             self.expires_at
-        )
+        );
+        if let Some(v) = &self.notice_version {
+            line.push('|');
+            line.push_str(v);
+        }
+        line
     }
 
     /// Reads one stored line of `kind`; `None` for anything malformed or of another version.
     pub fn decode(line: &str, kind: Kind) -> Option<ScopedChoice> {
         let f: Vec<&str> = line.split('|').collect();
-        if f.len() != 8 || f[0] != "1" {
-            return None;
-        }
+        let notice_version = match (f[0], f.len()) {
+            ("1", 8) => None,
+            ("2", 9) if crate::config::is_label(f[8]) => Some(f[8].to_string()),
+            _ => return None,
+        };
         let (scope, method) = match kind {
             Kind::Conversation if is_conversation_id(f[1]) && f[2] == AI_TRAINING => {
                 (Scope::Conversation(f[1].to_string()), Method::AiToggle)
@@ -173,6 +187,7 @@ impl ScopedChoice {
             receipt: f[5].to_string(),
             decided_at: f[6].parse().ok()?,
             expires_at: f[7].parse().ok()?,
+            notice_version,
             method,
         })
     }

@@ -176,6 +176,8 @@ pub struct Session {
     subject: Option<String>,
     scoped: Vec<ScopedChoice>,
     ui: Ui,
+    /// What was shown when the preferences dialog opened: closing it without a decision goes back there.
+    opened_from: Ui,
     trackers: Trackers,
 }
 
@@ -211,6 +213,23 @@ impl Session {
                 names[0]
             )));
         }
+        // Prose given in one language only, while the banner is shown in several.
+        if config.languages.len() > 1 {
+            let single: Vec<String> = config
+                .purposes
+                .iter()
+                .filter(|p| [&p.name, &p.description].iter().any(|t| matches!(t, Some(crate::config::TextOverride::All(_)))))
+                .map(|p| format!("purposes[{}]", p.id))
+                .collect();
+            if !single.is_empty() {
+                effects.push(Effect::Warn(format!(
+                    "{} give a name or description as one string, but {} languages are offered (`languages`), so visitors in the others read it untranslated. \
+                     Give it per language ({{\"en\": \"…\", \"de\": \"…\"}}), or list only the languages you wrote it in",
+                    single.join(", "),
+                    config.languages.len()
+                )));
+            }
+        }
         let stored = stored.and_then(Decision::decode);
         let subject = stored.as_ref().map(|d| d.subject.clone());
         let decision = stored.filter(|d| {
@@ -231,6 +250,7 @@ impl Session {
             subject,
             scoped: Vec::new(),
             ui: Ui::Hidden,
+            opened_from: Ui::Hidden,
         };
         if session.gpc_applies() {
             // Global Privacy Control in an opt-out region: the opt-out of sale, sharing and targeted
@@ -322,10 +342,12 @@ impl Session {
     }
 
     /// The English wording a string must keep for this visitor, where the law gives it legal force:
-    /// in California, `entry.*` and `gpc.honored` ([`crate::locale::CALIFORNIA_ENGLISH`]). The UI
+    /// in California (or the US when the state is unknown), `entry.*` and `gpc.honored`
+    /// ([`crate::locale::CALIFORNIA_ENGLISH`]). The UI
     /// shows it with the visitor's translation next to it.
     pub fn legal_english(&self, key: &str) -> Option<&'static str> {
-        let california = self.region.as_ref().is_some_and(|r| r.as_str() == "US-CA");
+        // California, or somewhere in the US when the state is not known (a timezone gives only the country).
+        let california = self.region.as_ref().is_some_and(|r| matches!(r.as_str(), "US-CA" | "US"));
         california.then(|| crate::locale::CALIFORNIA_ENGLISH.iter().find(|(k, _)| *k == key).map(|(_, t)| *t)).flatten()
     }
 
@@ -375,8 +397,18 @@ impl Session {
         };
         let (choices, method) = match event {
             Event::OpenBanner => return Ok(self.render(Ui::Banner)),
-            Event::OpenPreferences => return Ok(self.render(Ui::Preferences)),
-            Event::Close => return Ok(self.render(Ui::Hidden)),
+            Event::OpenPreferences => {
+                if self.ui != Ui::Preferences {
+                    self.opened_from = self.ui;
+                }
+                return Ok(self.render(Ui::Preferences));
+            }
+            // Closing is never a decision. The preferences dialog, opened from the first layer before
+            // any answer, goes back to it (the visitor has not answered yet); anything else closes.
+            Event::Close => {
+                let back = self.ui == Ui::Preferences && self.opened_from == Ui::Banner && self.decision.is_none();
+                return Ok(self.render(if back { Ui::Banner } else { Ui::Hidden }));
+            }
             Event::AiToggle { conversation, on } => return self.toggle(conversation, on, now, random),
             Event::AllowService { service, on } => return self.allow_service(service, on, now, random),
             Event::AcceptAll(source) => {
@@ -425,10 +457,13 @@ impl Session {
             None => Vec::new(),
         };
         let mut effects = self.record(choices, method, now, &mut random);
-        effects.extend(ended);
+        let mut ended = ended;
         if refuses_ai_everywhere {
-            effects.extend(self.end_grants(now, &mut random, |c| c.scope.kind() == Kind::Conversation));
+            ended.extend(self.end_grants(now, &mut random, |c| c.scope.kind() == Kind::Conversation));
         }
+        // The ended grants' receipts are queued before the cleanup, which may reload the page.
+        let at = effects.iter().position(|e| matches!(e, Effect::Cleanup { .. })).unwrap_or(effects.len());
+        effects.splice(at..at, ended);
         Ok(effects)
     }
 
@@ -443,7 +478,7 @@ impl Session {
         let on: Vec<(Scope, String)> = self
             .scoped
             .iter()
-            .filter(|c| c.on && c.expires_at > now && which(c))
+            .filter(|c| c.on && self.in_force(c, now) && which(c))
             .map(|c| (c.scope.clone(), c.purpose.clone()))
             .collect();
         on.into_iter().flat_map(|(scope, purpose)| self.choose(scope, purpose, false, Method::Withdrawal, now, &mut random)).collect()
@@ -578,7 +613,9 @@ impl Session {
         if purpose == NECESSARY {
             return Ok(Vec::new()); // always runs: nothing to allow
         }
-        let method = if on { Method::Placeholder } else { Method::Withdrawal };
+        // Ended in the preferences dialog's list (a withdrawal of the whole purpose ends it with
+        // `withdrawal`, in `handle`).
+        let method = if on { Method::Placeholder } else { Method::PreferencesSaved };
         let mut effects = self.choose(Scope::Service(name), purpose, on, method, now, random);
         effects.push(Effect::ApplyGates);
         if !on {
@@ -606,6 +643,7 @@ impl Session {
             scope: scope.clone(),
             purpose,
             on,
+            notice_version: Some(self.config.notice.version.clone()),
             subject,
             receipt: format!("r{}", hex(random())),
             decided_at: now,
@@ -630,9 +668,15 @@ impl Session {
         }
     }
 
-    /// The scope's own choice, if it has one that has not expired at `now`.
+    /// The scope's own choice, if it has one that has not expired at `now` and was made under this
+    /// notice version (a choice stored before versions were recorded counts too).
     pub fn scoped_choice(&self, scope: &Scope, now: Timestamp) -> Option<&ScopedChoice> {
-        self.scoped.iter().find(|c| &c.scope == scope && c.expires_at > now)
+        self.scoped.iter().find(|c| &c.scope == scope && self.in_force(c, now))
+    }
+
+    /// Whether a scoped choice still counts: not expired, and made under the current notice version.
+    fn in_force(&self, c: &ScopedChoice, now: Timestamp) -> bool {
+        c.expires_at > now && c.notice_version.as_ref().is_none_or(|v| *v == self.config.notice.version)
     }
 
     /// The conversation's own AI-training choice, if it has one that has not expired at `now`.
@@ -645,13 +689,13 @@ impl Session {
     pub fn allowed_for_service(&self, purpose: &str, service: &str, now: Timestamp) -> bool {
         self.allowed(purpose)
             || self.scoped.iter().any(|c| {
-                c.on && c.expires_at > now && c.purpose == purpose && matches!(&c.scope, Scope::Service(n) if n.eq_ignore_ascii_case(service))
+                c.on && self.in_force(c, now) && c.purpose == purpose && matches!(&c.scope, Scope::Service(n) if n.eq_ignore_ascii_case(service))
             })
     }
 
     /// The services the visitor allows always, at `now`, oldest first.
     pub fn allowed_services(&self, now: Timestamp) -> Vec<&ScopedChoice> {
-        self.scoped.iter().filter(|c| c.on && c.expires_at > now && c.scope.kind() == Kind::Service).collect()
+        self.scoped.iter().filter(|c| c.on && self.in_force(c, now) && c.scope.kind() == Kind::Service).collect()
     }
 
     /// The basis `purpose` rests on for this visitor: legitimate interest where the config declares

@@ -98,6 +98,7 @@ fn stored_form_is_bounded_and_rejects_garbage() {
         scope: Scope::Conversation(format!("c-{i}")),
         purpose: "ai_training".into(),
         on: i % 2 == 0,
+        notice_version: (i % 3 != 0).then(|| "2026-11-01".to_string()), // version-1 lines (none) still read
         subject: "ab".repeat(16),
         receipt: format!("r{}", "cd".repeat(16)),
         decided_at: NOW + i as u64,

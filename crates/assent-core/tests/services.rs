@@ -68,7 +68,7 @@ fn always_allowing_a_service_lets_that_service_alone_run_while_its_purpose_stays
 
     // It survives a reload from the stored line, and expires back to the purpose's answer.
     let stored = merge("", choice);
-    assert_eq!(stored, format!("1|YouTube|marketing|1|{}|{}|{}|{}", choice.subject, choice.receipt, NOW + 10, NOW + 10 + 390 * DAY));
+    assert_eq!(stored, format!("2|YouTube|marketing|1|{}|{}|{}|{}|2026-11-01", choice.subject, choice.receipt, NOW + 10, NOW + 10 + 390 * DAY));
     let mut again = start();
     again.restore_scoped(Kind::Service, &stored);
     assert!(again.allowed_for_service("marketing", "YouTube", NOW + 20));
@@ -128,7 +128,7 @@ fn ending_a_grant_in_the_preferences_cleans_up_that_service() {
     s.handle(Event::RejectAll(Source::Ui), NOW, counter()).unwrap();
     allow(&mut s, "YouTube", true, NOW + 10);
     let effects = allow(&mut s, "YouTube", false, NOW + 20);
-    assert_eq!(scoped_receipts(&effects)[0].method, Method::Withdrawal, "ending it is a withdrawal");
+    assert_eq!(scoped_receipts(&effects)[0].method, Method::PreferencesSaved, "ended in the preferences' list");
     assert!(cleaned(&effects).unwrap().contains(&"YouTube".to_string()));
     assert_eq!(s.decide_element("marketing", Some("YouTube"), NOW + 20), Ok(false));
     assert!(s.allowed_services(NOW + 20).is_empty());
@@ -192,4 +192,40 @@ fn service_receipts_carry_the_scope_and_the_copy_that_asked_and_the_gate_only_wi
     assert_eq!(text, "placeholder.message=<placeholder.message YouTube>\nplaceholder.always=<placeholder.always YouTube>");
     let text = service_text(&config, false, "YouTube", |k| format!("<{k}>"));
     assert_eq!(text, "prefs.allowedTitle=<prefs.allowedTitle>\nprefs.allowedNote=<prefs.allowedNote>");
+}
+
+/// Review regression: a grant made under an earlier notice version kept loading the service after
+/// the version changed (the banner asked again, but YouTube ran).
+#[test]
+fn a_new_notice_version_ends_every_scoped_choice_made_under_the_old_one() {
+    let mut s = start();
+    s.handle(Event::RejectAll(Source::Ui), NOW, counter()).unwrap();
+    let stored = merge("", &scoped_receipts(&allow(&mut s, "YouTube", true, NOW + 10))[0]);
+    let bumped = DEMO.replace("2026-11-01", "2026-12-01");
+    let mut later = Session::start(Config::parse(&bumped).unwrap(), config_fingerprint(&bumped), &Visitor::in_region("DE"), None, NOW + 20, counter()).0;
+    later.restore_scoped(Kind::Service, &stored);
+    assert!(!later.allowed_for_service("marketing", "YouTube", NOW + 20), "asked again under the new notice");
+    assert!(later.allowed_services(NOW + 20).is_empty());
+    // A version-1 line (before versions were stored) still counts.
+    let v1 = stored.replacen("2|", "1|", 1).rsplit_once('|').unwrap().0.to_string();
+    later.restore_scoped(Kind::Service, &v1);
+    assert!(later.allowed_for_service("marketing", "YouTube", NOW + 20));
+}
+
+/// Review regression: with reloadOnWithdraw, "Reject all" reloaded the page before the receipts of
+/// the grants it ended were queued.
+#[test]
+fn ended_grants_are_recorded_before_a_cleanup_that_reloads() {
+    let text = DEMO.replacen("\"regions\"", "\"blocking\": {\"reloadOnWithdraw\": true}, \"regions\"", 1);
+    let mut s = Session::start(Config::parse(&text).unwrap(), config_fingerprint(&text), &Visitor::in_region("DE"), None, NOW, counter()).0;
+    s.handle(Event::AcceptAll(Source::Ui), NOW, counter()).unwrap();
+    s.handle(Event::AiToggle { conversation: "c-1".into(), on: true }, NOW, counter()).unwrap();
+    s.handle(Event::Withdraw(Some("marketing".into())), NOW + 5, counter()).unwrap();
+    allow(&mut s, "YouTube", true, NOW + 10);
+    let effects = s.handle(Event::RejectAll(Source::Ui), NOW + 20, counter()).unwrap();
+    let cleanup = effects.iter().position(|e| matches!(e, Effect::Cleanup { reload: true, .. })).expect("a reload");
+    let scoped: Vec<usize> = effects.iter().enumerate().filter(|(_, e)| matches!(e, Effect::Receipt(Record::Scoped(_)))).map(|(i, _)| i).collect();
+    assert_eq!(scoped.len(), 2, "YouTube's grant and the conversation's");
+    assert!(scoped.iter().all(|i| *i < cleanup), "{effects:?}");
+    assert!(scoped_receipts(&effects).iter().all(|c| c.method == Method::Withdrawal));
 }

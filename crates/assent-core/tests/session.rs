@@ -194,9 +194,19 @@ fn closing_is_never_a_decision() {
     let (mut s, _) = start(Some("DE"), None);
     s.handle(Event::OpenPreferences, NOW, rng).unwrap();
     let effects = s.handle(Event::Close, NOW, rng).unwrap();
-    assert_eq!(effects, vec![Effect::Render(Ui::Hidden)]);
+    // Without a decision the first layer comes back: the visitor has not answered (review regression:
+    // closing the dialog left an opt-in visitor with no banner and no way back on that page).
+    assert_eq!(effects, vec![Effect::Render(Ui::Banner)]);
     assert!(s.decision().is_none());
     assert_eq!(granted(&s), ["necessary"]);
+    // Escape on the first layer itself closes it (nothing recorded, nothing runs); preferences opened
+    // afterwards, from the page, close to nothing.
+    assert_eq!(s.handle(Event::Close, NOW, rng).unwrap(), vec![Effect::Render(Ui::Hidden)]);
+    s.handle(Event::OpenPreferences, NOW, rng).unwrap();
+    assert_eq!(s.handle(Event::Close, NOW, rng).unwrap(), vec![Effect::Render(Ui::Hidden)]);
+    s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
+    s.handle(Event::OpenPreferences, NOW, rng).unwrap();
+    assert_eq!(s.handle(Event::Close, NOW, rng).unwrap(), vec![Effect::Render(Ui::Hidden)], "with a decision, nothing stays");
 }
 
 #[test]
@@ -258,4 +268,16 @@ fn refusing_a_purpose_cleans_up_its_trackers_and_reloads_only_after_a_withdrawal
     s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
     let effects = s.handle(Event::Withdraw(Some("analytics".into())), NOW + 60, rng).unwrap();
     assert_eq!(cleanup(&s, &effects), Some((vec!["analytics".into()], true)));
+}
+
+/// Review regression: the default `languages` became every shipped language, so a purpose described
+/// in one string showed untranslated to most visitors without a word to the site owner.
+#[test]
+fn prose_in_one_language_while_many_are_offered_is_reported() {
+    let text = DEMO.replacen(r#"{ "id": "replay","#, r#"{ "id": "replay", "description": "Records your clicks.","#, 1);
+    let (_, effects) = Session::start(Config::parse(&text).unwrap(), config_fingerprint(&text), &Visitor::in_region("DE"), None, NOW, rng);
+    let warning = effects.iter().find_map(|e| match e { Effect::Warn(w) if w.contains("untranslated") => Some(w.clone()), _ => None });
+    assert!(warning.as_deref().is_some_and(|w| w.contains("purposes[replay]") && w.contains(&format!("{} languages", assent_core::locale::shipped().len()))), "{warning:?}");
+    let (_, effects) = start(Some("DE"), None);
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Warn(w) if w.contains("untranslated"))), "the demo config gives none");
 }

@@ -254,30 +254,31 @@ fn Banner(
     };
     let buttons = match props.layer {
         Layer::OptIn => view! {
-            <button type="button" class="btn" on:click=send(Intent::AcceptAll)>{t.get("banner.acceptAll")}</button>
-            <button type="button" class="btn" on:click=send(Intent::RejectAll)>{t.get("banner.rejectAll")}</button>
-            <button type="button" class="btn" on:click=send(Intent::OpenPreferences)>{t.get("banner.preferences")}</button>
+            <button type="button" class="btn" data-key="accept" on:click=send(Intent::AcceptAll)>{t.get("banner.acceptAll")}</button>
+            <button type="button" class="btn" data-key="reject" on:click=send(Intent::RejectAll)>{t.get("banner.rejectAll")}</button>
+            <button type="button" class="btn" data-key="prefs" on:click=send(Intent::OpenPreferences)>{t.get("banner.preferences")}</button>
         }
         .into_any(),
         Layer::OptOut => view! {
-            <button type="button" class="btn" on:click=send(Intent::OpenPreferences)>{t.get("banner.privacyChoices")}</button>
-            <button type="button" class="btn" on:click=send(Intent::Acknowledge)>{t.get("banner.ok")}</button>
+            <button type="button" class="btn" data-key="prefs" on:click=send(Intent::OpenPreferences)>{t.get("banner.privacyChoices")}</button>
+            <button type="button" class="btn" data-key="ok" on:click=send(Intent::Acknowledge)>{t.get("banner.ok")}</button>
         }
         .into_any(),
         Layer::Notice => view! {
-            <button type="button" class="btn" on:click=send(Intent::OpenPreferences)>{t.get("banner.preferences")}</button>
-            <button type="button" class="btn" on:click=send(Intent::Acknowledge)>{t.get("banner.ok")}</button>
+            <button type="button" class="btn" data-key="prefs" on:click=send(Intent::OpenPreferences)>{t.get("banner.preferences")}</button>
+            <button type="button" class="btn" data-key="ok" on:click=send(Intent::Acknowledge)>{t.get("banner.ok")}</button>
         }
         .into_any(),
     };
     let close = on_intent.clone();
     let modal = props.position == Position::Modal;
     let on_key = move |ev: KeyboardEvent| match ev.key().as_str() {
-        "Escape" => {
+        // A modal first layer must be answered: Escape does not dismiss it.
+        "Escape" if !modal => {
             ev.stop_propagation();
             close(Intent::Close);
         }
-        // A modal first layer keeps focus inside until it is answered.
+        // It keeps focus inside until then.
         "Tab" if modal => overlay::trap_tab(&ev),
         _ => {}
     };
@@ -417,7 +418,7 @@ fn EntryPoint(
 ) -> impl IntoView {
     let label = props.entry_label.clone().unwrap_or_else(|| Legal::plain(String::new()));
     view! {
-        <button type="button" class="entry" on:click=emit(&on_intent, Intent::OpenPreferences)>
+        <button type="button" class="entry" data-key="entry" on:click=emit(&on_intent, Intent::OpenPreferences)>
             <span class="entry-icon" aria-hidden="true"></span><span>{legal(&label)}</span>
         </button>
     }

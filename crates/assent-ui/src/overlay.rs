@@ -16,8 +16,9 @@ pub struct Overlay {
     container: HtmlElement,
     mounted: Option<Box<dyn Any>>,
     restore_focus: Option<HtmlElement>,
-    /// The view was opened from the persistent entry point: focus goes back to it once it is shown again.
-    focus_entry: bool,
+    /// The `data-key` of Assent's own control that opened the current view (the banner's
+    /// "Preferences", the entry point): focus goes back to it when a view that has it is shown again.
+    return_key: Option<String>,
     /// While a non-modal first layer is shown: keeps the page's focused element clear of it.
     unobscure: Option<Closure<dyn Fn(FocusEvent)>>,
 }
@@ -46,7 +47,7 @@ impl Overlay {
         let container: HtmlElement = document.create_element("div")?.unchecked_into();
         container.set_class_name("root");
         root.append_child(&container)?;
-        Ok(Overlay { host, root, container, mounted: None, restore_focus: None, focus_entry: false, unobscure: None })
+        Ok(Overlay { host, root, container, mounted: None, restore_focus: None, return_key: None, unobscure: None })
     }
 
     /// Shows the persistent entry point: no focus is taken, and none is restored later.
@@ -54,31 +55,45 @@ impl Overlay {
         self.hide();
         self.describe(&props);
         self.mounted = Some(mount_view(self.container.clone(), View::EntryPoint, props, on_intent));
-        if std::mem::take(&mut self.focus_entry) {
-            if let Ok(Some(entry)) = self.root.query_selector(".entry") {
-                let _ = entry.unchecked_into::<HtmlElement>().focus();
-            }
-        }
+        self.keep_focus_visible(true);
+        self.focus_return_key();
     }
 
     /// Shows `view`, replacing whatever was shown, and moves focus into it.
     pub fn show(&mut self, view: View, props: Props, on_intent: OnIntent) {
-        if self.mounted.is_none() || self.restore_focus.is_none() {
-            let active = self.host.owner_document().and_then(|d| d.active_element());
-            // Focus on Assent's own entry point: it is shown anew after this view, and gets focus back then.
-            self.focus_entry = active.as_ref() == Some(&self.host)
-                && self.root.active_element().is_some_and(|a| a.class_list().contains("entry"));
-            self.restore_focus = active.filter(|el| el != &self.host).and_then(|el| el.dyn_into::<HtmlElement>().ok());
+        let active = self.host.owner_document().and_then(|d| d.active_element());
+        if active.as_ref() == Some(&self.host) {
+            // One of Assent's own controls opened this view: remember it, to give focus back to it.
+            if let Some(key) = self.root.active_element().and_then(|a| a.get_attribute("data-key")) {
+                self.return_key = Some(key);
+            }
+        } else if self.mounted.is_none() || self.restore_focus.is_none() {
+            self.restore_focus = active.and_then(|el| el.dyn_into::<HtmlElement>().ok());
         }
         self.mounted = None;
         self.describe(&props);
         let non_modal = view == View::Banner && props.position != crate::Position::Modal;
         self.mounted = Some(mount_view(self.container.clone(), view, props, on_intent));
         self.keep_focus_visible(non_modal);
-        focus_first(&self.root);
+        if !self.focus_return_key() {
+            focus_first(&self.root);
+        }
     }
 
-    /// WCAG 2.4.11 (Focus Not Obscured): while the non-modal first layer is on screen, an element of
+    /// Focuses the control that opened the view just closed, if the view now shown has it.
+    fn focus_return_key(&mut self) -> bool {
+        let Some(key) = self.return_key.clone() else { return false };
+        match self.root.query_selector(&format!("[data-key=\"{key}\"]")) {
+            Ok(Some(el)) => {
+                self.return_key = None;
+                let _ = el.unchecked_into::<HtmlElement>().focus();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// WCAG 2.4.11 (Focus Not Obscured): while the non-modal first layer (or the entry point) is on screen, an element of
     /// the page that takes focus under it is scrolled clear of it; where the page cannot scroll that
     /// far (the element sits at the very bottom), the first layer moves to the other edge of the
     /// viewport (`data-dock="top"`), and back when that edge would hide the next one. These moves
@@ -97,7 +112,7 @@ impl Overlay {
         let container = self.container.clone();
         let handler = Closure::<dyn Fn(FocusEvent)>::new(move |ev: FocusEvent| {
             let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
-            let (Ok(Some(banner)), Some(window)) = (root.query_selector(".banner"), web_sys::window()) else { return };
+            let (Ok(Some(banner)), Some(window)) = (root.query_selector(".banner, .entry"), web_sys::window()) else { return };
             if target == host {
                 return;
             }
