@@ -12,6 +12,10 @@ use crate::region::{matches_any, resolve_flow, resolve_flow_somewhere_in, resolv
 
 const DAY: u64 = 86_400;
 
+/// The source of random bytes inside the session: one type, so each step is compiled once (a generic
+/// here made a copy of `record` per caller in the wasm).
+type Random<'a> = &'a mut dyn FnMut() -> [u8; 16];
+
 /// What the visitor sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ui {
@@ -256,7 +260,8 @@ impl Session {
             // Global Privacy Control in an opt-out region: the opt-out of sale, sharing and targeted
             // advertising is applied with no prompt. The notice shows once, saying so.
             let choices = session.choices().into_iter().map(|(id, on)| (id.clone(), on && !session.gpc_refuses(&id))).collect();
-            let mut applied = session.record(choices, Method::Gpc, now, random);
+            let mut random = random;
+            let mut applied = session.record(choices, Method::Gpc, now, &mut random);
             applied.retain(|e| *e != Effect::Render(Ui::Hidden));
             session.ui = Ui::Banner;
             effects.push(Effect::Render(Ui::Banner));
@@ -409,8 +414,14 @@ impl Session {
                 let back = self.ui == Ui::Preferences && self.opened_from == Ui::Banner && self.decision.is_none();
                 return Ok(self.render(if back { Ui::Banner } else { Ui::Hidden }));
             }
-            Event::AiToggle { conversation, on } => return self.toggle(conversation, on, now, random),
-            Event::AllowService { service, on } => return self.allow_service(service, on, now, random),
+            Event::AiToggle { conversation, on } => {
+                let mut random = random;
+                return self.toggle(conversation, on, now, &mut random);
+            }
+            Event::AllowService { service, on } => {
+                let mut random = random;
+                return self.allow_service(service, on, now, &mut random);
+            }
             Event::AcceptAll(source) => {
                 // GPC in an opt-in region may be set to keep its purposes out of "Accept all".
                 let prefilled = self.gpc
@@ -449,17 +460,18 @@ impl Session {
             Event::Acknowledge => (current, Method::Acknowledged),
         };
         let mut random = random;
+        let random: Random<'_> = &mut random;
         // Services first, so that the decision's cleanup covers them too.
         let ended = match ends_services {
-            Some(purpose) => self.end_grants(now, &mut random, |c| {
+            Some(purpose) => self.end_grants(now, random, |c| {
                 c.scope.kind() == Kind::Service && purpose.as_ref().is_none_or(|p| &c.purpose == p)
             }),
             None => Vec::new(),
         };
-        let mut effects = self.record(choices, method, now, &mut random);
+        let mut effects = self.record(choices, method, now, random);
         let mut ended = ended;
         if refuses_ai_everywhere {
-            ended.extend(self.end_grants(now, &mut random, |c| c.scope.kind() == Kind::Conversation));
+            ended.extend(self.end_grants(now, random, |c| c.scope.kind() == Kind::Conversation));
         }
         // The ended grants' receipts are queued before the cleanup, which may reload the page.
         let at = effects.iter().position(|e| matches!(e, Effect::Cleanup { .. })).unwrap_or(effects.len());
@@ -472,7 +484,7 @@ impl Session {
     fn end_grants(
         &mut self,
         now: Timestamp,
-        mut random: impl FnMut() -> [u8; 16],
+        random: Random<'_>,
         which: impl Fn(&ScopedChoice) -> bool,
     ) -> Vec<Effect> {
         let on: Vec<(Scope, String)> = self
@@ -481,7 +493,7 @@ impl Session {
             .filter(|c| c.on && self.in_force(c, now) && which(c))
             .map(|c| (c.scope.clone(), c.purpose.clone()))
             .collect();
-        on.into_iter().flat_map(|(scope, purpose)| self.choose(scope, purpose, false, Method::Withdrawal, now, &mut random)).collect()
+        on.into_iter().flat_map(|(scope, purpose)| self.choose(scope, purpose, false, Method::Withdrawal, now, random)).collect()
     }
 
     fn render(&mut self, ui: Ui) -> Vec<Effect> {
@@ -494,7 +506,7 @@ impl Session {
         choices: Vec<(String, bool)>,
         method: Method,
         now: Timestamp,
-        mut random: impl FnMut() -> [u8; 16],
+        random: Random<'_>,
     ) -> Vec<Effect> {
         let subject = self.subject.get_or_insert_with(|| hex(random())).clone();
         let receipt = format!("r{}", hex(random()));
@@ -586,7 +598,7 @@ impl Session {
         conversation: String,
         on: bool,
         now: Timestamp,
-        random: impl FnMut() -> [u8; 16],
+        random: Random<'_>,
     ) -> Result<Vec<Effect>, UsageError> {
         if !is_conversation_id(&conversation) {
             return Err(UsageError::BadConversation(conversation, " on <assent-ai-toggle>".into()));
@@ -602,7 +614,7 @@ impl Session {
         service: String,
         on: bool,
         now: Timestamp,
-        random: impl FnMut() -> [u8; 16],
+        random: Random<'_>,
     ) -> Result<Vec<Effect>, UsageError> {
         let known = self.trackers.services().iter().find(|s| is_service_name(&service) && s.name.eq_ignore_ascii_case(&service));
         let Some(known) = known else {
@@ -635,7 +647,7 @@ impl Session {
         on: bool,
         method: Method,
         now: Timestamp,
-        mut random: impl FnMut() -> [u8; 16],
+        random: Random<'_>,
     ) -> Vec<Effect> {
         let subject = self.subject.get_or_insert_with(|| hex(random())).clone();
         let days = if on { self.config.expiry.granted_days } else { self.config.expiry.refused_days };
