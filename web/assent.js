@@ -449,7 +449,7 @@
   // `service_of`).
   function serviceOf(el) {
     var a = URL_ATTR[el.tagName];
-    var s = tracker(el.getAttribute('data-' + a) || el.getAttribute(a) || '');
+    var s = !el.hasAttribute('data-service') && tracker(el.getAttribute('data-' + a) || el.getAttribute(a) || '');
     return el.getAttribute('data-service') || s && s.name;
   }
 
@@ -462,7 +462,8 @@
     var frames = false; // a refused frame shows a placeholder, which the wasm renders
     for (var i = 0; i < els.length; i++) {
       var cat = els[i].getAttribute('data-category');
-      if (api.allowed(cat, { service: serviceOf(els[i]) })) go.push(els[i]);
+      // The service is looked up only for what the decision refuses (it may be allowed always).
+      if (stored.granted.indexOf(cat) >= 0 || api.allowed(cat, { service: serviceOf(els[i]) })) go.push(els[i]);
       else if (stored.denied.indexOf(cat) < 0) return false;
       else frames = frames || els[i].tagName === 'IFRAME';
     }
@@ -497,7 +498,8 @@
   }
 
   // A conversation's or a service's own choice from the stored form the core wrote (assent-core's
-  // `scoped` module: `1|id|purpose|on|subject|receipt|decidedAt|expiresAt` per line, newest last).
+  // `scoped` module: `2|id|purpose|on|subject|receipt|decidedAt|expiresAt|noticeVersion` per line, newest
+  // last; version 1 lines have no notice version).
   function ownChoice(id, kind) {
     if (!id) return null;
     var text = null;
@@ -621,11 +623,14 @@
     },
     allowed: function (purpose, options) {
       if (client) return client.allowed(purpose, options);
-      // A conversation's choice decides either way; a service allowed always only widens.
+      // A conversation's choice decides either way; a service allowed always only widens (so storage is
+      // read for it only when the decision itself refuses).
       var service = options && options.service;
+      var granted = !!stored && stored.granted.indexOf(purpose) >= 0;
+      if (service && granted) return true;
       var own = service ? ownChoice(service, 'services') : ownChoice(options && options.conversation, 'conversations');
       if (own && own.purpose === purpose && (own.on || !service)) return own.on;
-      return !!stored && stored.granted.indexOf(purpose) >= 0;
+      return granted;
     },
     set: later('set'),
     acceptAll: later('acceptAll'),

@@ -672,7 +672,8 @@ impl Client {
         for el in Array::from(&list).iter() {
             let Some(el) = el.dyn_ref::<Element>() else { continue };
             let category = el.get_attribute("data-category").unwrap_or_default();
-            let service = inner.session.as_ref().and_then(|s| service_of(s, el));
+            // The service is looked up (a URL parse) only for what the purpose alone refuses.
+            let service = inner.session.as_ref().filter(|s| !s.allowed(&category)).and_then(|s| service_of(s, el));
             let decision = match &inner.session {
                 Some(s) => s.decide_element(&category, service.as_deref(), t).map_err(|e| e.to_string()),
                 None => Ok(category == NECESSARY),

@@ -146,14 +146,6 @@ impl Legal {
     pub fn plain(text: String) -> Legal {
         Legal { text, lang: None, translation: None }
     }
-
-    /// The whole text as read aloud or compared in tests: `text (translation)`.
-    pub fn full(&self) -> String {
-        match &self.translation {
-            Some(t) => format!("{} ({t})", self.text),
-            None => self.text.clone(),
-        }
-    }
 }
 
 /// Light or dark colours.
