@@ -8,6 +8,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// mimalloc: many small allocations per request from two threads (JSON, headers, strings).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use assent_collector::{app, AppState, Settings, Store};
 use assent_core::receipt::{Claims, PurposeClaim};
 use assent_core::{Flow, Method};
@@ -72,17 +76,19 @@ fn main() {
     let total = SUBJECTS * PER_SUBJECT;
 
     // Ceiling: bare Ed25519 verification of the same signatures, on every core.
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for part in bare.chunks(bare.len().div_ceil(threads)) {
-            scope.spawn(move || {
-                for (key, msg, sig) in part {
-                    key.verify(msg, sig).expect("valid signature");
-                }
-            });
-        }
-    });
-    let ceiling = total as f64 / started.elapsed().as_secs_f64();
+    let ceiling_round = || {
+        let started = Instant::now();
+        std::thread::scope(|scope| {
+            for part in bare.chunks(bare.len().div_ceil(threads)) {
+                scope.spawn(move || {
+                    for (key, msg, sig) in part {
+                        key.verify(msg, sig).expect("valid signature");
+                    }
+                });
+            }
+        });
+        total as f64 / started.elapsed().as_secs_f64()
+    };
 
     // Where a receipt's CPU time goes, one core, per step (microseconds per receipt).
     let sample: Vec<&String> = chains.iter().flatten().take(2000).collect();
@@ -109,7 +115,27 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build().unwrap();
     let chains = Arc::new(chains);
-    let sqlite = runtime.block_on(measure(Store::open(&dir.path().join("bench.sqlite")).unwrap(), chains.clone(), total));
+    // This machine is a shared VM whose speed drifts by up to ±20% within a minute, so the ceiling and
+    // SQLite are measured in alternating rounds (a fresh database file each) and compared by median.
+    let mut rounds = Vec::new();
+    for round in 0..ROUNDS {
+        let ceiling = ceiling_round();
+        let before = thread_cpu();
+        let store = Store::open(&dir.path().join(format!("bench-{round}.sqlite"))).unwrap();
+        let (rate, p50, p99) = runtime.block_on(measure(store, chains.clone(), total));
+        let after = thread_cpu();
+        let per_receipt = |prefix: &str| {
+            let ticks: u64 = after
+                .iter()
+                .filter(|(_, name, _)| name.starts_with(prefix))
+                .map(|(tid, _, t)| t - before.iter().find(|(b, _, _)| b == tid).map_or(0, |(_, _, t0)| *t0))
+                .sum();
+            ticks as f64 * 1e6 / ticks_per_second() / total as f64
+        };
+        rounds.push(Round { ceiling, rate, p50, p99, workers_us: per_receipt("tokio-rt-worker"), writer_us: per_receipt("assent-store-wr") });
+    }
+    rounds.sort_by(|a, b| (a.rate / a.ceiling).total_cmp(&(b.rate / b.ceiling)));
+    let median = &rounds[rounds.len() / 2];
     let postgres = std::env::var("ASSENT_BENCH_DATABASE_URL").ok().map(|base| {
         runtime.block_on(async {
             let (client, connection) = tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
@@ -119,17 +145,50 @@ fn main() {
             measure(Store::open_postgres(&format!("{base}/assent_bench")).await.unwrap(), chains.clone(), total).await
         })
     });
-    let (rate, p50, p99) = sqlite;
-
+    let Round { ceiling, rate, p50, p99, workers_us, writer_us } = *median;
     println!("collector benchmark: {total} receipts ({SUBJECTS} subjects x {PER_SUBJECT} chained), {CONCURRENCY} concurrent clients, {threads} cores");
     println!("  ceiling: bare Ed25519 verification        {ceiling:>10.0} receipts/s");
     println!("  SQLite:  verified + durably stored (FULL) {rate:>10.0} receipts/s   p50 {:.2} ms   p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
+    println!("  (median of {ROUNDS} alternating rounds by ratio; every round: {})", rounds.iter().map(|r| format!("{:.0}/{:.0}", r.rate, r.ceiling)).collect::<Vec<_>>().join(", "));
+    println!("  CPU per stored receipt: async workers {workers_us:.0} us (HTTP, verify, claims, ack), SQLite writer {writer_us:.0} us; budget at 50% of the ceiling: {:.0} us", 2.0 * threads as f64 * 1e6 / ceiling);
     if let Some((pg_rate, pg50, pg99)) = postgres {
         println!("  PostgreSQL: verified + durably stored  {pg_rate:>10.0} receipts/s   p50 {:.2} ms   p99 {:.2} ms", pg50.as_secs_f64() * 1e3, pg99.as_secs_f64() * 1e3);
     }
     println!("  one core, per receipt: JWS verify {verify_us:.0} us, claims parse+canonical check {claims_us:.0} us, hash {hash_us:.0} us, ack signature {ack_us:.0} us");
     let ratio = rate / ceiling * 100.0;
     println!("  SQLite / ceiling: {ratio:.0}% (target: at least 50%) {}", if ratio >= 50.0 { "met" } else { "MISSED" });
+}
+
+const ROUNDS: usize = 3;
+
+#[derive(Clone, Copy)]
+struct Round {
+    ceiling: f64,
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+    workers_us: f64,
+    writer_us: f64,
+}
+
+/// CPU time (user + system, in clock ticks) of each of this process's threads: (id, name, ticks). Linux.
+fn thread_cpu() -> Vec<(String, String, u64)> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
+    tasks
+        .filter_map(|t| {
+            let t = t.ok()?;
+            let stat = std::fs::read_to_string(t.path().join("stat")).ok()?;
+            let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+            let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+            let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+            Some((t.file_name().to_string_lossy().into_owned(), stat[open + 1..close].to_string(), ticks))
+        })
+        .collect()
+}
+
+/// `sysconf(_SC_CLK_TCK)`: 100 on Linux.
+fn ticks_per_second() -> f64 {
+    100.0
 }
 
 /// Posts every chain through the collector with `CONCURRENCY` clients; returns receipts/s, p50, p99.

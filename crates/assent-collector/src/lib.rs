@@ -30,7 +30,7 @@ pub use error::Rejection;
 use assent_jose as jws;
 use assent_jose::CollectorKey;
 pub use store::Store;
-use store::{Appended, Row};
+use store::{Appended, Link, Row};
 
 /// The OpenAPI document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("../../../docs/collector.openapi.json");
@@ -212,18 +212,16 @@ async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(
         subject: claims.subject.clone(),
         issued_at: as_i64(claims.issued_at)?,
         received_at: as_i64(now)?,
-        hash: hash.clone(),
+        hash,
         prev: claims.prev.clone(),
         chain: String::new(),
         jws: compact.trim().to_string(),
         claims: verified.payload.clone(),
         key_thumbprint: verified.key_thumbprint,
         gpc_header,
-        ack: String::new(),
     };
-    let key = state.key.clone();
     let store = state.store.clone();
-    let decide = move |head: Option<&Row>, prev_row: Option<&Row>| -> Result<(String, String), Rejection> {
+    let decide = move |head: Option<&Link>, prev_row: Option<&Link>| -> Result<String, Rejection> {
         let chain = match (&claims.prev, head, prev_row) {
             (None, None, _) => "first",
             (Some(prev), Some(head), _) if *prev == head.hash => "linked",
@@ -240,14 +238,7 @@ async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(
             // stored, and flagged so an export shows the break.
             _ => "gap",
         };
-        let ack = key.sign(&Json::Object(vec![
-            ("chain".into(), s(chain)),
-            ("id".into(), s(&claims.id)),
-            ("receipt".into(), s(&hash)),
-            ("receivedAt".into(), Json::Number(now.to_string())),
-            ("sub".into(), s(&claims.subject)),
-        ]));
-        Ok((chain.to_string(), ack))
+        Ok(chain.to_string())
     };
     let appended = store.append(row, Box::new(decide)).await?;
     let (status, row, duplicate) = match appended {
@@ -258,13 +249,27 @@ async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(
     Ok((
         status,
         Json::Object(vec![
-            ("ack".into(), s(&row.ack)),
+            ("ack".into(), Json::String(ack(&state.key, &row))),
             ("chain".into(), s(&row.chain)),
             ("duplicate".into(), Json::Bool(duplicate)),
             ("hash".into(), s(&row.hash)),
             ("id".into(), s(&row.id)),
         ]),
     ))
+}
+
+/// The collector's countersigned acknowledgment of a stored receipt: chain status, id, receipt hash,
+/// time of receipt and subject. It is signed after the commit, off the writer's serial path, and is not
+/// stored: Ed25519 signatures are deterministic (RFC 8032), so signing the same stored fields again
+/// (for a duplicate, or in an export) gives the same bytes.
+fn ack(key: &CollectorKey, row: &Row) -> String {
+    key.sign(&Json::Object(vec![
+        ("chain".into(), s(&row.chain)),
+        ("id".into(), s(&row.id)),
+        ("receipt".into(), s(&row.hash)),
+        ("receivedAt".into(), Json::Number(row.received_at.to_string())),
+        ("sub".into(), s(&row.subject)),
+    ]))
 }
 
 fn parse_at(value: Option<&String>, now: u64) -> Result<i64, Rejection> {
@@ -325,7 +330,7 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
         .iter()
         .map(|r| {
             Json::Object(vec![
-                ("ack".into(), s(&r.ack)),
+                ("ack".into(), Json::String(ack(&state.key, r))),
                 ("chain".into(), s(&r.chain)),
                 ("gpcHeader".into(), Json::Bool(r.gpc_header)),
                 ("hash".into(), s(&r.hash)),

@@ -3,6 +3,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// mimalloc: many small allocations per request from two threads (JSON, headers, strings).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{bail, Context, Result};
 use assent_collector::{app, system_clock, AppState, Settings, Store};
 use clap::Parser;

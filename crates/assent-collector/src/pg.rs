@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::{Client, NoTls};
 
 use crate::error::Rejection;
-use crate::store::{resolve, Appended, Decide, Job, Row};
+use crate::store::{resolve, Appended, Decide, Job, Link, Row};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS receipts (
@@ -27,8 +27,7 @@ CREATE TABLE IF NOT EXISTS receipts (
     jws TEXT NOT NULL,
     claims TEXT NOT NULL,
     key_thumbprint TEXT NOT NULL,
-    gpc_header BOOLEAN NOT NULL,
-    ack TEXT NOT NULL
+    gpc_header BOOLEAN NOT NULL
 );
 CREATE INDEX IF NOT EXISTS receipts_subject_time ON receipts (subject, issued_at, seq);
 CREATE OR REPLACE FUNCTION receipts_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -43,7 +42,7 @@ CREATE TABLE IF NOT EXISTS collector_key (id INTEGER PRIMARY KEY CHECK (id = 1),
 /// A query parameter.
 type Param = dyn tokio_postgres::types::ToSql + Sync;
 
-const COLUMNS: &str = "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack";
+const COLUMNS: &str = "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header";
 
 impl From<tokio_postgres::Error> for Rejection {
     fn from(e: tokio_postgres::Error) -> Self {
@@ -65,8 +64,11 @@ fn row(r: &tokio_postgres::Row) -> Row {
         claims: r.get(9),
         key_thumbprint: r.get(10),
         gpc_header: r.get(11),
-        ack: r.get(12),
     }
+}
+
+fn link(r: &tokio_postgres::Row) -> Link {
+    Link { id: r.get(0), subject: r.get(1), hash: r.get(2) }
 }
 
 /// The PostgreSQL store. Cloning shares the connections.
@@ -100,6 +102,8 @@ impl PgStore {
         let read = connect(url).await?;
         read.batch_execute(SCHEMA).await?;
         let mut write = connect(url).await?;
+        // Databases made before acknowledgments were recomputed have an `ack` column; it gets ''.
+        let legacy_ack = write.prepare("SELECT ack FROM receipts LIMIT 0").await.is_ok();
         let (writer, mut jobs) = mpsc::unbounded_channel::<Job>();
         tokio::spawn(async move {
             while let Some(first) = jobs.recv().await {
@@ -110,7 +114,7 @@ impl PgStore {
                         Err(_) => break,
                     }
                 }
-                commit_batch(&mut write, batch).await;
+                commit_batch(&mut write, batch, legacy_ack).await;
             }
         });
         Ok(PgStore { read: Arc::new(read), writer })
@@ -159,7 +163,7 @@ impl PgStore {
     }
 }
 
-async fn commit_batch(client: &mut Client, batch: Vec<Job>) {
+async fn commit_batch(client: &mut Client, batch: Vec<Job>, legacy_ack: bool) {
     let tx = match client.transaction().await {
         Ok(tx) => tx,
         Err(e) => {
@@ -183,7 +187,7 @@ async fn commit_batch(client: &mut Client, batch: Vec<Job>) {
     // write, and a database error aborts the whole transaction, answering every caller with it.
     let mut stored = Vec::new();
     for job in batch {
-        match append_one(&tx, job.row, job.decide).await {
+        match append_one(&tx, job.row, job.decide, legacy_ack).await {
             Ok(appended) => stored.push((job.reply, appended)),
             Err(e) => drop(job.reply.send(Err(e))),
         }
@@ -197,29 +201,36 @@ async fn commit_batch(client: &mut Client, batch: Vec<Job>) {
     }
 }
 
-async fn append_one(tx: &tokio_postgres::Transaction<'_>, mut new: Row, decide: Decide) -> Result<Appended, Rejection> {
+async fn append_one(tx: &tokio_postgres::Transaction<'_>, mut new: Row, decide: Decide, legacy_ack: bool) -> Result<Appended, Rejection> {
     // The three lookups go out together (tokio-postgres pipelines them on the one connection).
-    let by_id = format!("SELECT {COLUMNS} FROM receipts WHERE id = $1");
-    let head_sql = format!("SELECT {COLUMNS} FROM receipts WHERE subject = $1 ORDER BY seq DESC LIMIT 1");
-    let by_hash = format!("SELECT {COLUMNS} FROM receipts WHERE hash = $1");
     let no_prev = String::new();
     let prev_hash = new.prev.as_ref().unwrap_or(&no_prev);
     let id_param: [&Param; 1] = [&new.id];
     let subject_param: [&Param; 1] = [&new.subject];
     let hash_param: [&Param; 1] = [prev_hash];
-    let (existing, head, prev_row) =
-        tokio::try_join!(tx.query_opt(&by_id, &id_param), tx.query_opt(&head_sql, &subject_param), tx.query_opt(&by_hash, &hash_param))?;
-    let prev_row = prev_row.map(|r| row(&r)).filter(|_| new.prev.is_some());
-    if let Some(duplicate) = resolve(&mut new, existing.map(|r| row(&r)), head.map(|r| row(&r)), prev_row, decide)? {
-        return Ok(duplicate);
+    let (existing, head, prev_row) = tokio::try_join!(
+        tx.query_opt("SELECT id, subject, hash FROM receipts WHERE id = $1", &id_param),
+        tx.query_opt("SELECT id, subject, hash FROM receipts WHERE subject = $1 ORDER BY seq DESC LIMIT 1", &subject_param),
+        tx.query_opt("SELECT id, subject, hash FROM receipts WHERE hash = $1", &hash_param)
+    )?;
+    let prev_row = prev_row.map(|r| link(&r)).filter(|_| new.prev.is_some());
+    if resolve(&mut new, existing.map(|r| link(&r)), head.map(|r| link(&r)), prev_row, decide)? {
+        let stored = tx.query_one(&format!("SELECT {COLUMNS} FROM receipts WHERE id = $1"), &[&new.id]).await?;
+        return Ok(Appended::Duplicate(row(&stored)));
     }
+    let insert = if legacy_ack {
+        "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '') RETURNING seq"
+    } else {
+        "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq"
+    };
     let inserted = tx
         .query_one(
-            "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq",
+            insert,
             &[
                 &new.id, &new.subject, &new.issued_at, &new.received_at, &new.hash, &new.prev, &new.chain, &new.jws, &new.claims,
-                &new.key_thumbprint, &new.gpc_header, &new.ack,
+                &new.key_thumbprint, &new.gpc_header,
             ],
         )
         .await?;

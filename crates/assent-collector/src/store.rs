@@ -41,12 +41,22 @@ pub struct Row {
     pub key_thumbprint: String,
     /// Whether the request carried `Sec-GPC: 1`.
     pub gpc_header: bool,
-    /// The collector's countersigned acknowledgment.
-    pub ack: String,
 }
 
-/// Decides the chain status and acknowledgment of an append, given the subject's head and `prev`'s row.
-pub type Decide = Box<dyn FnOnce(Option<&Row>, Option<&Row>) -> Result<(String, String), Rejection> + Send>;
+/// What the chain check needs of a stored receipt: the writer reads only these columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// Receipt id.
+    pub id: String,
+    /// Subject id.
+    pub subject: String,
+    /// SHA-256 of the JWS.
+    pub hash: String,
+}
+
+/// Decides the chain status of an append (`first`, `linked` or `gap`, or a refusal), given the
+/// subject's head and the receipt `prev` names, if stored.
+pub type Decide = Box<dyn FnOnce(Option<&Link>, Option<&Link>) -> Result<String, Rejection> + Send>;
 
 pub(crate) struct Job {
     pub(crate) row: Row,
@@ -144,8 +154,7 @@ CREATE TABLE IF NOT EXISTS receipts (
     jws TEXT NOT NULL,
     claims TEXT NOT NULL,
     key_thumbprint TEXT NOT NULL,
-    gpc_header INTEGER NOT NULL,
-    ack TEXT NOT NULL
+    gpc_header INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS receipts_subject_time ON receipts (subject, issued_at, seq);
 CREATE TRIGGER IF NOT EXISTS receipts_no_update BEFORE UPDATE ON receipts
@@ -155,7 +164,7 @@ CREATE TRIGGER IF NOT EXISTS receipts_no_delete BEFORE DELETE ON receipts
 CREATE TABLE IF NOT EXISTS collector_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL);
 ";
 
-const COLUMNS: &str = "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack";
+const COLUMNS: &str = "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok(Row {
@@ -171,8 +180,11 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         claims: r.get(9)?,
         key_thumbprint: r.get(10)?,
         gpc_header: r.get(11)?,
-        ack: r.get(12)?,
     })
+}
+
+fn link(r: &rusqlite::Row<'_>) -> rusqlite::Result<Link> {
+    Ok(Link { id: r.get(0)?, subject: r.get(1)?, hash: r.get(2)? })
 }
 
 /// What appending did.
@@ -190,7 +202,10 @@ impl SqliteStore {
         let conn = Connection::open(path)?;
         conn.execute_batch(SCHEMA)?;
         let mut write_conn = Connection::open(path)?;
-        write_conn.execute_batch("PRAGMA synchronous = FULL;")?;
+        // Memory-mapped reads keep the chain lookups off the read syscalls.
+        write_conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA mmap_size = 1073741824;")?;
+        // Databases made before acknowledgments were recomputed have an `ack` column; it gets ''.
+        let legacy_ack = write_conn.prepare("SELECT ack FROM receipts LIMIT 0").is_ok();
         let (writer, jobs) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("assent-store-writer".into())
@@ -203,7 +218,7 @@ impl SqliteStore {
                             Err(_) => break,
                         }
                     }
-                    commit_batch(&mut write_conn, batch);
+                    commit_batch(&mut write_conn, batch, legacy_ack);
                 }
             })
             .map_err(|e| Rejection::Storage(format!("cannot start the writer thread: {e}")))?;
@@ -231,7 +246,7 @@ impl SqliteStore {
     }
 
     /// Appends a verified receipt. `decide` sees the subject's current chain head and the row `prev`
-    /// names (if stored), and returns the chain status and the ack, or a refusal. Blocks until the
+    /// names (if stored), and returns the chain status, or a refusal. Blocks until the
     /// transaction holding this receipt has committed.
     pub async fn append(&self, row: Row, decide: Decide) -> Result<Appended, Rejection> {
         let (reply, answer) = tokio::sync::oneshot::channel();
@@ -267,7 +282,7 @@ impl SqliteStore {
 
 /// Applies a batch of appends in one transaction, each with its own checks, then answers every caller:
 /// refused ones at once with their reason, stored ones only after the commit.
-fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
+fn commit_batch(conn: &mut Connection, batch: Vec<Job>, legacy_ack: bool) {
     let tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(e) => {
@@ -278,7 +293,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
     };
     let mut stored = Vec::new();
     for job in batch {
-        match append_one(&tx, job.row, job.decide) {
+        match append_one(&tx, job.row, job.decide, legacy_ack) {
             Ok(appended) => stored.push((job.reply, appended)),
             Err(e) => drop(job.reply.send(Err(e))),
         }
@@ -292,53 +307,54 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
     }
 }
 
-const BY_ID: &str = "SELECT seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack FROM receipts WHERE id = ?1";
-const HEAD: &str = "SELECT seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack FROM receipts WHERE subject = ?1 ORDER BY seq DESC LIMIT 1";
-const BY_HASH: &str = "SELECT seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack FROM receipts WHERE hash = ?1";
-const INSERT: &str = "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+const BY_ID: &str = "SELECT id, subject, hash FROM receipts WHERE id = ?1";
+const FULL_BY_ID: &str = "SELECT seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header FROM receipts WHERE id = ?1";
+const HEAD: &str = "SELECT id, subject, hash FROM receipts WHERE subject = ?1 ORDER BY seq DESC LIMIT 1";
+const BY_HASH: &str = "SELECT id, subject, hash FROM receipts WHERE hash = ?1";
+const INSERT: &str = "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+const INSERT_LEGACY: &str = "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '')";
 
 /// What an append does, given what the store holds for it: the same rule on every backend. A stored
-/// receipt with this id makes it a duplicate (same bytes) or a conflict; otherwise `decide` sets the
-/// chain status and ack on `new`, and `Ok(None)` means: insert it.
+/// receipt with this id makes it a duplicate (same bytes, `Ok(true)`) or a conflict; otherwise
+/// `decide` sets the chain status on `new`, and `Ok(false)` means: insert it.
 pub(crate) fn resolve(
     new: &mut Row,
-    existing: Option<Row>,
-    head: Option<Row>,
-    prev_row: Option<Row>,
+    existing: Option<Link>,
+    head: Option<Link>,
+    prev_row: Option<Link>,
     decide: Decide,
-) -> Result<Option<Appended>, Rejection> {
+) -> Result<bool, Rejection> {
     if let Some(existing) = existing {
         if existing.hash == new.hash {
-            return Ok(Some(Appended::Duplicate(existing)));
+            return Ok(true);
         }
         return Err(Rejection::Conflict(format!("receipt id {} was already stored with different content", new.id)));
     }
-    let (chain, ack) = decide(head.as_ref(), prev_row.as_ref())?;
-    new.chain = chain;
-    new.ack = ack;
-    Ok(None)
+    new.chain = decide(head.as_ref(), prev_row.as_ref())?;
+    Ok(false)
 }
 
-fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide) -> Result<Appended, Rejection> {
-    let existing = tx.prepare_cached(BY_ID)?.query_row(params![new.id], row).optional()?;
+fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide, legacy_ack: bool) -> Result<Appended, Rejection> {
+    let existing = tx.prepare_cached(BY_ID)?.query_row(params![new.id], link).optional()?;
     let (head, prev_row) = if existing.is_some() {
         (None, None)
     } else {
-        let head = tx.prepare_cached(HEAD)?.query_row(params![new.subject], row).optional()?;
+        let head = tx.prepare_cached(HEAD)?.query_row(params![new.subject], link).optional()?;
         let prev_row = match &new.prev {
             Some(prev) if head.as_ref().is_some_and(|h| &h.hash == prev) => head.clone(),
-            Some(prev) => tx.prepare_cached(BY_HASH)?.query_row(params![prev], row).optional()?,
+            Some(prev) => tx.prepare_cached(BY_HASH)?.query_row(params![prev], link).optional()?,
             None => None,
         };
         (head, prev_row)
     };
-    if let Some(duplicate) = resolve(&mut new, existing, head, prev_row, decide)? {
-        return Ok(duplicate);
+    if resolve(&mut new, existing, head, prev_row, decide)? {
+        return Ok(Appended::Duplicate(tx.prepare_cached(FULL_BY_ID)?.query_row(params![new.id], row)?));
     }
-    tx.prepare_cached(INSERT)?.execute(params![
+    tx.prepare_cached(if legacy_ack { INSERT_LEGACY } else { INSERT })?.execute(params![
         new.id, new.subject, new.issued_at, new.received_at, new.hash, new.prev, new.chain, new.jws, new.claims,
-        new.key_thumbprint, new.gpc_header, new.ack
+        new.key_thumbprint, new.gpc_header
     ])?;
     new.seq = tx.last_insert_rowid();
     Ok(Appended::New(new))
