@@ -200,10 +200,10 @@ impl Bits {
     /// Zero-padded to whole bytes, then to whole base64 characters; base64url without `=`.
     fn base64url(mut self) -> String {
         const DICT: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        while self.0.len() % 8 != 0 {
+        while !self.0.len().is_multiple_of(8) {
             self.0.push(false);
         }
-        while self.0.len() % 6 != 0 {
+        while !self.0.len().is_multiple_of(6) {
             self.0.push(false);
         }
         self.0

@@ -414,7 +414,7 @@ pub fn gate<'a>(receipts: impl IntoIterator<Item = &'a Claims>, purpose: &str, a
 fn decide(mut relevant: Vec<&Claims>, purpose: &str, at: Timestamp) -> Option<GateAnswer> {
     // Newest first; among equal times the later in the list wins (arrival order).
     relevant.reverse();
-    relevant.sort_by(|a, b| b.issued_at.cmp(&a.issued_at));
+    relevant.sort_by_key(|r| std::cmp::Reverse(r.issued_at));
     let latest = relevant.first()?;
     let claim = latest.purposes.iter().find(|p| p.id == purpose);
     let (granted, reason) = match claim {

@@ -172,7 +172,7 @@ impl ScopedChoice {
             _ => return None,
         };
         let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
-        if !hex(f[4], 32) || !(f[5].starts_with('r') && hex(&f[5][1..], 32)) {
+        if !(hex(f[4], 32) && f[5].starts_with('r') && hex(&f[5][1..], 32)) {
             return None;
         }
         Some(ScopedChoice {

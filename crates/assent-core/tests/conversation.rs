@@ -97,8 +97,8 @@ fn stored_form_is_bounded_and_rejects_garbage() {
     let choice = |i: usize| ScopedChoice {
         scope: Scope::Conversation(format!("c-{i}")),
         purpose: "ai_training".into(),
-        on: i % 2 == 0,
-        notice_version: (i % 3 != 0).then(|| "2026-11-01".to_string()), // version-1 lines (none) still read
+        on: i.is_multiple_of(2),
+        notice_version: (!i.is_multiple_of(3)).then(|| "2026-11-01".to_string()), // version-1 lines (none) still read
         subject: "ab".repeat(16),
         receipt: format!("r{}", "cd".repeat(16)),
         decided_at: NOW + i as u64,

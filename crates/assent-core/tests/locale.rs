@@ -11,7 +11,8 @@ fn available() -> Vec<String> {
 fn the_config_then_html_lang_then_the_browser_then_the_first_language() {
     let b = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     // (forced, <html lang>, navigator.languages, shown)
-    let table: &[(Option<&str>, Option<&str>, &[&str], &str)] = &[
+    type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a [&'a str], &'a str);
+    let table: &[Case] = &[
         (Some("de"), Some("es"), &["pt-BR"], "de"),
         (None, Some("es"), &["pt-BR"], "es"),
         (None, None, &["pt-BR", "de"], "pt-BR"),

@@ -34,7 +34,8 @@ fn granted(s: &Session) -> Vec<&str> {
 fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_flow() {
     use RegionSource::*;
     // (data-region, geo answer, timezone) → (region, source, flow)
-    let table: [(Option<&str>, Option<&str>, Option<&str>, Option<&str>, RegionSource, Flow); 14] = [
+    type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>, RegionSource, Flow);
+    let table: [Case; 14] = [
         (Some("DE"), Some("US-CA"), Some("America/Los_Angeles"), Some("DE"), Page, Flow::OptIn),
         (None, Some("US-TX"), Some("Europe/Berlin"), Some("US-TX"), Geo, Flow::OptOut),
         (None, None, Some("Europe/Berlin"), Some("DE"), Timezone("Europe/Berlin".into()), Flow::OptIn),
