@@ -4,8 +4,11 @@
 //! receipt is refused before anything is written, so it leaves no partial write. Each batch first takes transaction-scoped
 //! advisory locks on its subjects, in sorted order. Two instances appending to the same subject are
 //! therefore serialised, a chain cannot fork unnoticed, and the instances cannot deadlock.
-//! plpgsql triggers refuse UPDATE, DELETE and TRUNCATE.
+//! A batch costs a constant number of round trips, whatever its size (see `apply_batch`), and any
+//! database error fails the whole batch: PostgreSQL would roll it back at COMMIT without an error, so
+//! no receipt is acknowledged unless it was stored. plpgsql triggers refuse UPDATE, DELETE and TRUNCATE.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -172,68 +175,151 @@ async fn commit_batch(client: &mut Client, batch: Vec<Job>, legacy_ack: bool) {
             return;
         }
     };
-    let mut subjects: Vec<String> = batch.iter().map(|j| j.row.subject.clone()).collect();
-    subjects.sort();
-    subjects.dedup();
-    let locked = tx
-        .execute("SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) AS s ORDER BY s", &[&subjects])
-        .await;
-    if let Err(e) = locked {
-        let e: Rejection = e.into();
-        batch.into_iter().for_each(|j| drop(j.reply.send(Err(e.clone()))));
-        return;
-    }
-    // No savepoints needed: a refusal (duplicate with other content, fork) is decided before any
-    // write, and a database error aborts the whole transaction, answering every caller with it.
-    let mut stored = Vec::new();
-    for job in batch {
-        match append_one(&tx, job.row, job.decide, legacy_ack).await {
-            Ok(appended) => stored.push((job.reply, appended)),
-            Err(e) => drop(job.reply.send(Err(e))),
-        }
-    }
-    match tx.commit().await {
-        Ok(()) => stored.into_iter().for_each(|(reply, a)| drop(reply.send(Ok(a)))),
-        Err(e) => {
-            let e: Rejection = e.into();
-            stored.into_iter().for_each(|(reply, _)| drop(reply.send(Err(e.clone()))));
-        }
+    match apply_batch(&tx, batch, legacy_ack).await {
+        Ok(stored) => match tx.commit().await {
+            Ok(()) => stored.into_iter().for_each(|(reply, a)| drop(reply.send(Ok(a)))),
+            Err(e) => {
+                let e: Rejection = e.into();
+                stored.into_iter().for_each(|(reply, _)| drop(reply.send(Err(e.clone()))));
+            }
+        },
+        // A database error aborts the whole transaction: every caller still waiting gets it.
+        Err((e, waiting)) => waiting.into_iter().for_each(|reply| drop(reply.send(Err(e.clone())))),
     }
 }
 
-async fn append_one(tx: &tokio_postgres::Transaction<'_>, mut new: Row, decide: Decide, legacy_ack: bool) -> Result<Appended, Rejection> {
-    // The three lookups go out together (tokio-postgres pipelines them on the one connection).
-    let no_prev = String::new();
-    let prev_hash = new.prev.as_ref().unwrap_or(&no_prev);
-    let id_param: [&Param; 1] = [&new.id];
-    let subject_param: [&Param; 1] = [&new.subject];
-    let hash_param: [&Param; 1] = [prev_hash];
-    let (existing, head, prev_row) = tokio::try_join!(
-        tx.query_opt("SELECT id, subject, hash FROM receipts WHERE id = $1", &id_param),
-        tx.query_opt("SELECT id, subject, hash FROM receipts WHERE subject = $1 ORDER BY seq DESC LIMIT 1", &subject_param),
-        tx.query_opt("SELECT id, subject, hash FROM receipts WHERE hash = $1", &hash_param)
-    )?;
-    let prev_row = prev_row.map(|r| link(&r)).filter(|_| new.prev.is_some());
-    if resolve(&mut new, existing.map(|r| link(&r)), head.map(|r| link(&r)), prev_row, decide)? {
-        let stored = tx.query_one(&format!("SELECT {COLUMNS} FROM receipts WHERE id = $1"), &[&new.id]).await?;
-        return Ok(Appended::Duplicate(row(&stored)));
-    }
-    let insert = if legacy_ack {
-        "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '') RETURNING seq"
-    } else {
-        "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq"
-    };
-    let inserted = tx
-        .query_one(
-            insert,
-            &[
-                &new.id, &new.subject, &new.issued_at, &new.received_at, &new.hash, &new.prev, &new.chain, &new.jws, &new.claims,
-                &new.key_thumbprint, &new.gpc_header,
-            ],
+type Reply = tokio::sync::oneshot::Sender<Result<Appended, Rejection>>;
+
+/// The batch in a constant number of round trips, whatever its size: the subjects' advisory locks, the
+/// three lookups for every receipt at once, one multi-row insert, and (only if there are duplicates)
+/// one read of their stored rows. The chain rule runs in arrival order over what the database held
+/// plus what this batch has already appended, exactly as the one-by-one SQLite writer sees it.
+/// Refusals are answered at once; the rest are returned to be answered after the commit.
+async fn apply_batch(
+    tx: &tokio_postgres::Transaction<'_>,
+    batch: Vec<Job>,
+    legacy_ack: bool,
+) -> Result<Vec<(Reply, Appended)>, (Rejection, Vec<Reply>)> {
+    // Owned: tokio-postgres parameters are `'static` trait objects here.
+    let mut subjects: Vec<String> = batch.iter().map(|j| j.row.subject.clone()).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    let ids: Vec<String> = batch.iter().map(|j| j.row.id.clone()).collect();
+    let prevs: Vec<String> = batch.iter().filter_map(|j| j.row.prev.clone()).collect();
+    let (ids_param, subjects_param, prevs_param): ([&Param; 1], [&Param; 1], [&Param; 1]) = ([&ids], [&subjects], [&prevs]);
+    let looked_up = async {
+        tx.execute("SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) AS s ORDER BY s", &subjects_param)
+            .await?;
+        tokio::try_join!(
+            tx.query("SELECT id, subject, hash FROM receipts WHERE id = ANY($1)", &ids_param),
+            tx.query(
+                "SELECT DISTINCT ON (subject) id, subject, hash FROM receipts WHERE subject = ANY($1) ORDER BY subject, seq DESC",
+                &subjects_param
+            ),
+            tx.query("SELECT id, subject, hash FROM receipts WHERE hash = ANY($1)", &prevs_param),
         )
-        .await?;
-    new.seq = inserted.get(0);
-    Ok(Appended::New(new))
+    }
+    .await;
+    let (by_id, heads, by_hash) = match looked_up {
+        Ok(found) => found,
+        Err(e) => return Err((e.into(), batch.into_iter().map(|j| j.reply).collect())),
+    };
+    let index = |rows: Vec<tokio_postgres::Row>, key: fn(&Link) -> String| -> HashMap<String, Link> {
+        rows.iter().map(link).map(|l| (key(&l), l)).collect()
+    };
+    let mut by_id = index(by_id, |l| l.id.clone());
+    let mut heads = index(heads, |l| l.subject.clone());
+    let mut by_hash = index(by_hash, |l| l.hash.clone());
+
+    let mut new_rows: Vec<(Reply, Row)> = Vec::new();
+    let mut duplicates: Vec<(Reply, String)> = Vec::new();
+    for job in batch {
+        let mut new = job.row;
+        let existing = by_id.get(&new.id).cloned();
+        let head = heads.get(&new.subject).cloned();
+        let prev_row = match &new.prev {
+            Some(prev) if head.as_ref().is_some_and(|h| &h.hash == prev) => head.clone(),
+            Some(prev) => by_hash.get(prev).cloned(),
+            None => None,
+        };
+        match resolve(&mut new, existing, head, prev_row, job.decide) {
+            Ok(true) => duplicates.push((job.reply, new.id)),
+            Ok(false) => {
+                let l = Link { id: new.id.clone(), subject: new.subject.clone(), hash: new.hash.clone() };
+                by_id.insert(l.id.clone(), l.clone());
+                by_hash.insert(l.hash.clone(), l.clone());
+                heads.insert(l.subject.clone(), l);
+                new_rows.push((job.reply, new));
+            }
+            Err(refused) => drop(job.reply.send(Err(refused))),
+        }
+    }
+
+    let written = async {
+        let new_rows = &new_rows;
+        let duplicates = &duplicates;
+        let mut seqs: HashMap<String, i64> = HashMap::new();
+        if !new_rows.is_empty() {
+            let column = |f: fn(&Row) -> &String| new_rows.iter().map(|(_, r)| f(r).clone()).collect::<Vec<String>>();
+            let (id, subject, hash, chain, jws, claims, thumbprint) = (
+                column(|r| &r.id),
+                column(|r| &r.subject),
+                column(|r| &r.hash),
+                column(|r| &r.chain),
+                column(|r| &r.jws),
+                column(|r| &r.claims),
+                column(|r| &r.key_thumbprint),
+            );
+            let issued: Vec<i64> = new_rows.iter().map(|(_, r)| r.issued_at).collect();
+            let received: Vec<i64> = new_rows.iter().map(|(_, r)| r.received_at).collect();
+            let prev: Vec<Option<String>> = new_rows.iter().map(|(_, r)| r.prev.clone()).collect();
+            let gpc: Vec<bool> = new_rows.iter().map(|(_, r)| r.gpc_header).collect();
+            // WITH ORDINALITY keeps arrival order, so `seq` follows it as in the SQLite store.
+            let sql = format!(
+                "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header{})
+                 SELECT id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header{}
+                 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[],
+                             $9::text[], $10::text[], $11::boolean[])
+                      WITH ORDINALITY AS t(id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, n)
+                 ORDER BY n
+                 RETURNING id, seq",
+                if legacy_ack { ", ack" } else { "" },
+                if legacy_ack { ", ''" } else { "" },
+            );
+            let params: [&Param; 11] = [&id, &subject, &issued, &received, &hash, &prev, &chain, &jws, &claims, &thumbprint, &gpc];
+            for r in tx.query(&sql, &params).await? {
+                seqs.insert(r.get(0), r.get(1));
+            }
+        }
+        let mut stored: HashMap<String, Row> = HashMap::new();
+        if !duplicates.is_empty() {
+            let ids: Vec<String> = duplicates.iter().map(|(_, id)| id.clone()).collect();
+            let ids_param: [&Param; 1] = [&ids];
+            for r in tx.query(&format!("SELECT {COLUMNS} FROM receipts WHERE id = ANY($1)"), &ids_param).await? {
+                let r = row(&r);
+                stored.insert(r.id.clone(), r);
+            }
+        }
+        Ok::<_, tokio_postgres::Error>((seqs, stored))
+    }
+    .await;
+    let (seqs, stored) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            let waiting = new_rows.into_iter().map(|(reply, _)| reply).chain(duplicates.into_iter().map(|(reply, _)| reply));
+            return Err((e.into(), waiting.collect()));
+        }
+    };
+    let mut answers = Vec::new();
+    for (reply, mut new) in new_rows {
+        new.seq = seqs.get(&new.id).copied().unwrap_or_default();
+        answers.push((reply, Appended::New(new)));
+    }
+    for (reply, id) in duplicates {
+        match stored.get(&id) {
+            Some(first) => answers.push((reply, Appended::Duplicate(first.clone()))),
+            None => drop(reply.send(Err(Rejection::Storage(format!("receipt {id} vanished during the batch"))))),
+        }
+    }
+    Ok(answers)
 }

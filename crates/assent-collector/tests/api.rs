@@ -95,6 +95,7 @@ on_both_backends!(
     es256_receipts_from_browsers_without_ed25519_are_accepted,
     batches_sec_gpc_export_auth_limits_and_contract_routes,
     the_receipt_table_refuses_update_and_delete,
+    a_database_error_in_a_batch_acknowledges_nothing_unstored,
 );
 
 fn claims(n: u8, iat: u64, analytics: bool, prev: Option<String>) -> Claims {
@@ -465,4 +466,73 @@ async fn two_instances_on_one_postgres_database_keep_one_chain_per_subject() {
     assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT], "{on_b:?} {on_a:?}");
     assert_eq!(stored_count(&export(&a).await), 2);
     assert_eq!(stored_count(&export(&b).await), 2, "both instances see the same history");
+}
+
+/// Guards the "acknowledged only once committed" promise when a database error hits a group-committed
+/// batch. PostgreSQL aborts the whole transaction on any failed statement and then turns COMMIT into a
+/// rollback without an error, so a writer that carried on after the failure answered 201 with an ack
+/// for receipts that were never stored (the browser then deletes them from its outbox). Here a row
+/// slipped in behind the collector's back makes one receipt's insert fail (same hash, other id) while
+/// 30 others are appended at the same moment: every 201 must be in the table, and every other answer
+/// must be a retryable 503, after which the retry is stored.
+async fn a_database_error_in_a_batch_acknowledges_nothing_unstored(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((store, url)) = open(backend, &dir).await else { return };
+    let app = app(AppState::new(store, Settings { rate_limit_per_minute: u32::MAX, ..Settings::default() }, Arc::new(|| NOW)).await.unwrap());
+    let receipt = |n: u8| {
+        let mut c = claims(n, NOW - 10, true, None);
+        c.subject = format!("{:032x}", 1000 + n as u32);
+        signed(&c)
+    };
+    let poisoned = receipt(30); // sent last, so it fails after others of its batch were appended
+    let insert = "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header)
+                  VALUES ('r-planted', 'someone', 1, 1, '$HASH', NULL, 'first', 'x', '{}', 'k', false)"
+        .replace("$HASH", &jws::receipt_hash(&poisoned));
+    let stored_ids = || async {
+        match &url {
+            None => {
+                let conn = rusqlite::Connection::open(dir.path().join("receipts.sqlite")).unwrap();
+                let mut stmt = conn.prepare("SELECT id FROM receipts").unwrap();
+                let ids = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect::<Vec<_>>();
+                ids
+            }
+            Some(url) => {
+                let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client.query("SELECT id FROM receipts", &[]).await.unwrap().iter().map(|r| r.get::<_, String>(0)).collect()
+            }
+        }
+    };
+    match &url {
+        None => rusqlite::Connection::open(dir.path().join("receipts.sqlite")).unwrap().execute_batch(&insert).unwrap(),
+        Some(url) => {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            client.batch_execute(&insert).await.unwrap();
+        }
+    }
+    let mut posts = tokio::task::JoinSet::new();
+    for n in 0..=30u8 {
+        let (app, jws) = (app.clone(), receipt(n));
+        posts.spawn(async move { (n, post(&app, &jws).await) });
+    }
+    let mut retry = Vec::new();
+    let mut created = Vec::new();
+    while let Some(done) = posts.join_next().await {
+        let (n, (status, body)) = done.unwrap();
+        match status {
+            StatusCode::CREATED => created.push(n),
+            StatusCode::SERVICE_UNAVAILABLE => retry.push(n),
+            other => panic!("receipt {n}: {other} {body}"),
+        }
+    }
+    assert!(retry.contains(&30), "the receipt whose insert fails is not acknowledged");
+    let ids = stored_ids().await;
+    for n in &created {
+        assert!(ids.contains(&format!("r{:032x}", n)), "receipt {n} was acknowledged (201) but is not stored: {ids:?}");
+    }
+    for n in retry.into_iter().filter(|n| *n != 30) {
+        assert_eq!(post(&app, &receipt(n)).await.0, StatusCode::CREATED, "receipt {n} is stored when sent again");
+    }
+    assert_eq!(stored_ids().await.len(), 31, "the planted row and the 30 receipts");
 }
