@@ -47,6 +47,7 @@ try {
     { subject, timestamp: t3, text: 'after opting out again' },
     { subject: '0'.repeat(32), timestamp: t2, text: 'another subject with no receipts' },
     { text: 'no subject at all', timestamp: t2 },
+    { assent: { receipt: claims[1].id, do_not_train: true }, timestamp: (t2 + 1) * 1000, text: 'stamped do_not_train while the receipts say granted' },
   ].map((l) => JSON.stringify(l));
   lines.splice(3, 0, 'this line is not JSON');
   writeFileSync('crates/assent-cli/tests/fixtures/transcripts.jsonl', lines.join('\n') + '\n');

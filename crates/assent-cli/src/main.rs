@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use assent_core::json::Json;
-use assent_core::receipt::{gate, Claims};
+use assent_core::receipt::{gate, Claims, Evidence};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -160,12 +160,13 @@ fn field<'a>(json: &'a Json, path: &str) -> Option<&'a str> {
 struct Checked {
     claims: Claims,
     hash: String,
+    key: String,
 }
 
 fn check(jws: &str) -> Result<Checked, String> {
     let verified = assent_jose::verify(jws).map_err(|e| e.to_string())?;
     let claims = Claims::from_canonical_json(&verified.payload).map_err(|e| format!("invalid receipt: {e}"))?;
-    Ok(Checked { claims, hash: assent_jose::receipt_hash(jws) })
+    Ok(Checked { claims, hash: assent_jose::receipt_hash(jws), key: verified.key_thumbprint })
 }
 
 fn label(jws: &str, n: usize) -> String {
@@ -237,14 +238,15 @@ struct Fields {
 
 fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> Result<bool> {
     let (subject_field, time_field) = (fields.subject.as_str(), fields.time.as_str());
-    let mut by_subject: HashMap<String, Vec<Claims>> = HashMap::new();
+    // Each subject's receipts in the file's order (an export is in arrival order), with their keys.
+    let mut by_subject: HashMap<String, Vec<(Claims, String)>> = HashMap::new();
     let mut subject_of_receipt: HashMap<String, String> = HashMap::new();
     let mut unverified = 0;
     for jws in load_receipts(receipts_path)? {
         match check(&jws) {
             Ok(c) => {
                 subject_of_receipt.insert(c.claims.id.clone(), c.claims.subject.clone());
-                by_subject.entry(c.claims.subject.clone()).or_default().push(c.claims);
+                by_subject.entry(c.claims.subject.clone()).or_default().push((c.claims, c.key));
             }
             Err(_) => unverified += 1,
         }
@@ -254,7 +256,7 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
     } else {
         Box::new(std::io::BufReader::new(std::fs::File::open(data).with_context(|| format!("read {}", data.display()))?))
     };
-    let (mut total, mut kept, mut unparseable, mut no_subject, mut no_time, mut no_consent) = (0, 0, 0, 0, 0, 0);
+    let (mut total, mut kept, mut unparseable, mut no_subject, mut no_time, mut no_consent, mut stamped) = (0, 0, 0, 0, 0, 0, 0);
     let mut scoped = 0;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -268,6 +270,12 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
             unparseable += 1;
             continue;
         };
+        // What `assent.stamp()` said when the record was made wins: an opt-out stamped on the record
+        // drops it even if the receipts (by the record's time field) say granted.
+        if purpose == "ai_training" && get(&record, "assent.do_not_train") == Some(&Json::Bool(true)) {
+            stamped += 1;
+            continue;
+        }
         let subject = field(&record, subject_field)
             .map(str::to_string)
             .or_else(|| field(&record, "assent.receipt").and_then(|r| subject_of_receipt.get(r).cloned()));
@@ -282,7 +290,9 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
         let scope = field(&record, &fields.conversation)
             .map(|c| format!("conversation:{c}"))
             .or_else(|| field(&record, "assent.scope").filter(|s| s.starts_with("conversation:")).map(str::to_string));
-        let answer = gate(by_subject.get(&subject).map(Vec::as_slice).unwrap_or_default(), purpose, at, scope.as_deref());
+        let evidence: Vec<Evidence<'_>> =
+            by_subject.get(&subject).map_or(&[][..], Vec::as_slice).iter().map(|(claims, key)| Evidence { claims, key }).collect();
+        let answer = gate(&evidence, purpose, at, scope.as_deref());
         if answer.granted {
             scoped += usize::from(scope.is_some());
             kept += 1;
@@ -293,7 +303,7 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
     }
     eprintln!(
         "assent filter: kept {kept} of {total} records for purpose `{purpose}` (subject from `{subject_field}` or `assent.receipt`, time from `{time_field}`, conversation from `{}` or `assent.scope`; {scoped} of the kept in a conversation scope); \
-         dropped {}: {no_consent} without `{purpose}` granted at their time, {no_subject} without a subject, {no_time} without a readable time, {unparseable} not JSON",
+         dropped {}: {no_consent} without `{purpose}` granted at their time, {stamped} stamped `do_not_train`, {no_subject} without a subject, {no_time} without a readable time, {unparseable} not JSON",
         fields.conversation,
         total - kept
     );

@@ -68,8 +68,13 @@ fn filter_keeps_only_records_made_while_ai_training_was_granted() {
         .collect();
     assert_eq!(kept, ["after opting in to AI training", "RFC 3339 time, opted in", "stamped, milliseconds, no subject field"]);
     let summary = text(&out.stderr);
-    assert!(summary.contains("kept 3 of 9 records for purpose `ai_training`"), "{summary}");
-    assert!(summary.contains("dropped 6: 4 without `ai_training` granted at their time, 1 without a subject, 0 without a readable time, 1 not JSON"), "{summary}");
+    assert!(summary.contains("kept 3 of 10 records for purpose `ai_training`"), "{summary}");
+    // Review finding: a record stamped `do_not_train: true` is dropped whatever the receipts say at the
+    // record's time (its time field may be an ingestion time, or the opt-out's receipt may be missing).
+    assert!(
+        summary.contains("dropped 7: 4 without `ai_training` granted at their time, 1 stamped `do_not_train`, 1 without a subject, 0 without a readable time, 1 not JSON"),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use assent_core::json::Json;
-use assent_core::receipt::Claims;
+use assent_core::receipt::{Claims, Evidence};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -288,9 +288,13 @@ async fn gate(State(state): State<AppState>, Path(subject): Path<String>, Query(
         let purpose = q.get("purpose").ok_or_else(|| Rejection::BadRequest("purpose is required, e.g. ?purpose=analytics".into()))?;
         let at = parse_at(q.get("at"), (state.clock)())?;
         let scope = q.get("scope").filter(|s| !s.is_empty() && *s != "site");
-        let rows = state.store.receipts_until(&subject, at).await?;
-        let claims: Vec<Claims> = rows.iter().rev().filter_map(|r| Claims::from_canonical_json(&r.claims).ok()).collect();
-        let answer = assent_core::receipt::gate(&claims, purpose, u64::try_from(at).unwrap_or(0), scope.map(String::as_str));
+        // The whole history in arrival order: the gate needs the subject's first key as well as the
+        // receipts issued by `at`.
+        let rows = state.store.subject_receipts(&subject).await?;
+        let claims: Vec<(Claims, &str)> =
+            rows.iter().filter_map(|r| Claims::from_canonical_json(&r.claims).ok().map(|c| (c, r.key_thumbprint.as_str()))).collect();
+        let evidence: Vec<Evidence<'_>> = claims.iter().map(|(claims, key)| Evidence { claims, key }).collect();
+        let answer = assent_core::receipt::gate(&evidence, purpose, u64::try_from(at).unwrap_or(0), scope.map(String::as_str));
         let time = |t: Option<u64>| t.map_or(Json::Null, |t| iso(t as i64));
         Ok(Json::Object(vec![
             ("at".into(), iso(at)),

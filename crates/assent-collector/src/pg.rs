@@ -147,18 +147,6 @@ impl PgStore {
         Ok(rows.iter().map(row).collect())
     }
 
-    /// A subject's receipts issued at or before `at`, newest first.
-    pub async fn receipts_until(&self, subject: &str, at: i64) -> Result<Vec<Row>, Rejection> {
-        let rows = self
-            .read
-            .query(
-                &format!("SELECT {COLUMNS} FROM receipts WHERE subject = $1 AND issued_at <= $2 ORDER BY issued_at DESC, seq DESC"),
-                &[&subject, &at],
-            )
-            .await?;
-        Ok(rows.iter().map(row).collect())
-    }
-
     /// Whether the database answers.
     pub async fn healthy(&self) -> Result<(), Rejection> {
         self.read.query_one("SELECT 1", &[]).await?;

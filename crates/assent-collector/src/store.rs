@@ -109,14 +109,6 @@ impl Store {
         }
     }
 
-    /// A subject's receipts issued at or before `at`, newest first.
-    pub async fn receipts_until(&self, subject: &str, at: i64) -> Result<Vec<Row>, Rejection> {
-        match self {
-            Store::Sqlite(s) => s.receipts_until(subject, at),
-            Store::Postgres(p) => p.receipts_until(subject, at).await,
-        }
-    }
-
     /// Whether the database answers.
     pub async fn healthy(&self) -> Result<(), Rejection> {
         match self {
@@ -259,17 +251,6 @@ impl SqliteStore {
         self.with(|c| {
             let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM receipts WHERE subject = ?1 ORDER BY seq"))?;
             let rows = stmt.query_map(params![subject], row)?.collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })
-    }
-
-    /// A subject's receipts issued at or before `at`, newest first.
-    pub fn receipts_until(&self, subject: &str, at: i64) -> Result<Vec<Row>, Rejection> {
-        self.with(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {COLUMNS} FROM receipts WHERE subject = ?1 AND issued_at <= ?2 ORDER BY issued_at DESC, seq DESC"
-            ))?;
-            let rows = stmt.query_map(params![subject, at], row)?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
         })
     }

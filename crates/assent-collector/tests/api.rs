@@ -96,6 +96,7 @@ on_both_backends!(
     batches_sec_gpc_export_auth_limits_and_contract_routes,
     the_receipt_table_refuses_update_and_delete,
     a_database_error_in_a_batch_acknowledges_nothing_unstored,
+    a_receipt_signed_with_another_key_can_refuse_but_not_grant,
 );
 
 fn claims(n: u8, iat: u64, analytics: bool, prev: Option<String>) -> Claims {
@@ -535,4 +536,34 @@ async fn a_database_error_in_a_batch_acknowledges_nothing_unstored(backend: Back
         assert_eq!(post(&app, &receipt(n)).await.0, StatusCode::CREATED, "receipt {n} is stored when sent again");
     }
     assert_eq!(stored_ids().await.len(), 31, "the planted row and the 30 receipts");
+}
+
+/// Guards the gate against a receipt forged for a subject: its id is readable by the page's scripts, so
+/// anyone can sign `{sub: victim, prev: null, analytics: granted}` with a key of their own. It is stored
+/// (flagged as a gap, evidence of the attempt) but the gate does not honour its grant; a refusal signed
+/// with another key is honoured, since refusing is always safe.
+async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
+    let refusal = signed(&claims(1, NOW - 100, false, None));
+    assert_eq!(post(&env.app, &refusal).await.0, StatusCode::CREATED);
+    let other_key = |c: &Claims| {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+        let header = ED_HEADER.replace("$X", &B64.encode(key.verifying_key().to_bytes()));
+        let input = format!("{}.{}", B64.encode(header), B64.encode(c.to_canonical_json()));
+        format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()))
+    };
+    let (status, body) = post(&env.app, &other_key(&claims(2, NOW - 50, true, None))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body.contains("\"chain\":\"gap\""), "{body}");
+    let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 40)).await;
+    assert!(answer.contains("\"granted\":false") && answer.contains(assent_core::receipt::OTHER_KEY), "{answer}");
+
+    // The subject's own key grants; another key's later refusal then decides.
+    let grant = signed(&claims(3, NOW - 30, true, Some("f".repeat(64))));
+    assert_eq!(post(&env.app, &grant).await.0, StatusCode::CREATED);
+    let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 25)).await;
+    assert!(answer.contains("\"granted\":true"), "{answer}");
+    assert_eq!(post(&env.app, &other_key(&claims(4, NOW - 20, false, Some(jws::receipt_hash(&grant))))).await.0, StatusCode::CREATED);
+    let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 10)).await;
+    assert!(answer.contains("\"granted\":false") && answer.contains("\"reason\":\"refused\""), "{answer}");
 }

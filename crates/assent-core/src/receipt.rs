@@ -360,7 +360,7 @@ pub struct GateAnswer {
     /// Whether it may.
     pub granted: bool,
     /// Why: `granted`, `legitimate interest, not objected to`, `refused`, `expired`, `no receipt…`,
-    /// `the receipt does not name this purpose`.
+    /// `the receipt does not name this purpose`, or [`OTHER_KEY`].
     pub reason: &'static str,
     /// Start of the unbroken run of receipts that allowed the purpose (when granted).
     pub since: Option<Timestamp>,
@@ -374,32 +374,53 @@ pub struct GateAnswer {
     pub decided_in: Option<String>,
 }
 
-/// The purpose-scoped gate over one subject's receipts (any order). `scope` is `None` for the whole
-/// site. The latest receipt issued at or before `at` decides: the purpose must be granted in it and it
-/// must not have expired at `at`.
+/// One stored receipt as the gate weighs it: its claims, and the thumbprint of the key that signed it
+/// (RFC 7638, as `assent_jose::Verified::key_thumbprint` gives it).
+#[derive(Debug, Clone, Copy)]
+pub struct Evidence<'a> {
+    /// The receipt's claims.
+    pub claims: &'a Claims,
+    /// Its signer's key thumbprint.
+    pub key: &'a str,
+}
+
+/// Why a grant is not honoured when only another key than the subject's signed it.
+pub const OTHER_KEY: &str = "granted only by a receipt signed with another key than the subject's first receipt";
+
+/// The purpose-scoped gate over one subject's receipts, **in arrival order** (the collector's `seq`,
+/// an export's order). `scope` is `None` for the whole site. Of the receipts issued at or before `at`,
+/// the latest to arrive decides: the purpose must be granted in it and it must not have expired at
+/// `at`. Arrival order, not `iat`, orders them: a subject's receipts form one chain, and a browser
+/// clock that was fast for a grant and corrected before a withdrawal must not let the grant win.
+///
+/// Only the key that signed the subject's first receipt can grant. The subject id is readable by the
+/// page's scripts, so anyone could sign a receipt for it with a key of their own; such a receipt still
+/// counts as a refusal (a refusal is always safe to honour), never as a grant ([`OTHER_KEY`]).
 ///
 /// With a scope (`conversation:<id>`), that scope's own latest receipt naming the purpose decides, as
 /// in the browser: a conversation's choice overrides the site-wide one for that conversation only.
 /// A service's scope (`service:<name>`) only widens: its latest receipt decides while it grants.
 /// Where the scope has no such receipt at `at`, or its latest one has expired (or, for a service,
 /// refuses), the site-wide answer applies.
-pub fn gate<'a>(receipts: impl IntoIterator<Item = &'a Claims>, purpose: &str, at: Timestamp, scope: Option<&str>) -> GateAnswer {
-    let all: Vec<&Claims> = receipts.into_iter().filter(|c| c.issued_at <= at).collect();
+pub fn gate(receipts: &[Evidence<'_>], purpose: &str, at: Timestamp, scope: Option<&str>) -> GateAnswer {
+    let own_key = receipts.first().map(|e| e.key);
+    let all: Vec<(&Claims, bool)> =
+        receipts.iter().filter(|e| e.claims.issued_at <= at).map(|e| (e.claims, Some(e.key) == own_key)).collect();
     if let Some(scope) = scope {
-        let scoped: Vec<&Claims> =
-            all.iter().copied().filter(|c| c.scope.as_deref() == Some(scope) && c.granted(purpose).is_some()).collect();
+        let scoped: Vec<(&Claims, bool)> =
+            all.iter().copied().filter(|(c, _)| c.scope.as_deref() == Some(scope) && c.granted(purpose).is_some()).collect();
         // The conversation's latest choice decides while it lasts, a refusal as much as a grant; once it
         // has expired the site-wide choice applies, as in the browser.
-        let latest = scoped.iter().max_by_key(|c| c.issued_at);
         let widens_only = matches!(Scope::parse(scope), Some(Scope::Service(_)));
-        if latest.is_some_and(|c| at < c.expires_at && (!widens_only || c.granted(purpose) == Some(true))) {
-            if let Some(answer) = decide(scoped, purpose, at) {
+        let latest = scoped.last();
+        if latest.is_some_and(|(c, trusted)| at < c.expires_at && (!widens_only || (*trusted && c.granted(purpose) == Some(true)))) {
+            if let Some(answer) = decide(&scoped, purpose, at) {
                 return answer;
             }
         }
     }
-    let site: Vec<&Claims> = all.into_iter().filter(|c| c.scope.is_none()).collect();
-    decide(site, purpose, at).unwrap_or(GateAnswer {
+    let site: Vec<(&Claims, bool)> = all.into_iter().filter(|(c, _)| c.scope.is_none()).collect();
+    decide(&site, purpose, at).unwrap_or(GateAnswer {
         granted: false,
         reason: "no receipt for this subject at that time",
         since: None,
@@ -410,27 +431,26 @@ pub fn gate<'a>(receipts: impl IntoIterator<Item = &'a Claims>, purpose: &str, a
     })
 }
 
-/// The gate within one scope's receipts (all issued at or before `at`); `None` without any.
-fn decide(mut relevant: Vec<&Claims>, purpose: &str, at: Timestamp) -> Option<GateAnswer> {
-    // Newest first; among equal times the later in the list wins (arrival order).
-    relevant.reverse();
-    relevant.sort_by_key(|r| std::cmp::Reverse(r.issued_at));
-    let latest = relevant.first()?;
+/// The gate within one scope's receipts (all issued at or before `at`, in arrival order, each with
+/// whether the subject's own key signed it); `None` without any.
+fn decide(relevant: &[(&Claims, bool)], purpose: &str, at: Timestamp) -> Option<GateAnswer> {
+    let (latest, trusted) = *relevant.last()?;
     let claim = latest.purposes.iter().find(|p| p.id == purpose);
     let (granted, reason) = match claim {
         None => (false, "the receipt does not name this purpose"),
         Some(p) if !p.granted => (false, "refused"),
+        Some(_) if !trusted => (false, OTHER_KEY),
         Some(_) if at >= latest.expires_at => (false, "expired"),
         Some(p) if p.legitimate_interest => (true, "legitimate interest, not objected to"),
         Some(_) => (true, "granted"),
     };
     let since = granted.then(|| {
         let mut since = latest.issued_at;
-        for earlier in &relevant[1..] {
-            if earlier.granted(purpose) != Some(true) || earlier.expires_at <= since {
+        for (earlier, trusted) in relevant.iter().rev().skip(1) {
+            if !trusted || earlier.granted(purpose) != Some(true) || earlier.expires_at <= since {
                 break;
             }
-            since = earlier.issued_at;
+            since = since.min(earlier.issued_at);
         }
         since
     });

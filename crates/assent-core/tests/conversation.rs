@@ -3,7 +3,7 @@
 
 use assent_core::scoped::{decode_all, encode_all, Kind, Scope, ScopedChoice, MAX_STORED};
 use assent_core::hash::config_fingerprint;
-use assent_core::receipt::{gate, toggle_text, Claims};
+use assent_core::receipt::{gate, toggle_text, Claims, Evidence};
 use assent_core::{Visitor, Basis, Config, Effect, Event, Method, Record, Session, Source, UsageError};
 
 const DEMO: &str = include_str!("../../../web/demo/assent.json");
@@ -202,7 +202,7 @@ fn the_scoped_gate_uses_the_conversation_choice_and_falls_back_to_the_site_wide_
         (NOW + 350, None, true, Some(&site)),
     ];
     for (at, scope, granted, receipt) in table {
-        let answer = gate(&all, "ai_training", at, scope);
+        let answer = gate(&one_key(&all), "ai_training", at, scope);
         assert_eq!(answer.granted, granted, "at +{} in {scope:?}: {answer:?}", at - NOW);
         assert_eq!(answer.receipt.as_ref(), receipt.map(|c| &c.id), "at +{} in {scope:?}", at - NOW);
         assert_eq!(answer.decided_in, receipt.and_then(|c| c.scope.clone()));
@@ -268,9 +268,9 @@ fn an_expired_conversation_choice_falls_back_to_the_site_wide_one_in_the_gate() 
     let off = recorded(&toggle(&mut s, "A", false, NOW + 10));
     let off = Claims::for_scoped(&off, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None);
     let all = [site.clone(), off.clone()];
-    assert!(!gate(&all, "ai_training", NOW + 20, Some("conversation:A")).granted, "the refusal decides while it lasts");
+    assert!(!gate(&one_key(&all), "ai_training", NOW + 20, Some("conversation:A")).granted, "the refusal decides while it lasts");
     let later = off.expires_at + 1;
-    let answer = gate(&all, "ai_training", later, Some("conversation:A"));
+    let answer = gate(&one_key(&all), "ai_training", later, Some("conversation:A"));
     assert_eq!((answer.granted, answer.decided_in), (true, None), "then the site-wide grant, as in the browser");
 }
 
@@ -286,4 +286,9 @@ fn storing_a_choice_keeps_what_another_tab_stored() {
     let stored = assent_core::scoped::merge(&stored, &b);
     let back = decode_all(&stored, Kind::Conversation);
     assert_eq!(back.iter().map(|c| (c.scope.key(), c.on)).collect::<Vec<_>>(), [("X", false), ("Y", true)]);
+}
+
+/// The receipts as one browser key signed them, in this order of arrival.
+fn one_key(all: &[Claims]) -> Vec<Evidence<'_>> {
+    all.iter().map(|claims| Evidence { claims, key: "browser-key" }).collect()
 }

@@ -2,7 +2,7 @@
 
 use assent_core::hash::config_fingerprint;
 use assent_core::json::Json;
-use assent_core::receipt::{notice_text, Claims};
+use assent_core::receipt::{gate, notice_text, Claims, Evidence, OTHER_KEY};
 use assent_core::{Visitor, Config, Decision, Effect, Event, Flow, Session, Source};
 
 const DEMO: &str = include_str!("../../../web/demo/assent.json");
@@ -71,4 +71,49 @@ fn notice_text_is_recomputable_from_the_locale_file() {
     assert_eq!(lines.len(), 7 + 2 * config.purposes.len());
     assert!(text.starts_with("banner.title=Your privacy choices\nbanner.body=Demo Shop Ltd would like"), "{text}");
     assert!(!text.ends_with('\n'));
+}
+
+/// A receipt like `claims()` with `analytics` granted or refused, issued at `iat`.
+fn analytics(granted: bool, iat: u64, id: &str) -> Claims {
+    let mut c = claims();
+    c.id = id.into();
+    c.issued_at = iat;
+    c.expires_at = iat + 390 * 86_400;
+    c.purposes.iter_mut().filter(|p| p.id == "analytics").for_each(|p| p.granted = granted);
+    c
+}
+
+/// Review finding: the subject id is readable by the page's scripts, so anyone can sign a receipt for
+/// it with a key of their own. Only the key of the subject's first receipt can grant; another key's
+/// receipt still counts as a refusal, which is always safe to honour.
+#[test]
+fn only_the_subjects_first_key_can_grant_but_any_key_can_refuse() {
+    let t = 1_790_000_000;
+    let (refusal, forged, later_refusal) = (analytics(false, t, "r1"), analytics(true, t + 10, "r2"), analytics(false, t + 20, "r3"));
+    let receipts = [
+        Evidence { claims: &refusal, key: "browser" },
+        Evidence { claims: &forged, key: "attacker" },
+        Evidence { claims: &later_refusal, key: "attacker" },
+    ];
+    let answer = gate(&receipts[..2], "analytics", t + 15, None);
+    assert_eq!((answer.granted, answer.reason, answer.receipt.as_deref()), (false, OTHER_KEY, Some("r2")));
+    assert_eq!(gate(&receipts, "analytics", t + 25, None).reason, "refused", "another key's refusal is honoured");
+    // The same grant from the subject's own key is honoured.
+    let own = [Evidence { claims: &refusal, key: "browser" }, Evidence { claims: &forged, key: "browser" }];
+    assert!(gate(&own, "analytics", t + 15, None).granted);
+}
+
+/// Review finding: receipts are ordered by arrival (their chain), not by `iat`. A browser clock that
+/// ran 4 minutes fast for a grant (within the collector's 300 s skew) and was corrected before the
+/// withdrawal a minute later gave the withdrawal the earlier `iat`, and the grant kept winning.
+#[test]
+fn the_latest_receipt_to_arrive_decides_even_when_a_fast_clock_made_an_earlier_one_look_newer() {
+    let t = 1_790_000_000;
+    let grant = analytics(true, t + 240, "r1"); // the clock was 240 s fast
+    let withdrawal = analytics(false, t + 60, "r2"); // corrected, a minute later in real time
+    let chain = [Evidence { claims: &grant, key: "k" }, Evidence { claims: &withdrawal, key: "k" }];
+    for at in [t + 100, t + 300, t + 86_400] {
+        let answer = gate(&chain, "analytics", at, None);
+        assert_eq!((answer.granted, answer.receipt.as_deref()), (false, Some("r2")), "at +{}", at - t);
+    }
 }

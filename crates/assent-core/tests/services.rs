@@ -3,7 +3,7 @@
 //! gate.
 
 use assent_core::hash::config_fingerprint;
-use assent_core::receipt::{gate, service_text, Claims};
+use assent_core::receipt::{gate, service_text, Claims, Evidence};
 use assent_core::scoped::{decode_all, is_service_name, merge, Kind, Scope, ScopedChoice};
 use assent_core::trackers::Trackers;
 use assent_core::config::Blocking;
@@ -182,11 +182,11 @@ fn service_receipts_carry_the_scope_and_the_copy_that_asked_and_the_gate_only_wi
     let scope = Some("service:YouTube");
     // (time, granted, deciding receipt)
     for (at, granted, receipt) in [(NOW + 50, false, &all[0]), (NOW + 150, true, &on), (NOW + 250, false, &all[0]), (NOW + 350, true, &accept)] {
-        let answer = gate(&all, "marketing", at, scope);
+        let answer = gate(&one_key(&all), "marketing", at, scope);
         assert_eq!((answer.granted, answer.receipt.as_deref()), (granted, Some(receipt.id.as_str())), "at +{}", at - NOW);
     }
     // The ended grant does not refuse what the site-wide decision later grants: it only widened.
-    assert_eq!(gate(&all, "marketing", NOW + 350, scope).decided_in, None);
+    assert_eq!(gate(&one_key(&all), "marketing", NOW + 350, scope).decided_in, None);
 
     let text = service_text(&config, true, "YouTube", |k| format!("<{k} {{service}}>"));
     assert_eq!(text, "placeholder.message=<placeholder.message YouTube>\nplaceholder.always=<placeholder.always YouTube>");
@@ -228,4 +228,9 @@ fn ended_grants_are_recorded_before_a_cleanup_that_reloads() {
     assert_eq!(scoped.len(), 2, "YouTube's grant and the conversation's");
     assert!(scoped.iter().all(|i| *i < cleanup), "{effects:?}");
     assert!(scoped_receipts(&effects).iter().all(|c| c.method == Method::Withdrawal));
+}
+
+/// The receipts as one browser key signed them, in this order of arrival.
+fn one_key(all: &[Claims]) -> Vec<Evidence<'_>> {
+    all.iter().map(|claims| Evidence { claims, key: "browser-key" }).collect()
 }
