@@ -119,8 +119,15 @@
     var pixel = t === 'IMG' && !el.isConnected;
     // A held frame shows a placeholder, which the wasm renders (once the frame is in the page), unless
     // the stored decision lets it run once the config is known (a service the visitor allows always).
-    if (t === 'IFRAME' && s !== UNKNOWN) placeholder(el);
+    if (t === 'IFRAME' && s !== UNKNOWN && !unseen(el)) placeholder(el);
     note(s, url, pixel ? 'pixel' : t.toLowerCase(), el);
+  }
+  // A frame the page keeps out of sight (a tracking frame: 1×1, hidden) is held without a placeholder,
+  // whose buttons would be invisible yet reachable with Tab. The client's `unseen` is the same rule.
+  function unseen(el) {
+    var style = (el.getAttribute('style') || '').toLowerCase().replace(/\s/g, '');
+    return parseFloat(el.getAttribute('width')) <= 2 || parseFloat(el.getAttribute('height')) <= 2 ||
+      el.hasAttribute('hidden') || /display:none|visibility:hidden/.test(style);
   }
   // After the config (and the stored decision's own pass over the page): a frame still held needs the
   // wasm to draw its placeholder.
@@ -136,6 +143,13 @@
     if (el.tagName === 'SCRIPT' && el.hasAttribute('data-assent-held') && !el.hasAttribute('data-assent') && el.type !== 'text/plain') {
       setAttr.call(el, 'data-type', el.getAttribute('type') || '');
       setAttr.call(el, 'type', 'text/plain');
+    }
+    // One it held while out of the page, inserted once its purpose is allowed: it runs now.
+    if (el.hasAttribute('data-assent-held') && !el.hasAttribute('data-assent')) {
+      if (allows({ purpose: el.getAttribute('data-category'), name: el.getAttribute('data-service') })) {
+        Promise.resolve().then(function () { if (el.isConnected) run([el]); });
+      }
+      return;
     }
     var url = URL_ATTR[el.tagName] && el.getAttribute(URL_ATTR[el.tagName]);
     // Each element and URL once (the observer sees again what the insertion wrappers saw).
@@ -181,7 +195,8 @@
       var text = '' + html;
       if (!hostRe.test(text)) return null;
       var t = d.createElement('template');
-      var n = held.length;
+      // What it held shows in `blocked` (`held` only lists what is held before the config arrives).
+      var n = blocked.length;
       var changed = false;
       inner.set.call(t, text);
       [].forEach.call(t.content.querySelectorAll('script,iframe,img,link'), function (el) {
@@ -191,7 +206,7 @@
           changed = true;
         }
       });
-      return changed || held.length > n ? inner.get.call(t) : null;
+      return changed || blocked.length > n ? inner.get.call(t) : null;
     } catch (e) {
       return null; // e.g. Trusted Types: the page's value goes through untouched
     }
@@ -278,15 +293,16 @@
     var b = json && json.blocking;
     classified = true;
     if (!b || typeof b !== 'object') b = {};
+    // `auto: false` turns the database off: only `data-category` markup is gated (as in the core).
     if (b.auto === false) services = [];
-    (Array.isArray(b.services) ? b.services : []).forEach(function (r) {
+    (b.auto !== false && Array.isArray(b.services) ? b.services : []).forEach(function (r) {
       var s = services.filter(function (x) { return r && x.name.toLowerCase() === ('' + r.name).toLowerCase(); })[0];
       if (!s && r && r.purpose && Array.isArray(r.match)) services.push(s = { name: r.name, match: [] });
       if (!s) return;
       if (r.purpose) s.purpose = r.purpose;
       if (Array.isArray(r.match)) s.match = s.match.concat(r.match);
     });
-    if (Array.isArray(b.allow)) allowList = b.allow;
+    if (b.auto !== false && Array.isArray(b.allow)) allowList = b.allow;
     index();
     held.concat([].slice.call(d.querySelectorAll('[data-assent-held]'))).filter(function (el, i, all) {
       return all.indexOf(el) === i;

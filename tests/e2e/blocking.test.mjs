@@ -30,7 +30,7 @@ const TAGS = {
   'snap.licdn.com/li.lms-analytics/insight.min.js': counter('linkedin'),
 };
 const TRACKER_HOSTS = ['googletagmanager.com', 'google-analytics.com', 'facebook.net', 'facebook.com', 'hotjar.com',
-  'clarity.ms', 'segment.com', 'segment.io', 'mxpnl.com', 'licdn.com', 'linkedin.com', 'youtube-nocookie.com', 'amplitude.com', 'tiktok.com'];
+  'clarity.ms', 'segment.com', 'segment.io', 'mxpnl.com', 'doubleclick.net', 'licdn.com', 'linkedin.com', 'youtube-nocookie.com', 'amplitude.com', 'tiktok.com'];
 
 const pages = {
   // A tag manager container (GTM's official snippet) that injects GA and the Meta pixel.
@@ -62,11 +62,31 @@ const pages = {
   // Markup with a tracker pixel and a tracker script, inserted with insertAdjacentHTML.
   adjacent: head(`<div id="slot"></div><script>document.getElementById('slot').insertAdjacentHTML('beforeend',
     '<img id="li" alt="" width="1" height="1" src="https://px.ads.linkedin.com/collect/?pid=1&fmt=gif">');</script>`),
+  // Markup inserted once the config has arrived (a view rendered later): a pixel with
+  // insertAdjacentHTML and an embed with innerHTML.
+  late: head(`<div id="slot"></div><div id="slot2"></div><script>
+    window.assent.ready.then(function () { setTimeout(function () {
+      document.getElementById('slot').insertAdjacentHTML('beforeend',
+        '<img id="late-li" alt="" width="1" height="1" src="https://px.ads.linkedin.com/collect/?pid=2&fmt=gif">');
+      document.getElementById('slot2').innerHTML =
+        '<iframe title="Late video" width="560" height="315" src="https://www.youtube-nocookie.com/embed/late"></iframe>';
+      window.lateInserted = true;
+    }, 100); });</script>`),
+  // A lazy loader: the tag is built at start-up and inserted later (on first scroll, say).
+  detached: head(`<script>var lazy = document.createElement('script'); lazy.async = true;
+    lazy.src = 'https://static.hotjar.com/c/hotjar-77.js?sv=6';
+    window.insertLater = function () { document.head.appendChild(lazy); };</script>`),
   // document.write of a script tag, as old tag snippets do.
   write: head(`<script>document.write('<script src="https://cdn.mxpnl.com/libs/mixpanel-2-latest.min.js"><\\/script>');</script>`),
   // A YouTube embed created by a script (as embed widgets do).
   youtube: head(`<div id="video"></div><script>var f = document.createElement('iframe'); f.width = 560; f.height = 315;
     f.title = 'Demo video'; f.src = 'https://www.youtube-nocookie.com/embed/xyz'; document.getElementById('video').appendChild(f);</script>`),
+  // A hidden 1×1 ad frame beside a visible embed, both injected by a script.
+  adframe: head(`<div id="video"></div><script>
+    var ad = document.createElement('iframe'); ad.width = 1; ad.height = 1; ad.id = 'ad';
+    ad.src = 'https://googleads.g.doubleclick.net/pagead/viewthroughconversion/1/'; document.body.appendChild(ad);
+    var f = document.createElement('iframe'); f.width = 560; f.height = 315; f.title = 'Demo video';
+    f.src = 'https://www.youtube-nocookie.com/embed/xyz'; document.getElementById('video').appendChild(f);</script>`),
   // A single-page app: a route change renders a view that injects a tag.
   spa: head(`<nav><a href="/fixtures/b/spa.html?route=pricing" id="go">Pricing</a></nav><main id="view">Home</main><script>
     function render() {
@@ -183,6 +203,41 @@ test('insertAdjacentHTML: a tracker pixel in markup is held with its attributes,
   await t.context.close();
 });
 
+// Review regression: markup held only while the config was on its way. Once it had arrived, clean()
+// thought it had held nothing (it counted the pre-config list), so the page's own markup went in and
+// the pixel and the embed loaded before consent (and the observer's copy loaded them again later).
+test('markup inserted after the config has arrived is held too, then loads once', async () => {
+  const t = await trackedPage();
+  await t.page.goto(`${env.base}/fixtures/b/late.html`);
+  await waitFor(() => t.page.evaluate(() => window.lateInserted === true), 'the late markup');
+  await settle(t.page);
+  assert.deepEqual(t.seen, [], 'no request reached a tracker host before consent');
+  assert.equal(await t.page.locator('#late-li').getAttribute('data-src'), 'https://px.ads.linkedin.com/collect/?pid=2&fmt=gif');
+  await banner(t.page).waitFor();
+  await t.page.evaluate(() => window.assent.set({ marketing: true }));
+  await settle(t.page);
+  assert.equal(count(t.seen, 'px.ads.linkedin.com/collect'), 1, 'the pixel loads once');
+  assert.equal(count(t.seen, 'www.youtube-nocookie.com/embed/late'), 1, 'the embed loads once');
+  assert.deepEqual(t.log.pageErrors, []);
+});
+
+// Review regression: a tag held while out of the page kept its held form when the page inserted it
+// after consent, and nothing ran it (the insertion wrappers skip what is already marked).
+test('a tag built before consent and inserted after it runs once', async () => {
+  const t = await trackedPage();
+  await t.page.goto(`${env.base}/fixtures/b/detached.html`);
+  await settle(t.page);
+  await banner(t.page).waitFor();
+  await t.page.evaluate(() => window.assent.set({ replay: true }));
+  await settle(t.page);
+  assert.deepEqual(t.seen, [], 'not in the page yet: nothing loaded');
+  await t.page.evaluate(() => window.insertLater());
+  await settle(t.page);
+  assert.equal(count(t.seen, 'static.hotjar.com/c/hotjar-77.js'), 1, 'it loads once it is inserted');
+  assert.deepEqual(await tagRuns(t.page), { hotjar: 1 });
+  assert.deepEqual(t.log.pageErrors, []);
+});
+
 test('new Image(), sendBeacon, fetch and XMLHttpRequest to tracker hosts are dropped and counted, not queued', async () => {
   const t = await trackedPage();
   await t.page.goto(`${env.base}/fixtures/b/network.html`);
@@ -207,6 +262,25 @@ test('a script-injected YouTube iframe is held until marketing is allowed, then 
   await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/xyz') === 1, 'the embed');
   await t.page.waitForTimeout(300);
   assert.equal(count(t.seen, 'www.youtube-nocookie.com'), 1);
+  await t.context.close();
+});
+
+// Review regression: a hidden 1×1 ad frame got a placeholder whose "Load it" and "Always allow Google
+// Ads" were invisible yet reachable with Tab, so a keyboard or screen-reader user could grant a lasting
+// choice without seeing it.
+test('a hidden tracking frame is held without a placeholder; a visible embed beside it gets one', async () => {
+  const t = await trackedPage();
+  await t.page.goto(`${env.base}/fixtures/b/adframe.html`);
+  await settle(t.page);
+  await t.page.frameLocator('#video iframe').getByRole('button', { name: 'Load it' }).waitFor();
+  const ad = t.page.locator('#ad');
+  assert.equal(await ad.getAttribute('data-assent-placeholder'), null, 'no placeholder in the hidden frame');
+  assert.equal(await ad.getAttribute('srcdoc'), null);
+  assert.equal(await ad.getAttribute('data-category'), 'marketing', 'it is held');
+  assert.deepEqual(t.seen, [], 'nothing reached a tracker host');
+  await t.page.evaluate(() => window.assent.set({ marketing: true }));
+  await settle(t.page);
+  assert.equal(count(t.seen, 'googleads.g.doubleclick.net/pagead/viewthroughconversion/1/'), 1, 'the ad frame loads once allowed');
   await t.context.close();
 });
 
@@ -394,6 +468,23 @@ test('config: a service recategorised, a service added and a host allow-listed a
   assert.equal(count(t.seen, 'stats.acme-cdn.test'), 0, 'Acme Stats still waits for marketing');
   await t.page.evaluate(() => window.assent.set({ marketing: true }));
   await waitFor(() => count(t.seen, 'stats.acme-cdn.test/collect') === 1, 'the Acme pixel');
+  await t.context.close();
+});
+
+// Review regression: with `auto: false` the loader still applied the config's own services (the core
+// and docs/blocking.md turn all automatic blocking off then), so it held a tag the core knew nothing of.
+test('config: auto false turns automatic blocking off in the loader as in the core, config services included', async () => {
+  const config = JSON.parse(DEMO_CONFIG);
+  config.blocking = { auto: false, services: [{ name: 'Acme Stats', purpose: 'marketing', match: ['stats.acme-cdn.test/collect'] }] };
+  const t = await trackedPage();
+  await t.context.route('**/fixtures/b/off.json', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify(config) }));
+  await t.context.route('https://stats.acme-cdn.test/**', (r) => { t.seen.push('stats.acme-cdn.test' + new URL(r.request().url()).pathname); r.fulfill({ status: 204 }); });
+  await t.context.route('**/fixtures/b/off.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`<script>
+    window.assent.ready.then(function () { var i = new Image(); i.src = 'https://stats.acme-cdn.test/collect?e=late'; document.body.appendChild(i); });
+  </script>`).replace('/assent.json', '/fixtures/b/off.json') }));
+  await t.page.goto(`${env.base}/fixtures/b/off.html`);
+  await waitFor(() => count(t.seen, 'stats.acme-cdn.test/collect') === 1, 'the image loads: nothing is blocked automatically');
+  assert.deepEqual(await t.page.evaluate(() => window.assent.report()), []);
   await t.context.close();
 });
 

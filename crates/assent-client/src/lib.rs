@@ -711,7 +711,7 @@ impl Client {
         spawn_local(async move {
             let Some((lang, texts)) = client.texts().await else { return };
             for frame in frames {
-                if frame.has_attribute(PLACEHOLDER_ATTR) || frame.has_attribute("data-assent") {
+                if frame.has_attribute(PLACEHOLDER_ATTR) || frame.has_attribute("data-assent") || unseen(&frame) {
                     continue;
                 }
                 // The service: the one the loader named, or the one the database knows the URL by (a
@@ -1131,6 +1131,17 @@ fn service_of(session: &Session, el: &Element) -> Option<String> {
 
 /// Marks an embed whose frame shows Assent's placeholder (`title` when Assent also set its title).
 const PLACEHOLDER_ATTR: &str = "data-assent-placeholder";
+
+/// A frame the page keeps out of sight (a tracking frame: 1×1, `hidden`, `display:none`): held without
+/// a placeholder, whose buttons would be invisible yet reachable with Tab (and could grant a lasting
+/// choice unseen). The same rule as the loader's `unseen()`.
+fn unseen(frame: &Element) -> bool {
+    let tiny = |name: &str| {
+        frame.get_attribute(name).and_then(|v| v.trim().trim_end_matches("px").trim().parse::<f64>().ok()).is_some_and(|v| v <= 2.0)
+    };
+    let style: String = frame.get_attribute("style").unwrap_or_default().to_ascii_lowercase().split_whitespace().collect();
+    tiny("width") || tiny("height") || frame.has_attribute("hidden") || style.contains("display:none") || style.contains("visibility:hidden")
+}
 
 /// Takes the placeholder out of an embed's frame, so that its `src` can load.
 fn remove_placeholder(frame: &Element) {
