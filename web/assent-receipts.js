@@ -74,10 +74,38 @@ function key() {
   }));
 }
 
-/** The hash of this subject's latest receipt (the next receipt's `prev`), or null. */
+// Reading the head (`prev`) and advancing it (`issue`) are one step across tabs: two tabs deciding at the
+// same moment would otherwise both chain onto the same head, and the collector refuses the second as a
+// fork (the decision would leave no evidence). `prev` takes a Web Lock per subject; `issue` releases it.
+// Without the Locks API (browsers before 2022) the step is unguarded, as before.
+const held = {};
+function lock(subject) {
+  if (!navigator.locks) return Promise.resolve();
+  return new Promise((granted) => {
+    navigator.locks.request('assent-chain:' + subject, () => new Promise((release) => {
+      held[subject] = release;
+      setTimeout(release, 10000); // a receipt that is never issued must not block the next for good
+      granted();
+    }));
+  });
+}
+function unlock(subject) {
+  const release = held[subject];
+  delete held[subject];
+  if (release) release();
+}
+
+/** The hash of this subject's latest receipt (the next receipt's `prev`), or null. Holds the subject's
+ * chain lock until `issue` (see `lock`). */
 export async function prev(subject) {
-  const head = await get('chain', subject);
-  return (head && head.hash) || head || null; // {hash, id}; a bare hash from before ids were kept
+  await lock(subject);
+  try {
+    const head = await get('chain', subject);
+    return (head && head.hash) || head || null; // {hash, id}; a bare hash from before ids were kept
+  } catch (e) {
+    unlock(subject);
+    throw e;
+  }
 }
 
 /** Signs a canonical payload as a compact JWS. */
@@ -96,6 +124,17 @@ export async function sign(payload) {
  * 'assent.receipt.service' for services allowed always).
  */
 export async function issue(payload, id, subject, endpoints, marker) {
+  try {
+    await record(payload, id, subject, endpoints);
+  } finally {
+    unlock(subject);
+  }
+  issued(marker || 'assent.receipt', id);
+  if (endpoints.length) flag(true);
+  flush();
+}
+
+async function record(payload, id, subject, endpoints) {
   const jws = await sign(payload);
   const hash = await sha256(jws);
   await tx(['outbox', 'chain'], 'readwrite', (s) => {
@@ -112,10 +151,6 @@ export async function issue(payload, id, subject, endpoints, marker) {
       }
     };
   });
-  issued(marker || 'assent.receipt', id);
-  if (endpoints.length) flag(true);
-  flush();
-  return jws;
 }
 
 // The id of the latest receipt of its kind made in this browser. The loader and the client compare it

@@ -129,6 +129,39 @@ test('the outbox survives reloads while the collector is down, then delivers eve
   }
 });
 
+// Review regression: reading the chain head and advancing it were separate steps, so two tabs deciding
+// at the same moment both chained onto the same receipt; the collector refused the second as a fork
+// (409) and the outbox dropped it, leaving a real decision with no evidence.
+test('two tabs deciding at the same moment make one linked chain: nothing is refused as a fork', async () => {
+  const collector = await startCollector(port, join(dir, 'tabs.sqlite'), env.base);
+  try {
+    const { context, page } = await openPage(env);
+    await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    await banner(page).getByRole('button', { name: 'Accept all' }).click();
+    const subject = await page.evaluate(() => window.assent.consent().subject);
+    await waitFor(async () => (await exported(port, subject)).length === 1, 'the first receipt');
+    const other = await context.newPage();
+    const refused = [];
+    for (const p of [page, other]) p.on('console', (m) => { if (/refused receipt/.test(m.text())) refused.push(m.text()); });
+    await load(other, `${env.base}/?region=DE&config=${configPath}`);
+    // The first tab signs slowly (700 ms), so the second decides while the first is between reading
+    // the head and advancing it: the race, every time.
+    await page.evaluate(() => {
+      const sign = crypto.subtle.sign.bind(crypto.subtle);
+      crypto.subtle.sign = async (...args) => { await new Promise((r) => setTimeout(r, 700)); return sign(...args); };
+    });
+    const first = page.evaluate(() => window.assent.set({ analytics: false }));
+    await page.waitForTimeout(200);
+    await Promise.all([first, other.evaluate(() => window.assent.set({ marketing: false }))]);
+    const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 3 && r; }, 'both new receipts');
+    assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked'], 'one chain, no fork and no gap');
+    assert.deepEqual(refused, []);
+    await context.close();
+  } finally {
+    collector.kill();
+  }
+});
+
 test('the demo, with the collector behind it, shows the visitor their verified receipts', async () => {
   const collector = await startCollector(port, join(dir, 'c.sqlite'), env.base);
   const demo = await setup({}, { collector: `http://127.0.0.1:${port}`, collectorKey: KEY });
