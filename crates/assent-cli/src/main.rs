@@ -105,13 +105,18 @@ fn run(cli: Cli) -> Result<bool> {
 
 /// Compact JWS strings from any supported source, in their stored order.
 fn load_receipts(path: &Path) -> Result<Vec<String>> {
-    let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
-    if bytes.starts_with(b"SQLite format 3\0") {
+    // A collector database is recognised by its 16-byte header, without reading the whole file.
+    let mut header = [0u8; 16];
+    let is_sqlite = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
+        .is_ok_and(|()| &header == b"SQLite format 3\0");
+    if is_sqlite {
         let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let mut stmt = conn.prepare("SELECT jws FROM receipts ORDER BY seq")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
         return Ok(rows);
     }
+    let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
     let text = String::from_utf8(bytes).context("the receipts file is not UTF-8")?;
     let mut out = Vec::new();
     let take = |json: &Json, out: &mut Vec<String>| match json {

@@ -28,6 +28,9 @@ pub enum Rejection {
     /// The receipt forks the subject's chain, or reuses an id with other content (409).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The receipt's `origin` is not a site this collector serves (403).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// Missing or wrong API key (401).
     #[error("unauthorized: {0}")]
     Unauthorized(String),
@@ -50,6 +53,7 @@ impl Rejection {
             Rejection::Invalid(_) | Rejection::Future { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Rejection::Conflict(_) => StatusCode::CONFLICT,
             Rejection::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Rejection::Forbidden(_) => StatusCode::FORBIDDEN,
             Rejection::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Rejection::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

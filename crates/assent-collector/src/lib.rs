@@ -40,7 +40,8 @@ pub const OPENAPI: &str = include_str!("../../../docs/collector.openapi.json");
 pub struct Settings {
     /// Bearer key for `GET /v1/subjects/{id}/receipts`; export is disabled without one.
     pub api_key: Option<String>,
-    /// Origins allowed by CORS (the sites that post receipts). Empty: same-origin only.
+    /// The sites that post receipts: allowed by CORS, and the only `origin` a receipt may claim.
+    /// Empty: same-origin CORS only, and any claimed origin. `*`: any origin.
     pub allow_origins: Vec<String>,
     /// Requests a client may make per minute.
     pub rate_limit_per_minute: u32,
@@ -84,12 +85,18 @@ impl AppState {
 
 /// The collector's routes.
 pub fn app(state: AppState) -> Router {
-    let cors = if state.settings.allow_origins.is_empty() {
+    let origins = &state.settings.allow_origins;
+    let cors = if origins.is_empty() {
         CorsLayer::new()
     } else {
-        let origins: Vec<HeaderValue> = state.settings.allow_origins.iter().filter_map(|o| o.parse().ok()).collect();
+        // `*` anywhere in the list: any origin (`AllowOrigin::list` would panic on it).
+        let allow = if origins.iter().any(|o| o == "*") {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(origins.iter().filter_map(|o| o.parse::<HeaderValue>().ok()))
+        };
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
+            .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION])
     };
@@ -203,6 +210,16 @@ async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(
     }
     if claims.expires_at <= claims.issued_at {
         return Err(Rejection::Invalid("exp: must be after iat".into()));
+    }
+    // CORS cannot stop a `text/plain` POST from another site (a simple request), so the allow-list is
+    // also applied to the origin the receipt itself claims.
+    let origins = &state.settings.allow_origins;
+    if !origins.is_empty() && !origins.iter().any(|o| o == "*" || o.trim_end_matches('/') == claims.origin) {
+        return Err(Rejection::Forbidden(format!(
+            "origin `{}` is not one of the sites this collector serves ({}); add it with --allow-origin",
+            claims.origin,
+            origins.join(", ")
+        )));
     }
     let as_i64 = |t: u64| i64::try_from(t).map_err(|_| Rejection::Invalid("iat/exp out of range".into()));
     let hash = jws::receipt_hash(&compact);
@@ -323,7 +340,7 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
         return Rejection::Unauthorized("export is disabled: start the collector with --api-key or ASSENT_API_KEY".into()).into_response();
     };
     let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    if given.map(str::as_bytes) != Some(expected.as_bytes()) {
+    if !given.is_some_and(|g| same_secret(g.as_bytes(), expected.as_bytes())) {
         return Rejection::Unauthorized("send Authorization: Bearer <api key>".into()).into_response();
     }
     let rows = match state.store.subject_receipts(&subject).await {
@@ -350,6 +367,11 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
         .collect();
     let body = Json::Object(vec![("receipts".into(), Json::Array(receipts)), ("subject".into(), s(&subject))]);
     json_response(StatusCode::OK, body.canonical())
+}
+
+/// Compares a presented key with the configured one in time that does not depend on where they differ.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len() && given.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {

@@ -40,6 +40,12 @@ CREATE OR REPLACE TRIGGER receipts_no_update BEFORE UPDATE OR DELETE ON receipts
 CREATE OR REPLACE TRIGGER receipts_no_truncate BEFORE TRUNCATE ON receipts
     FOR EACH STATEMENT EXECUTE FUNCTION receipts_append_only();
 CREATE TABLE IF NOT EXISTS collector_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BYTEA NOT NULL);
+CREATE OR REPLACE FUNCTION collector_key_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'the collector key is append-only'; END $$;
+CREATE OR REPLACE TRIGGER collector_key_no_update BEFORE UPDATE OR DELETE ON collector_key
+    FOR EACH ROW EXECUTE FUNCTION collector_key_append_only();
+CREATE OR REPLACE TRIGGER collector_key_no_truncate BEFORE TRUNCATE ON collector_key
+    FOR EACH STATEMENT EXECUTE FUNCTION collector_key_append_only();
 ";
 
 /// A query parameter.

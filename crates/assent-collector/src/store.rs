@@ -154,6 +154,10 @@ CREATE TRIGGER IF NOT EXISTS receipts_no_update BEFORE UPDATE ON receipts
 CREATE TRIGGER IF NOT EXISTS receipts_no_delete BEFORE DELETE ON receipts
     BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
 CREATE TABLE IF NOT EXISTS collector_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS collector_key_no_update BEFORE UPDATE ON collector_key
+    BEGIN SELECT RAISE(ABORT, 'the collector key is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS collector_key_no_delete BEFORE DELETE ON collector_key
+    BEGIN SELECT RAISE(ABORT, 'the collector key is append-only'); END;
 ";
 
 const COLUMNS: &str = "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header";

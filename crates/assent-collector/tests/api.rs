@@ -212,7 +212,7 @@ async fn a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature
 }
 
 /// Guards databases made before acks were recomputed (they have a NOT NULL `ack` column, like a demo's
-/// `target/demo/receipts.sqlite`): they keep accepting receipts, and their acks still verify.
+/// `target/demo/receipts.sqlite`): they keep accepting and chaining receipts.
 #[tokio::test]
 async fn a_database_from_before_recomputed_acks_keeps_working() {
     let dir = tempfile::tempdir().unwrap();
@@ -413,7 +413,9 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
 
-/// Guards the append-only log: even a direct SQL UPDATE, DELETE (or TRUNCATE) on the database is refused.
+/// Guards the append-only log: even a direct SQL UPDATE, DELETE (or TRUNCATE) on the database is refused,
+/// on the receipts and on the collector's key (a replaced key would change every ack the collector
+/// signs again from the stored rows, and instances would disagree).
 async fn the_receipt_table_refuses_update_and_delete(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let Some((store, url)) = open(backend, &dir).await else { return };
@@ -424,7 +426,7 @@ async fn the_receipt_table_refuses_update_and_delete(backend: Backend) {
             let conn = rusqlite::Connection::open(dir.path().join("receipts.sqlite")).unwrap();
             let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
             assert_eq!(mode, "wal");
-            ["UPDATE receipts SET chain = 'linked'", "DELETE FROM receipts"]
+            ["UPDATE receipts SET chain = 'linked'", "DELETE FROM receipts", "UPDATE collector_key SET secret = x'00'", "DELETE FROM collector_key"]
                 .iter()
                 .map(|sql| conn.execute(sql, []).unwrap_err().to_string())
                 .collect()
@@ -433,7 +435,14 @@ async fn the_receipt_table_refuses_update_and_delete(backend: Backend) {
             let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
             tokio::spawn(connection);
             let mut errors = Vec::new();
-            for sql in ["UPDATE receipts SET chain = 'linked'", "DELETE FROM receipts", "TRUNCATE receipts"] {
+            for sql in [
+                "UPDATE receipts SET chain = 'linked'",
+                "DELETE FROM receipts",
+                "TRUNCATE receipts",
+                "UPDATE collector_key SET secret = '\\x00'",
+                "DELETE FROM collector_key",
+                "TRUNCATE collector_key",
+            ] {
                 let e = client.batch_execute(sql).await.unwrap_err();
                 errors.push(e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string()));
             }
@@ -441,6 +450,7 @@ async fn the_receipt_table_refuses_update_and_delete(backend: Backend) {
         }
     };
     assert!(errors.iter().all(|e| e.contains("append-only")), "{errors:?}");
+    assert_eq!(errors.iter().filter(|e| e.contains("collector key")).count(), if matches!(backend, Backend::Postgres) { 3 } else { 2 });
 }
 
 /// PostgreSQL is for several collector instances behind a load balancer: two instances on one database
@@ -566,4 +576,21 @@ async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Bac
     assert_eq!(post(&env.app, &other_key(&claims(4, NOW - 20, false, Some(jws::receipt_hash(&grant))))).await.0, StatusCode::CREATED);
     let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 10)).await;
     assert!(answer.contains("\"granted\":false") && answer.contains("\"reason\":\"refused\""), "{answer}");
+}
+
+/// Guards the origin allow-list: CORS cannot stop a `text/plain` POST from another site, so a receipt
+/// claiming an origin the collector does not serve is refused (403) and not stored; `*` allows any
+/// (tower-http panicked on it in a CORS list).
+#[tokio::test]
+async fn receipts_must_claim_an_origin_the_collector_serves() {
+    let settings = |origins: &[&str]| Settings { api_key: Some("secret".into()), allow_origins: origins.iter().map(|o| o.to_string()).collect(), ..Settings::default() };
+    let env = env_with(Backend::Sqlite, settings(&["https://other.example"])).await.unwrap();
+    let (status, body) = post(&env.app, &signed(&claims(1, NOW, true, None))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("origin `https://shop.example` is not one of the sites") && body.contains("--allow-origin"), "{body}");
+    assert_eq!(stored_count(&export(&env.app).await), 0);
+    for origins in [&["https://other.example", "https://shop.example/"][..], &["*"]] {
+        let env = env_with(Backend::Sqlite, settings(origins)).await.unwrap();
+        assert_eq!(post(&env.app, &signed(&claims(1, NOW, true, None))).await.0, StatusCode::CREATED, "{origins:?}");
+    }
 }
