@@ -33,20 +33,26 @@ CREATE TABLE IF NOT EXISTS receipts (
     gpc_header BOOLEAN NOT NULL
 );
 CREATE INDEX IF NOT EXISTS receipts_subject_time ON receipts (subject, issued_at, seq);
-CREATE OR REPLACE FUNCTION receipts_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION 'receipts are append-only'; END $$;
-CREATE OR REPLACE TRIGGER receipts_no_update BEFORE UPDATE OR DELETE ON receipts
-    FOR EACH ROW EXECUTE FUNCTION receipts_append_only();
-CREATE OR REPLACE TRIGGER receipts_no_truncate BEFORE TRUNCATE ON receipts
-    FOR EACH STATEMENT EXECUTE FUNCTION receipts_append_only();
 CREATE TABLE IF NOT EXISTS collector_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BYTEA NOT NULL);
-CREATE OR REPLACE FUNCTION collector_key_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION 'the collector key is append-only'; END $$;
-CREATE OR REPLACE TRIGGER collector_key_no_update BEFORE UPDATE OR DELETE ON collector_key
-    FOR EACH ROW EXECUTE FUNCTION collector_key_append_only();
-CREATE OR REPLACE TRIGGER collector_key_no_truncate BEFORE TRUNCATE ON collector_key
-    FOR EACH STATEMENT EXECUTE FUNCTION collector_key_append_only();
+CREATE OR REPLACE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '% is append-only', TG_ARGV[0]; END $$;
 ";
+
+/// Triggers that refuse UPDATE, DELETE and TRUNCATE on the receipts and on the collector key (acks
+/// are signed again from the stored rows, so a replaced key would change them).
+fn append_only_triggers() -> String {
+    [("receipts", "the receipt log"), ("collector_key", "the collector key")]
+        .iter()
+        .map(|(table, what)| {
+            format!(
+                "CREATE OR REPLACE TRIGGER {table}_no_update BEFORE UPDATE OR DELETE ON {table}
+                     FOR EACH ROW EXECUTE FUNCTION append_only('{what}');
+                 CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+                     FOR EACH STATEMENT EXECUTE FUNCTION append_only('{what}');"
+            )
+        })
+        .collect()
+}
 
 /// A query parameter.
 type Param = dyn tokio_postgres::types::ToSql + Sync;
@@ -110,6 +116,7 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<PgStore, Rejection> {
         let read = connect(url).await?;
         read.batch_execute(SCHEMA).await?;
+        read.batch_execute(&append_only_triggers()).await?;
         let mut write = connect(url).await?;
         // Databases made before acknowledgments were recomputed have an `ack` column; it gets ''.
         let legacy_ack = write.prepare("SELECT ack FROM receipts LIMIT 0").await.is_ok();
