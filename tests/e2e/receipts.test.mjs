@@ -163,8 +163,9 @@ test('two tabs deciding at the same moment make one linked chain: nothing is ref
 });
 
 test('the demo, with the collector behind it, shows the visitor their verified receipts', async () => {
-  const collector = await startCollector(port, join(dir, 'c.sqlite'), env.base);
   const demo = await setup({}, { collector: `http://127.0.0.1:${port}`, collectorKey: KEY });
+  // The demo's pages are the origin its receipts claim, so that is the site the collector serves.
+  const collector = await startCollector(port, join(dir, 'c.sqlite'), demo.base);
   try {
     const { context, page } = await openPage(demo);
     await load(page, `${demo.base}/?region=DE`); // the demo config posts to its own origin: /v1/receipts
