@@ -126,7 +126,7 @@
   // whose buttons would be invisible yet reachable with Tab. The client's `unseen` is the same rule.
   function unseen(el) {
     var style = (el.getAttribute('style') || '').toLowerCase().replace(/\s/g, '');
-    return parseFloat(el.getAttribute('width')) <= 2 || parseFloat(el.getAttribute('height')) <= 2 ||
+    return parseInt(el.getAttribute('width'), 10) <= 2 || parseInt(el.getAttribute('height'), 10) <= 2 ||
       el.hasAttribute('hidden') || /display:none|visibility:hidden/.test(style);
   }
   // After the config (and the stored decision's own pass over the page): a frame still held needs the

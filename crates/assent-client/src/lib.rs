@@ -1136,11 +1136,18 @@ const PLACEHOLDER_ATTR: &str = "data-assent-placeholder";
 /// a placeholder, whose buttons would be invisible yet reachable with Tab (and could grant a lasting
 /// choice unseen). The same rule as the loader's `unseen()`.
 fn unseen(frame: &Element) -> bool {
+    // The leading integer, as JS `parseInt` reads it (parsing an f64 would add ~15 KB of float code).
     let tiny = |name: &str| {
-        frame.get_attribute(name).and_then(|v| v.trim().trim_end_matches("px").trim().parse::<f64>().ok()).is_some_and(|v| v <= 2.0)
+        let value = frame.get_attribute(name).unwrap_or_default();
+        let value = value.trim_start();
+        let sign = usize::from(value.starts_with('-'));
+        let digits = sign + value[sign..].chars().take_while(char::is_ascii_digit).count();
+        value[..digits].parse::<i64>().is_ok_and(|n| n <= 2)
     };
-    let style: String = frame.get_attribute("style").unwrap_or_default().to_ascii_lowercase().split_whitespace().collect();
-    tiny("width") || tiny("height") || frame.has_attribute("hidden") || style.contains("display:none") || style.contains("visibility:hidden")
+    let style: Vec<u8> =
+        frame.get_attribute("style").unwrap_or_default().bytes().filter(|b| !b.is_ascii_whitespace()).map(|b| b.to_ascii_lowercase()).collect();
+    let has = |needle: &[u8]| style.windows(needle.len()).any(|w| w == needle);
+    tiny("width") || tiny("height") || frame.has_attribute("hidden") || has(b"display:none") || has(b"visibility:hidden")
 }
 
 /// Takes the placeholder out of an embed's frame, so that its `src` can load.
