@@ -43,8 +43,12 @@ pub struct Settings {
     /// The sites that post receipts: allowed by CORS, and the only `origin` a receipt may claim.
     /// Empty: same-origin CORS only, and any claimed origin. `*`: any origin.
     pub allow_origins: Vec<String>,
-    /// Requests a client may make per minute.
+    /// Requests a client may make per minute. Requests with the API key are not limited (a data
+    /// pipeline calling the gate inline).
     pub rate_limit_per_minute: u32,
+    /// Behind a reverse proxy or load balancer: the client is the last address in `X-Forwarded-For`
+    /// (the one the proxy saw), not the proxy's own socket address.
+    pub trust_forwarded_for: bool,
     /// How far in the future `iat` may be, in seconds.
     pub max_skew_secs: u64,
     /// Largest request body, in bytes (larger gets 413).
@@ -53,7 +57,14 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { api_key: None, allow_origins: Vec::new(), rate_limit_per_minute: 600, max_skew_secs: 300, body_limit: 256 * 1024 }
+        Settings {
+            api_key: None,
+            allow_origins: Vec::new(),
+            rate_limit_per_minute: 600,
+            trust_forwarded_for: false,
+            max_skew_secs: 300,
+            body_limit: 256 * 1024,
+        }
     }
 }
 
@@ -132,10 +143,20 @@ fn iso(t: i64) -> Json {
 
 /// A fixed window of one minute per client address.
 async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let client = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "local".to_string(), |c| c.0.ip().to_string());
+    if state.settings.api_key.as_ref().is_some_and(|key| bearer(request.headers()).is_some_and(|g| same_secret(g.as_bytes(), key.as_bytes()))) {
+        return next.run(request).await;
+    }
+    let forwarded = || {
+        let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
+        header.rsplit(',').next().map(|a| a.trim().to_string()).filter(|a| !a.is_empty())
+    };
+    let client = state
+        .settings
+        .trust_forwarded_for
+        .then(forwarded)
+        .flatten()
+        .or_else(|| request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()))
+        .unwrap_or_else(|| "local".to_string());
     let minute = (state.clock)() / 60;
     let allowed = {
         let mut windows = state.windows.lock().unwrap_or_else(|p| p.into_inner());
@@ -339,8 +360,7 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
     let Some(expected) = &state.settings.api_key else {
         return Rejection::Unauthorized("export is disabled: start the collector with --api-key or ASSENT_API_KEY".into()).into_response();
     };
-    let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    if !given.is_some_and(|g| same_secret(g.as_bytes(), expected.as_bytes())) {
+    if !bearer(&headers).is_some_and(|g| same_secret(g.as_bytes(), expected.as_bytes())) {
         return Rejection::Unauthorized("send Authorization: Bearer <api key>".into()).into_response();
     }
     let rows = match state.store.subject_receipts(&subject).await {
@@ -367,6 +387,11 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
         .collect();
     let body = Json::Object(vec![("receipts".into(), Json::Array(receipts)), ("subject".into(), s(&subject))]);
     json_response(StatusCode::OK, body.canonical())
+}
+
+/// The key in `Authorization: Bearer <key>`.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
 }
 
 /// Compares a presented key with the configured one in time that does not depend on where they differ.

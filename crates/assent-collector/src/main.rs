@@ -30,9 +30,13 @@ struct Args {
     /// Origins allowed to post receipts (CORS), comma-separated.
     #[arg(long = "allow-origin", env = "ASSENT_ALLOW_ORIGINS", value_delimiter = ',')]
     allow_origins: Vec<String>,
-    /// Requests per minute per client address.
+    /// Requests per minute per client address (requests with the API key are not limited).
     #[arg(long, env = "ASSENT_RATE_LIMIT", default_value_t = 600)]
     rate_limit: u32,
+    /// Behind a reverse proxy or load balancer: take the client address from the last
+    /// X-Forwarded-For entry. Only set it when every request comes through that proxy.
+    #[arg(long, env = "ASSENT_TRUST_FORWARDED_FOR")]
+    trust_forwarded_for: bool,
 }
 
 #[tokio::main]
@@ -54,6 +58,7 @@ async fn main() -> Result<()> {
         api_key: args.api_key,
         allow_origins: args.allow_origins,
         rate_limit_per_minute: args.rate_limit,
+        trust_forwarded_for: args.trust_forwarded_for,
         ..Settings::default()
     };
     let state = AppState::new(store, settings, system_clock()).await?;

@@ -411,6 +411,24 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend
         last = get(&env.app, "/healthz").await.0;
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    // A caller with the API key (a pipeline calling the gate inline) is not limited.
+    let keyed = Request::get(format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics")).header("authorization", "Bearer secret");
+    assert_eq!(call(&env.app, keyed.body(Body::empty()).unwrap()).await.0, StatusCode::OK);
+}
+
+/// Guards the rate limit behind a load balancer: every request arrives from the proxy's address, so
+/// without `trust_forwarded_for` all visitors would share one bucket; with it, each client address in
+/// `X-Forwarded-For` (the last entry, the one the proxy saw) has its own.
+#[tokio::test]
+async fn behind_a_proxy_the_rate_limit_is_per_forwarded_client() {
+    let settings = Settings { rate_limit_per_minute: 3, trust_forwarded_for: true, ..Settings::default() };
+    let env = env_with(Backend::Sqlite, settings).await.unwrap();
+    let from = |client: &str| Request::get("/healthz").header("x-forwarded-for", format!("203.0.113.9, {client}")).body(Body::empty()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(call(&env.app, from("198.51.100.1")).await.0, StatusCode::OK);
+    }
+    assert_eq!(call(&env.app, from("198.51.100.1")).await.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(call(&env.app, from("198.51.100.2")).await.0, StatusCode::OK, "another client has its own bucket");
 }
 
 /// Guards the append-only log: even a direct SQL UPDATE, DELETE (or TRUNCATE) on the database is refused,
