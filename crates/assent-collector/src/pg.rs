@@ -89,7 +89,9 @@ fn link(r: &tokio_postgres::Row) -> Link {
 /// The PostgreSQL store. Cloning shares the connections.
 #[derive(Clone)]
 pub struct PgStore {
-    read: Arc<Client>,
+    url: Arc<str>,
+    /// The read connection, replaced when the database has closed it (a restart, a failover).
+    read: Arc<tokio::sync::Mutex<Arc<Client>>>,
     writer: mpsc::UnboundedSender<Job>,
 }
 
@@ -121,6 +123,8 @@ impl PgStore {
         // Databases made before acknowledgments were recomputed have an `ack` column; it gets ''.
         let legacy_ack = write.prepare("SELECT ack FROM receipts LIMIT 0").await.is_ok();
         let (writer, mut jobs) = mpsc::unbounded_channel::<Job>();
+        let url: Arc<str> = url.into();
+        let writer_url = url.clone();
         tokio::spawn(async move {
             while let Some(first) = jobs.recv().await {
                 let mut batch = vec![first];
@@ -130,20 +134,41 @@ impl PgStore {
                         Err(_) => break,
                     }
                 }
+                // The database closed the connection (a restart, a failover): connect again, and
+                // answer this batch 503 (the browsers' outboxes retry) only if that fails too.
+                if write.is_closed() {
+                    match connect(&writer_url).await {
+                        Ok(fresh) => write = fresh,
+                        Err(e) => {
+                            batch.into_iter().for_each(|j| drop(j.reply.send(Err(e.clone()))));
+                            continue;
+                        }
+                    }
+                }
                 commit_batch(&mut write, batch, legacy_ack).await;
             }
         });
-        Ok(PgStore { read: Arc::new(read), writer })
+        Ok(PgStore { url, read: Arc::new(tokio::sync::Mutex::new(Arc::new(read))), writer })
+    }
+
+    /// The read connection, connected again if the database has closed it.
+    async fn read(&self) -> Result<Arc<Client>, Rejection> {
+        let mut read = self.read.lock().await;
+        if read.is_closed() {
+            *read = Arc::new(connect(&self.url).await?);
+        }
+        Ok(read.clone())
     }
 
     /// The collector's signing secret, shared by every instance (the first one to start makes it).
     pub async fn collector_secret(&self) -> Result<[u8; 32], Rejection> {
         let mut secret = [0u8; 32];
         getrandom::getrandom(&mut secret).map_err(|e| Rejection::Storage(format!("no randomness for the collector key: {e}")))?;
-        self.read
+        self.read()
+            .await?
             .execute("INSERT INTO collector_key (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", &[&secret.as_slice()])
             .await?;
-        let stored: Vec<u8> = self.read.query_one("SELECT secret FROM collector_key WHERE id = 1", &[]).await?.get(0);
+        let stored: Vec<u8> = self.read().await?.query_one("SELECT secret FROM collector_key WHERE id = 1", &[]).await?.get(0);
         stored.try_into().map_err(|_| Rejection::Storage("collector key is not 32 bytes".into()))
     }
 
@@ -156,13 +181,13 @@ impl PgStore {
 
     /// A subject's receipts in arrival order.
     pub async fn subject_receipts(&self, subject: &str) -> Result<Vec<Row>, Rejection> {
-        let rows = self.read.query(&format!("SELECT {COLUMNS} FROM receipts WHERE subject = $1 ORDER BY seq"), &[&subject]).await?;
+        let rows = self.read().await?.query(&format!("SELECT {COLUMNS} FROM receipts WHERE subject = $1 ORDER BY seq"), &[&subject]).await?;
         Ok(rows.iter().map(row).collect())
     }
 
     /// Whether the database answers.
     pub async fn healthy(&self) -> Result<(), Rejection> {
-        self.read.query_one("SELECT 1", &[]).await?;
+        self.read().await?.query_one("SELECT 1", &[]).await?;
         Ok(())
     }
 }

@@ -612,3 +612,27 @@ async fn receipts_must_claim_an_origin_the_collector_serves() {
         assert_eq!(post(&env.app, &signed(&claims(1, NOW, true, None))).await.0, StatusCode::CREATED, "{origins:?}");
     }
 }
+
+/// Guards recovery on PostgreSQL: when the database closes the collector's connections (a restart, a
+/// failover), the collector connects again by itself. Before, every request answered 503 until the
+/// process was restarted, while /healthz could still say ok.
+#[tokio::test]
+async fn after_postgresql_drops_its_connections_the_collector_reconnects() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((store, Some(url))) = open(Backend::Postgres, &dir).await else { return };
+    let app = app(AppState::new(store, Settings { api_key: Some("secret".into()), ..Settings::default() }, Arc::new(|| NOW)).await.unwrap());
+    let first = signed(&claims(1, NOW - 10, true, None));
+    assert_eq!(post(&app, &first).await.0, StatusCode::CREATED);
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let dropped = admin
+        .query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", &[])
+        .await
+        .unwrap();
+    assert_eq!(dropped.len(), 2, "the collector's read and write connections");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(get(&app, "/healthz").await.0, StatusCode::OK);
+    let (status, body) = post(&app, &signed(&claims(2, NOW, false, Some(jws::receipt_hash(&first))))).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(stored_count(&export(&app).await), 2);
+}
