@@ -29,6 +29,7 @@
   var UNKNOWN = { purpose: '?', name: '(waiting for the config)' };
   var held = []; // elements held before the config arrived, in or out of the page
   var blocked = []; // what assent.report() lists
+  var marks = 0; // held elements in markup, numbered (see clean)
   '@TRACKERS@'.split(';').forEach(function (row) {
     var f = row.split('|');
     if (f[2]) services.push({ purpose: f[0], name: f[1], match: f[2].split(',') });
@@ -116,7 +117,7 @@
       }
     }
     // An image outside the page is a pixel: dropped (if it is inserted later, it waits like any tag).
-    var pixel = t === 'IMG' && !el.isConnected;
+    var pixel = t === 'IMG' && !el.isConnected && el.ownerDocument === d; // not markup's <template> copy
     // A held frame shows a placeholder, which the wasm renders (once the frame is in the page), unless
     // the stored decision lets it run once the config is known (a service the visitor allows always).
     if (t === 'IFRAME' && s !== UNKNOWN && !unseen(el)) placeholder(el);
@@ -205,6 +206,11 @@
           setAttr.call(el, 'data-assent', 'inert');
           changed = true;
         }
+      });
+      // The page inserts a copy of this markup: the report finds each held element's copy by its mark.
+      blocked.slice(n).forEach(function (b) {
+        b.mark = String(++marks);
+        setAttr.call(b.el, 'data-assent-held', b.mark);
       });
       return changed || blocked.length > n ? inner.get.call(t) : null;
     } catch (e) {
@@ -681,7 +687,7 @@
     // Elements released once the config showed they are no trackers are not listed.
     report: function () {
       return blocked.filter(function (b) { return !(b.el && b.el.assentFree); }).map(function (b) {
-        var el = b.el;
+        var el = b.mark && d.querySelector('[data-assent-held="' + b.mark + '"]') || b.el;
         var purpose = el && el.getAttribute('data-category') || b.purpose;
         var state = el && el.hasAttribute('data-assent') ? 'ran' : el && el.isConnected ? 'held' : 'dropped';
         return { service: el && el.getAttribute('data-service') || b.service, purpose: purpose, kind: b.kind, url: b.url,

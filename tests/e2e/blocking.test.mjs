@@ -141,16 +141,19 @@ const tagRuns = (page) => page.evaluate(() => window.tagRuns);
 const count = (seen, prefix) => seen.filter((s) => s.startsWith(prefix)).length;
 
 /** Opens a fixture, asserts the tracker hosts saw nothing before consent, then allows `purposes`. */
-async function beforeAndAfter(name, purposes, { stillHeld = [] } = {}) {
+async function beforeAndAfter(name, purposes, { stillHeld = [], heldReport } = {}) {
   const t = await trackedPage();
   await t.page.goto(`${env.base}/fixtures/b/${name}.html`);
   await settle(t.page);
   assert.deepEqual(t.seen, [], `${name}: no request reached a tracker host before consent`);
   assert.deepEqual(await tagRuns(t.page), {}, `${name}: no tracker tag ran before consent`);
+  const report = () => t.page.evaluate(() => window.assent.report().map((r) => [r.service, r.purpose, r.kind, r.state]));
+  if (heldReport) assert.deepEqual(await report(), heldReport, `${name}: assent.report() before consent`);
   await banner(t.page).waitFor();
   await t.page.evaluate((p) => window.assent.set(p), Object.fromEntries(purposes.map((p) => [p, true])));
   await settle(t.page);
   for (const s of stillHeld) assert.equal(count(t.seen, s), 0, `${name}: ${s} is still held`);
+  if (heldReport) assert.deepEqual(await report(), heldReport.map((r) => [...r.slice(0, 3), 'ran']), `${name}: assent.report() after`);
   assert.deepEqual(t.log.pageErrors, [], `${name}: no page errors`);
   return t;
 }
@@ -193,7 +196,11 @@ for (const [name, purpose, tag, host] of [
 }
 
 test('insertAdjacentHTML: a tracker pixel in markup is held with its attributes, then loads once', async () => {
-  const t = await beforeAndAfter('adjacent', ['marketing']);
+  const t = await beforeAndAfter('adjacent', ['marketing'], {
+    // Review regression: the report followed markup's <template> copy, not the element the page
+    // inserted: an image in markup was a "pixel", "dropped" for good, even after it loaded.
+    heldReport: [['LinkedIn Insight', 'marketing', 'img', 'held']],
+  });
   await waitFor(() => count(t.seen, 'px.ads.linkedin.com/collect') === 1, 'the pixel');
   const img = await t.page.evaluate(() => {
     const i = document.getElementById('li');
