@@ -55,12 +55,17 @@
   var setAttr = E.setAttribute;
   var inner = Object.getOwnPropertyDescriptor(E, 'innerHTML');
 
+  var ODD_HOST = /^[^?#]*?\/\/[^/?#]*(%|[^\x00-\x7f])|[\t\n\r]/;
+  // In markup: a URL attribute whose host has an entity, a percent-escape or a non-ASCII character.
+  var ODD_MARKUP = /(src|href)\s*=\s*["']?([a-z]+:)?\/\/[^"'\s>/?#]*(&#|&period;|%|[^\x00-\x7f])/i;
   // The service a URL belongs to, unless the config allow-lists it (same rule as assent_core::trackers).
   // With `unknown`, a third-party URL seen before the config arrived is UNKNOWN.
   function tracker(url, unknown) {
     var u;
-    // A URL that names no tracker host is no tracker: one regex test, no parsing (the common case).
-    if (!(unknown && !classified) && !selfTracked && !hostRe.test(url)) return null;
+    // A URL that names no tracker host is no tracker: one regex test, no parsing (the common case),
+    // unless its host is spelled so that only the parser sees it (percent-escapes, non-ASCII dots,
+    // tabs or newlines, which browsers strip).
+    if (!(unknown && !classified) && !selfTracked && !hostRe.test(url) && !ODD_HOST.test(url)) return null;
     try { u = new URL(url, location.href); } catch (e) { return null; }
     if (!/^(https?|wss?):$/.test(u.protocol)) return null;
     var h = u.hostname.replace(/\.$/, '');
@@ -194,7 +199,7 @@
   function clean(html, scripts) {
     try {
       var text = '' + html;
-      if (!hostRe.test(text)) return null;
+      if (!hostRe.test(text) && !ODD_MARKUP.test(text)) return null;
       var t = d.createElement('template');
       // What it held shows in `blocked` (`held` only lists what is held before the config arrives).
       var n = blocked.length;

@@ -228,6 +228,25 @@ test('markup inserted after the config has arrived is held too, then loads once'
   assert.deepEqual(t.log.pageErrors, []);
 });
 
+// Review regression: the quick check tested the raw string, so a host spelled with percent-escapes,
+// an entity in markup, a full-width dot or a tab (the browser's parser normalises all of them) was
+// never looked up.
+test('tracker hosts spelled so that only the URL parser sees them are caught too', async () => {
+  const t = await trackedPage();
+  await t.context.route('**/fixtures/b/odd.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`<div id="slot"></div><script>
+    new Image().src = 'https://px.ads.linkedin%2Ecom/collect/?pid=3';
+    fetch('https://api.segment\u3002io/v1/t', { method: 'POST', body: '{}', mode: 'no-cors' }).catch(function () {});
+    navigator.sendBeacon('https://region1.google-ana\tlytics.com/g/collect?v=2');
+    document.getElementById('slot').innerHTML = '<img id="ent" alt="" src="https://px.ads.linkedin&#46;com/collect/?pid=4">';
+  </script>`) }));
+  await t.page.goto(`${env.base}/fixtures/b/odd.html`);
+  await settle(t.page);
+  assert.deepEqual(t.seen, [], 'no request reached a tracker host');
+  assert.equal(await t.page.locator('#ent').getAttribute('data-src'), 'https://px.ads.linkedin.com/collect/?pid=4', 'the entity-spelled image is held');
+  assert.deepEqual(t.log.pageErrors, []);
+  await t.context.close();
+});
+
 // Review regression: a tag held while out of the page kept its held form when the page inserted it
 // after consent, and nothing ran it (the insertion wrappers skip what is already marked).
 test('a tag built before consent and inserted after it runs once', async () => {
