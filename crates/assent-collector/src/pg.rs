@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::{Client, NoTls};
 
 use crate::error::Rejection;
-use crate::store::{resolve, Appended, Decide, Job, Link, Row};
+use crate::store::{resolve, same_id, Appended, Decide, Job, Link, Resolved, Row};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS receipts (
@@ -258,7 +258,8 @@ async fn apply_batch(
     let mut by_hash = index(by_hash, |l| l.hash.clone());
 
     let mut new_rows: Vec<(Reply, Row)> = Vec::new();
-    let mut duplicates: Vec<(Reply, String)> = Vec::new();
+    // Answered from the stored row: the id, and the new receipt when its bytes differ (see `same_id`).
+    let mut duplicates: Vec<(Reply, String, Option<Row>)> = Vec::new();
     for job in batch {
         let mut new = job.row;
         let existing = by_id.get(&new.id).cloned();
@@ -269,8 +270,9 @@ async fn apply_batch(
             None => None,
         };
         match resolve(&mut new, existing, head, prev_row, job.decide) {
-            Ok(true) => duplicates.push((job.reply, new.id)),
-            Ok(false) => {
+            Ok(Resolved::Duplicate) => duplicates.push((job.reply, new.id, None)),
+            Ok(Resolved::SameIdOtherBytes) => duplicates.push((job.reply, new.id.clone(), Some(new))),
+            Ok(Resolved::Insert) => {
                 let l = Link { id: new.id.clone(), subject: new.subject.clone(), hash: new.hash.clone() };
                 by_id.insert(l.id.clone(), l.clone());
                 by_hash.insert(l.hash.clone(), l.clone());
@@ -319,7 +321,7 @@ async fn apply_batch(
         }
         let mut stored: HashMap<String, Row> = HashMap::new();
         if !duplicates.is_empty() {
-            let ids: Vec<String> = duplicates.iter().map(|(_, id)| id.clone()).collect();
+            let ids: Vec<String> = duplicates.iter().map(|(_, id, _)| id.clone()).collect();
             let ids_param: [&Param; 1] = [&ids];
             for r in tx.query(&format!("SELECT {COLUMNS} FROM receipts WHERE id = ANY($1)"), &ids_param).await? {
                 let r = row(&r);
@@ -332,7 +334,7 @@ async fn apply_batch(
     let (seqs, stored) = match written {
         Ok(w) => w,
         Err(e) => {
-            let waiting = new_rows.into_iter().map(|(reply, _)| reply).chain(duplicates.into_iter().map(|(reply, _)| reply));
+            let waiting = new_rows.into_iter().map(|(reply, _)| reply).chain(duplicates.into_iter().map(|(reply, _, _)| reply));
             return Err((e.into(), waiting.collect()));
         }
     };
@@ -341,10 +343,14 @@ async fn apply_batch(
         new.seq = seqs.get(&new.id).copied().unwrap_or_default();
         answers.push((reply, Appended::New(new)));
     }
-    for (reply, id) in duplicates {
-        match stored.get(&id) {
-            Some(first) => answers.push((reply, Appended::Duplicate(first.clone()))),
-            None => drop(reply.send(Err(Rejection::Storage(format!("receipt {id} vanished during the batch"))))),
+    for (reply, id, other_bytes) in duplicates {
+        match (stored.get(&id), other_bytes) {
+            (Some(first), None) => answers.push((reply, Appended::Duplicate(first.clone()))),
+            (Some(first), Some(new)) => match same_id(first.clone(), &new) {
+                Ok(duplicate) => answers.push((reply, duplicate)),
+                Err(conflict) => drop(reply.send(Err(conflict))),
+            },
+            (None, _) => drop(reply.send(Err(Rejection::Storage(format!("receipt {id} vanished during the batch"))))),
         }
     }
     Ok(answers)

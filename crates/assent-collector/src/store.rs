@@ -301,24 +301,41 @@ const INSERT: &str = "INSERT INTO receipts (id, subject, issued_at, received_at,
 const INSERT_LEGACY: &str = "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, '')";
 
-/// What an append does, given what the store holds for it: the same rule on every backend. A stored
-/// receipt with this id makes it a duplicate (same bytes, `Ok(true)`) or a conflict; otherwise
-/// `decide` sets the chain status on `new`, and `Ok(false)` means: insert it.
+/// What an append must do, given what the store holds for it: the same rule on every backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    /// New: `decide` has set its chain status; insert it.
+    Insert,
+    /// The same bytes were stored before: answer with that row.
+    Duplicate,
+    /// A stored receipt has this id but other bytes: see [`same_id`] with the stored row.
+    SameIdOtherBytes,
+}
+
 pub(crate) fn resolve(
     new: &mut Row,
     existing: Option<Link>,
     head: Option<Link>,
     prev_row: Option<Link>,
     decide: Decide,
-) -> Result<bool, Rejection> {
+) -> Result<Resolved, Rejection> {
     if let Some(existing) = existing {
-        if existing.hash == new.hash {
-            return Ok(true);
-        }
-        return Err(Rejection::Conflict(format!("receipt id {} was already stored with different content", new.id)));
+        return Ok(if existing.hash == new.hash { Resolved::Duplicate } else { Resolved::SameIdOtherBytes });
     }
     new.chain = decide(head.as_ref(), prev_row.as_ref())?;
-    Ok(false)
+    Ok(Resolved::Insert)
+}
+
+/// A stored receipt with the new one's id but other bytes. The same signed header and payload is the
+/// same receipt: an ES256 signature has a second valid form, (r, n−s), so anyone who saw a receipt
+/// could post that twin first, and the browser's own copy must then count as a duplicate, not be
+/// refused as a conflict (its evidence would be lost). Anything else is a conflict.
+pub(crate) fn same_id(stored: Row, new: &Row) -> Result<Appended, Rejection> {
+    let signed = |jws: &str| jws.rsplit_once('.').map_or(jws, |(input, _)| input).to_string();
+    if signed(&stored.jws) == signed(&new.jws) {
+        return Ok(Appended::Duplicate(stored));
+    }
+    Err(Rejection::Conflict(format!("receipt id {} was already stored with different content", new.id)))
 }
 
 fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide, legacy_ack: bool) -> Result<Appended, Rejection> {
@@ -334,8 +351,10 @@ fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide, lega
         };
         (head, prev_row)
     };
-    if resolve(&mut new, existing, head, prev_row, decide)? {
-        return Ok(Appended::Duplicate(tx.prepare_cached(FULL_BY_ID)?.query_row(params![new.id], row)?));
+    match resolve(&mut new, existing, head, prev_row, decide)? {
+        Resolved::Insert => {}
+        Resolved::Duplicate => return Ok(Appended::Duplicate(tx.prepare_cached(FULL_BY_ID)?.query_row(params![new.id], row)?)),
+        Resolved::SameIdOtherBytes => return same_id(tx.prepare_cached(FULL_BY_ID)?.query_row(params![new.id], row)?, &new),
     }
     tx.prepare_cached(if legacy_ack { INSERT_LEGACY } else { INSERT })?.execute(params![
         new.id, new.subject, new.issued_at, new.received_at, new.hash, new.prev, new.chain, new.jws, new.claims,

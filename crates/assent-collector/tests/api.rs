@@ -366,8 +366,24 @@ async fn es256_receipts_from_browsers_without_ed25519_are_accepted(backend: Back
     );
     let input = format!("{}.{}", B64.encode(header), B64.encode(claims(1, NOW, true, None).to_canonical_json()));
     let sig: p256::ecdsa::Signature = key.sign(input.as_bytes());
-    let (status, body) = post(&env.app, &format!("{input}.{}", B64.encode(sig.to_bytes()))).await;
+    let receipt = format!("{input}.{}", B64.encode(sig.to_bytes()));
+    // Review regression: an ES256 signature has a second valid form, (r, n−s). Anyone who saw the
+    // receipt could post that twin first; the browser's own copy was then refused as a conflict (409)
+    // and dropped from its outbox. It is the same signed content, so it is a duplicate.
+    let (r, s) = sig.split_scalars();
+    let twin = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
+    use p256::ecdsa::signature::Verifier as _;
+    key.verifying_key().verify(input.as_bytes(), &twin).expect("the twin verifies too");
+    let (status, body) = post(&env.app, &format!("{input}.{}", B64.encode(twin.to_bytes()))).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = post(&env.app, &receipt).await;
+    assert_eq!((status, body.contains("\"duplicate\":true")), (StatusCode::OK, true), "{body}");
+    // Other signed content under the same id is still refused.
+    let header_b64 = input.split('.').next().unwrap();
+    let other = format!("{header_b64}.{}", B64.encode(claims(1, NOW, false, None).to_canonical_json()));
+    let other_sig: p256::ecdsa::Signature = key.sign(other.as_bytes());
+    let (status, body) = post(&env.app, &format!("{other}.{}", B64.encode(other_sig.to_bytes()))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
 }
 
 async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend) {
