@@ -382,6 +382,19 @@ test('withdrawal deletes the services\' cookies in every domain and path variant
     await page.evaluate(() => window.assent.withdraw());
     await jarShows(['cart@www.shop.test/']);
     assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => !k.startsWith('assent.'))), ['basket']);
+    // Review regression: a tag that already ran keeps running until the page goes, and writes its
+    // cookie again (gtag does). Nothing cleaned it later. Now its traces are removed again at pagehide;
+    // a purpose allowed again since keeps its cookies.
+    await page.evaluate(() => window.assent.set({ marketing: true }));
+    await page.evaluate(() => {
+      document.cookie = '_ga=GA1.9; path=/';
+      document.cookie = '_fbp=fb.9; path=/';
+      localStorage.setItem('ajs_user_id', 'again');
+    });
+    await jarShows(['_fbp@www.shop.test/', '_ga@www.shop.test/', 'cart@www.shop.test/']);
+    await page.goto(shop.base.replace('127.0.0.1', 'www.shop.test') + '/assent/assent.js'); // the page goes
+    await jarShows(['_fbp@www.shop.test/', 'cart@www.shop.test/']);
+    assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => !k.startsWith('assent.'))), ['basket']);
     await context.close();
   } finally {
     await shop.close();

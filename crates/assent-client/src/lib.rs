@@ -73,6 +73,9 @@ struct Inner {
     receipt_worker: bool,
     reported: Vec<String>,
     storage_warned: bool,
+    /// Services whose traces were removed on this page view, removed again at `pagehide` (their
+    /// scripts, which cannot be unloaded, may have written them again); `None` until the first.
+    clean_again: Option<Vec<String>>,
 }
 
 /// One `<assent-ai-toggle>` element and its view.
@@ -164,6 +167,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             receipt_worker: false,
             reported: Vec::new(),
             storage_warned: false,
+            clean_again: None,
         })),
         shared: Rc::new(Shared {
             base: option_string(&options, "base").unwrap_or_default(),
@@ -609,6 +613,55 @@ impl Client {
     /// Removes the cookies and storage keys that the services which may not run set (the core names
     /// them), then reloads the page when the config asks: scripts that already ran cannot be unloaded.
     fn clean_up(&self, services: &[String], reload: bool) {
+        self.remove_traces(services);
+        if reload {
+            // The decision is stored already; its receipt, if not made before the page goes, is made
+            // on the next page view (see `start`).
+            if let Some(l) = web_sys::window().map(|w| w.location()) {
+                let _ = l.reload();
+            }
+            return;
+        }
+        // A script that already ran keeps running until the page goes, and gtag or Hotjar write their
+        // cookies again. Once the page goes, nothing of theirs runs (the next page view holds them), so
+        // removing their traces once more at `pagehide` leaves none behind.
+        let first = {
+            let mut inner = self.inner.borrow_mut();
+            let first = inner.clean_again.is_none();
+            let again = inner.clean_again.get_or_insert_with(Vec::new);
+            again.extend(services.iter().filter(|s| !again.contains(s)).cloned().collect::<Vec<_>>());
+            first
+        };
+        if first {
+            let client = self.handle();
+            let on_pagehide = Closure::<dyn Fn()>::new(move || client.clean_again());
+            if let Some(w) = web_sys::window() {
+                let _ = w.add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
+            }
+            on_pagehide.forget(); // lives as long as the page
+        }
+    }
+
+    /// At `pagehide`: the traces of the services cleaned on this page view that are still refused now
+    /// (the visitor may have allowed one again since).
+    fn clean_again(&self) {
+        let services: Vec<String> = {
+            let inner = self.inner.borrow();
+            let (Some(session), Some(list)) = (&inner.session, &inner.clean_again) else { return };
+            let t = now();
+            session
+                .trackers()
+                .services()
+                .iter()
+                .filter(|s| list.contains(&s.name) && !session.allowed_for_service(&s.purpose, &s.name, t))
+                .map(|s| s.name.clone())
+                .collect()
+        };
+        self.remove_traces(&services);
+    }
+
+    /// Removes the cookies and storage keys of `services` (the core names them).
+    fn remove_traces(&self, services: &[String]) {
         let doc: HtmlDocument = document().unchecked_into();
         let window = web_sys::window();
         let stores: Vec<Storage> = window
@@ -636,13 +689,6 @@ impl Client {
         }
         for cookie in &cleanup.cookies {
             let _ = doc.set_cookie(cookie);
-        }
-        if reload {
-            // The decision is stored already; its receipt, if not made before the page goes, is made
-            // on the next page view (see `start`).
-            if let Some(l) = location {
-                let _ = l.reload();
-            }
         }
     }
 
