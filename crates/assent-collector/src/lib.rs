@@ -296,6 +296,13 @@ async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(
     ))
 }
 
+/// Whether a stored row is what the collector verified: its JWS verifies, and its hash, claims and key
+/// thumbprint are the JWS's own.
+fn intact(row: &Row) -> bool {
+    jws::verify(&row.jws).is_ok_and(|v| v.payload == row.claims && v.key_thumbprint == row.key_thumbprint)
+        && jws::receipt_hash(&row.jws) == row.hash
+}
+
 /// The collector's countersigned acknowledgment of a stored receipt: chain status, id, receipt hash,
 /// time of receipt and subject. It is signed after the commit, off the writer's serial path, and is not
 /// stored: Ed25519 signatures are deterministic (RFC 8032), so signing the same stored fields again
@@ -371,7 +378,9 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
         .iter()
         .map(|r| {
             Json::Object(vec![
-                ("ack".into(), Json::String(ack(&state.key, r))),
+                // Countersigned again only if the stored row is still what was verified: a row written
+                // into the database behind the collector's back gets no ack.
+                ("ack".into(), if intact(r) { Json::String(ack(&state.key, r)) } else { Json::Null }),
                 ("chain".into(), s(&r.chain)),
                 ("gpcHeader".into(), Json::Bool(r.gpc_header)),
                 ("hash".into(), s(&r.hash)),

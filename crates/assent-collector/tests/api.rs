@@ -211,6 +211,27 @@ async fn a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature
     assert_eq!(field(&items[0], "ack"), &Json::String(ack.clone()));
 }
 
+/// Guards the re-signed acks: the export countersigns a stored row again only if it is still what the
+/// collector verified. A row inserted into the database behind its back (the triggers stop UPDATE and
+/// DELETE, not INSERT) gets no ack.
+#[tokio::test]
+async fn the_export_countersigns_only_rows_that_still_verify() {
+    let env = fresh(Backend::Sqlite).await.unwrap();
+    let first = signed(&claims(1, NOW - 10, true, None));
+    assert_eq!(post(&env.app, &first).await.0, StatusCode::CREATED);
+    let forged = signed(&claims(2, NOW - 5, true, Some(jws::receipt_hash(&first))));
+    let conn = rusqlite::Connection::open(env._dir.path().join("receipts.sqlite")).unwrap();
+    conn.execute(
+        "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header)
+         SELECT 'r-forged', subject, issued_at + 5, received_at, ?1, hash, 'linked', ?2, claims, key_thumbprint, 0 FROM receipts",
+        rusqlite::params![jws::receipt_hash(&forged), forged],
+    )
+    .unwrap();
+    let Json::Array(items) = field(&export(&env.app).await, "receipts").clone() else { panic!() };
+    let acks: Vec<bool> = items.iter().map(|r| matches!(field(r, "ack"), Json::String(_))).collect();
+    assert_eq!(acks, [true, false], "the planted row's claims are not its JWS's, so it is not countersigned");
+}
+
 /// Guards databases made before acks were recomputed (they have a NOT NULL `ack` column, like a demo's
 /// `target/demo/receipts.sqlite`): they keep accepting and chaining receipts.
 #[tokio::test]
