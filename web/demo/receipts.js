@@ -47,7 +47,7 @@
         var parts = r.jws.split('.');
         var header = json(parts[0]);
         var c = json(parts[1]);
-        var ack = json(r.ack.split('.')[1]);
+        var ack = r.ack ? json(r.ack.split('.')[1]) : null; // null: the stored row no longer verifies
         var allowed = Object.keys(c.purposes).filter(function (p) { return c.purposes[p].granted; });
         var refused = Object.keys(c.purposes).filter(function (p) { return !c.purposes[p].granted; });
         var tr = document.createElement('tr');
@@ -66,8 +66,9 @@
           sig.textContent = ok ? 'verified (' + header.alg + ')' : 'DOES NOT VERIFY';
           sig.className = ok ? 'ran' : 'blocked';
         });
-        (collectorKey ? verify(r.ack, collectorKey) : Promise.resolve(false)).then(function (ok) {
-          ackCell.textContent = ok ? 'verified, received ' + new Date(ack.receivedAt * 1000).toLocaleString() : 'not verified';
+        (collectorKey && ack ? verify(r.ack, collectorKey) : Promise.resolve(false)).then(function (ok) {
+          ackCell.textContent = ok ? 'verified, received ' + new Date(ack.receivedAt * 1000).toLocaleString()
+            : ack ? 'not verified' : 'not countersigned: the stored row no longer verifies';
           ackCell.className = ok ? 'ran' : 'blocked';
         });
       });
