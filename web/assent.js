@@ -55,6 +55,8 @@
   var setAttr = E.setAttribute;
   var inner = Object.getOwnPropertyDescriptor(E, 'innerHTML');
 
+  // A URL whose host only the URL parser reads as one: percent-escapes or non-ASCII (a dot like `。`) in
+  // the host, or a tab or newline anywhere (browsers strip them).
   var ODD_HOST = /^[^?#]*?\/\/[^/?#]*(%|[^\x00-\x7f])|[\t\n\r]/;
   // In markup: a URL attribute whose host has an entity, a percent-escape or a non-ASCII character.
   var ODD_MARKUP = /(src|href)\s*=\s*["']?([a-z]+:)?\/\/[^"'\s>/?#]*(&#|&period;|%|[^\x00-\x7f])/i;
@@ -62,9 +64,8 @@
   // With `unknown`, a third-party URL seen before the config arrived is UNKNOWN.
   function tracker(url, unknown) {
     var u;
-    // A URL that names no tracker host is no tracker: one regex test, no parsing (the common case),
-    // unless its host is spelled so that only the parser sees it (percent-escapes, non-ASCII dots,
-    // tabs or newlines, which browsers strip).
+    // A URL that names no tracker host is no tracker: no parsing (the common case), unless its host is
+    // spelled so that only the parser sees it (ODD_HOST).
     if (!(unknown && !classified) && !selfTracked && !hostRe.test(url) && !ODD_HOST.test(url)) return null;
     try { u = new URL(url, location.href); } catch (e) { return null; }
     if (!/^(https?|wss?):$/.test(u.protocol)) return null;
@@ -304,16 +305,20 @@
     var b = json && json.blocking;
     classified = true;
     if (!b || typeof b !== 'object') b = {};
-    // `auto: false` turns the database off: only `data-category` markup is gated (as in the core).
-    if (b.auto === false) services = [];
-    (b.auto !== false && Array.isArray(b.services) ? b.services : []).forEach(function (r) {
+    // `auto: false` turns the database and the config's changes to it off: only `data-category` markup
+    // is gated (as in the core).
+    if (b.auto === false) {
+      services = [];
+      b = {};
+    }
+    (Array.isArray(b.services) ? b.services : []).forEach(function (r) {
       var s = services.filter(function (x) { return r && x.name.toLowerCase() === ('' + r.name).toLowerCase(); })[0];
       if (!s && r && r.purpose && Array.isArray(r.match)) services.push(s = { name: r.name, match: [] });
       if (!s) return;
       if (r.purpose) s.purpose = r.purpose;
       if (Array.isArray(r.match)) s.match = s.match.concat(r.match);
     });
-    if (b.auto !== false && Array.isArray(b.allow)) allowList = b.allow;
+    if (Array.isArray(b.allow)) allowList = b.allow;
     index();
     held.concat([].slice.call(d.querySelectorAll('[data-assent-held]'))).filter(function (el, i, all) {
       return all.indexOf(el) === i;

@@ -629,7 +629,11 @@ impl Client {
             let mut inner = self.inner.borrow_mut();
             let first = inner.clean_again.is_none();
             let again = inner.clean_again.get_or_insert_with(Vec::new);
-            again.extend(services.iter().filter(|s| !again.contains(s)).cloned().collect::<Vec<_>>());
+            for service in services {
+                if !again.contains(service) {
+                    again.push(service.clone());
+                }
+            }
             first
         };
         if first {
