@@ -111,7 +111,8 @@ fn test(root: &Path) -> Result<()> {
     let pg = postgres::TestPostgres::start()?;
     run(Command::new("cargo")
         .args(["test", "-p", "assent-core", "-p", "assent-jose", "-p", "assent-collector", "-p", "assent-cli", "-p", "xtask"])
-        .env("ASSENT_TEST_DATABASE_URL", &pg.url))?;
+        .env("ASSENT_TEST_DATABASE_URL", &pg.url)
+        .env("ASSENT_TEST_DATABASE_CA", &pg.ca))?;
     drop(pg);
     // The client crates in headless Chromium, as front-end teams run them (wasm-pack test --headless --chrome).
     run(Command::new("cargo")

@@ -1,5 +1,8 @@
 //! A throwaway PostgreSQL on loopback for the collector's tests, from Debian's packages. Started by
 //! `cargo xtask test`, stopped when dropped. Its URL goes to the tests as `ASSENT_TEST_DATABASE_URL`.
+//! It serves TLS with a certificate for `localhost` (not for `127.0.0.1`) from a CA made here with
+//! `openssl` (a dependency of Debian's `postgresql`), whose file goes to the tests as
+//! `ASSENT_TEST_DATABASE_CA`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +19,8 @@ pub struct TestPostgres {
     as_postgres: bool,
     /// `postgres://postgres@127.0.0.1:<port>` (append `/<database>`).
     pub url: String,
+    /// The PEM file of the CA that signed the server's certificate.
+    pub ca: PathBuf,
 }
 
 fn is_root() -> bool {
@@ -73,6 +78,7 @@ impl TestPostgres {
         if !status.success() {
             bail!("initdb failed ({status})");
         }
+        let tls = certificates(&dir.join("tls"), as_postgres)?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let pg_ctl = bin.join("pg_ctl");
         let status = command(as_postgres, &pg_ctl)
@@ -81,7 +87,12 @@ impl TestPostgres {
             .arg("-l")
             .arg(dir.join("server.log"))
             .arg("-o")
-            .arg(format!("-p {port} -k {} -c listen_addresses=127.0.0.1", dir.display()))
+            .arg(format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                dir.display(),
+                tls.join("server.crt").display(),
+                tls.join("server.key").display()
+            ))
             .args(["-w", "start"])
             .stdout(Stdio::null())
             .status()
@@ -90,8 +101,31 @@ impl TestPostgres {
             bail!("PostgreSQL did not start ({status}); see {}", dir.join("server.log").display());
         }
         eprintln!("PostgreSQL {} on 127.0.0.1:{port} for the collector tests", bin.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or(""));
-        Ok(TestPostgres { pg_ctl, dir, data, as_postgres, url: format!("postgres://postgres@127.0.0.1:{port}") })
+        Ok(TestPostgres { pg_ctl, dir, data, as_postgres, url: format!("postgres://postgres@127.0.0.1:{port}"), ca: tls.join("ca.crt") })
     }
+}
+
+/// A CA and a server certificate it signs, for `localhost` only, in `dir`; returns `dir`.
+fn certificates(dir: &Path, as_postgres: bool) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let openssl = |args: &[&str]| -> Result<()> {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().context("run openssl (Debian: apt-get install --no-install-recommends openssl)")?;
+        if !out.status.success() {
+            bail!("openssl {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(&[&["req", "-x509", "-days", "2", "-subj", "/CN=Assent test CA", "-keyout", "ca.key", "-out", "ca.crt"][..], &ec, &["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]].concat())?;
+    openssl(&[&["req", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"][..], &ec].concat())?;
+    std::fs::write(dir.join("server.ext"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")?;
+    openssl(&["x509", "-req", "-days", "2", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-extfile", "server.ext", "-out", "server.crt"])?;
+    // The server refuses a key that others can read.
+    run(Command::new("chmod").arg("600").arg(dir.join("server.key")))?;
+    if as_postgres {
+        run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir))?;
+    }
+    Ok(dir.to_path_buf())
 }
 
 impl Drop for TestPostgres {

@@ -25,6 +25,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub mod error;
 pub mod pg;
 pub mod store;
+mod tls;
 
 pub use error::Rejection;
 use assent_jose as jws;

@@ -37,14 +37,26 @@ struct Args {
     /// X-Forwarded-For entry. Only set it when every request comes through that proxy.
     #[arg(long, env = "ASSENT_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
+    /// Log lines as human-readable text, or as one JSON object per line for a log pipeline.
+    #[arg(long, env = "ASSENT_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
     let args = Args::parse();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()));
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let store = match &args.database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             // Never print credentials: only what follows the `@`.
@@ -66,9 +78,27 @@ async fn main() -> Result<()> {
     let storage = if args.database_url.is_some() { "postgresql".to_string() } else { args.db.display().to_string() };
     tracing::info!(listen = %args.listen, storage = %storage, "assent-collector ready");
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(stopped())
         .await?;
+    tracing::info!("assent-collector stopped");
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what `docker stop`, systemd and Kubernetes send): stop accepting, finish the
+/// requests in flight (each is answered only after its commit), then exit 0.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => drop(tokio::signal::ctrl_c().await),
+        }
+    }
+    #[cfg(not(unix))]
+    drop(tokio::signal::ctrl_c().await);
+    tracing::info!("stopping: finishing the requests in flight");
 }

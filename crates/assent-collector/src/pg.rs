@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use crate::error::Rejection;
 use crate::store::{resolve, same_id, Appended, Decide, Job, Link, Resolved, Row};
@@ -101,10 +101,22 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
+/// One connection, encrypted as the URL's `sslmode` says (see `tls`).
 async fn connect(url: &str) -> Result<Client, Rejection> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .map_err(|e| Rejection::Storage(format!("cannot connect to PostgreSQL: {e}")))?;
+    let (url, tls) = crate::tls::connector(url)?;
+    let (client, connection) = tokio_postgres::connect(&url, tls).await.map_err(|e| {
+        // tokio-postgres says only "error performing TLS handshake"; the cause is in its sources.
+        let mut e: String = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source()).map(|e| e.to_string()).collect::<Vec<_>>().join(": ");
+        let hint = if e.contains("not valid for name") {
+            " (sslmode=verify-full checks that the certificate names the host in the URL: connect by that name, or use verify-ca)"
+        } else if e.contains("certificate") {
+            " (verify-ca and verify-full trust the CA certificates in the file sslrootcert=<path> names, or the Mozilla roots without it)"
+        } else {
+            ""
+        };
+        e.push_str(hint);
+        Rejection::Storage(format!("cannot connect to PostgreSQL: {e}"))
+    })?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::error!(error = %e, "PostgreSQL connection lost");

@@ -673,3 +673,53 @@ async fn after_postgresql_drops_its_connections_the_collector_reconnects() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(stored_count(&export(&app).await), 2);
 }
+
+/// TLS to PostgreSQL, with libpq's `sslmode`/`sslrootcert` meanings (see `docs/collector.md`). The test
+/// server (started by `cargo xtask test`) has a certificate for `localhost` only, signed by the CA in
+/// `ASSENT_TEST_DATABASE_CA`. Guards: managed PostgreSQL services require TLS, and a certificate that
+/// does not check out must stop the collector when the URL asks for a check.
+#[tokio::test]
+async fn postgres_tls_as_sslmode_says() {
+    if postgres_url().await.is_none() {
+        return;
+    }
+    let ca = std::env::var("ASSENT_TEST_DATABASE_CA")
+        .expect("ASSENT_TEST_DATABASE_CA: the test PostgreSQL must serve TLS (cargo xtask test starts one that does)");
+    let base = std::env::var("ASSENT_TEST_DATABASE_URL").unwrap();
+    let (admin, connection) = tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    // Opens a store on a fresh database with `query` appended; returns whether every session it
+    // opened is encrypted, or the error.
+    let encrypted = |query: String, by_name: bool| {
+        let admin = &admin;
+        async move {
+            let url = postgres_url().await.unwrap();
+            let url = if by_name { url.replace("127.0.0.1", "localhost") } else { url };
+            let store = Store::open_postgres(&format!("{url}{query}")).await.map_err(|e| e.to_string())?;
+            AppState::new(store.clone(), Settings::default(), Arc::new(|| NOW)).await.map_err(|e| e.to_string())?;
+            let database = url.rsplit('/').next().unwrap();
+            let row = admin
+                .query_one(
+                    "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = $1",
+                    &[&database],
+                )
+                .await
+                .unwrap();
+            let (tls, all): (i64, i64) = (row.get(0), row.get(1));
+            assert!(all >= 2, "the store keeps a read and a write connection open ({all} sessions)");
+            Ok::<bool, String>(tls == all)
+        }
+    };
+    let ca_q = |mode: &str| format!("?sslmode={mode}&sslrootcert={ca}");
+    assert_eq!(encrypted(String::new(), false).await, Ok(true), "the default (prefer) encrypts when the server offers TLS");
+    assert_eq!(encrypted("?sslmode=require".into(), false).await, Ok(true), "require encrypts, without a certificate check");
+    assert_eq!(encrypted("?sslmode=disable".into(), false).await, Ok(false), "disable does not encrypt");
+    assert_eq!(encrypted(ca_q("verify-full"), true).await, Ok(true), "verify-full: the CA signed it, and it names localhost");
+    assert_eq!(encrypted(ca_q("verify-ca"), false).await, Ok(true), "verify-ca checks the chain, not the name");
+    let wrong_name = encrypted(ca_q("verify-full"), false).await.unwrap_err();
+    assert!(wrong_name.contains("not valid for name \"127.0.0.1\"") && wrong_name.contains("connect by that name"), "the certificate does not name 127.0.0.1: {wrong_name}");
+    let untrusted = encrypted("?sslmode=verify-full".into(), true).await.unwrap_err();
+    assert!(untrusted.contains("UnknownIssuer") && untrusted.contains("sslrootcert"), "the Mozilla roots do not include the test CA: {untrusted}");
+    let unknown_mode = encrypted("?sslmode=verify".into(), false).await.unwrap_err();
+    assert!(unknown_mode.contains("sslmode `verify`") && unknown_mode.contains("verify-full"), "{unknown_mode}");
+}

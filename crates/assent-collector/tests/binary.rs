@@ -1,0 +1,64 @@
+//! The `assent-collector` binary as an operator runs it. Guards: with `--log-format json` every log
+//! line is one JSON object (a log pipeline parses them), and SIGTERM (what `docker stop`, systemd and
+//! Kubernetes send) stops it cleanly with exit status 0 instead of killing it mid-request.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assent_core::json::Json;
+
+/// The string member `key` of a JSON log line.
+fn field(line: &Json, key: &str) -> Option<String> {
+    line.as_object()?.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
+        Json::String(s) => Some(s.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn json_logs_and_a_clean_stop_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assent-collector"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--log-format", "json", "--db"])
+        .arg(dir.path().join("receipts.sqlite"))
+        .env_remove("RUST_LOG")
+        .env_remove("DATABASE_URL")
+        .env_remove("ASSENT_LOG_FORMAT")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = || {
+        let text = lines.next().expect("a log line").unwrap();
+        Json::parse(&text).unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {text}"))
+    };
+    let ready = next();
+    assert_eq!(field(&ready, "message").as_deref(), Some("assent-collector ready"));
+    assert_eq!(field(&ready, "level").as_deref(), Some("INFO"));
+    assert_eq!(field(&ready, "listen"), Some(format!("127.0.0.1:{port}")), "the event's fields are members of the object");
+
+    // A refused receipt is logged with its reason, as JSON too.
+    let mut http = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    http.write_all(b"POST /v1/receipts HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot.a.jws").unwrap();
+    let mut answer = String::new();
+    http.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let refused = next();
+    assert_eq!(field(&refused, "message").as_deref(), Some("receipt refused"));
+    assert!(field(&refused, "reason").is_some_and(|r| r.contains("base64")), "{}", refused.canonical());
+
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "still running 10 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "SIGTERM is a clean stop: {status}");
+    assert_eq!(field(&next(), "message").as_deref(), Some("stopping: finishing the requests in flight"));
+    assert_eq!(field(&next(), "message").as_deref(), Some("assent-collector stopped"));
+}
