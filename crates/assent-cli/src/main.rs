@@ -31,6 +31,10 @@ enum Command {
     Verify {
         /// Collector export(s), JSONL of JWS, or a collector SQLite file.
         receipts: PathBuf,
+        /// The collector's `/.well-known/jwks.json`, saved to a file: also check the countersigned
+        /// acknowledgment of every exported receipt against it.
+        #[arg(long)]
+        jwks: Option<PathBuf>,
     },
     /// Keep only records whose subject had the purpose granted at the record's time (JSONL in, JSONL out).
     Filter {
@@ -83,7 +87,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<bool> {
     match cli.command {
-        Command::Verify { receipts } => verify(&receipts),
+        Command::Verify { receipts, jwks } => verify(&receipts, jwks.as_deref()),
         Command::Filter { purpose, receipts, subject_field, time_field, conversation_field, data } => {
             filter(&purpose, &receipts, &Fields { subject: subject_field, time: time_field, conversation: conversation_field }, &data)
         }
@@ -103,8 +107,46 @@ fn run(cli: Cli) -> Result<bool> {
     }
 }
 
+/// A receipt as read, with what a collector export says about it.
+struct Entry {
+    jws: String,
+    /// From an export row: the collector's countersignature (none when the row has `ack: null`), the
+    /// chain status and the time it was received.
+    stored: Option<Stored>,
+}
+
+struct Stored {
+    ack: Option<String>,
+    chain: Option<String>,
+    received_at: Option<String>,
+}
+
+impl Entry {
+    fn bare(jws: &str) -> Entry {
+        Entry { jws: jws.to_string(), stored: None }
+    }
+
+    /// An export row (`{"jws": …, "ack": …}`) or an object with a `jws`.
+    fn row(row: &Json) -> Option<Entry> {
+        let stored = get(row, "ack").map(|ack| Stored {
+            ack: match ack {
+                Json::String(a) => Some(a.clone()),
+                _ => None,
+            },
+            chain: field(row, "chain").map(str::to_string),
+            received_at: field(row, "receivedAt").map(str::to_string),
+        });
+        Some(Entry { jws: field(row, "jws")?.to_string(), stored })
+    }
+}
+
 /// Compact JWS strings from any supported source, in their stored order.
 fn load_receipts(path: &Path) -> Result<Vec<String>> {
+    Ok(load_entries(path)?.into_iter().map(|e| e.jws).collect())
+}
+
+/// The receipts of any supported source, in their stored order, with the export's details.
+fn load_entries(path: &Path) -> Result<Vec<Entry>> {
     // A collector database is recognised by its 16-byte header, without reading the whole file.
     let mut header = [0u8; 16];
     let is_sqlite = std::fs::File::open(path)
@@ -114,19 +156,19 @@ fn load_receipts(path: &Path) -> Result<Vec<String>> {
         let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let mut stmt = conn.prepare("SELECT jws FROM receipts ORDER BY seq")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-        return Ok(rows);
+        return Ok(rows.iter().map(|jws| Entry::bare(jws)).collect());
     }
     let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
     let text = String::from_utf8(bytes).context("the receipts file is not UTF-8")?;
     let mut out = Vec::new();
-    let take = |json: &Json, out: &mut Vec<String>| match json {
-        Json::String(s) => out.push(s.clone()),
-        Json::Array(items) => items.iter().for_each(|i| if let Json::String(s) = i { out.push(s.clone()) } else if let Some(j) = field(i, "jws") { out.push(j.to_string()) }),
+    let take = |json: &Json, out: &mut Vec<Entry>| match json {
+        Json::String(s) => out.push(Entry::bare(s)),
+        Json::Array(items) => items.iter().for_each(|i| if let Json::String(s) = i { out.push(Entry::bare(s)) } else { out.extend(Entry::row(i)) }),
         Json::Object(_) => {
             if let Some(Json::Array(items)) = get(json, "receipts") {
-                out.extend(items.iter().filter_map(|r| field(r, "jws").map(str::to_string)));
-            } else if let Some(j) = field(json, "jws") {
-                out.push(j.to_string());
+                out.extend(items.iter().filter_map(Entry::row));
+            } else {
+                out.extend(Entry::row(json));
             }
         }
         _ => {}
@@ -144,7 +186,7 @@ fn load_receipts(path: &Path) -> Result<Vec<String>> {
             let json = Json::parse(line).map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), n + 1))?;
             take(&json, &mut out);
         } else {
-            out.push(line.to_string());
+            out.push(Entry::bare(line));
         }
     }
     Ok(out)
@@ -180,11 +222,49 @@ fn label(jws: &str, n: usize) -> String {
     id.unwrap_or_else(|| format!("receipt #{}", n + 1))
 }
 
-fn verify(path: &Path) -> Result<bool> {
-    let receipts = load_receipts(path)?;
-    if receipts.is_empty() {
+/// Checks an exported row's acknowledgment: the collector's signature with a key of the JWKS, over
+/// this receipt's hash, id and subject and the row's chain status and time of receipt.
+fn check_ack(stored: &Stored, c: &Checked, jwks: &Json) -> Result<(), String> {
+    let ack = stored.ack.as_deref().ok_or("no ack: the collector did not countersign this row (it no longer verifies as stored)")?;
+    let payload = assent_jose::verify_ack(ack, jwks).map_err(|e| format!("ack: {e}"))?;
+    let payload = Json::parse(&payload).map_err(|e| format!("ack: payload: {e}"))?;
+    let number = |key: &str| match get(&payload, key) {
+        Some(Json::Number(n)) => n.parse::<i64>().ok(),
+        _ => None,
+    };
+    let received = stored.received_at.as_deref().and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
+    let mismatches: Vec<String> = [
+        ("receipt", field(&payload, "receipt") == Some(c.hash.as_str()), "is not this receipt's hash"),
+        ("id", field(&payload, "id") == Some(c.claims.id.as_str()), "is not this receipt's id"),
+        ("sub", field(&payload, "sub") == Some(c.claims.subject.as_str()), "is not this receipt's subject"),
+        ("chain", stored.chain.is_none() || field(&payload, "chain") == stored.chain.as_deref(), "differs from the row's chain"),
+        ("receivedAt", stored.received_at.is_none() || number("receivedAt") == received.map(|t| t.unix_timestamp()), "differs from the row's receivedAt"),
+    ]
+    .iter()
+    .filter(|(_, same, _)| !same)
+    .map(|(name, _, why)| format!("{name} {why}"))
+    .collect();
+    if mismatches.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("ack signed by the collector, but its {}", mismatches.join(", its ")))
+    }
+}
+
+fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
+    let entries = load_entries(path)?;
+    if entries.is_empty() {
         bail!("{}: no receipts found", path.display());
     }
+    let jwks = match jwks_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).with_context(|| format!("read {}", p.display()))?;
+            Some(Json::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?)
+        }
+        None => None,
+    };
+    let (mut acks, mut unacked) = (0, 0);
+    let receipts: Vec<&str> = entries.iter().map(|e| e.jws.as_str()).collect();
     let mut failures = 0;
     let mut heads: HashMap<String, (String, String)> = HashMap::new(); // subject -> (hash, id)
     let stdout = std::io::stdout();
@@ -208,12 +288,31 @@ fn verify(path: &Path) -> Result<bool> {
                     let before = expected.map_or("none (this is the subject's first receipt here)".to_string(), |(h, id)| format!("{id} with hash {h}"));
                     writeln!(out, "FAIL {}: chain broken for subject {}: prev is {prev}, the previous receipt is {before}", c.claims.id, c.claims.subject)?;
                 }
+                match (&jwks, &entries[n].stored) {
+                    (Some(jwks), Some(stored)) => match check_ack(stored, &c, jwks) {
+                        Ok(()) => acks += 1,
+                        Err(reason) => {
+                            failures += 1;
+                            writeln!(out, "FAIL {}: {reason}", c.claims.id)?;
+                        }
+                    },
+                    (None, Some(stored)) if stored.ack.is_some() => unacked += 1,
+                    _ => {}
+                }
                 heads.insert(c.claims.subject.clone(), (c.hash, c.claims.id.clone()));
             }
         }
     }
     if failures == 0 {
-        writeln!(out, "ok: {} receipts of {} subjects; every signature verifies and every chain is intact", receipts.len(), heads.len())?;
+        let acked = match (&jwks, acks) {
+            (Some(_), 0) => "; no acknowledgments to check (only a collector export carries them)".to_string(),
+            (Some(_), n) => format!("; {n} acknowledgments verify against the JWKS"),
+            (None, _) => String::new(),
+        };
+        writeln!(out, "ok: {} receipts of {} subjects; every signature verifies and every chain is intact{acked}", receipts.len(), heads.len())?;
+        if unacked > 0 {
+            writeln!(out, "({unacked} acknowledgments not checked: pass --jwks with the collector's /.well-known/jwks.json)")?;
+        }
     } else {
         writeln!(out, "{failures} of {} receipts failed", receipts.len())?;
     }

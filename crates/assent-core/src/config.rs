@@ -691,6 +691,15 @@ impl Config {
                 );
             }
         }
+        // The signing key and the chain head live in the origin's IndexedDB; a shared cookie would make
+        // each subdomain receipt the same decision again under the same id with another key (the
+        // collector refuses it as a conflict) and give the subject keys whose grants never count.
+        if self.cookie.domain.is_some() && !self.receipts.endpoints.is_empty() {
+            return invalid(
+                "cookie.domain".into(),
+                "cannot be combined with `receipts.endpoints` yet: receipts are signed with a key kept per origin, so a decision shared across subdomains cannot be receipted as one subject's chain; remove one of them".into(),
+            );
+        }
         if !seen.contains(&NECESSARY) {
             return invalid("purposes".into(), "must include `{\"id\": \"necessary\", \"required\": true}`".into());
         }

@@ -212,6 +212,11 @@ impl Claims {
         if claims.to_canonical_json() != text {
             return Err(invalid("payload", "is not canonical JSON (RFC 8785): keys sorted, no whitespace, integers only"));
         }
+        // Re-serialising keeps a repeated purpose, so the check above lets it through; but readers
+        // disagree on which copy counts (JS `JSON.parse` takes the last), and RFC 8785 forbids it.
+        if let Some(w) = claims.purposes.windows(2).find(|w| w[0].id == w[1].id) {
+            return Err(invalid(format!("purposes.{}", w[0].id), "is listed twice: one receipt must mean one thing to every reader"));
+        }
         Ok(claims)
     }
 

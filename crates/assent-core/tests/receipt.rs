@@ -46,7 +46,15 @@ fn claims_serialise_canonically_and_round_trip() {
 #[test]
 fn receivers_refuse_non_canonical_or_malformed_claims() {
     let text = claims().to_canonical_json();
+    // Regression guard (review): a purpose written twice re-serialised to the same bytes and passed,
+    // while `JSON.parse` (jose, any JS reader) takes the other copy than the collector did.
+    let mut twice = claims();
+    let mut copy = twice.purposes[0].clone();
+    copy.granted = !copy.granted;
+    twice.purposes.insert(1, copy);
+    let first = twice.purposes[0].id.clone();
     let table = [
+        (twice.to_canonical_json(), format!("config: purposes.{first}: is listed twice: one receipt must mean one thing to every reader").leak() as &str),
         (text.replacen('{', "{ ", 1), "config: payload: is not canonical JSON (RFC 8785): keys sorted, no whitespace, integers only"),
         (text.replace("\"v\":1", "\"v\":2"), "config: v: receipt version 2 is not supported (this build reads 1)"),
         (text.replace("\"method\":\"accept_all\"", "\"method\":\"nodded\""), "config: method: `nodded` is not a capture method"),

@@ -103,6 +103,43 @@ pub fn verify(compact: &str) -> Result<Verified, JwsError> {
     Ok(Verified { payload, key_thumbprint: B64.encode(Sha256::digest(thumbprint_input.as_bytes())) })
 }
 
+/// Verifies a collector's acknowledgment (an EdDSA JWS with `kid` in its header) against the keys of a
+/// JWKS document (`/.well-known/jwks.json`); returns its payload.
+pub fn verify_ack(compact: &str, jwks: &Json) -> Result<String, JwsError> {
+    let compact = compact.trim();
+    let mut parts = compact.split('.');
+    let (Some(header_b64), Some(payload_b64), Some(sig_b64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(JwsError::Malformed("a JWS compact string has three base64url parts separated by `.`".into()));
+    };
+    let header = String::from_utf8(part(header_b64, "header")?).map_err(|_| JwsError::Malformed("the header is not UTF-8".into()))?;
+    let header = Json::parse(&header).map_err(|e| JwsError::Malformed(format!("header: {e}")))?;
+    let member = |json: &Json, name: &str| -> Option<String> {
+        json.as_object()?.iter().find(|(k, _)| k == name).and_then(|(_, v)| as_string(v, name).ok())
+    };
+    if member(&header, "alg").as_deref() != Some("EdDSA") || member(&header, "typ").as_deref() != Some("assent-ack+jws") {
+        return Err(JwsError::Malformed("not an acknowledgment: the header needs alg EdDSA and typ assent-ack+jws".into()));
+    }
+    let kid = member(&header, "kid").ok_or_else(|| JwsError::Malformed("header.kid: missing".into()))?;
+    let keys = jwks.as_object().and_then(|m| m.iter().find(|(k, _)| k == "keys")).and_then(|(_, v)| match v {
+        Json::Array(keys) => Some(keys),
+        _ => None,
+    });
+    let key = keys
+        .into_iter()
+        .flatten()
+        .find(|k| member(k, "kid").as_deref() == Some(&kid) && member(k, "kty").as_deref() == Some("OKP") && member(k, "crv").as_deref() == Some("Ed25519"))
+        .ok_or_else(|| JwsError::BadSignature(format!("key `{kid}` is not an Ed25519 key in the JWKS")))?;
+    let x: [u8; 32] = part(&member(key, "x").unwrap_or_default(), "JWKS key's x")?
+        .try_into()
+        .map_err(|_| JwsError::Malformed(format!("JWKS key `{kid}`: an Ed25519 key is 32 bytes")))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| JwsError::Malformed(format!("JWKS key `{kid}`: not a valid Ed25519 point")))?;
+    let sig = ed25519_dalek::Signature::from_slice(&part(sig_b64, "signature")?)
+        .map_err(|_| JwsError::BadSignature("an Ed25519 signature is 64 bytes".into()))?;
+    key.verify_strict(format!("{header_b64}.{payload_b64}").as_bytes(), &sig)
+        .map_err(|_| JwsError::BadSignature(format!("the acknowledgment's signature does not match key `{kid}`")))?;
+    String::from_utf8(part(payload_b64, "payload")?).map_err(|_| JwsError::Malformed("the payload is not UTF-8".into()))
+}
+
 /// SHA-256 of a receipt's compact string, lowercase hex: the value the next receipt's `prev` names.
 pub fn receipt_hash(compact: &str) -> String {
     Sha256::digest(compact.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
