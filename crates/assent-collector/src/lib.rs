@@ -260,13 +260,16 @@ async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(
         gpc_header,
     };
     let store = state.store.clone();
+    let key = row.key_thumbprint.clone();
     let decide = move |head: Option<&Link>, prev_row: Option<&Link>| -> Result<String, Rejection> {
         let chain = match (&claims.prev, head, prev_row) {
             (None, None, _) => "first",
             (Some(prev), Some(head), _) if *prev == head.hash => "linked",
+            // A chain is the receipts one key signs: naming another key's receipt continues no chain.
+            (Some(_), _, Some(prev_row)) if prev_row.subject == claims.subject && prev_row.key != key => "gap",
             (Some(prev), Some(head), Some(prev_row)) if prev_row.subject == claims.subject => {
                 return Err(Rejection::Conflict(format!(
-                    "fork: prev {prev} is receipt {}, but the subject's latest receipt is {}; a subject's history is one chain",
+                    "fork: prev {prev} is receipt {}, but the latest receipt this key signed for the subject is {}; a subject's history is one chain",
                     prev_row.id, head.id
                 )))
             }

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS receipts (
     gpc_header BOOLEAN NOT NULL
 );
 CREATE INDEX IF NOT EXISTS receipts_subject_time ON receipts (subject, issued_at, seq);
+CREATE INDEX IF NOT EXISTS receipts_subject_key ON receipts (subject, key_thumbprint, seq);
 CREATE TABLE IF NOT EXISTS collector_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BYTEA NOT NULL);
 CREATE OR REPLACE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION '% is append-only', TG_ARGV[0]; END $$;
@@ -83,7 +84,7 @@ fn row(r: &tokio_postgres::Row) -> Row {
 }
 
 fn link(r: &tokio_postgres::Row) -> Link {
-    Link { id: r.get(0), subject: r.get(1), hash: r.get(2) }
+    Link { id: r.get(0), subject: r.get(1), hash: r.get(2), key: r.get(3) }
 }
 
 /// The PostgreSQL store. Cloning shares the connections.
@@ -249,12 +250,14 @@ async fn apply_batch(
         tx.execute("SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) AS s ORDER BY s", &subjects_param)
             .await?;
         tokio::try_join!(
-            tx.query("SELECT id, subject, hash FROM receipts WHERE id = ANY($1)", &ids_param),
+            tx.query("SELECT id, subject, hash, key_thumbprint FROM receipts WHERE id = ANY($1)", &ids_param),
+            // Each chain's head: a subject's chain is the receipts one key signed (see store::HEAD).
             tx.query(
-                "SELECT DISTINCT ON (subject) id, subject, hash FROM receipts WHERE subject = ANY($1) ORDER BY subject, seq DESC",
+                "SELECT DISTINCT ON (subject, key_thumbprint) id, subject, hash, key_thumbprint FROM receipts
+                 WHERE subject = ANY($1) ORDER BY subject, key_thumbprint, seq DESC",
                 &subjects_param
             ),
-            tx.query("SELECT id, subject, hash FROM receipts WHERE hash = ANY($1)", &prevs_param),
+            tx.query("SELECT id, subject, hash, key_thumbprint FROM receipts WHERE hash = ANY($1)", &prevs_param),
         )
     }
     .await;
@@ -266,7 +269,8 @@ async fn apply_batch(
         rows.iter().map(link).map(|l| (key(&l), l)).collect()
     };
     let mut by_id = index(by_id, |l| l.id.clone());
-    let mut heads = index(heads, |l| l.subject.clone());
+    let chain = |subject: &str, key: &str| format!("{subject} {key}");
+    let mut heads = index(heads, |l| format!("{} {}", l.subject, l.key));
     let mut by_hash = index(by_hash, |l| l.hash.clone());
 
     let mut new_rows: Vec<(Reply, Row)> = Vec::new();
@@ -275,7 +279,7 @@ async fn apply_batch(
     for job in batch {
         let mut new = job.row;
         let existing = by_id.get(&new.id).cloned();
-        let head = heads.get(&new.subject).cloned();
+        let head = heads.get(&chain(&new.subject, &new.key_thumbprint)).cloned();
         let prev_row = match &new.prev {
             Some(prev) if head.as_ref().is_some_and(|h| &h.hash == prev) => head.clone(),
             Some(prev) => by_hash.get(prev).cloned(),
@@ -285,10 +289,10 @@ async fn apply_batch(
             Ok(Resolved::Duplicate) => duplicates.push((job.reply, new.id, None)),
             Ok(Resolved::SameIdOtherBytes) => duplicates.push((job.reply, new.id.clone(), Some(new))),
             Ok(Resolved::Insert) => {
-                let l = Link { id: new.id.clone(), subject: new.subject.clone(), hash: new.hash.clone() };
+                let l = Link { id: new.id.clone(), subject: new.subject.clone(), hash: new.hash.clone(), key: new.key_thumbprint.clone() };
                 by_id.insert(l.id.clone(), l.clone());
                 by_hash.insert(l.hash.clone(), l.clone());
-                heads.insert(l.subject.clone(), l);
+                heads.insert(chain(&l.subject, &l.key), l);
                 new_rows.push((job.reply, new));
             }
             Err(refused) => drop(job.reply.send(Err(refused))),

@@ -52,10 +52,12 @@ pub struct Link {
     pub subject: String,
     /// SHA-256 of the JWS.
     pub hash: String,
+    /// The signer's key thumbprint: a subject's chain is the receipts one key signed.
+    pub key: String,
 }
 
-/// Decides the chain status of an append (`first`, `linked` or `gap`, or a refusal), given the
-/// subject's head and the receipt `prev` names, if stored.
+/// Decides the chain status of an append (`first`, `linked` or `gap`, or a refusal), given the head of
+/// the subject's chain signed with the same key and the receipt `prev` names, if stored.
 pub type Decide = Box<dyn FnOnce(Option<&Link>, Option<&Link>) -> Result<String, Rejection> + Send>;
 
 pub(crate) struct Job {
@@ -149,6 +151,7 @@ CREATE TABLE IF NOT EXISTS receipts (
     gpc_header INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS receipts_subject_time ON receipts (subject, issued_at, seq);
+CREATE INDEX IF NOT EXISTS receipts_subject_key ON receipts (subject, key_thumbprint, seq);
 CREATE TRIGGER IF NOT EXISTS receipts_no_update BEFORE UPDATE ON receipts
     BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS receipts_no_delete BEFORE DELETE ON receipts
@@ -180,7 +183,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 }
 
 fn link(r: &rusqlite::Row<'_>) -> rusqlite::Result<Link> {
-    Ok(Link { id: r.get(0)?, subject: r.get(1)?, hash: r.get(2)? })
+    Ok(Link { id: r.get(0)?, subject: r.get(1)?, hash: r.get(2)?, key: r.get(3)? })
 }
 
 /// What appending did.
@@ -292,10 +295,12 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, legacy_ack: bool) {
     }
 }
 
-const BY_ID: &str = "SELECT id, subject, hash FROM receipts WHERE id = ?1";
+const BY_ID: &str = "SELECT id, subject, hash, key_thumbprint FROM receipts WHERE id = ?1";
 const FULL_BY_ID: &str = "SELECT seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header FROM receipts WHERE id = ?1";
-const HEAD: &str = "SELECT id, subject, hash FROM receipts WHERE subject = ?1 ORDER BY seq DESC LIMIT 1";
-const BY_HASH: &str = "SELECT id, subject, hash FROM receipts WHERE hash = ?1";
+/// The subject's latest receipt signed with the same key: receipts another key posted for the subject
+/// (anyone can) must not become the head that the subject's own next receipt is refused against.
+const HEAD: &str = "SELECT id, subject, hash, key_thumbprint FROM receipts WHERE subject = ?1 AND key_thumbprint = ?2 ORDER BY seq DESC LIMIT 1";
+const BY_HASH: &str = "SELECT id, subject, hash, key_thumbprint FROM receipts WHERE hash = ?1";
 const INSERT: &str = "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 const INSERT_LEGACY: &str = "INSERT INTO receipts (id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header, ack)
@@ -343,7 +348,7 @@ fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide, lega
     let (head, prev_row) = if existing.is_some() {
         (None, None)
     } else {
-        let head = tx.prepare_cached(HEAD)?.query_row(params![new.subject], link).optional()?;
+        let head = tx.prepare_cached(HEAD)?.query_row(params![new.subject, new.key_thumbprint], link).optional()?;
         let prev_row = match &new.prev {
             Some(prev) if head.as_ref().is_some_and(|h| &h.hash == prev) => head.clone(),
             Some(prev) => tx.prepare_cached(BY_HASH)?.query_row(params![prev], link).optional()?,

@@ -88,6 +88,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature,
+    another_keys_receipts_do_not_break_the_subjects_chain,
     bad_input_gets_a_4xx_with_a_reason_and_is_never_stored,
     chains_link_forks_are_refused_and_gaps_are_flagged,
     the_gate_answers_per_purpose_and_time,
@@ -611,15 +612,10 @@ async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Bac
     let Some(env) = fresh(backend).await else { return };
     let refusal = signed(&claims(1, NOW - 100, false, None));
     assert_eq!(post(&env.app, &refusal).await.0, StatusCode::CREATED);
-    let other_key = |c: &Claims| {
-        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
-        let header = ED_HEADER.replace("$X", &B64.encode(key.verifying_key().to_bytes()));
-        let input = format!("{}.{}", B64.encode(header), B64.encode(c.to_canonical_json()));
-        format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()))
-    };
+    let other_key = signed_by_another_key;
     let (status, body) = post(&env.app, &other_key(&claims(2, NOW - 50, true, None))).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert!(body.contains("\"chain\":\"gap\""), "{body}");
+    assert!(body.contains("\"chain\":\"first\""), "the first of its own key's chain: {body}");
     let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 40)).await;
     assert!(answer.contains("\"granted\":false") && answer.contains(assent_core::receipt::OTHER_KEY), "{answer}");
 
@@ -631,6 +627,40 @@ async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Bac
     assert_eq!(post(&env.app, &other_key(&claims(4, NOW - 20, false, Some(jws::receipt_hash(&grant))))).await.0, StatusCode::CREATED);
     let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 10)).await;
     assert!(answer.contains("\"granted\":false") && answer.contains("\"reason\":\"refused\""), "{answer}");
+}
+
+/// A receipt signed with a key that is not the subject's (anyone who learns a subject id can post one).
+fn signed_by_another_key(c: &Claims) -> String {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let header = ED_HEADER.replace("$X", &B64.encode(key.verifying_key().to_bytes()));
+    let input = format!("{}.{}", B64.encode(header), B64.encode(c.to_canonical_json()));
+    format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()))
+}
+
+/// Guards chain continuity against receipts another key posts for the subject: they are stored, but
+/// they are not the head the subject's own next receipt is checked against. Before, the browser's next
+/// receipt (here a withdrawal) was refused as a fork (409), the browser dropped it, and the gate kept
+/// answering with the grant before it.
+async fn another_keys_receipts_do_not_break_the_subjects_chain(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
+    let grant = signed(&claims(1, NOW - 100, true, None));
+    assert_eq!(post(&env.app, &grant).await.0, StatusCode::CREATED);
+    for (n, prev) in [(2, None), (3, Some(jws::receipt_hash(&grant)))] {
+        let (status, body) = post(&env.app, &signed_by_another_key(&claims(n, NOW - 90, true, prev.clone()))).await;
+        assert_eq!(status, StatusCode::CREATED, "stored as evidence of what was posted: {body}");
+        let expected = if prev.is_some() { "\"chain\":\"gap\"" } else { "\"chain\":\"first\"" };
+        assert!(body.contains(expected), "its own key's chain; naming the subject's receipt continues nothing: {body}");
+    }
+    let withdrawal = signed(&claims(4, NOW - 80, false, Some(jws::receipt_hash(&grant))));
+    let (status, body) = post(&env.app, &withdrawal).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body.contains("\"chain\":\"linked\""), "{body}");
+    let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 70)).await;
+    assert!(answer.contains("\"granted\":false") && answer.contains("\"reason\":\"refused\""), "{answer}");
+    // A real fork of the subject's own chain is still refused.
+    let (status, body) = post(&env.app, &signed(&claims(5, NOW - 60, true, Some(jws::receipt_hash(&grant))))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("latest receipt this key signed for the subject is"), "{body}");
 }
 
 /// Guards the origin allow-list: CORS cannot stop a `text/plain` POST from another site, so a receipt
