@@ -56,10 +56,10 @@
   var inner = Object.getOwnPropertyDescriptor(E, 'innerHTML');
 
   // A URL whose host only the URL parser reads as one: percent-escapes or non-ASCII (a dot like `。`) in
-  // the host, or a tab or newline anywhere (browsers strip them).
-  var ODD_HOST = /^[^?#]*?\/\/[^/?#]*(%|[^\x00-\x7f])|[\t\n\r]/;
+  // the host, or a tab or newline anywhere (browsers strip them). The parser reads `\` as `/`.
+  var ODD_HOST = /^[^?#]*?[\/\\]{2}[^/\\?#]*(%|[^\x00-\x7f])|[\t\n\r]/;
   // In markup: a URL attribute whose host has an entity, a percent-escape or a non-ASCII character.
-  var ODD_MARKUP = /(src|href)\s*=\s*["']?([a-z]+:)?\/\/[^"'\s>/?#]*(&#|&period;|%|[^\x00-\x7f])/i;
+  var ODD_MARKUP = /(src|href)\s*=\s*["']?([a-z]+:)?[\/\\]{2}[^"'\s>/\\?#]*(&#|&period;|%|[^\x00-\x7f])/i;
   // The service a URL belongs to, unless the config allow-lists it (same rule as assent_core::trackers).
   // With `unknown`, a third-party URL seen before the config arrived is UNKNOWN.
   function tracker(url, unknown) {
@@ -141,7 +141,8 @@
   function placeholder(el) {
     config.then(function () {
       setTimeout(function () {
-        if (!el.hasAttribute('data-assent')) client ? client.rescan() : boot();
+        // (`el` may be a copy in markup that the page never inserts: what counts is what the page holds.)
+        if (!el.hasAttribute('data-assent')) client ? client.rescan() : pending().some(function (f) { return f.tagName === 'IFRAME' && !unseen(f); }) && boot();
       });
     });
   }
@@ -154,7 +155,8 @@
     // One it held while out of the page, inserted once its purpose is allowed: it runs now.
     if (el.hasAttribute('data-assent-held') && !el.hasAttribute('data-assent')) {
       if (allows({ purpose: el.getAttribute('data-category'), name: el.getAttribute('data-service') })) {
-        Promise.resolve().then(function () { if (el.isConnected) run([el]); });
+        // (A frame may still show its placeholder: the client removes it as it runs the frame.)
+        Promise.resolve().then(function () { if (el.isConnected) client ? client.rescan() : run([el]); });
       }
       return;
     }
@@ -162,8 +164,17 @@
     // Each element and URL once (the observer sees again what the insertion wrappers saw).
     if (!url || el.assentSeen === url || el.hasAttribute('data-category') || el.hasAttribute('data-assent')) return;
     el.assentSeen = url;
-    var s = tracker(url, unknown);
+    var s = behind(el, tracker(url, unknown), unknown);
     if (s && !allows(s)) hold(el, s, url, unknown);
+  }
+  // An ordered script (`async = false`) inserted while an earlier one waits for the config waits too,
+  // whatever its host: released in order with it, it cannot overtake it.
+  function behind(el, s, unknown) {
+    if (el.async === false && unknown && !classified) {
+      if (!s && inOrder) s = UNKNOWN;
+      if (s === UNKNOWN) inOrder = 1;
+    }
+    return s;
   }
   // A node about to be inserted, and everything inside it. Never throws into the page's call.
   // `unknown`: the page's script inserts it, so holding an unclassified one briefly is safe (the parser's
@@ -171,6 +182,12 @@
   function check(n, unknown) {
     try {
       if (n && n.nodeType === 1) inspect(n, unknown);
+      // Declarative shadow DOM in the page's markup: the observer must see inside it too.
+      if (n && n.shadowRoot && mo && roots.indexOf(n.shadowRoot) < 0) {
+        roots.push(n.shadowRoot);
+        mo.observe(n.shadowRoot, OBSERVE);
+        check(n.shadowRoot, unknown);
+      }
       if (n && n.querySelectorAll && (n.nodeType === 11 || n.firstElementChild)) {
         [].forEach.call(n.querySelectorAll('script,iframe,img,link'), function (el) { inspect(el, unknown); });
       }
@@ -193,6 +210,13 @@
   guard(E, ['append', 'prepend', 'before', 'after', 'replaceWith', 'replaceChildren'], 0, 1e9);
   guard(DocumentFragment.prototype, ['append', 'prepend', 'replaceChildren'], 0, 1e9); // shadow roots
   guard(E, ['insertAdjacentElement'], 1, 2);
+  // Shadow roots a script attaches, closed ones too: observed, and searched for held elements.
+  wrap(E, 'attachShadow', function (orig, args) {
+    var r = orig.apply(this, args);
+    roots.push(r);
+    mo.observe(r, OBSERVE);
+    return r;
+  });
   guard(w.Range && Range.prototype, ['insertNode'], 0, 1);
   // Markup: rewritten through an inert <template> when it names a tracker host. Scripts inserted as
   // markup never run, so they are only marked as done; document.write's do run, so they are held.
@@ -218,10 +242,19 @@
         b.mark = String(++marks);
         setAttr.call(b.el, 'data-assent-held', b.mark);
       });
-      return changed || blocked.length > n ? inner.get.call(t) : null;
+      if (!changed && blocked.length === n) return null;
+      var out = inner.get.call(t);
+      // document.write's markup may leave elements open for later writes (an ad slot's `<div>`):
+      // the end tags the template added are taken off again.
+      for (var extra = ends(out) - ends(text); scripts && extra-- > 0;) out = out.replace(/<\/[^>]+>\s*$/, '');
+      return out;
     } catch (e) {
       return null; // e.g. Trusted Types: the page's value goes through untouched
     }
+  }
+  // How many end tags the markup ends with.
+  function ends(html) {
+    return (html.match(/(<\/[^>]+>\s*)*$/)[0].match(/<\//g) || []).length;
   }
   // Replaces a property's setter: `set(original setter, value)` runs in its place.
   function hook(proto, prop, set) {
@@ -250,7 +283,7 @@
   });
   // src/href set on an element (`new Image().src`, `script.src` before insertion).
   function intercept(el, url) {
-    var s = !el.hasAttribute('data-assent') && tracker(url, 1);
+    var s = !el.hasAttribute('data-assent') && behind(el, tracker(url, 1), 1);
     if (!s || allows(s)) return false;
     hold(el, s, url, 1);
     return el.tagName !== 'SCRIPT'; // a held script keeps its src: its type keeps it inert
@@ -297,9 +330,13 @@
     return orig.apply(this, args);
   });
   // Tags the parser inserts after this script: the observer runs before the parser runs them.
-  new MutationObserver(function (records) {
+  var OBSERVE = { childList: true, subtree: true };
+  var inOrder = 0; // an ordered script is held until the config arrives
+  var roots = [d]; // the document and the shadow roots seen in its markup, where held elements are found
+  var mo = new MutationObserver(function (records) {
     records.forEach(function (r) { [].forEach.call(r.addedNodes, function (n) { check(n); }); });
-  }).observe(d.documentElement, { childList: true, subtree: true });
+  });
+  mo.observe(d.documentElement, OBSERVE);
   // The config's changes to the table; elements held before it arrived are classified again.
   function configure(json) {
     var b = json && json.blocking;
@@ -320,7 +357,7 @@
     });
     if (Array.isArray(b.allow)) allowList = b.allow;
     index();
-    held.concat([].slice.call(d.querySelectorAll('[data-assent-held]'))).filter(function (el, i, all) {
+    held.concat(find('[data-assent-held]')).filter(function (el, i, all) {
       return all.indexOf(el) === i;
     }).forEach(function (el) {
       var a = URL_ATTR[el.tagName];
@@ -376,9 +413,13 @@
 
   // Gated elements that have not run yet, in document order.
   function pending() {
-    return [].slice.call(d.querySelectorAll(
+    return find(
       'script[type="text/plain"][data-category],iframe[data-category][data-src],img[data-category][data-src],link[data-category][data-href]'
-    )).filter(function (el) { return !el.hasAttribute('data-assent'); });
+    ).filter(function (el) { return !el.hasAttribute('data-assent'); });
+  }
+  // Matching elements in the document, then in each shadow root its markup declared.
+  function find(selector) {
+    return [].concat.apply([], roots.map(function (r) { return [].slice.call(r.querySelectorAll(selector)); }));
   }
 
   // Activation, one chain for the whole page so that document order holds: an external classic
@@ -394,7 +435,8 @@
     while (chain.length) {
       var el = chain.shift();
       // Each element runs once; one the page removed meanwhile does not run.
-      if (el.hasAttribute('data-assent') || el.tagName === 'SCRIPT' && !el.parentNode) continue;
+      // (`isConnected`: a script in a subtree the page detached would never load, and stall the chain.)
+      if (el.hasAttribute('data-assent') || el.tagName === 'SCRIPT' && !el.isConnected) continue;
       setAttr.call(el, 'data-assent', 'ran');
       var type = el.getAttribute('data-type');
       if (el.tagName !== 'SCRIPT') {
@@ -497,7 +539,7 @@
       // The service is looked up only for what the decision refuses (it may be allowed always).
       if (stored.granted.indexOf(cat) >= 0 || api.allowed(cat, { service: serviceOf(els[i]) })) go.push(els[i]);
       else if (stored.denied.indexOf(cat) < 0) return false;
-      else frames = frames || els[i].tagName === 'IFRAME';
+      else frames = frames || els[i].tagName === 'IFRAME' && !unseen(els[i]); // hidden: no placeholder
     }
     run(go);
     return !frames;

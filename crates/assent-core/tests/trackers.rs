@@ -27,6 +27,10 @@ fn urls_are_classified_by_host_suffix_and_path_prefix() {
         ("https://www.facebook.com/tr?id=1&ev=PageView", Some(("Meta Pixel", "marketing"))),
         ("https://static.hotjar.com/c/hotjar-1.js?sv=6", Some(("Hotjar", "replay"))),
         ("https://www.clarity.ms/tag/abc", Some(("Microsoft Clarity", "replay"))),
+        // Review: LogRocket's current snippet host, and Google Ads' conversion and remarketing paths.
+        ("https://cdn.lgrckt-in.com/LogRocket.min.js", Some(("LogRocket", "replay"))),
+        ("https://www.google.com/rmkt/collect/1/?random=2", Some(("Google Ads", "marketing"))),
+        ("https://www.google.com/ccm/collect?en=conversion", Some(("Google Ads", "marketing"))),
         ("https://www.youtube-nocookie.com/embed/xyz", Some(("YouTube", "marketing"))),
         ("https://www.google.com/maps/embed?pb=1", Some(("Google Maps", "preferences"))),
         ("wss://r.lr-ingest.io/socket", Some(("LogRocket", "replay"))),
