@@ -15,7 +15,8 @@ pub enum Rejection {
     /// The payload is not a receipt of a known schema (422).
     #[error("invalid receipt: {0}")]
     Invalid(String),
-    /// Issued in the future beyond the allowed clock skew (422).
+    /// Issued in the future beyond the allowed clock skew (425 Too Early, with `Retry-After`: the same
+    /// receipt is accepted once the collector's clock has caught up, so the browser keeps it and retries).
     #[error("receipt issued in the future: iat {iat} is more than {skew} s after the collector's clock ({now})")]
     Future {
         /// The receipt's `iat`.
@@ -37,6 +38,9 @@ pub enum Rejection {
     /// A bad query (400).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The body is over the limit (413).
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// Too many requests from this client (429).
     #[error("rate limit: at most {0} requests a minute; retry later")]
     RateLimited(u32),
@@ -50,11 +54,13 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
             Rejection::Malformed(_) | Rejection::BadSignature(_) | Rejection::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Rejection::Invalid(_) | Rejection::Future { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Rejection::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Rejection::Future { .. } => StatusCode::TOO_EARLY,
             Rejection::Conflict(_) => StatusCode::CONFLICT,
             Rejection::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Rejection::Forbidden(_) => StatusCode::FORBIDDEN,
             Rejection::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Rejection::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Rejection::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -69,8 +75,13 @@ impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let mut res = (self.status(), self.body()).into_response();
         res.headers_mut().insert("content-type", "application/json".parse().expect("static header"));
-        if let Rejection::RateLimited(_) = self {
-            res.headers_mut().insert("retry-after", "60".parse().expect("static header"));
+        let retry = match self {
+            Rejection::RateLimited(_) => Some(60),
+            Rejection::Future { iat, now, skew } => Some(iat.saturating_sub(now + skew).max(1)),
+            _ => None,
+        };
+        if let Some(seconds) = retry {
+            res.headers_mut().insert("retry-after", seconds.into());
         }
         res
     }

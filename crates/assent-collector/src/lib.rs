@@ -84,7 +84,8 @@ pub struct AppState {
     key: Arc<CollectorKey>,
     settings: Arc<Settings>,
     clock: Clock,
-    windows: Arc<Mutex<HashMap<String, (u64, u32)>>>,
+    /// The rate limit's current minute and each client's requests in it.
+    windows: Arc<Mutex<(u64, HashMap<String, u32>)>>,
 }
 
 impl AppState {
@@ -161,15 +162,13 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
     let minute = (state.clock)() / 60;
     let allowed = {
         let mut windows = state.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if windows.len() > 100_000 {
-            windows.retain(|_, (m, _)| *m == minute);
+        // A new minute starts every count again (and frees the last minute's clients at once).
+        if windows.0 != minute {
+            *windows = (minute, HashMap::new());
         }
-        let entry = windows.entry(client).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= state.settings.rate_limit_per_minute
+        let count = windows.1.entry(bucket(&client)).or_insert(0);
+        *count += 1;
+        *count <= state.settings.rate_limit_per_minute
     };
     if !allowed {
         return Rejection::RateLimited(state.settings.rate_limit_per_minute).into_response();
@@ -179,7 +178,15 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
 
 /// `POST /v1/receipts`: one compact JWS as the body (`application/jose` or `text/plain`, which
 /// `sendBeacon` uses), or `{"receipts": ["…", …]}` for a batch.
-async fn post_receipts(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+async fn post_receipts(State(state): State<AppState>, headers: HeaderMap, body: Result<String, axum::extract::rejection::StringRejection>) -> Response {
+    // axum's own refusals (too large, not UTF-8) answer as JSON like every other refusal.
+    let body = match body {
+        Ok(body) => body,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Rejection::TooLarge(format!("the body is over {} bytes: send fewer receipts per batch", state.settings.body_limit)).into_response()
+        }
+        Err(e) => return Rejection::Malformed(format!("body: {}", e.body_text())).into_response(),
+    };
     let gpc = headers.get("sec-gpc").is_some_and(|v| v.as_bytes() == b"1");
     let trimmed = body.trim();
     if !trimmed.starts_with('{') {
@@ -332,8 +339,13 @@ fn parse_at(value: Option<&String>, now: u64) -> Result<i64, Rejection> {
 }
 
 /// `GET /v1/subjects/{id}/consent?purpose=P&at=T[&scope=S]`: may subject's data be used for P at T?
-async fn gate(State(state): State<AppState>, Path(subject): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn gate(
+    State(state): State<AppState>,
+    Path(subject): Path<String>,
+    q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let result: Result<Json, Rejection> = async {
+        let Query(q) = q.map_err(|e| Rejection::BadRequest(e.body_text()))?;
         let purpose = q.get("purpose").ok_or_else(|| Rejection::BadRequest("purpose is required, e.g. ?purpose=analytics".into()))?;
         let at = parse_at(q.get("at"), (state.clock)())?;
         let scope = q.get("scope").filter(|s| !s.is_empty() && *s != "site");
@@ -400,6 +412,18 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
         .collect();
     let body = Json::Object(vec![("receipts".into(), Json::Array(receipts)), ("subject".into(), s(&subject))]);
     json_response(StatusCode::OK, body.canonical())
+}
+
+/// The rate limit's bucket for a client address: an IPv6 client by its /64, which one subscriber holds
+/// whole (each address in it would otherwise get a limit of its own); anything else as it is.
+fn bucket(client: &str) -> String {
+    match client.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => client.to_string(),
+    }
 }
 
 /// The key in `Authorization: Bearer <key>`.

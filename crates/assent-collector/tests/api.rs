@@ -272,7 +272,7 @@ async fn bad_input_gets_a_4xx_with_a_reason_and_is_never_stored(backend: Backend
         (none, StatusCode::BAD_REQUEST, "malformed receipt: header.alg `none` is not accepted"),
         (sign_ed25519(ED_HEADER, &payload.replace("\"v\":1", "\"v\":9")), StatusCode::UNPROCESSABLE_ENTITY, "invalid receipt: v: receipt version 9 is not supported"),
         (sign_ed25519(ED_HEADER, &payload.replacen('{', "{ ", 1)), StatusCode::UNPROCESSABLE_ENTITY, "invalid receipt: payload: is not canonical JSON"),
-        (signed(&claims(2, NOW + 3_600, true, None)), StatusCode::UNPROCESSABLE_ENTITY, "receipt issued in the future: iat 1790003600 is more than 300 s after"),
+        (signed(&claims(2, NOW + 3_600, true, None)), StatusCode::TOO_EARLY, "receipt issued in the future: iat 1790003600 is more than 300 s after"),
     ];
     for (body, status, reason) in table {
         let (got, text) = post(&env.app, &body).await;
@@ -280,6 +280,11 @@ async fn bad_input_gets_a_4xx_with_a_reason_and_is_never_stored(backend: Backend
         let Json::String(error) = field(&Json::parse(&text).unwrap(), "error").clone() else { panic!("{text}") };
         assert!(error.starts_with(reason), "got: {error}\nwant: {reason}");
     }
+    // Review regression: a receipt from a fast clock was refused for good (422) and the browser dropped
+    // it. It is refused for now: 425 with the seconds until the collector's clock has caught up.
+    let req = Request::post("/v1/receipts").header("content-type", "text/plain").body(Body::from(signed(&claims(2, NOW + 3_600, true, None)))).unwrap();
+    let res = env.app.clone().oneshot(req).await.unwrap();
+    assert_eq!((res.status(), res.headers().get("retry-after").and_then(|v| v.to_str().ok())), (StatusCode::TOO_EARLY, Some("3300")));
     assert_eq!(stored_count(&export(&env.app).await), 0, "nothing refused was stored");
 }
 
@@ -431,9 +436,15 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("Bearer"), "{body}");
 
-    // Too large a body: 413.
-    let (status, _) = post(&env.app, &"x".repeat(9 * 1024)).await;
+    // Too large a body: 413. It and a body that is not UTF-8 answer as JSON like every
+    // other refusal (review: axum's own plain-text answers broke clients that parse `error`).
+    let (status, body) = post(&env.app, &"x".repeat(9 * 1024)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body.starts_with("{\"error\":\"too large: the body is over"), "{body}");
+    let not_utf8 = Request::post("/v1/receipts").header("content-type", "text/plain").body(Body::from(vec![0xff, 0xfe])).unwrap();
+    let (status, body) = call(&env.app, not_utf8).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.starts_with("{\"error\":\"malformed receipt: body:"), "{body}");
 
     // Contract routes.
     let (status, openapi) = get(&env.app, "/openapi.json").await;
@@ -467,6 +478,12 @@ async fn behind_a_proxy_the_rate_limit_is_per_forwarded_client() {
     }
     assert_eq!(call(&env.app, from("198.51.100.1")).await.0, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(call(&env.app, from("198.51.100.2")).await.0, StatusCode::OK, "another client has its own bucket");
+    // Review regression: an IPv6 client rotating addresses within its /64 got a fresh limit for each.
+    for n in 1..=3 {
+        assert_eq!(call(&env.app, from(&format!("2001:db8:1:2::{n}"))).await.0, StatusCode::OK);
+    }
+    assert_eq!(call(&env.app, from("2001:db8:1:2:ffff::9")).await.0, StatusCode::TOO_MANY_REQUESTS, "one /64, one bucket");
+    assert_eq!(call(&env.app, from("2001:db8:1:3::1")).await.0, StatusCode::OK, "another /64 has its own");
 }
 
 /// Guards the append-only log: even a direct SQL UPDATE, DELETE (or TRUNCATE) on the database is refused,
@@ -618,6 +635,7 @@ async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Bac
     assert!(body.contains("\"chain\":\"first\""), "the first of its own key's chain: {body}");
     let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 40)).await;
     assert!(answer.contains("\"granted\":false") && answer.contains(assent_core::receipt::OTHER_KEY), "{answer}");
+    assert!(assent_collector::OPENAPI.contains(assent_core::receipt::OTHER_KEY), "the contract lists this reason (review: clients generated from it rejected the answer)");
 
     // The subject's own key grants; another key's later refusal then decides.
     let grant = signed(&claims(3, NOW - 30, true, Some("f".repeat(64))));
