@@ -146,9 +146,16 @@ async function record(payload, id, subject, endpoints) {
       const made = head.ids || [];
       if (made.includes(id)) return;
       s.chain.put({ hash: hash, id: id, ids: made.concat(id).slice(-64) }, subject);
-      if (endpoints.length) {
-        s.outbox.put({ id: id, jws: jws, endpoints: endpoints, delivered: [], attempts: 0, next: 0, queuedAt: Date.now() });
-      }
+      if (!endpoints.length) return;
+      // The outbox is sent in the order receipts were made: a counter, not the clock (a clock stepped
+      // back between two receipts would send the later one first, and the collector would see a gap).
+      s.chain.get('#order').onsuccess = (o) => {
+        const order = (o.target.result || 0) + 1;
+        s.chain.put(order, '#order');
+        const item = { id: id, jws: jws, endpoints: endpoints, delivered: [], attempts: 0, next: 0, order: order, queuedAt: Date.now() };
+        s.outbox.put(item);
+        pending.push(item); // for sendBeacon, should the page go away before the next delivery run
+      };
     };
   });
 }
@@ -199,7 +206,7 @@ let again = false;
 async function run(fresh) {
   const items = (await tx(['outbox'], 'readonly', (s, done) => {
     s.outbox.getAll().onsuccess = (e) => done(e.target.result);
-  })).sort((a, b) => a.queuedAt - b.queuedAt);
+  })).sort((a, b) => (a.order || 0) - (b.order || 0) || a.queuedAt - b.queuedAt);
   pending = items;
   const blocked = {}; // an endpoint that failed holds back later receipts, so chains arrive in order
   let retryAt = Infinity;
@@ -212,10 +219,11 @@ async function run(fresh) {
         continue;
       }
       const outcome = await send(url, item);
-      if (outcome === 'retry') {
+      if (outcome >= 0) {
         item.attempts += 1;
-        // Exponential backoff with full jitter: up to 2^attempts seconds, capped at 10 minutes.
-        item.next = Date.now() + Math.random() * Math.min(600000, 1000 * Math.pow(2, item.attempts));
+        // Exponential backoff with full jitter: up to 2^attempts seconds, capped at 10 minutes; never
+        // before the collector's Retry-After (`outcome`, in seconds).
+        item.next = Date.now() + Math.max(outcome * 1000, Math.random() * Math.min(600000, 1000 * Math.pow(2, item.attempts)));
         retryAt = Math.min(retryAt, item.next);
         blocked[url] = true;
       } else {
@@ -231,27 +239,43 @@ async function run(fresh) {
   if (retryAt < Infinity) timer = setTimeout(flush, Math.max(0, retryAt - Date.now()));
 }
 
+// Delivers one receipt: 'delivered', 'refused' (for good), or a number: retry, not before that many
+// seconds (0: as the backoff says).
 async function send(url, item) {
   let res;
   try {
     res = await fetch(url, {
       method: 'POST', body: item.jws, keepalive: true, credentials: 'omit', mode: 'cors',
       headers: { 'content-type': 'text/plain' },
+      // A collector that accepts the connection but never answers must not hold the outbox up for good.
+      signal: AbortSignal.timeout ? AbortSignal.timeout(15000) : undefined,
     });
   } catch (e) {
-    return 'retry'; // offline, or the collector is down
+    return 0; // offline, the collector is down, or it timed out
   }
+  const reason = () => res.text().catch(() => '');
   if (res.ok) {
+    // An HTML page is not a collector's answer (a single-page app's fallback route, a wrong URL).
+    if (/html/.test(res.headers.get('content-type'))) {
+      console.error('assent: ' + url + ' answered receipt ' + item.id + ' with an HTML page, not a collector\'s answer: check receipts.endpoints');
+      return 60;
+    }
     try {
       const body = await res.json();
       if (body.ack) await tx(['acks'], 'readwrite', (s) => s.acks.put({ url: url, ack: body.ack, chain: body.chain }, item.id));
     } catch (e) { /* delivered; an unreadable acknowledgment is not a reason to send again */ }
     return 'delivered';
   }
-  if (res.status === 408 || res.status === 429 || res.status >= 500) return 'retry';
-  // Refused for good (4xx): retrying cannot help. Say why and drop it from the outbox.
-  const reason = await res.text().catch(() => '');
-  console.error('assent: ' + url + ' refused receipt ' + item.id + ' (' + res.status + '): ' + reason);
+  const status = res.status;
+  if (status === 408 || status === 429 || status === 425 || status >= 500) return +res.headers.get('retry-after') || 0;
+  // 403: the collector does not serve this site yet (its --allow-origin): kept and tried again slowly,
+  // so that fixing the collector's settings recovers the evidence.
+  if (status === 403) {
+    console.error('assent: ' + url + ' refused receipt ' + item.id + ' (403), kept to retry: ' + await reason());
+    return 600;
+  }
+  // Refused for good (any other 4xx): the same bytes will never be accepted. Say why and drop it.
+  console.error('assent: ' + url + ' refused receipt ' + item.id + ' (' + status + '): ' + await reason());
   return 'refused';
 }
 

@@ -129,6 +129,75 @@ test('the outbox survives reloads while the collector is down, then delivers eve
   }
 });
 
+// Review regressions: the outbox dropped receipts the collector refused only for now. A fast device
+// clock (425), a collector that does not list the site yet (403) and an HTML page answered with 200
+// (a single-page app's fallback route) each lost the receipt for good.
+test('receipts refused for now are kept and delivered later, each exactly once', async () => {
+  const collector = await startCollector(port, join(dir, 'later.sqlite'), env.base);
+  const { context, page } = await openPage(env);
+  try {
+    const answers = [
+      { status: 425, headers: { 'retry-after': '1' }, contentType: 'application/json', body: '{"error":"receipt issued in the future"}' },
+      { status: 200, contentType: 'text/html', body: '<!doctype html><p>app shell</p>' },
+      { status: 403, contentType: 'application/json', body: '{"error":"forbidden: origin"}' },
+    ];
+    // Each new receipt gets the next answer once; its retries go through to the real collector.
+    const seen = new Set();
+    await context.route((url) => url.port === String(port) && url.pathname === '/v1/receipts', (route) => {
+      const jws = route.request().postData();
+      const answer = !seen.has(jws) && !jws.startsWith('{') && answers.shift(); // not a pagehide beacon's batch
+      seen.add(jws);
+      if (!answer) return route.continue();
+      return route.fulfill({ ...answer, headers: { ...answer.headers, 'access-control-allow-origin': env.base, 'access-control-expose-headers': 'retry-after' } });
+    });
+    const logged = [];
+    page.on('console', (m) => { if (m.type() === 'error') logged.push(m.text()); if (process.env.DEBUG_RECEIPTS) console.log('page:', m.type(), m.text()); });
+    if (process.env.DEBUG_RECEIPTS) context.on('request', (r) => console.log('req', r.method(), r.url()));
+    await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    await banner(page).getByRole('button', { name: 'Reject all' }).click();
+    const subject = await page.evaluate(() => window.assent.consent().subject);
+    await waitFor(async () => (await exported(port, subject)).length === 1, 'the receipt answered 425, after its Retry-After');
+    for (const decide of [() => window.assent.set({ analytics: true }), () => window.assent.set({ analytics: false })]) {
+      await page.evaluate(decide);
+      await receiptMade(page);
+      await page.waitForTimeout(500);
+      await page.reload(); // a new page view sends what the outbox kept at once
+      await page.evaluate(() => window.assent.ready);
+    }
+    const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 3 && r; }, 'all three receipts');
+    assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked'], 'each once, in chain order');
+    assert.ok(logged.some((l) => /with an HTML page, not a collector's answer/.test(l)), logged.join('\n'));
+    assert.ok(logged.some((l) => /\(403\), kept to retry/.test(l)), logged.join('\n'));
+  } finally {
+    collector.kill();
+    await context.close();
+  }
+});
+
+// Review regression: the outbox was sent in the order of the device clock, so a clock stepped back
+// between two receipts sent the later one first; the collector flagged both as gaps, and the gate
+// took the earlier decision (the last to arrive) as the visitor's latest.
+test('the outbox is sent in the order receipts were made, even after the clock was stepped back', async () => {
+  const { context, page } = await openPage(env);
+  await load(page, `${env.base}/?region=DE&config=${configPath}`);
+  await banner(page).getByRole('button', { name: 'Accept all' }).click(); // the collector is not running yet
+  await receiptMade(page);
+  const subject = await page.evaluate(() => window.assent.consent().subject);
+  await page.evaluate(() => { const now = Date.now; Date.now = () => now() - 240000; });
+  await page.evaluate(() => window.assent.set({ analytics: false }));
+  await receiptMade(page);
+  await page.waitForFunction(() => localStorage.getItem('assent.outbox') === '1');
+  const collector = await startCollector(port, join(dir, 'order.sqlite'), env.base);
+  try {
+    await page.reload();
+    const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 2 && r; }, 'both receipts');
+    assert.deepEqual(all.map((r) => r.chain), ['first', 'linked']);
+  } finally {
+    collector.kill();
+    await context.close();
+  }
+});
+
 // Review regression: reading the chain head and advancing it were separate steps, so two tabs deciding
 // at the same moment both chained onto the same receipt; the collector refused the second as a fork
 // (409) and the outbox dropped it, leaving a real decision with no evidence.

@@ -112,6 +112,8 @@ pub fn app(state: AppState) -> Router {
             .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([axum::http::header::CONTENT_TYPE, axum::http::header::AUTHORIZATION])
+            // The browser's outbox waits as long as a 425 or 429 says.
+            .expose_headers([axum::http::header::RETRY_AFTER])
     };
     Router::new()
         .route("/v1/receipts", post(post_receipts))
