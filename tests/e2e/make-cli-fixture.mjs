@@ -1,6 +1,7 @@
 // Makes the CLI's test fixture from a real run: a browser (Debian's Chromium) refuses, then opts in to
 // AI training, then opts out again; the real collector stores the three signed receipts; its export and
-// a transcript file with records around those moments are written to crates/assent-cli/tests/fixtures/.
+// a transcript file with records around those moments, and the collector's JWKS are written to
+// crates/assent-cli/tests/fixtures/.
 // Run after `cargo build -p assent-collector` and `npm run build`: node tests/e2e/make-cli-fixture.mjs
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,9 @@ try {
   const claims = exported.receipts.map((r) => JSON.parse(Buffer.from(r.jws.split('.')[1], 'base64url').toString()));
   const [t1, t2, t3] = claims.map((c) => c.iat);
   writeFileSync('crates/assent-cli/tests/fixtures/export.json', JSON.stringify(exported, null, 2) + '\n');
+  // The collector's published key, for `assent verify --jwks`.
+  const jwks = await (await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).json();
+  writeFileSync('crates/assent-cli/tests/fixtures/jwks.json', JSON.stringify(jwks, null, 2) + '\n');
   const lines = [
     { subject, timestamp: t1 - 100, text: 'before any choice' },
     { subject, timestamp: t1, text: 'after refusing everything' },

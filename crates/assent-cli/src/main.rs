@@ -266,7 +266,10 @@ fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
     let (mut acks, mut unacked) = (0, 0);
     let receipts: Vec<&str> = entries.iter().map(|e| e.jws.as_str()).collect();
     let mut failures = 0;
-    let mut heads: HashMap<String, (String, String)> = HashMap::new(); // subject -> (hash, id)
+    // A chain is the receipts one key signed for a subject (as the collector keeps them); the subject's
+    // own key is the key of its first receipt (the collector's gate and `filter` trust only that one).
+    let mut heads: HashMap<(String, String), (String, String)> = HashMap::new(); // (subject, key) -> (hash, id)
+    let mut owners: HashMap<String, String> = HashMap::new(); // subject -> key
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (n, jws) in receipts.iter().enumerate() {
@@ -276,13 +279,25 @@ fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
                 writeln!(out, "FAIL {}: {reason}", label(jws, n))?;
             }
             Ok(c) => {
-                let expected = heads.get(&c.claims.subject);
+                let owner = owners.entry(c.claims.subject.clone()).or_insert_with(|| c.key.clone());
+                let foreign = *owner != c.key;
+                if foreign {
+                    failures += 1;
+                    writeln!(
+                        out,
+                        "FAIL {}: signed with key {}, not subject {}'s own key {} (its first receipt's): not the subject's evidence; it can refuse, never grant",
+                        c.claims.id, c.key, c.claims.subject, owner
+                    )?;
+                }
+                let chain = (c.claims.subject.clone(), c.key.clone());
+                let expected = heads.get(&chain);
                 let ok = match (&c.claims.prev, expected) {
                     (None, None) => true,
                     (Some(prev), Some((hash, _))) => prev == hash,
                     _ => false,
                 };
-                if !ok {
+                // (A receipt of another key already failed above: its chain is not the subject's.)
+                if !ok && !foreign {
                     failures += 1;
                     let prev = c.claims.prev.as_deref().unwrap_or("null");
                     let before = expected.map_or("none (this is the subject's first receipt here)".to_string(), |(h, id)| format!("{id} with hash {h}"));
@@ -299,7 +314,7 @@ fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
                     (None, Some(stored)) if stored.ack.is_some() => unacked += 1,
                     _ => {}
                 }
-                heads.insert(c.claims.subject.clone(), (c.hash, c.claims.id.clone()));
+                heads.insert(chain, (c.hash, c.claims.id.clone()));
             }
         }
     }
@@ -309,7 +324,7 @@ fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
             (Some(_), n) => format!("; {n} acknowledgments verify against the JWKS"),
             (None, _) => String::new(),
         };
-        writeln!(out, "ok: {} receipts of {} subjects; every signature verifies and every chain is intact{acked}", receipts.len(), heads.len())?;
+        writeln!(out, "ok: {} receipts of {} subjects; every signature verifies and every chain is intact{acked}", receipts.len(), owners.len())?;
         if unacked > 0 {
             writeln!(out, "({unacked} acknowledgments not checked: pass --jwks with the collector's /.well-known/jwks.json)")?;
         }

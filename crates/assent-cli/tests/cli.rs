@@ -20,7 +20,73 @@ fn text(bytes: &[u8]) -> String {
 fn verify_accepts_a_real_export() {
     let out = assent(&["verify", fixture("export.json").to_str().unwrap()]);
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
-    assert_eq!(text(&out.stdout), "ok: 3 receipts of 1 subjects; every signature verifies and every chain is intact\n");
+    assert_eq!(
+        text(&out.stdout),
+        "ok: 3 receipts of 1 subjects; every signature verifies and every chain is intact\n(3 acknowledgments not checked: pass --jwks with the collector's /.well-known/jwks.json)\n"
+    );
+}
+
+/// `--jwks` checks the collector's countersignature on every exported row against its published key.
+#[test]
+fn verify_checks_the_collectors_acknowledgments_against_its_jwks() {
+    let (export, jwks) = (fixture("export.json"), fixture("jwks.json"));
+    let out = assent(&["verify", export.to_str().unwrap(), "--jwks", jwks.to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "ok: 3 receipts of 1 subjects; every signature verifies and every chain is intact; 3 acknowledgments verify against the JWKS\n"
+    );
+    let plain = assent(&["verify", export.to_str().unwrap()]);
+    assert!(text(&plain.stdout).contains("(3 acknowledgments not checked: pass --jwks"), "{}", text(&plain.stdout));
+
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(&export).unwrap();
+    let acks: Vec<&str> = original.split("\"ack\": \"").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    let run = |export: &str, jwks: &std::path::Path| {
+        let path = dir.path().join("export.json");
+        std::fs::write(&path, export).unwrap();
+        let out = assent(&["verify", path.to_str().unwrap(), "--jwks", jwks.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        text(&out.stdout)
+    };
+    // Another receipt's ack: signed by the collector, but not for this receipt.
+    let swapped = original.replacen(acks[0], "SWAP", 1).replacen(acks[1], acks[0], 1).replacen("SWAP", acks[1], 1);
+    let stdout = run(&swapped, &jwks);
+    assert!(stdout.contains("ack signed by the collector, but its receipt is not this receipt's hash, its id is not this receipt's id"), "{stdout}");
+    assert!(stdout.ends_with("2 of 3 receipts failed\n"), "{stdout}");
+    // A row the collector would not countersign (it no longer verified as stored).
+    let stdout = run(&original.replacen(&format!("\"{}\"", acks[2]), "null", 1), &jwks);
+    assert!(stdout.contains("no ack: the collector did not countersign this row"), "{stdout}");
+    // The JWKS of another collector.
+    let other = dir.path().join("other-jwks.json");
+    std::fs::write(&other, r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"other","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#).unwrap();
+    let stdout = run(&original, &other);
+    assert!(stdout.contains("is not an Ed25519 key in the JWKS"), "{stdout}");
+}
+
+/// Guards `verify` against passing a history that is not the subject's: a receipt signed with another
+/// key than the subject's first receipt's (anyone who learns a subject id can post one) was reported
+/// as verified, while the gate and `filter` treat it as someone else's.
+#[test]
+fn verify_names_a_receipt_signed_with_another_key_than_the_subjects() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    let export = std::fs::read_to_string(fixture("export.json")).unwrap();
+    let jws: Vec<&str> = export.split("\"jws\": \"").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    // The third receipt, re-signed with a key of someone else's (same claims, same prev).
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let header = format!(r#"{{"alg":"EdDSA","jwk":{{"crv":"Ed25519","kty":"OKP","x":"{}"}},"typ":"assent-receipt+jws"}}"#, B64.encode(key.verifying_key().to_bytes()));
+    let input = format!("{}.{}", B64.encode(header), jws[2].split('.').nth(1).unwrap());
+    let forged = format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("receipts.jsonl");
+    std::fs::write(&path, [jws[0], jws[1], &forged].join("\n")).unwrap();
+    let out = assent(&["verify", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("not subject") && stdout.contains("own key") && stdout.contains("it can refuse, never grant"), "{stdout}");
+    assert!(stdout.ends_with("1 of 3 receipts failed\n"), "{stdout}");
 }
 
 #[test]
