@@ -223,7 +223,8 @@ async function run(fresh) {
         item.attempts += 1;
         // Exponential backoff with full jitter: up to 2^attempts seconds, capped at 10 minutes; never
         // before the collector's Retry-After (`outcome`, in seconds).
-        item.next = Date.now() + Math.max(outcome * 1000, Math.random() * Math.min(600000, 1000 * Math.pow(2, item.attempts)));
+        // (At most a day: a clock weeks ahead must not overflow the timer, which would then fire at once.)
+        item.next = Date.now() + Math.max(Math.min(outcome, 86400) * 1000, Math.random() * Math.min(600000, 1000 * Math.pow(2, item.attempts)));
         retryAt = Math.min(retryAt, item.next);
         blocked[url] = true;
       } else {

@@ -56,8 +56,9 @@
   var inner = Object.getOwnPropertyDescriptor(E, 'innerHTML');
 
   // A URL whose host only the URL parser reads as one: percent-escapes or non-ASCII (a dot like `。`) in
-  // the host, or a tab or newline anywhere (browsers strip them). The parser reads `\` as `/`.
-  var ODD_HOST = /^[^?#]*?[\/\\]{2}[^/\\?#]*(%|[^\x00-\x7f])|[\t\n\r]/;
+  // the host, or a tab or newline anywhere (browsers strip them). The parser reads `\` as `/`, and
+  // `http:host` as `http://host`.
+  var ODD_HOST = /^([a-z][\w+.-]*:[\/\\]*|[^?#]*?[\/\\]{2})[^/\\?#]*(%|[^\x00-\x7f])|[\t\n\r]/i;
   // In markup: a URL attribute whose host has an entity, a percent-escape or a non-ASCII character.
   var ODD_MARKUP = /(src|href)\s*=\s*["']?([a-z]+:)?[\/\\]{2}[^"'\s>/\\?#]*(&#|&period;|%|[^\x00-\x7f])/i;
   // The service a URL belongs to, unless the config allow-lists it (same rule as assent_core::trackers).
@@ -154,10 +155,12 @@
     }
     // One it held while out of the page, inserted once its purpose is allowed: it runs now.
     if (el.hasAttribute('data-assent-held') && !el.hasAttribute('data-assent')) {
+      // (held before the page set `async = false` on it: the scripts after it in the chain wait too)
+      behind(el, UNKNOWN, unknown);
       if (allows({ purpose: el.getAttribute('data-category'), name: el.getAttribute('data-service') })) {
         // (A frame may still show its placeholder: the client removes it as it runs the frame.)
         Promise.resolve().then(function () { if (el.isConnected) client ? client.rescan() : run([el]); });
-      }
+      } else if (el.tagName === 'IFRAME' && !unseen(el)) placeholder(el); // inserted after the config
       return;
     }
     var url = URL_ATTR[el.tagName] && el.getAttribute(URL_ATTR[el.tagName]);
@@ -167,12 +170,12 @@
     var s = behind(el, tracker(url, unknown), unknown);
     if (s && !allows(s)) hold(el, s, url, unknown);
   }
-  // An ordered script (`async = false`) inserted while an earlier one waits for the config waits too,
-  // whatever its host: released in order with it, it cannot overtake it.
+  // An ordered script (`async = false`) inserted while an earlier one is held before the config
+  // arrives waits too, whatever its host: released after it, it cannot overtake it.
   function behind(el, s, unknown) {
     if (el.async === false && unknown && !classified) {
       if (!s && inOrder) s = UNKNOWN;
-      if (s === UNKNOWN) inOrder = 1;
+      if (s) inOrder = 1;
     }
     return s;
   }
@@ -244,18 +247,14 @@
       });
       if (!changed && blocked.length === n) return null;
       var out = inner.get.call(t);
-      // document.write's markup may leave elements open for later writes (an ad slot's `<div>`):
-      // the end tags the template added are taken off again.
-      for (var extra = ends(out) - ends(text); scripts && extra-- > 0;) out = out.replace(/<\/[^>]+>\s*$/, '');
-      return out;
+      // document.write's markup may leave elements open for a later write (an ad slot's `<div>`), or
+      // close one an earlier write opened: it ends with the page's own end tags, not the template's.
+      return scripts ? out.replace(TAIL, '') + text.match(TAIL)[0] : out;
     } catch (e) {
       return null; // e.g. Trusted Types: the page's value goes through untouched
     }
   }
-  // How many end tags the markup ends with.
-  function ends(html) {
-    return (html.match(/(<\/[^>]+>\s*)*$/)[0].match(/<\//g) || []).length;
-  }
+  var TAIL = /(<\/[^>]+>\s*)*$/; // the end tags markup ends with
   // Replaces a property's setter: `set(original setter, value)` runs in its place.
   function hook(proto, prop, set) {
     var desc = proto && Object.getOwnPropertyDescriptor(proto, prop);
@@ -340,6 +339,7 @@
   // The config's changes to the table; elements held before it arrived are classified again.
   function configure(json) {
     var b = json && json.blocking;
+    var later = [];
     classified = true;
     if (!b || typeof b !== 'object') b = {};
     // `auto: false` turns the database and the config's changes to it off: only `data-category` markup
@@ -367,17 +367,20 @@
         setAttr.call(el, 'data-service', s.name);
         if (el.tagName === 'IFRAME') placeholder(el);
       } else if (!el.hasAttribute('data-assent')) {
-        release(el);
+        release(el, later);
       }
     });
     held = [];
+    // After the stored decision's pass: an ordered script released here must not overtake the held
+    // tracker before it, which that pass may run.
+    Promise.resolve().then(function () { run(later); });
   }
   // Not a tracker after all: back to what the page wrote, loading now (an element in the page, or an
   // image, through the activation chain; a script not in the page yet runs when it is inserted).
-  function release(el) {
+  function release(el, later) {
     el.assentFree = true;
     ['data-category', 'data-service', 'data-assent-held'].forEach(function (n) { el.removeAttribute(n); });
-    if (el.isConnected || el.tagName !== 'SCRIPT') return run([el]);
+    if (el.isConnected || el.tagName !== 'SCRIPT') return later ? later.push(el) : run([el]);
     var type = el.getAttribute('data-type');
     if (type) setAttr.call(el, 'type', type);
     else el.removeAttribute('type');
@@ -418,8 +421,20 @@
     ).filter(function (el) { return !el.hasAttribute('data-assent'); });
   }
   // Matching elements in the document, then in each shadow root its markup declared.
+  // Roots whose host left the page are let go (a single-page app discards components).
   function find(selector) {
-    return [].concat.apply([], roots.map(function (r) { return [].slice.call(r.querySelectorAll(selector)); }));
+    roots = roots.filter(function (r) { return r === d || r.host.isConnected; });
+    var all = [].concat.apply([], roots.map(function (r) { return [].slice.call(r.querySelectorAll(selector)); }));
+    // In document order, an element in a shadow root at its outermost host's place.
+    var top = function (n) {
+      while (n.getRootNode() !== d && n.getRootNode().host) n = n.getRootNode().host;
+      return n;
+    };
+    return roots.length > 1 ? all.sort(function (a, b) {
+      var x = top(a);
+      var y = top(b);
+      return x === y ? 0 : x.compareDocumentPosition(y) & 4 ? -1 : 1;
+    }) : all;
   }
 
   // Activation, one chain for the whole page so that document order holds: an external classic

@@ -283,10 +283,9 @@ test('tags inside shadow roots are held until their purpose is allowed, then run
 // - A held script in a subtree the page detached stalled the activation chain for good.
 test('before the config: ordered scripts keep their order; document.write keeps open elements; a detached held script does not stall the chain', async () => {
   const t = await trackedPage();
-  await t.context.route((url) => url.hostname.endsWith('libs-cdn.test'), (r) => r.fulfill(new URL(r.request().url()).pathname.endsWith('.gif')
-    ? { contentType: 'image/gif', body: Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64') }
-    : { contentType: 'text/javascript', body: 'window.order.push("lib");' }));
-  await t.context.route('**/fixtures/app.js', (r) => r.fulfill({ contentType: 'text/javascript', body: 'window.order.push("app");' }));
+  const ordered = (name) => ({ contentType: 'text/javascript', body: `window.order.push(${JSON.stringify(name)});` });
+  await t.context.route((url) => url.hostname.endsWith('libs-cdn.test'), (r) => r.fulfill(ordered(new URL(r.request().url()).pathname.slice(1))));
+  await t.context.route('**/fixtures/app*.js', (r) => r.fulfill(ordered(new URL(r.request().url()).pathname.split('/').pop())));
   await t.context.route('**/static.hotjar.com/c/hotjar-9.js*', async (r) => {
     await new Promise((done) => setTimeout(done, 1500)); // slow: the chain waits for it
     return r.fulfill({ contentType: 'text/javascript', body: '(window.tagRuns = window.tagRuns || {}).slow = 1;' });
@@ -300,21 +299,57 @@ test('before the config: ordered scripts keep their order; document.write keeps 
       ['https://cdn.libs-cdn.test/lib.js', '/fixtures/app.js'].forEach(function (u) {
         var s = document.createElement('script'); s.async = false; s.src = u; document.head.appendChild(s);
       });
-      document.write('<div id="ad"><script src="https://cdn.mxpnl.com/libs/mixpanel-2-latest.min.js"><' + '/script>');
+      // The usual snippet sets async after src.
+      ['https://cdn.libs-cdn.test/lib2.js', '/fixtures/app2.js'].forEach(function (u) {
+        var s = document.createElement('script'); s.src = u; s.async = false; document.head.appendChild(s);
+      });
+      var tag = '<script src="https://cdn.mxpnl.com/libs/mixpanel-2-latest.min.js"><' + '/script>';
+      document.write('<div id="ad">' + tag);
       document.write('<p id="inside">ad slot</p></div>');
+      // Markup whose end tags the parser may leave out, and a write that closes an earlier one's slot.
+      document.write('<div id="ad2"><p>Sponsored' + tag + '</div><table id="t"><tr><td>' + tag + '</table>');
+      document.write('<div id="ad3">'); document.write(tag + '</div>');
+      document.write('<p id="after">page content</p>');
     </script>`) }));
   await t.page.goto(`${env.base}/fixtures/b/order.html`);
   await settle(t.page);
-  await waitFor(() => t.page.evaluate(() => window.order.length === 2), 'both ordered scripts');
-  assert.deepEqual(await t.page.evaluate(() => window.order), ['lib', 'app'], 'the ordered chain keeps its order');
+  await waitFor(() => t.page.evaluate(() => window.order.length === 4), 'the ordered scripts');
+  assert.deepEqual(await t.page.evaluate(() => window.order), ['lib.js', 'app.js', 'lib2.js', 'app2.js'], 'the ordered chain keeps its order');
   assert.equal(await t.page.evaluate(() => document.getElementById('inside').parentElement.id), 'ad', 'the later write lands inside the open slot');
+  assert.equal(await t.page.evaluate(() => document.getElementById('after').parentElement.tagName), 'BODY', 'the page\'s own end tags close each slot');
+  assert.equal(await t.page.evaluate(() => document.querySelector('#ad3 script') !== null), true, 'the tag is written inside the slot an earlier write opened');
   // (These tags are in the HTML, which the preload scanner may request: what counts is that none ran.)
   assert.deepEqual(await tagRuns(t.page), {}, 'no tracker tag ran before consent');
   await banner(t.page).waitFor();
   await t.page.evaluate(() => { window.assent.acceptAll(); document.getElementById('c').remove(); });
   await waitFor(async () => (await tagRuns(t.page)).segment === 1, 'the script after the detached one');
   await settle(t.page);
-  assert.deepEqual(await tagRuns(t.page), { slow: 1, segment: 1, mixpanel: 1 }, 'each once; the removed one not at all');
+  assert.deepEqual(await tagRuns(t.page), { slow: 1, segment: 1, mixpanel: 4 }, 'each once (four written copies); the removed one not at all');
+  assert.deepEqual(t.log.pageErrors, []);
+  await t.context.close();
+});
+
+// Review regression: on a returning visit, an ordered chain whose first script is a tracker the visitor
+// allowed ran the first-party script after it first (it was released as soon as the config arrived,
+// before the stored decision ran the tracker).
+test('a returning visit runs an ordered chain led by an allowed tracker in order', async () => {
+  const t = await trackedPage();
+  await t.context.route('**/cdn.segment.com/analytics.js/v1/ORD/**', (r) => r.fulfill({ contentType: 'text/javascript', body: 'window.order.push("segment");' }));
+  await t.context.route('**/fixtures/app.js', (r) => r.fulfill({ contentType: 'text/javascript', body: 'window.order.push("app");' }));
+  await t.context.route('**/fixtures/b/chain.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`<script>
+    window.order = [];
+    ['https://cdn.segment.com/analytics.js/v1/ORD/analytics.min.js', '/fixtures/app.js'].forEach(function (u) {
+      var s = document.createElement('script'); s.src = u; s.async = false; document.head.appendChild(s);
+    });</script>`) }));
+  await t.page.goto(`${env.base}/fixtures/b/chain.html`);
+  await settle(t.page);
+  assert.deepEqual(await t.page.evaluate(() => window.order), ['app'], 'before consent only the first-party script runs');
+  await banner(t.page).getByRole('button', { name: 'Accept all' }).click();
+  await receiptMade(t.page);
+  await t.page.reload();
+  await settle(t.page);
+  await waitFor(() => t.page.evaluate(() => window.order.length === 2), 'both scripts');
+  assert.deepEqual(await t.page.evaluate(() => window.order), ['segment', 'app']);
   assert.deepEqual(t.log.pageErrors, []);
   await t.context.close();
 });

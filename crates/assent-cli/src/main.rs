@@ -126,17 +126,15 @@ impl Entry {
         Entry { jws: jws.to_string(), stored: None }
     }
 
-    /// An export row (`{"jws": …, "ack": …}`) or an object with a `jws`.
+    /// An export row (`{"jws": …, "ack": …}`) or an object with a `jws`: with `--jwks`, one without
+    /// an `ack` string fails (a row whose ack was deleted must not pass).
     fn row(row: &Json) -> Option<Entry> {
-        let stored = get(row, "ack").map(|ack| Stored {
-            ack: match ack {
-                Json::String(a) => Some(a.clone()),
-                _ => None,
-            },
+        let stored = Stored {
+            ack: field(row, "ack").map(str::to_string),
             chain: field(row, "chain").map(str::to_string),
             received_at: field(row, "receivedAt").map(str::to_string),
-        });
-        Some(Entry { jws: field(row, "jws")?.to_string(), stored })
+        };
+        Some(Entry { jws: field(row, "jws")?.to_string(), stored: Some(stored) })
     }
 }
 

@@ -4,12 +4,13 @@
 //! |---|---|---|
 //! | `disable` | no | no |
 //! | `allow`, `prefer` (the default) | when the server offers TLS | no |
-//! | `require` | yes, or no connection | only if `sslrootcert` is given (then as `verify-ca`) |
-//! | `verify-ca` | yes | chain to a trusted root |
+//! | `require` | yes, or no connection | only with `sslrootcert=<file>` (then as `verify-ca`) |
+//! | `verify-ca` | yes | chain to the CA in `sslrootcert=<file>` (required) |
 //! | `verify-full` | yes | chain to a trusted root, and the host name in the URL |
 //!
 //! The trusted roots are the certificates in the PEM file `sslrootcert` names, or, without it (or
-//! with `sslrootcert=system`), the Mozilla root set that `webpki-roots` ships. tokio-postgres knows
+//! with `sslrootcert=system`, which implies `verify-full` as in libpq 16), the Mozilla root set that
+//! `webpki-roots` ships. tokio-postgres knows
 //! only `disable`/`prefer`/`require` and no `sslrootcert`, so the URL is rewritten for it.
 
 use std::sync::Arc;
@@ -47,12 +48,26 @@ pub(crate) fn connector(url: &str) -> Result<(String, MakeRustlsConnect), Reject
             _ => kept.push(pair.to_string()),
         }
     }
-    let (wire, check) = match (mode.as_deref(), &root) {
+    let own_ca = root.as_deref().is_some_and(|r| r != "system");
+    let (wire, check) = match (mode.as_deref(), root.as_deref()) {
+        // As libpq 16: the public roots mean the name must be checked too, so they imply verify-full.
+        (None | Some("verify-full"), Some("system")) => (Some("require"), Check::Full),
+        (Some(mode), Some("system")) => {
+            return Err(Rejection::Storage(format!(
+                "sslrootcert=system needs sslmode=verify-full (got `{mode}`): any public certificate would pass a weaker check"
+            )))
+        }
         (None, _) => (None, Check::None),
         (Some("disable"), _) => (Some("disable"), Check::None),
         (Some("allow" | "prefer"), _) => (Some("prefer"), Check::None),
         (Some("require"), None) => (Some("require"), Check::None),
-        (Some("require" | "verify-ca"), _) => (Some("require"), Check::Chain),
+        // Checking only the chain is worth something with your own CA, nothing with the public roots.
+        (Some("require" | "verify-ca"), _) if own_ca => (Some("require"), Check::Chain),
+        (Some("verify-ca"), _) => {
+            return Err(Rejection::Storage(
+                "sslmode=verify-ca needs sslrootcert=<your CA file>: against the public roots any public certificate would pass; or use verify-full".into(),
+            ))
+        }
         (Some("verify-full"), _) => (Some("require"), Check::Full),
         (Some(other), _) => {
             return Err(Rejection::Storage(format!(
@@ -167,7 +182,12 @@ mod tests {
         assert_eq!(wire("postgres://u@h/db").unwrap(), "postgres://u@h/db");
         assert_eq!(wire("postgres://u@h/db?sslmode=verify-full").unwrap(), "postgres://u@h/db?sslmode=require");
         assert_eq!(wire("postgres://u@h/db?sslmode=allow&application_name=x").unwrap(), "postgres://u@h/db?application_name=x&sslmode=prefer");
-        assert_eq!(wire("postgres://u@h/db?sslrootcert=system&sslmode=verify-ca").unwrap(), "postgres://u@h/db?sslmode=require");
+        // Review regressions: the public roots without a name check would accept any public certificate.
+        assert_eq!(wire("postgres://u@h/db?sslrootcert=system").unwrap(), "postgres://u@h/db?sslmode=require");
+        let weak = wire("postgres://u@h/db?sslrootcert=system&sslmode=verify-ca").unwrap_err();
+        assert!(weak.contains("sslrootcert=system needs sslmode=verify-full"), "{weak}");
+        let weak = wire("postgres://u@h/db?sslmode=verify-ca").unwrap_err();
+        assert!(weak.contains("verify-ca needs sslrootcert=<your CA file>"), "{weak}");
         let bad = wire("postgres://u@h/db?sslmode=strict").unwrap_err();
         assert!(bad.contains("sslmode `strict`") && bad.contains("verify-full"), "{bad}");
         let missing = wire("postgres://u@h/db?sslmode=verify-full&sslrootcert=%2Fnonexistent%2Fca.pem").unwrap_err();
