@@ -45,7 +45,7 @@
         (byHost[h] = byHost[h] || []).push([i, m.slice(h.length) || '/']);
       });
     });
-    hostRe = new RegExp('(^|[^a-z0-9-])(' + (Object.keys(byHost).join('|').replace(/\./g, '\\.') || '$^') + ')($|[^a-z0-9-])', 'i');
+    hostRe = new RegExp('(^|[^a-z0-9-])(' + (Object.keys(byHost).join('|').replace(/\./g, '\\.') || '$^') + '|google\\.(com?\\.)?[a-z]{2})($|[^a-z0-9-])', 'i');
     selfTracked = hostRe.test(location.hostname); // then relative URLs can be trackers too
   }
   index();
@@ -70,7 +70,8 @@
     if (!(unknown && !classified) && !selfTracked && !hostRe.test(url) && !ODD_HOST.test(url)) return null;
     try { u = new URL(url, location.href); } catch (e) { return null; }
     if (!/^(https?|wss?):$/.test(u.protocol)) return null;
-    var h = u.hostname.replace(/\.$/, '');
+    // (Google's country domains serve google.com's Ads and Maps paths: assent_core::trackers does the same.)
+    var h = u.hostname.replace(/\.$/, '').replace(/(^|\.)google\.(com?\.)?[a-z]{2}$/, '$1google.com');
     var hit = function (m) {
       var i = m.indexOf('/');
       var host = i < 0 ? m : m.slice(0, i);

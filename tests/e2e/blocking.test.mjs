@@ -30,7 +30,7 @@ const TAGS = {
   'snap.licdn.com/li.lms-analytics/insight.min.js': counter('linkedin'),
 };
 const TRACKER_HOSTS = ['googletagmanager.com', 'google-analytics.com', 'facebook.net', 'facebook.com', 'hotjar.com',
-  'clarity.ms', 'segment.com', 'segment.io', 'mxpnl.com', 'doubleclick.net', 'licdn.com', 'linkedin.com', 'youtube-nocookie.com', 'amplitude.com', 'tiktok.com'];
+  'clarity.ms', 'segment.com', 'segment.io', 'mxpnl.com', 'doubleclick.net', 'licdn.com', 'linkedin.com', 'youtube-nocookie.com', 'amplitude.com', 'tiktok.com', 'google.de'];
 
 const pages = {
   // A tag manager container (GTM's official snippet) that injects GA and the Meta pixel.
@@ -50,6 +50,7 @@ const pages = {
   network: head(`<script>
     function fire() {
       new Image().src = 'https://analytics.tiktok.com/i18n/pixel/events.js?sdkid=T1&ev=' + Date.now();
+      new Image().src = 'https://www.google.de/ads/ga-audiences?v=1&t=sr&tid=G-1&z=' + Date.now(); // a country domain
       navigator.sendBeacon('https://api.segment.io/v1/t', JSON.stringify({ event: 'view' }));
       fetch('https://api2.amplitude.com/2/httpapi', { method: 'POST', body: '{}', mode: 'no-cors' }).catch(function (e) { window.fetchFailed = String(e); });
       var x = new XMLHttpRequest(); x.open('POST', 'https://px.ads.linkedin.com/collect'); x.onerror = function () { window.xhrFailed = true; }; x.send('{}');
@@ -400,7 +401,7 @@ test('new Image(), sendBeacon, fetch and XMLHttpRequest to tracker hosts are dro
   assert.deepEqual(t.seen, []);
   const report = await t.page.evaluate(() => window.assent.report());
   assert.deepEqual(report.map((r) => [r.service, r.kind, r.state]).sort(), [
-    ['Amplitude', 'fetch', 'dropped'], ['LinkedIn Insight', 'xhr', 'dropped'], ['Segment', 'beacon', 'dropped'], ['TikTok Pixel', 'pixel', 'dropped'],
+    ['Amplitude', 'fetch', 'dropped'], ['Google Ads', 'pixel', 'dropped'], ['LinkedIn Insight', 'xhr', 'dropped'], ['Segment', 'beacon', 'dropped'], ['TikTok Pixel', 'pixel', 'dropped'],
   ]);
   assert.match(await t.page.evaluate(() => window.fetchFailed), /TypeError: assent: blocked/, 'fetch fails like a network error');
   assert.equal(await t.page.evaluate(() => window.xhrFailed), true, 'the XHR reports an error');
@@ -408,7 +409,7 @@ test('new Image(), sendBeacon, fetch and XMLHttpRequest to tracker hosts are dro
   await t.page.evaluate(() => window.assent.acceptAll());
   await settle(t.page);
   assert.deepEqual(t.seen.map((s) => s.split('/')[0]).sort(),
-    ['analytics.tiktok.com', 'api.segment.io', 'api2.amplitude.com', 'px.ads.linkedin.com']);
+    ['analytics.tiktok.com', 'api.segment.io', 'api2.amplitude.com', 'px.ads.linkedin.com', 'www.google.de']);
   await t.context.close();
 });
 

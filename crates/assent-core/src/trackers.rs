@@ -103,6 +103,15 @@ pub fn host_and_path(url: &str) -> Option<(&str, &str)> {
     Some((host, if path.is_empty() { "/" } else { path }))
 }
 
+/// Google's country domains (`www.google.de`, `google.co.uk`, `google.com.br`) serve the same Ads and
+/// Maps paths as `google.com`, so they are looked up as `google.com` (the loader's `tracker` does the same).
+fn google_country(host: &str) -> Option<String> {
+    let (before, tld) = host.rsplit_once("google.")?;
+    let cc = tld.strip_prefix("com.").or_else(|| tld.strip_prefix("co.")).unwrap_or(tld);
+    ((before.is_empty() || before.ends_with('.')) && cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_lowercase()))
+        .then(|| format!("{before}google.com"))
+}
+
 /// What a withdrawal removes from the browser.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cleanup {
@@ -158,6 +167,8 @@ impl Trackers {
     /// The service an absolute URL belongs to, unless the config allow-lists its host.
     pub fn classify(&self, url: &str) -> Option<&Service> {
         let (host, path) = host_and_path(url)?;
+        let country = google_country(host);
+        let host = country.as_deref().unwrap_or(host);
         if self.allow.iter().any(|a| pattern_matches(a, host, path)) {
             return None;
         }

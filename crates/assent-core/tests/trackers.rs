@@ -31,6 +31,12 @@ fn urls_are_classified_by_host_suffix_and_path_prefix() {
         ("https://cdn.lgrckt-in.com/LogRocket.min.js", Some(("LogRocket", "replay"))),
         ("https://www.google.com/rmkt/collect/1/?random=2", Some(("Google Ads", "marketing"))),
         ("https://www.google.com/ccm/collect?en=conversion", Some(("Google Ads", "marketing"))),
+        // Google's country domains serve the same paths (review: GA's audience pings went to them).
+        ("https://www.google.de/ads/ga-audiences?v=1&t=sr", Some(("Google Ads", "marketing"))),
+        ("https://www.google.co.uk/maps/embed?pb=1", Some(("Google Maps", "preferences"))),
+        ("https://google.com.br/pagead/1p-user-list/1/", Some(("Google Ads", "marketing"))),
+        ("https://www.notgoogle.de/ads/x", None),
+        ("https://www.google.de/search?q=ads", None),
         ("https://www.youtube-nocookie.com/embed/xyz", Some(("YouTube", "marketing"))),
         ("https://www.google.com/maps/embed?pb=1", Some(("Google Maps", "preferences"))),
         ("wss://r.lr-ingest.io/socket", Some(("LogRocket", "replay"))),
