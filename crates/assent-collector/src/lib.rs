@@ -54,6 +54,21 @@ pub struct Settings {
     pub max_skew_secs: u64,
     /// Largest request body, in bytes (larger gets 413).
     pub body_limit: usize,
+    /// The collector's signing secret from a key file (`--signing-key`). Without it, the secret stored
+    /// in the database signs (created on first use).
+    pub signing_key: Option<Secret>,
+    /// Public keys (Ed25519, 32 bytes) that signed acks before and stay published (`--retired-key`).
+    pub retired_keys: Vec<[u8; 32]>,
+}
+
+/// A signing secret; `Debug` never prints it.
+#[derive(Clone, Copy)]
+pub struct Secret(pub [u8; 32]);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 impl Default for Settings {
@@ -65,6 +80,8 @@ impl Default for Settings {
             trust_forwarded_for: false,
             max_skew_secs: 300,
             body_limit: 256 * 1024,
+            signing_key: None,
+            retired_keys: Vec::new(),
         }
     }
 }
@@ -82,6 +99,8 @@ pub fn system_clock() -> Clock {
 pub struct AppState {
     store: Store,
     key: Arc<CollectorKey>,
+    /// Public JWKs of keys that signed acks before (published so those acks still verify).
+    retired: Arc<Vec<Json>>,
     settings: Arc<Settings>,
     clock: Clock,
     /// The rate limit's current minute and each client's requests in it.
@@ -91,8 +110,20 @@ pub struct AppState {
 impl AppState {
     /// Builds the state; creates the collector key on first use of the database.
     pub async fn new(store: Store, settings: Settings, clock: Clock) -> Result<AppState, Rejection> {
-        let key = CollectorKey::from_secret(store.collector_secret().await?);
-        Ok(AppState { store, key: Arc::new(key), settings: Arc::new(settings), clock, windows: Arc::default() })
+        // A key file replaces the key stored in the database, which stays published as retired: the
+        // acks it signed (kept by browsers) must still verify.
+        let (key, stored) = match settings.signing_key {
+            Some(Secret(secret)) => (CollectorKey::from_secret(secret), store.stored_collector_secret().await?.map(CollectorKey::from_secret)),
+            None => (CollectorKey::from_secret(store.collector_secret().await?), None),
+        };
+        let mut retired: Vec<Json> = stored.iter().map(CollectorKey::public_jwk).collect();
+        retired.extend(settings.retired_keys.iter().map(|x| jws::public_jwk(*x)));
+        let mut seen = vec![key.public_jwk()];
+        retired.retain(|k| !seen.contains(k) && {
+            seen.push(k.clone());
+            true
+        });
+        Ok(AppState { store, key: Arc::new(key), retired: Arc::new(retired), settings: Arc::new(settings), clock, windows: Arc::default() })
     }
 }
 
@@ -439,7 +470,8 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
-    json_response(StatusCode::OK, Json::Object(vec![("keys".into(), Json::Array(vec![state.key.public_jwk()]))]).canonical())
+    let keys = std::iter::once(state.key.public_jwk()).chain(state.retired.iter().cloned()).collect();
+    json_response(StatusCode::OK, Json::Object(vec![("keys".into(), Json::Array(keys))]).canonical())
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -37,6 +37,14 @@ struct Args {
     /// X-Forwarded-For entry. Only set it when every request comes through that proxy.
     #[arg(long, env = "ASSENT_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
+    /// The collector's Ed25519 signing key, a PKCS#8 PEM file (`openssl genpkey -algorithm ed25519`).
+    /// Without it, a key stored in the database signs. A key the database holds stays published.
+    #[arg(long, env = "ASSENT_SIGNING_KEY_FILE")]
+    signing_key: Option<PathBuf>,
+    /// A key that signed acks before (after a rotation), kept in the JWKS so those acks still verify:
+    /// a PEM file with its public key (`openssl pkey -pubout`) or its private key. Repeatable.
+    #[arg(long = "retired-key", env = "ASSENT_RETIRED_KEY_FILES", value_delimiter = ',')]
+    retired_keys: Vec<PathBuf>,
     /// Log lines as human-readable text, or as one JSON object per line for a log pipeline.
     #[arg(long, env = "ASSENT_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -66,7 +74,32 @@ async fn main() -> Result<()> {
         Some(url) => bail!("--database-url must start with postgres:// (got `{}`); for SQLite use --db <file>", url.split(':').next().unwrap_or("")),
         None => Store::open(&args.db).with_context(|| format!("open {}", args.db.display()))?,
     };
+    let signing_key = match &args.signing_key {
+        Some(path) => {
+            use ed25519_dalek::pkcs8::DecodePrivateKey;
+            let pem = std::fs::read_to_string(path).with_context(|| format!("read --signing-key {}", path.display()))?;
+            let key = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+                anyhow::anyhow!("--signing-key {}: not an Ed25519 private key in PKCS#8 PEM ({e}); make one with `openssl genpkey -algorithm ed25519`", path.display())
+            })?;
+            Some(assent_collector::Secret(key.to_bytes()))
+        }
+        None => None,
+    };
+    let retired_keys = args
+        .retired_keys
+        .iter()
+        .map(|path| {
+            use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey};
+            let pem = std::fs::read_to_string(path).with_context(|| format!("read --retired-key {}", path.display()))?;
+            ed25519_dalek::VerifyingKey::from_public_key_pem(&pem)
+                .or_else(|_| ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).map(|k| k.verifying_key()))
+                .map(|k| k.to_bytes())
+                .map_err(|_| anyhow::anyhow!("--retired-key {}: not an Ed25519 public key (SPKI PEM) or private key (PKCS#8 PEM)", path.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let settings = Settings {
+        signing_key,
+        retired_keys,
         api_key: args.api_key,
         allow_origins: args.allow_origins,
         rate_limit_per_minute: args.rate_limit,
@@ -74,31 +107,38 @@ async fn main() -> Result<()> {
         ..Settings::default()
     };
     let state = AppState::new(store, settings, system_clock()).await?;
+    let stop = stopped()?;
     let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let storage = if args.database_url.is_some() { "postgresql".to_string() } else { args.db.display().to_string() };
     tracing::info!(listen = %args.listen, storage = %storage, "assent-collector ready");
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(stopped())
+        .with_graceful_shutdown(stop)
         .await?;
     tracing::info!("assent-collector stopped");
     Ok(())
 }
 
 /// Ctrl-C, or SIGTERM (what `docker stop`, systemd and Kubernetes send): stop accepting, finish the
-/// requests in flight (each is answered only after its commit), then exit 0.
-async fn stopped() {
+/// requests in flight (each is answered only after its commit), then exit 0. The handlers are installed
+/// here, before the collector says it is ready, so a signal sent right after is never the default kill.
+fn stopped() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    {
+    let wait = {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+        let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+        async move {
+            tokio::select! {
                 _ = term.recv() => {}
-            },
-            Err(_) => drop(tokio::signal::ctrl_c().await),
+                _ = int.recv() => {}
+            }
         }
-    }
+    };
     #[cfg(not(unix))]
-    drop(tokio::signal::ctrl_c().await);
-    tracing::info!("stopping: finishing the requests in flight");
+    let wait = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    Ok(async move {
+        wait.await;
+        tracing::info!("stopping: finishing the requests in flight");
+    })
 }

@@ -185,6 +185,11 @@ impl PgStore {
         stored.try_into().map_err(|_| Rejection::Storage("collector key is not 32 bytes".into()))
     }
 
+    /// The stored signing secret's bytes, if any.
+    pub(crate) async fn stored_collector_secret(&self) -> Result<Option<Vec<u8>>, Rejection> {
+        Ok(self.read().await?.query_opt("SELECT secret FROM collector_key WHERE id = 1", &[]).await?.map(|r| r.get(0)))
+    }
+
     /// Appends a verified receipt; answered only after its transaction has committed.
     pub async fn append(&self, row: Row, decide: Decide) -> Result<Appended, Rejection> {
         let (reply, answer) = tokio::sync::oneshot::channel();

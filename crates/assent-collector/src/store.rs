@@ -95,6 +95,15 @@ impl Store {
         }
     }
 
+    /// The signing secret stored in the database, if there is one (never created here).
+    pub async fn stored_collector_secret(&self) -> Result<Option<[u8; 32]>, Rejection> {
+        let secret = match self {
+            Store::Sqlite(s) => s.with(|c| Ok(c.query_row("SELECT secret FROM collector_key WHERE id = 1", [], |r| r.get::<_, Vec<u8>>(0)).optional()?))?,
+            Store::Postgres(p) => p.stored_collector_secret().await?,
+        };
+        secret.map(|s| s.try_into().map_err(|_| Rejection::Storage("collector key is not 32 bytes".into()))).transpose()
+    }
+
     /// Appends a verified receipt; see [`SqliteStore::append`] for the contract.
     pub async fn append(&self, row: Row, decide: Decide) -> Result<Appended, Rejection> {
         match self {

@@ -89,6 +89,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature,
     another_keys_receipts_do_not_break_the_subjects_chain,
+    a_signing_key_file_takes_over_and_the_stored_key_stays_published,
     bad_input_gets_a_4xx_with_a_reason_and_is_never_stored,
     chains_link_forks_are_refused_and_gaps_are_flagged,
     the_gate_answers_per_purpose_and_time,
@@ -645,6 +646,30 @@ async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Bac
     assert_eq!(post(&env.app, &other_key(&claims(4, NOW - 20, false, Some(jws::receipt_hash(&grant))))).await.0, StatusCode::CREATED);
     let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 10)).await;
     assert!(answer.contains("\"granted\":false") && answer.contains("\"reason\":\"refused\""), "{answer}");
+}
+
+/// Guards key rotation: a key file (`--signing-key`) signs new acks, and the key the database held
+/// stays in the JWKS, so the acks browsers already keep still verify against it.
+async fn a_signing_key_file_takes_over_and_the_stored_key_stays_published(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((store, _)) = open(backend, &dir).await else { return };
+    let jwks = |app: Router| async move { Json::parse(&get(&app, "/.well-known/jwks.json").await.1).unwrap() };
+    let before = app(AppState::new(store.clone(), Settings::default(), Arc::new(|| NOW)).await.unwrap());
+    let (_, body) = post(&before, &signed(&claims(1, NOW - 20, true, None))).await;
+    let Json::String(old_ack) = field(&Json::parse(&body).unwrap(), "ack").clone() else { panic!("{body}") };
+    let settings = Settings { signing_key: Some(assent_collector::Secret([5; 32])), ..Settings::default() };
+    let after = app(AppState::new(store, settings, Arc::new(|| NOW)).await.unwrap());
+    let published = jwks(after.clone()).await;
+    let Json::Array(keys) = field(&published, "keys").clone() else { panic!() };
+    assert_eq!(keys.len(), 2, "the file's key and the stored one: {}", published.canonical());
+    let new_kid = jws::CollectorKey::from_secret([5; 32]).kid;
+    assert_eq!(field(&keys[0], "kid"), &Json::String(new_kid.clone()), "the file's key first");
+    let (_, body) = post(&after, &signed(&claims(2, NOW - 10, false, Some(jws::receipt_hash(&signed(&claims(1, NOW - 20, true, None))))))).await;
+    let Json::String(new_ack) = field(&Json::parse(&body).unwrap(), "ack").clone() else { panic!("{body}") };
+    assert!(new_ack.starts_with(&B64.encode(format!(r#"{{"alg":"EdDSA","kid":"{new_kid}","typ":"assent-ack+jws"}}"#))), "new acks are signed with the file's key");
+    for ack in [&old_ack, &new_ack] {
+        jws::verify_ack(ack, &published).unwrap_or_else(|e| panic!("{e}: {ack}"));
+    }
 }
 
 /// A receipt signed with a key that is not the subject's (anyone who learns a subject id can post one).

@@ -62,3 +62,68 @@ fn json_logs_and_a_clean_stop_on_sigterm() {
     assert_eq!(field(&next(), "message").as_deref(), Some("stopping: finishing the requests in flight"));
     assert_eq!(field(&next(), "message").as_deref(), Some("assent-collector stopped"));
 }
+
+/// Starts the collector on a free port with `args` and a database in `dir`, once it says it is ready.
+fn serve(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (std::process::Child, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_assent-collector"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--db"])
+        .arg(dir.join(format!("{port}.sqlite")))
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.next().unwrap().unwrap().contains("assent-collector ready"));
+    (child, port)
+}
+
+/// The collector's `/.well-known/jwks.json`, over real HTTP; then stops it.
+fn jwks_of(mut child: std::process::Child, port: u16) -> String {
+    let mut http = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    http.write_all(b"GET /.well-known/jwks.json HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    http.read_to_string(&mut answer).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    answer
+}
+
+/// `--signing-key` reads a PKCS#8 PEM Ed25519 key (RFC 8410's example) and publishes its public half;
+/// `--retired-key` keeps an earlier key published; a file that is not a key stops the collector with a
+/// message that says how to make one.
+#[test]
+fn signing_and_retired_key_files_are_read_and_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("collector.pem");
+    std::fs::write(&pem, "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n").unwrap();
+    // RFC 8410, 10.3: the public key of that private key.
+    let rfc_x = "\"x\":\"Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE\"";
+    let (child, port) = serve(dir.path(), &["--signing-key".as_ref(), pem.as_os_str()]);
+    let answer = jwks_of(child, port);
+    assert!(answer.contains(rfc_x), "{answer}");
+    assert_eq!(answer.matches("\"kid\"").count(), 1, "a new database holds no key of its own: {answer}");
+
+    // After a rotation: the earlier key's public half (as SPKI PEM) stays published beside the key
+    // that signs now (here the database's).
+    let public = dir.path().join("old.pub.pem");
+    std::fs::write(&public, "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n").unwrap();
+    let (child, port) = serve(dir.path(), &["--retired-key".as_ref(), public.as_os_str()]);
+    let answer = jwks_of(child, port);
+    assert_eq!(answer.matches("\"kid\"").count(), 2, "the database's key, then the retired one: {answer}");
+    assert!(answer.contains(rfc_x), "{answer}");
+
+    std::fs::write(&pem, "not a key").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_assent-collector"))
+        .args(["--listen", "127.0.0.1:0", "--signing-key"])
+        .arg(&pem)
+        .arg("--db")
+        .arg(dir.path().join("other.sqlite"))
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not an Ed25519 private key in PKCS#8 PEM") && stderr.contains("openssl genpkey -algorithm ed25519"), "{stderr}");
+}

@@ -145,6 +145,21 @@ pub fn receipt_hash(compact: &str) -> String {
     Sha256::digest(compact.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The public JWK of an Ed25519 key for a JWKS, with its RFC 7638 thumbprint as `kid`.
+pub fn public_jwk(x: [u8; 32]) -> Json {
+    let s = |v: &str| Json::String(v.to_string());
+    let x = B64.encode(x);
+    let kid = B64.encode(Sha256::digest(format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#).as_bytes()));
+    Json::Object(vec![
+        ("alg".into(), s("EdDSA")),
+        ("crv".into(), s("Ed25519")),
+        ("kid".into(), s(&kid)),
+        ("kty".into(), s("OKP")),
+        ("use".into(), s("sig")),
+        ("x".into(), s(&x)),
+    ])
+}
+
 /// The collector's signing key, published at `/.well-known/jwks.json`.
 #[derive(Debug, Clone)]
 pub struct CollectorKey {
@@ -164,15 +179,7 @@ impl CollectorKey {
 
     /// The public JWK.
     pub fn public_jwk(&self) -> Json {
-        let s = |v: &str| Json::String(v.to_string());
-        Json::Object(vec![
-            ("alg".into(), s("EdDSA")),
-            ("crv".into(), s("Ed25519")),
-            ("kid".into(), s(&self.kid)),
-            ("kty".into(), s("OKP")),
-            ("use".into(), s("sig")),
-            ("x".into(), s(&B64.encode(self.key.verifying_key().to_bytes()))),
-        ])
+        public_jwk(self.key.verifying_key().to_bytes())
     }
 
     /// Signs a canonical JSON payload as a compact JWS with `kid` in the header.
