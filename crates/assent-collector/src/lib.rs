@@ -59,6 +59,9 @@ pub struct Settings {
     pub signing_key: Option<Secret>,
     /// Public keys (Ed25519, 32 bytes) that signed acks before and stay published (`--retired-key`).
     pub retired_keys: Vec<[u8; 32]>,
+    /// With `signing_key`: keep publishing the key stored in the database, so the acks it signed still
+    /// verify. While it is published, whoever can read the database can sign acks that verify.
+    pub publish_database_key: bool,
 }
 
 /// A signing secret; `Debug` never prints it.
@@ -82,6 +85,7 @@ impl Default for Settings {
             body_limit: 256 * 1024,
             signing_key: None,
             retired_keys: Vec::new(),
+            publish_database_key: false,
         }
     }
 }
@@ -110,10 +114,13 @@ pub struct AppState {
 impl AppState {
     /// Builds the state; creates the collector key on first use of the database.
     pub async fn new(store: Store, settings: Settings, clock: Clock) -> Result<AppState, Rejection> {
-        // A key file replaces the key stored in the database, which stays published as retired: the
-        // acks it signed (kept by browsers) must still verify.
+        // A key file replaces the key stored in the database. That one stays published only if asked
+        // (the acks it signed still verify then, but so would acks forged from the database).
         let (key, stored) = match settings.signing_key {
-            Some(Secret(secret)) => (CollectorKey::from_secret(secret), store.stored_collector_secret().await?.map(CollectorKey::from_secret)),
+            Some(Secret(secret)) => {
+                let stored = if settings.publish_database_key { store.stored_collector_secret().await? } else { None };
+                (CollectorKey::from_secret(secret), stored.map(CollectorKey::from_secret))
+            }
             None => (CollectorKey::from_secret(store.collector_secret().await?), None),
         };
         let mut retired: Vec<Json> = stored.iter().map(CollectorKey::public_jwk).collect();

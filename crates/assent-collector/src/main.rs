@@ -38,9 +38,13 @@ struct Args {
     #[arg(long, env = "ASSENT_TRUST_FORWARDED_FOR")]
     trust_forwarded_for: bool,
     /// The collector's Ed25519 signing key, a PKCS#8 PEM file (`openssl genpkey -algorithm ed25519`).
-    /// Without it, a key stored in the database signs. A key the database holds stays published.
+    /// Without it, a key stored in the database signs.
     #[arg(long, env = "ASSENT_SIGNING_KEY_FILE")]
     signing_key: Option<PathBuf>,
+    /// With --signing-key: keep publishing the key stored in the database, so the acks it signed
+    /// before still verify (whoever can read the database can then sign acks that verify too).
+    #[arg(long, env = "ASSENT_PUBLISH_DATABASE_KEY")]
+    publish_database_key: bool,
     /// A key that signed acks before (after a rotation), kept in the JWKS so those acks still verify:
     /// a PEM file with its public key (`openssl pkey -pubout`) or its private key. Repeatable.
     #[arg(long = "retired-key", env = "ASSENT_RETIRED_KEY_FILES", value_delimiter = ',')]
@@ -100,6 +104,7 @@ async fn main() -> Result<()> {
     let settings = Settings {
         signing_key,
         retired_keys,
+        publish_database_key: args.publish_database_key,
         api_key: args.api_key,
         allow_origins: args.allow_origins,
         rate_limit_per_minute: args.rate_limit,
@@ -125,7 +130,8 @@ fn stopped() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     let wait = {
         use tokio::signal::unix::{signal, SignalKind};
-        let (mut term, mut int) = (signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?);
+        let handler = |kind| signal(kind).context("install the SIGTERM/SIGINT handlers");
+        let (mut term, mut int) = (handler(SignalKind::terminate())?, handler(SignalKind::interrupt())?);
         async move {
             tokio::select! {
                 _ = term.recv() => {}
@@ -133,9 +139,12 @@ fn stopped() -> Result<impl std::future::Future<Output = ()>> {
             }
         }
     };
-    #[cfg(not(unix))]
-    let wait = async {
-        let _ = tokio::signal::ctrl_c().await;
+    #[cfg(windows)]
+    let wait = {
+        let mut ctrl_c = tokio::signal::windows::ctrl_c().context("install the Ctrl-C handler")?;
+        async move {
+            ctrl_c.recv().await;
+        }
     };
     Ok(async move {
         wait.await;

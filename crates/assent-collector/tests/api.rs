@@ -89,7 +89,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature,
     another_keys_receipts_do_not_break_the_subjects_chain,
-    a_signing_key_file_takes_over_and_the_stored_key_stays_published,
+    a_signing_key_file_takes_over_and_the_stored_key_is_published_only_when_asked,
     bad_input_gets_a_4xx_with_a_reason_and_is_never_stored,
     chains_link_forks_are_refused_and_gaps_are_flagged,
     the_gate_answers_per_purpose_and_time,
@@ -648,17 +648,21 @@ async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Bac
     assert!(answer.contains("\"granted\":false") && answer.contains("\"reason\":\"refused\""), "{answer}");
 }
 
-/// Guards key rotation: a key file (`--signing-key`) signs new acks, and the key the database held
-/// stays in the JWKS, so the acks browsers already keep still verify against it.
-async fn a_signing_key_file_takes_over_and_the_stored_key_stays_published(backend: Backend) {
+/// Guards key rotation: a key file (`--signing-key`) signs new acks. The key the database held is
+/// published only when asked (`--publish-database-key`): then the acks browsers already keep still
+/// verify; otherwise whoever reads the database could sign acks that verify (review).
+async fn a_signing_key_file_takes_over_and_the_stored_key_is_published_only_when_asked(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let Some((store, _)) = open(backend, &dir).await else { return };
     let jwks = |app: Router| async move { Json::parse(&get(&app, "/.well-known/jwks.json").await.1).unwrap() };
     let before = app(AppState::new(store.clone(), Settings::default(), Arc::new(|| NOW)).await.unwrap());
     let (_, body) = post(&before, &signed(&claims(1, NOW - 20, true, None))).await;
     let Json::String(old_ack) = field(&Json::parse(&body).unwrap(), "ack").clone() else { panic!("{body}") };
-    let settings = Settings { signing_key: Some(assent_collector::Secret([5; 32])), ..Settings::default() };
-    let after = app(AppState::new(store, settings, Arc::new(|| NOW)).await.unwrap());
+    let settings = |publish| Settings { signing_key: Some(assent_collector::Secret([5; 32])), publish_database_key: publish, ..Settings::default() };
+    let alone = jwks(app(AppState::new(store.clone(), settings(false), Arc::new(|| NOW)).await.unwrap())).await;
+    assert!(matches!(field(&alone, "keys"), Json::Array(k) if k.len() == 1), "only the file's key: {}", alone.canonical());
+    assert!(jws::verify_ack(&old_ack, &alone).is_err(), "the database's key is not trusted unless published");
+    let after = app(AppState::new(store, settings(true), Arc::new(|| NOW)).await.unwrap());
     let published = jwks(after.clone()).await;
     let Json::Array(keys) = field(&published, "keys").clone() else { panic!() };
     assert_eq!(keys.len(), 2, "the file's key and the stored one: {}", published.canonical());

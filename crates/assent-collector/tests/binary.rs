@@ -71,6 +71,11 @@ fn serve(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (std::process::Chi
         .arg(dir.join(format!("{port}.sqlite")))
         .args(args)
         .env_remove("DATABASE_URL")
+        // (RUST_LOG=warn would hide the ready line, and these would add keys.)
+        .env_remove("RUST_LOG")
+        .env_remove("ASSENT_SIGNING_KEY_FILE")
+        .env_remove("ASSENT_RETIRED_KEY_FILES")
+        .env_remove("ASSENT_PUBLISH_DATABASE_KEY")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
