@@ -1184,7 +1184,7 @@ const PLACEHOLDER_ATTR: &str = "data-assent-placeholder";
 
 /// A frame the page keeps out of sight (a tracking frame: 1×1, `hidden`, `display:none`): held without
 /// a placeholder, whose buttons would be invisible yet reachable with Tab (and could grant a lasting
-/// choice unseen). The same rule as the loader's `unseen()`.
+/// choice unseen). The same rule as the loader's `shown()` (for frames), negated.
 fn unseen(frame: &Element) -> bool {
     // The leading integer, as JS `parseInt` reads it (parsing an f64 would add ~15 KB of float code).
     let tiny = |name: &str| {

@@ -103,8 +103,9 @@ pub fn system_clock() -> Clock {
 pub struct AppState {
     store: Store,
     key: Arc<CollectorKey>,
-    /// Public JWKs of keys that signed acks before (published so those acks still verify).
-    retired: Arc<Vec<Json>>,
+    /// `/.well-known/jwks.json`: the signing key, then the keys that signed acks before (so those still
+    /// verify). Fixed at start.
+    jwks: Arc<str>,
     settings: Arc<Settings>,
     clock: Clock,
     /// The rate limit's current minute and each client's requests in it.
@@ -123,14 +124,14 @@ impl AppState {
             }
             None => (CollectorKey::from_secret(store.collector_secret().await?), None),
         };
-        let mut retired: Vec<Json> = stored.iter().map(CollectorKey::public_jwk).collect();
-        retired.extend(settings.retired_keys.iter().map(|x| jws::public_jwk(*x)));
-        let mut seen = vec![key.public_jwk()];
-        retired.retain(|k| !seen.contains(k) && {
-            seen.push(k.clone());
-            true
-        });
-        Ok(AppState { store, key: Arc::new(key), retired: Arc::new(retired), settings: Arc::new(settings), clock, windows: Arc::default() })
+        let mut keys = vec![key.public_jwk()];
+        for k in stored.iter().map(CollectorKey::public_jwk).chain(settings.retired_keys.iter().map(|x| jws::public_jwk(*x))) {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        let jwks = Json::Object(vec![("keys".into(), Json::Array(keys))]).canonical().into();
+        Ok(AppState { store, key: Arc::new(key), jwks, settings: Arc::new(settings), clock, windows: Arc::default() })
     }
 }
 
@@ -477,8 +478,7 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
-    let keys = std::iter::once(state.key.public_jwk()).chain(state.retired.iter().cloned()).collect();
-    json_response(StatusCode::OK, Json::Object(vec![("keys".into(), Json::Array(keys))]).canonical())
+    json_response(StatusCode::OK, state.jwks.to_string())
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {

@@ -234,6 +234,11 @@ async fn commit_batch(client: &mut Client, batch: Vec<Job>, legacy_ack: bool) {
 
 type Reply = tokio::sync::oneshot::Sender<Result<Appended, Rejection>>;
 
+/// The key of a chain head: a subject's chain is the receipts one key signed.
+fn chain(subject: &str, key: &str) -> String {
+    format!("{subject} {key}")
+}
+
 /// The batch in a constant number of round trips, whatever its size: the subjects' advisory locks, the
 /// three lookups for every receipt at once, one multi-row insert, and (only if there are duplicates)
 /// one read of their stored rows. The chain rule runs in arrival order over what the database held
@@ -274,8 +279,7 @@ async fn apply_batch(
         rows.iter().map(link).map(|l| (key(&l), l)).collect()
     };
     let mut by_id = index(by_id, |l| l.id.clone());
-    let chain = |subject: &str, key: &str| format!("{subject} {key}");
-    let mut heads = index(heads, |l| format!("{} {}", l.subject, l.key));
+    let mut heads = index(heads, |l| chain(&l.subject, &l.key));
     let mut by_hash = index(by_hash, |l| l.hash.clone());
 
     let mut new_rows: Vec<(Reply, Row)> = Vec::new();

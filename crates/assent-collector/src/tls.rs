@@ -25,6 +25,11 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::Rejection;
 
+/// `%XX` escapes in a URL query value, as tokio-postgres reads them.
+fn decode(value: &str) -> String {
+    percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned()
+}
+
 /// How far the server's certificate is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Check {
@@ -104,27 +109,6 @@ pub(crate) fn connector(url: &str) -> Result<(String, MakeRustlsConnect), Reject
         .with_custom_certificate_verifier(Arc::new(Verifier { check, webpki, provider }))
         .with_no_client_auth();
     Ok((rewritten, MakeRustlsConnect::new(config)))
-}
-
-/// `%XX` escapes in a URL query value.
-fn decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
-            (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Checks the certificate as far as `check` says; the handshake's own signatures always.

@@ -16,20 +16,42 @@ fn field(line: &Json, key: &str) -> Option<String> {
     })
 }
 
-#[test]
-fn json_logs_and_a_clean_stop_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
+type Lines = std::io::Lines<BufReader<std::process::ChildStdout>>;
+
+/// Starts the collector on a free port with `args` and a database in `dir`; its log lines follow.
+fn serve(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (std::process::Child, u16, Lines) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_assent-collector"))
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--log-format", "json", "--db"])
-        .arg(dir.path().join("receipts.sqlite"))
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--db"])
+        .arg(dir.join(format!("{port}.sqlite")))
+        .args(args)
+        // (RUST_LOG=warn would hide the ready line; the others would change the format or add keys.)
         .env_remove("RUST_LOG")
         .env_remove("DATABASE_URL")
         .env_remove("ASSENT_LOG_FORMAT")
+        .env_remove("ASSENT_SIGNING_KEY_FILE")
+        .env_remove("ASSENT_RETIRED_KEY_FILES")
+        .env_remove("ASSENT_PUBLISH_DATABASE_KEY")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, port, lines)
+}
+
+/// One HTTP/1.1 request to the collector over real TCP; the whole answer.
+fn http(port: u16, request: &[u8]) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn json_logs_and_a_clean_stop_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, port, mut lines) = serve(dir.path(), &["--log-format".as_ref(), "json".as_ref()]);
     let mut next = || {
         let text = lines.next().expect("a log line").unwrap();
         Json::parse(&text).unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {text}"))
@@ -40,10 +62,7 @@ fn json_logs_and_a_clean_stop_on_sigterm() {
     assert_eq!(field(&ready, "listen"), Some(format!("127.0.0.1:{port}")), "the event's fields are members of the object");
 
     // A refused receipt is logged with its reason, as JSON too.
-    let mut http = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    http.write_all(b"POST /v1/receipts HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot.a.jws").unwrap();
-    let mut answer = String::new();
-    http.read_to_string(&mut answer).unwrap();
+    let answer = http(port, b"POST /v1/receipts HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot.a.jws");
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     let refused = next();
     assert_eq!(field(&refused, "message").as_deref(), Some("receipt refused"));
@@ -63,33 +82,11 @@ fn json_logs_and_a_clean_stop_on_sigterm() {
     assert_eq!(field(&next(), "message").as_deref(), Some("assent-collector stopped"));
 }
 
-/// Starts the collector on a free port with `args` and a database in `dir`, once it says it is ready.
-fn serve(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_assent-collector"))
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--db"])
-        .arg(dir.join(format!("{port}.sqlite")))
-        .args(args)
-        .env_remove("DATABASE_URL")
-        // (RUST_LOG=warn would hide the ready line, and these would add keys.)
-        .env_remove("RUST_LOG")
-        .env_remove("ASSENT_SIGNING_KEY_FILE")
-        .env_remove("ASSENT_RETIRED_KEY_FILES")
-        .env_remove("ASSENT_PUBLISH_DATABASE_KEY")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+/// The JWKS of a collector started with `args`, over real HTTP; then stops it.
+fn jwks_of(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> String {
+    let (mut child, port, mut lines) = serve(dir, args);
     assert!(lines.next().unwrap().unwrap().contains("assent-collector ready"));
-    (child, port)
-}
-
-/// The collector's `/.well-known/jwks.json`, over real HTTP; then stops it.
-fn jwks_of(mut child: std::process::Child, port: u16) -> String {
-    let mut http = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    http.write_all(b"GET /.well-known/jwks.json HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
-    let mut answer = String::new();
-    http.read_to_string(&mut answer).unwrap();
+    let answer = http(port, b"GET /.well-known/jwks.json HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
     child.kill().unwrap();
     child.wait().unwrap();
     answer
@@ -105,8 +102,7 @@ fn signing_and_retired_key_files_are_read_and_published() {
     std::fs::write(&pem, "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n").unwrap();
     // RFC 8410, 10.3: the public key of that private key.
     let rfc_x = "\"x\":\"Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE\"";
-    let (child, port) = serve(dir.path(), &["--signing-key".as_ref(), pem.as_os_str()]);
-    let answer = jwks_of(child, port);
+    let answer = jwks_of(dir.path(), &["--signing-key".as_ref(), pem.as_os_str()]);
     assert!(answer.contains(rfc_x), "{answer}");
     assert_eq!(answer.matches("\"kid\"").count(), 1, "a new database holds no key of its own: {answer}");
 
@@ -114,8 +110,7 @@ fn signing_and_retired_key_files_are_read_and_published() {
     // that signs now (here the database's).
     let public = dir.path().join("old.pub.pem");
     std::fs::write(&public, "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n").unwrap();
-    let (child, port) = serve(dir.path(), &["--retired-key".as_ref(), public.as_os_str()]);
-    let answer = jwks_of(child, port);
+    let answer = jwks_of(dir.path(), &["--retired-key".as_ref(), public.as_os_str()]);
     assert_eq!(answer.matches("\"kid\"").count(), 2, "the database's key, then the retired one: {answer}");
     assert!(answer.contains(rfc_x), "{answer}");
 
