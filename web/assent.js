@@ -128,15 +128,16 @@
     var pixel = t === 'IMG' && !el.isConnected && el.ownerDocument === d; // not markup's <template> copy
     // A held frame shows a placeholder, which the wasm renders (once the frame is in the page), unless
     // the stored decision lets it run once the config is known (a service the visitor allows always).
-    if (t === 'IFRAME' && s !== UNKNOWN && !unseen(el)) placeholder(el);
+    if (s !== UNKNOWN && shown(el)) placeholder(el);
     note(s, url, pixel ? 'pixel' : t.toLowerCase(), el);
   }
-  // A frame the page keeps out of sight (a tracking frame: 1×1, hidden) is held without a placeholder,
-  // whose buttons would be invisible yet reachable with Tab. The client's `unseen` is the same rule.
-  function unseen(el) {
+  // A frame the page shows, which a placeholder stands in for while it is held. One the page keeps out
+  // of sight (a tracking frame: 1×1, hidden) gets none: its buttons would be invisible yet reachable
+  // with Tab. The client's `unseen` is the same rule.
+  function shown(el) {
     var style = (el.getAttribute('style') || '').toLowerCase().replace(/\s/g, '');
-    return parseInt(el.getAttribute('width'), 10) <= 2 || parseInt(el.getAttribute('height'), 10) <= 2 ||
-      el.hasAttribute('hidden') || /display:none|visibility:hidden/.test(style);
+    return el.tagName === 'IFRAME' && !(parseInt(el.getAttribute('width'), 10) <= 2 || parseInt(el.getAttribute('height'), 10) <= 2 ||
+      el.hasAttribute('hidden') || /display:none|visibility:hidden/.test(style));
   }
   // After the config (and the stored decision's own pass over the page): a frame still held needs the
   // wasm to draw its placeholder.
@@ -144,7 +145,7 @@
     config.then(function () {
       setTimeout(function () {
         // (`el` may be a copy in markup that the page never inserts: what counts is what the page holds.)
-        if (!el.hasAttribute('data-assent')) client ? client.rescan() : pending().some(function (f) { return f.tagName === 'IFRAME' && !unseen(f); }) && boot();
+        if (!el.hasAttribute('data-assent')) client ? client.rescan() : pending().some(shown) && boot();
       });
     });
   }
@@ -161,7 +162,7 @@
       if (allows({ purpose: el.getAttribute('data-category'), name: el.getAttribute('data-service') })) {
         // (A frame may still show its placeholder: the client removes it as it runs the frame.)
         Promise.resolve().then(function () { if (el.isConnected) client ? client.rescan() : run([el]); });
-      } else if (el.tagName === 'IFRAME' && !unseen(el)) placeholder(el); // inserted after the config
+      } else if (shown(el)) placeholder(el); // inserted after the config
       return;
     }
     var url = URL_ATTR[el.tagName] && el.getAttribute(URL_ATTR[el.tagName]);
@@ -555,7 +556,7 @@
       // The service is looked up only for what the decision refuses (it may be allowed always).
       if (stored.granted.indexOf(cat) >= 0 || api.allowed(cat, { service: serviceOf(els[i]) })) go.push(els[i]);
       else if (stored.denied.indexOf(cat) < 0) return false;
-      else frames = frames || els[i].tagName === 'IFRAME' && !unseen(els[i]); // hidden: no placeholder
+      else frames = frames || shown(els[i]);
     }
     run(go);
     return !frames;
