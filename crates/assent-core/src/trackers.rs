@@ -109,7 +109,7 @@ fn google_country(host: &str) -> Option<String> {
     let (before, tld) = host.rsplit_once("google.")?;
     let cc = tld.strip_prefix("com.").or_else(|| tld.strip_prefix("co.")).unwrap_or(tld);
     ((before.is_empty() || before.ends_with('.')) && cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_lowercase()))
-        .then(|| format!("{before}google.com"))
+        .then(|| [before, "google.com"].concat())
 }
 
 /// What a withdrawal removes from the browser.
