@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use assent_core::json::Json;
 use assent_core::receipt::{gate, Claims, Evidence};
+use assent_core::scoped::is_conversation_id;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -309,8 +310,13 @@ fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
                             writeln!(out, "FAIL {}: {reason}", c.claims.id)?;
                         }
                     },
+                    // A bare JWS beside an export would otherwise pass unacknowledged among acknowledged rows.
+                    (Some(_), None) => {
+                        failures += 1;
+                        writeln!(out, "FAIL {}: not a row of a collector export, so no acknowledgment: with --jwks every receipt must be one the collector acknowledged", c.claims.id)?;
+                    }
                     (None, Some(stored)) if stored.ack.is_some() => unacked += 1,
-                    _ => {}
+                    (None, _) => {}
                 }
                 heads.insert(chain, (c.hash, c.claims.id.clone()));
             }
@@ -318,7 +324,6 @@ fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
     }
     if failures == 0 {
         let acked = match (&jwks, acks) {
-            (Some(_), 0) => "; no acknowledgments to check (only a collector export carries them)".to_string(),
             (Some(_), n) => format!("; {n} acknowledgments verify against the JWKS"),
             (None, _) => String::new(),
         };
@@ -358,9 +363,12 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
     // Each subject's receipts in the file's order (an export is in arrival order), with their keys.
     let mut by_subject: HashMap<String, Vec<(Claims, String)>> = HashMap::new();
     let mut subject_of_receipt: HashMap<String, String> = HashMap::new();
-    let mut unverified = 0;
+    let (mut unverified, mut repeated) = (0, 0);
     for jws in load_receipts(receipts_path)? {
         match check(&jws) {
+            // Several exports (one per endpoint) share receipts: a receipt counts once, where it first
+            // appears, or a copy from an export that missed a later withdrawal would decide again.
+            Ok(c) if subject_of_receipt.contains_key(&c.claims.id) => repeated += 1,
             Ok(c) => {
                 subject_of_receipt.insert(c.claims.id.clone(), c.claims.subject.clone());
                 by_subject.entry(c.claims.subject.clone()).or_default().push((c.claims, c.key));
@@ -374,7 +382,7 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
         Box::new(std::io::BufReader::new(std::fs::File::open(data).with_context(|| format!("read {}", data.display()))?))
     };
     let (mut total, mut kept, mut unparseable, mut no_subject, mut no_time, mut no_consent, mut stamped) = (0, 0, 0, 0, 0, 0, 0);
-    let mut scoped = 0;
+    let (mut scoped, mut bad_conversation) = (0, 0);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for line in reader.lines() {
@@ -404,8 +412,17 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
             no_time += 1;
             continue;
         };
-        let scope = field(&record, &fields.conversation)
-            .map(|c| format!("conversation:{c}"))
+        // A conversation id may be a number; one that is there but unusable drops the record rather
+        // than letting the site-wide choice judge a message its conversation's own choice governs.
+        let conversation = match get(&record, &fields.conversation) {
+            None | Some(Json::Null) => None,
+            Some(Json::String(id) | Json::Number(id)) if is_conversation_id(id) => Some(format!("conversation:{id}")),
+            Some(_) => {
+                bad_conversation += 1;
+                continue;
+            }
+        };
+        let scope = conversation
             .or_else(|| field(&record, "assent.scope").filter(|s| s.starts_with("conversation:")).map(str::to_string));
         let evidence: Vec<Evidence<'_>> =
             by_subject.get(&subject).map_or(&[][..], Vec::as_slice).iter().map(|(claims, key)| Evidence { claims, key }).collect();
@@ -420,12 +437,15 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
     }
     eprintln!(
         "assent filter: kept {kept} of {total} records for purpose `{purpose}` (subject from `{subject_field}` or `assent.receipt`, time from `{time_field}`, conversation from `{}` or `assent.scope`; {scoped} of the kept in a conversation scope); \
-         dropped {}: {no_consent} without `{purpose}` granted at their time, {stamped} stamped `do_not_train`, {no_subject} without a subject, {no_time} without a readable time, {unparseable} not JSON",
+         dropped {}: {no_consent} without `{purpose}` granted at their time, {stamped} stamped `do_not_train`, {no_subject} without a subject, {no_time} without a readable time, {bad_conversation} with a conversation id that is not one, {unparseable} not JSON",
         fields.conversation,
         total - kept
     );
     if unverified > 0 {
         eprintln!("assent filter: ignored {unverified} receipts whose signature or schema did not verify (run `assent verify`)");
+    }
+    if repeated > 0 {
+        eprintln!("assent filter: counted {repeated} receipts once that appear again in the receipts (several exports share them)");
     }
     Ok(true)
 }

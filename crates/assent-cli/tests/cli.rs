@@ -67,6 +67,36 @@ fn verify_checks_the_collectors_acknowledgments_against_its_jwks() {
     assert!(stdout.contains("is not an Ed25519 key in the JWKS"), "{stdout}");
 }
 
+/// Review finding: with `--jwks`, a bare JWS line beside an export passed without any acknowledgment
+/// ("3 acknowledgments verify" over 4 receipts), so a receipt the collector never saw could be slipped in.
+#[test]
+fn verify_with_jwks_fails_a_receipt_that_is_not_an_export_row() {
+    use assent_core::receipt::Claims;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+    let header = B64.encode(format!(
+        r#"{{"alg":"EdDSA","jwk":{{"crv":"Ed25519","kty":"OKP","x":"{}"}},"typ":"assent-receipt+jws"}}"#,
+        B64.encode(key.verifying_key().to_bytes())
+    ));
+    let mut claims = Claims::from_canonical_json(&String::from_utf8(B64.decode(fixture_jws()[0].split('.').nth(1).unwrap()).unwrap()).unwrap()).unwrap();
+    claims.subject = "1".repeat(32);
+    claims.id = format!("r{}", "1".repeat(32));
+    let input = format!("{header}.{}", B64.encode(claims.to_canonical_json()));
+    let bare = format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()));
+    let export = std::fs::read_to_string(fixture("export.json")).unwrap().replace('\n', "");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.jsonl");
+    std::fs::write(&path, format!("{export}\n{bare}\n")).unwrap();
+    let out = assent(&["verify", path.to_str().unwrap(), "--jwks", fixture("jwks.json").to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains(&format!("FAIL {}: not a row of a collector export", claims.id)) && stdout.ends_with("1 of 4 receipts failed\n"), "{stdout}");
+    // Without --jwks it is a valid receipt of another subject.
+    assert!(assent(&["verify", path.to_str().unwrap()]).status.success());
+}
+
 /// Guards `verify` against passing a history that is not the subject's: a receipt signed with another
 /// key than the subject's first receipt's (anyone who learns a subject id can post one) was reported
 /// as verified, while the gate and `filter` treat it as someone else's.
@@ -141,9 +171,82 @@ fn filter_keeps_only_records_made_while_ai_training_was_granted() {
     // Review finding: a record stamped `do_not_train: true` is dropped whatever the receipts say at the
     // record's time (its time field may be an ingestion time, or the opt-out's receipt may be missing).
     assert!(
-        summary.contains("dropped 7: 4 without `ai_training` granted at their time, 1 stamped `do_not_train`, 1 without a subject, 0 without a readable time, 1 not JSON"),
+        summary.contains("dropped 7: 4 without `ai_training` granted at their time, 1 stamped `do_not_train`, 1 without a subject, 0 without a readable time, 0 with a conversation id that is not one, 1 not JSON"),
         "{summary}"
     );
+}
+
+/// The fixture's three receipts as bare JWS lines, in arrival order: refused, AI training granted,
+/// AI training withdrawn.
+fn fixture_jws() -> Vec<String> {
+    let export = std::fs::read_to_string(fixture("export.json")).unwrap();
+    export.split("\"jws\": \"").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect()
+}
+
+fn filter(receipts: &str, data: &str, dir: &std::path::Path) -> (String, String) {
+    let (r, d) = (dir.join("receipts.jsonl"), dir.join("data.jsonl"));
+    std::fs::write(&r, receipts).unwrap();
+    std::fs::write(&d, data).unwrap();
+    let out = assent(&["filter", "--purpose", "ai_training", "--receipts", r.to_str().unwrap(), d.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (text(&out.stdout), text(&out.stderr))
+}
+
+/// Review finding: receipts from several exports (one per endpoint) were all weighed, so a copy of the
+/// grant from an export that missed the withdrawal came after it and decided again: a record made
+/// after the opt-out was kept for training.
+#[test]
+fn filter_counts_a_receipt_once_when_exports_overlap() {
+    let jws = fixture_jws();
+    let dir = tempfile::tempdir().unwrap();
+    let after = r#"{"subject":"abe19afaace770a2d4ae56c7c8ee4660","timestamp":1795405086,"text":"after opting out again"}"#;
+    // Endpoint A's export has all three; endpoint B's missed the withdrawal.
+    let (kept, summary) = filter(&[&jws[0], &jws[1], &jws[2], &jws[0], &jws[1]].map(String::as_str).join("\n"), after, dir.path());
+    assert_eq!(kept, "", "{summary}");
+    assert!(summary.contains("counted 2 receipts once that appear again"), "{summary}");
+}
+
+/// Review finding: a numeric conversation id was ignored, so the site-wide choice judged a message of
+/// a conversation whose own choice refused; an id that is there but unusable now drops the record.
+#[test]
+fn filter_reads_a_numeric_conversation_id_and_drops_an_unusable_one() {
+    use assent_core::receipt::Claims;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    // The fixture's site-wide AI-training grant, and conversation 48213's own refusal after it, both
+    // signed here with one key (the browser's key cannot leave the browser).
+    let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    let header = B64.encode(format!(
+        r#"{{"alg":"EdDSA","jwk":{{"crv":"Ed25519","kty":"OKP","x":"{}"}},"typ":"assent-receipt+jws"}}"#,
+        B64.encode(key.verifying_key().to_bytes())
+    ));
+    let sign = |claims: &Claims| {
+        let input = format!("{header}.{}", B64.encode(claims.to_canonical_json()));
+        format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()))
+    };
+    let payload = |jws: &str| String::from_utf8(B64.decode(jws.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    let granted = Claims::from_canonical_json(&payload(&fixture_jws()[1])).unwrap();
+    assert_eq!(granted.granted("ai_training"), Some(true));
+    let mut refused = granted.clone();
+    refused.id = format!("r{}", "4".repeat(32));
+    refused.scope = Some("conversation:48213".into());
+    refused.purposes.retain(|p| p.id == "ai_training");
+    refused.purposes[0].granted = false;
+    let receipts = [sign(&granted), sign(&refused)].join("\n");
+    let at = granted.issued_at + 1;
+    let records = [
+        format!(r#"{{"subject":"{}","timestamp":{at},"conversation":48213,"text":"numeric id"}}"#, granted.subject),
+        format!(r#"{{"subject":"{}","timestamp":{at},"conversation":"7","text":"another conversation"}}"#, granted.subject),
+        format!(r#"{{"subject":"{}","timestamp":{at},"conversation":{{"id":1}},"text":"object id"}}"#, granted.subject),
+        format!(r#"{{"subject":"{}","timestamp":{at},"conversation":"has space","text":"bad id"}}"#, granted.subject),
+    ]
+    .join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let (kept, summary) = filter(&receipts, &records, dir.path());
+    assert!(!kept.contains("numeric id"), "conversation 48213 refused: {summary}");
+    assert!(kept.contains("another conversation"), "the site-wide grant decides elsewhere: {summary}");
+    assert!(summary.contains("kept 1 of 4") && summary.contains("2 with a conversation id that is not one"), "{summary}");
 }
 
 #[test]

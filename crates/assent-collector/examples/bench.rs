@@ -24,7 +24,9 @@ use tower::ServiceExt;
 
 const SUBJECTS: usize = 1000;
 const PER_SUBJECT: usize = 5;
-const CONCURRENCY: usize = 64;
+/// Enough clients to keep both cores busy while a batch commits: with 64, about a quarter of the CPU sat
+/// idle during each fsync (5,700 against 7,000 receipts/s on the same machine, 2026-11-23).
+const CONCURRENCY: usize = 256;
 const NOW: u64 = 1_790_000_000;
 
 fn main() {

@@ -114,7 +114,11 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state; creates the collector key on first use of the database.
-    pub async fn new(store: Store, settings: Settings, clock: Clock) -> Result<AppState, Rejection> {
+    pub async fn new(store: Store, mut settings: Settings, clock: Clock) -> Result<AppState, Rejection> {
+        // Compared as browsers send an origin: no space around it, no trailing `/`, lowercase. The
+        // CORS header and the receipt's claimed origin are checked against the same list.
+        settings.allow_origins =
+            settings.allow_origins.iter().map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase()).filter(|o| !o.is_empty()).collect();
         // A key file replaces the key stored in the database. That one stays published only if asked
         // (the acks it signed still verify then, but so would acks forged from the database).
         let (key, stored) = match settings.signing_key {
@@ -284,7 +288,7 @@ async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(
     // CORS cannot stop a `text/plain` POST from another site (a simple request), so the allow-list is
     // also applied to the origin the receipt itself claims.
     let origins = &state.settings.allow_origins;
-    if !origins.is_empty() && !origins.iter().any(|o| o == "*" || o.trim_end_matches('/') == claims.origin) {
+    if !origins.is_empty() && !origins.iter().any(|o| o == "*" || *o == claims.origin) {
         return Err(Rejection::Forbidden(format!(
             "origin `{}` is not one of the sites this collector serves ({}); add it with --allow-origin",
             claims.origin,
@@ -369,10 +373,19 @@ fn ack(key: &CollectorKey, row: &Row) -> String {
     ]))
 }
 
+/// The latest `at` the gate reads: 9999-12-31T23:59:59Z. A larger number is most likely milliseconds.
+const LAST_SECOND: i64 = 253_402_300_799;
+
 fn parse_at(value: Option<&String>, now: u64) -> Result<i64, Rejection> {
     let Some(value) = value else { return i64::try_from(now).map_err(|_| Rejection::BadRequest("clock out of range".into())) };
     if let Ok(seconds) = value.parse::<i64>() {
-        return Ok(seconds);
+        return if (0..=LAST_SECOND).contains(&seconds) {
+            Ok(seconds)
+        } else {
+            Err(Rejection::BadRequest(format!(
+                "at `{value}` is out of range: give Unix seconds (not milliseconds) from 1970 to 9999, or RFC 3339"
+            )))
+        };
     }
     time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
@@ -386,6 +399,7 @@ async fn gate(
     q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let result: Result<Json, Rejection> = async {
+        subject_id(&subject)?;
         let Query(q) = q.map_err(|e| Rejection::BadRequest(e.body_text()))?;
         let purpose = q.get("purpose").ok_or_else(|| Rejection::BadRequest("purpose is required, e.g. ?purpose=analytics".into()))?;
         let at = parse_at(q.get("at"), (state.clock)())?;
@@ -419,6 +433,16 @@ async fn gate(
     }
 }
 
+/// A subject id as receipts carry it: 32 lowercase hex digits. Anything else can have no receipts (and
+/// a NUL byte made PostgreSQL answer 503 where SQLite answered 200).
+fn subject_id(subject: &str) -> Result<(), Rejection> {
+    if subject.len() == 32 && subject.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(())
+    } else {
+        Err(Rejection::BadRequest("subject id: 32 lowercase hex digits, as in the receipts' `sub`".into()))
+    }
+}
+
 /// `GET /v1/subjects/{id}/receipts` with `Authorization: Bearer <key>`: the subject's full history.
 async fn export(State(state): State<AppState>, Path(subject): Path<String>, headers: HeaderMap) -> Response {
     let Some(expected) = &state.settings.api_key else {
@@ -426,6 +450,9 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
     };
     if !bearer(&headers).is_some_and(|g| same_secret(g.as_bytes(), expected.as_bytes())) {
         return Rejection::Unauthorized("send Authorization: Bearer <api key>".into()).into_response();
+    }
+    if let Err(e) = subject_id(&subject) {
+        return e.into_response();
     }
     let rows = match state.store.subject_receipts(&subject).await {
         Ok(rows) => rows,

@@ -71,8 +71,9 @@ async fn main() -> Result<()> {
     }
     let store = match &args.database_url {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            // Never print credentials: only what follows the `@`.
-            let place = url.rsplit('@').next().unwrap_or("");
+            // Never print credentials: only what follows the `@`, without the query (it may hold
+            // `password=`).
+            let place = url.rsplit('@').next().unwrap_or("").split('?').next().unwrap_or("");
             Store::open_postgres(url).await.with_context(|| format!("PostgreSQL at {place}"))?
         }
         Some(url) => bail!("--database-url must start with postgres:// (got `{}`); for SQLite use --db <file>", url.split(':').next().unwrap_or("")),

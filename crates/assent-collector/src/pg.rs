@@ -39,6 +39,9 @@ CREATE OR REPLACE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION '% is append-only', TG_ARGV[0]; END $$;
 ";
 
+/// The advisory lock that serialises schema set-up across instances (an arbitrary constant).
+const SCHEMA_LOCK: i64 = 0x4153_5345_4e54;
+
 /// Triggers that refuse UPDATE, DELETE and TRUNCATE on the receipts and on the collector key (acks
 /// are signed again from the stored rows, so a replaced key would change them).
 fn append_only_triggers() -> String {
@@ -130,8 +133,10 @@ impl PgStore {
     /// Connects (one connection for reads, one for the writer) and creates the schema if needed.
     pub async fn open(url: &str) -> Result<PgStore, Rejection> {
         let read = connect(url).await?;
-        read.batch_execute(SCHEMA).await?;
-        read.batch_execute(&append_only_triggers()).await?;
+        // Instances started together (replicas, a rolling restart) take turns: concurrent CREATE OR
+        // REPLACE of one function or trigger fails with "tuple concurrently updated".
+        read.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA} {} COMMIT;", append_only_triggers()))
+            .await?;
         let mut write = connect(url).await?;
         // Databases made before acknowledgments were recomputed have an `ack` column; it gets ''.
         let legacy_ack = write.prepare("SELECT ack FROM receipts LIMIT 0").await.is_ok();

@@ -800,3 +800,58 @@ async fn postgres_tls_as_sslmode_says() {
     let unknown_mode = encrypted("?sslmode=verify".into(), false).await.unwrap_err();
     assert!(unknown_mode.contains("sslmode `verify`") && unknown_mode.contains("verify-full"), "{unknown_mode}");
 }
+
+/// Review finding: the allow-list was used as written for CORS but trimmed of a trailing `/` for the
+/// receipt's origin, so `--allow-origin https://shop.example/` (or a space after a comma in
+/// ASSENT_ALLOW_ORIGINS) stored the receipt but sent no CORS header: the browser could not read the
+/// answer and resent the receipt for ever.
+#[tokio::test]
+async fn the_allow_list_is_read_as_browsers_send_origins() {
+    let settings = Settings { allow_origins: vec!["https://shop.example/".into(), " HTTPS://Other.example".into()], ..Settings::default() };
+    let env = env_with(Backend::Sqlite, settings).await.unwrap();
+    for origin in ["https://shop.example", "https://other.example"] {
+        let req = Request::post("/v1/receipts").header("content-type", "text/plain").header("origin", origin);
+        let res = env.app.clone().oneshot(req.body(Body::from(signed(&claims(1, NOW, true, None)))).unwrap()).await.unwrap();
+        assert!(res.status().is_success(), "{origin}: {}", res.status());
+        assert_eq!(res.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(origin));
+    }
+}
+
+/// Review finding: the gate answered 200 with `"at": null` for an `at` in milliseconds, and a subject
+/// id with a NUL byte got 503 on PostgreSQL but 200 on SQLite. Both are the caller's mistake: 400 with
+/// the rule, on both backends, for the gate and the export.
+#[tokio::test]
+async fn the_gate_and_export_refuse_a_bad_time_or_subject_id() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(env) = fresh(backend).await else { continue };
+        for (uri, says) in [
+            (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=1790000000000"), "not milliseconds"),
+            (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=-5"), "out of range"),
+            ("/v1/subjects/%00/consent?purpose=analytics".to_string(), "32 lowercase hex digits"),
+            (format!("/v1/subjects/{}/consent?purpose=analytics", SUBJECT.to_uppercase()), "32 lowercase hex digits"),
+        ] {
+            let (status, body) = get(&env.app, &uri).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{backend:?} {uri}: {body}");
+            assert!(body.contains(says), "{backend:?} {uri}: {body}");
+        }
+        let req = Request::get("/v1/subjects/%00/receipts").header("authorization", "Bearer secret");
+        let (status, body) = call(&env.app, req.body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{backend:?}: {body}");
+        let (status, _) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=1790000000")).await;
+        assert_eq!(status, StatusCode::OK, "seconds still work");
+    }
+}
+
+/// Review finding: collector instances started together on one database (replicas, a rolling restart)
+/// could fail at start: concurrent `CREATE OR REPLACE` of the same function or trigger fails with
+/// "tuple concurrently updated". They now take turns on an advisory lock.
+#[tokio::test]
+async fn several_instances_can_start_at_once_on_postgresql() {
+    let Some(url) = postgres_url().await else { return };
+    for round in ["a fresh database", "a set-up one"] {
+        let (a, b, c, d) = tokio::join!(Store::open_postgres(&url), Store::open_postgres(&url), Store::open_postgres(&url), Store::open_postgres(&url));
+        for store in [a, b, c, d] {
+            store.unwrap_or_else(|e| panic!("{round}: {e}"));
+        }
+    }
+}

@@ -406,7 +406,8 @@ pub const OTHER_KEY: &str = "granted only by a receipt signed with another key t
 /// in the browser: a conversation's choice overrides the site-wide one for that conversation only.
 /// A service's scope (`service:<name>`) only widens: its latest receipt decides while it grants.
 /// Where the scope has no such receipt at `at`, or its latest one has expired (or, for a service,
-/// refuses), the site-wide answer applies.
+/// refuses), or a site-wide receipt under another notice version arrived after it, the site-wide
+/// answer applies.
 pub fn gate(receipts: &[Evidence<'_>], purpose: &str, at: Timestamp, scope: Option<&str>) -> GateAnswer {
     let own_key = receipts.first().map(|e| e.key);
     let all: Vec<(&Claims, bool)> =
@@ -418,7 +419,12 @@ pub fn gate(receipts: &[Evidence<'_>], purpose: &str, at: Timestamp, scope: Opti
         // has expired the site-wide choice applies, as in the browser.
         let widens_only = matches!(Scope::parse(scope), Some(Scope::Service(_)));
         let latest = scoped.last();
-        if latest.is_some_and(|(c, trusted)| at < c.expires_at && (!widens_only || (*trusted && c.granted(purpose) == Some(true)))) {
+        // A scope's choice counts only under the notice version it was made under, as in the browser:
+        // a site-wide receipt under another version that arrives after it ends it.
+        let renewed = latest.is_some_and(|(c, _)| {
+            all.iter().skip_while(|(x, _)| !std::ptr::eq(*x, *c)).any(|(x, _)| x.scope.is_none() && x.notice_version != c.notice_version)
+        });
+        if !renewed && latest.is_some_and(|(c, trusted)| at < c.expires_at && (!widens_only || (*trusted && c.granted(purpose) == Some(true)))) {
             if let Some(answer) = decide(&scoped, purpose, at) {
                 return answer;
             }

@@ -664,8 +664,24 @@ impl Session {
         };
         self.scoped.retain(|c| c.scope != scope);
         self.scoped.push(choice.clone());
+        let kept = self.scoped.clone();
         scoped::trim(&mut self.scoped);
-        vec![Effect::StoreScoped(choice.clone()), Effect::ScopedChanged(scope), Effect::Receipt(Record::Scoped(choice))]
+        let mut effects = vec![Effect::StoreScoped(choice.clone()), Effect::ScopedChanged(scope), Effect::Receipt(Record::Scoped(choice))];
+        // A grant this browser forgets (it keeps MAX_STORED choices of a kind) ends here, so it ends in
+        // the evidence too: the gate must not honour what the browser no longer does.
+        for gone in kept.into_iter().filter(|c| c.on && c.expires_at > now && !self.scoped.iter().any(|k| k.scope == c.scope)) {
+            let ended = ScopedChoice {
+                on: false,
+                receipt: format!("r{}", hex(random())),
+                decided_at: now,
+                expires_at: now + u64::from(self.config.expiry.refused_days) * DAY,
+                method: Method::Withdrawal,
+                notice_version: Some(self.config.notice.version.clone()),
+                ..gone
+            };
+            effects.push(Effect::Receipt(Record::Scoped(ended)));
+        }
+        effects
     }
 
     /// Restores the scoped choices of one kind that this browser stored (under

@@ -292,3 +292,68 @@ fn storing_a_choice_keeps_what_another_tab_stored() {
 fn one_key(all: &[Claims]) -> Vec<Evidence<'_>> {
     all.iter().map(|claims| Evidence { claims, key: "browser-key" }).collect()
 }
+
+/// Review finding: a conversation's grant made under an earlier notice version no longer counts in
+/// the browser once the notice changes, so it must not count in the gate after a site-wide receipt
+/// under the new version: "Reject all" under the new notice used to leave it granted there.
+#[test]
+fn a_new_notice_version_ends_conversation_grants_in_the_gate() {
+    let v1 = Config::parse(DEMO).unwrap();
+    let text = DEMO.replace(r#""version": "2026-11-01""#, r#""version": "2026-12-01""#);
+    let v2 = Config::parse(&text).unwrap();
+    let mut s = start_with(DEMO, "DE");
+    let on = recorded(&toggle(&mut s, "A", true, NOW));
+    let on = Claims::for_scoped(&on, &v1, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None);
+    let mut s2 = start_with(&text, "DE");
+    s2.handle(Event::RejectAll(Source::Ui), NOW + 10, counter()).unwrap();
+    let rejected = Claims::for_decision(s2.decision().unwrap(), &v2, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let all = [on.clone(), rejected.clone()];
+    let answer = gate(&one_key(&all), "ai_training", NOW + 20, Some("conversation:A"));
+    assert_eq!((answer.granted, answer.receipt.as_ref()), (false, Some(&rejected.id)), "{answer:?}");
+    assert!(gate(&one_key(&all), "ai_training", NOW + 5, Some("conversation:A")).granted, "before it, the grant counted");
+    // Under the same notice version, the conversation's own grant still overrides a site-wide refusal.
+    let mut s3 = start_with(DEMO, "DE");
+    s3.handle(Event::Save(vec![("ai_training".into(), false)], Source::Ui), NOW + 10, counter()).unwrap();
+    let refused = Claims::for_decision(s3.decision().unwrap(), &v1, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let all = [on.clone(), refused];
+    assert!(gate(&one_key(&all), "ai_training", NOW + 20, Some("conversation:A")).granted);
+}
+
+/// Review finding: a browser keeps MAX_STORED conversation choices; the grant it forgets to make room
+/// ends with a withdrawal receipt, so the gate stops honouring it when the browser does (and a later
+/// "Reject all", which ends only the grants the browser still holds, leaves none behind).
+#[test]
+fn a_grant_the_browser_forgets_ends_with_a_receipt() {
+    let config = Config::parse(DEMO).unwrap();
+    let mut s = start_with(DEMO, "DE");
+    let claims_of = |c: &ScopedChoice, s: &Session| {
+        Claims::for_scoped(c, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None)
+    };
+    let mut all = Vec::new();
+    for n in 0..MAX_STORED {
+        let effects = toggle(&mut s, &format!("c{n}"), n % 2 == 0, NOW + n as u64);
+        assert_eq!(effects.iter().filter(|e| matches!(e, Effect::Receipt(_))).count(), 1, "nothing forgotten yet");
+        all.push(claims_of(&recorded(&effects), &s));
+    }
+    let at = NOW + 1_000;
+    let effects = toggle(&mut s, "new", true, at);
+    let scoped: Vec<ScopedChoice> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Receipt(Record::Scoped(c)) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        scoped.iter().map(|c| (c.scope.key(), c.on, c.method)).collect::<Vec<_>>(),
+        [("new", true, Method::AiToggle), ("c0", false, Method::Withdrawal)],
+        "c0 (a grant) is forgotten and ended"
+    );
+    assert!(s.do_not_train(Some("c0"), false, at), "the browser no longer honours it");
+    all.extend(scoped.iter().map(|c| claims_of(c, &s)));
+    assert!(gate(&one_key(&all), "ai_training", at - 1, Some("conversation:c0")).granted);
+    assert!(!gate(&one_key(&all), "ai_training", at + 1, Some("conversation:c0")).granted, "nor does the gate");
+    // A forgotten refusal needs no receipt.
+    let effects = toggle(&mut s, "newer", true, at + 1);
+    assert_eq!(effects.iter().filter(|e| matches!(e, Effect::Receipt(_))).count(), 1, "c1 was a refusal");
+}

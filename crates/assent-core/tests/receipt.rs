@@ -15,6 +15,9 @@ fn canonical_json_sorts_by_utf16_and_escapes_like_json_stringify() {
     assert_eq!(v.canonical(), "{\"\\r\":2,\"1\":4,\"\u{80}\":6,\"ö\":7,\"€\":1,\"😀\":5,\"\u{fb33}\":3}");
     let s = Json::parse(r#"["tab\tquote\"slash\\ctl\u0001 é"]"#).unwrap();
     assert_eq!(s.canonical(), r#"["tab\tquote\"slash\\ctl\u0001 é"]"#);
+    // Escapes at both ends and side by side; U+007F is not a control character to JSON.
+    let edges = Json::parse(r#"["\b\f\n\u001f", "\u007f\"", "ü\r\r€"]"#).unwrap();
+    assert_eq!(edges.canonical(), "[\"\\b\\f\\n\\u001f\",\"\u{7f}\\\"\",\"ü\\r\\r€\"]");
     let nested = Json::parse(" { \"b\" : [ true , null ] , \"a\" : { \"d\" : 1 , \"c\" : \"x\" } } ").unwrap();
     assert_eq!(nested.canonical(), r#"{"a":{"c":"x","d":1},"b":[true,null]}"#);
 }
