@@ -49,6 +49,8 @@
     selfTracked = hostRe.test(location.hostname); // then relative URLs can be trackers too
   }
   index();
+  // A host (with a dot, not at either end) and an optional path: assent_core::trackers::is_pattern.
+  var PATTERN = /^[a-z0-9-][a-z0-9.-]*\.[a-z0-9.-]*[a-z0-9-](\/[^?# |;,]*)?$/;
   // The URL attribute of each element type that loads something.
   var URL_ATTR = { SCRIPT: 'src', IFRAME: 'src', IMG: 'src', LINK: 'href' };
   var E = Element.prototype;
@@ -129,6 +131,11 @@
     // A held frame shows a placeholder, which the wasm renders (once the frame is in the page), unless
     // the stored decision lets it run once the config is known (a service the visitor allows always).
     if (s !== UNKNOWN && shown(el)) placeholder(el);
+    // A dropped pixel ends like a failed load (once), so code waiting for it (track, then navigate) goes on.
+    if (pixel && s !== UNKNOWN && !el.assentErr) {
+      el.assentErr = 1;
+      setTimeout(function () { el.dispatchEvent(new Event('error')); });
+    }
     note(s, url, pixel ? 'pixel' : t.toLowerCase(), el);
   }
   // A frame the page shows, which a placeholder stands in for while it is held. One the page keeps out
@@ -167,7 +174,9 @@
     }
     var url = URL_ATTR[el.tagName] && el.getAttribute(URL_ATTR[el.tagName]);
     // Each element and URL once (the observer sees again what the insertion wrappers saw).
-    if (!url || el.assentSeen === url || el.hasAttribute('data-category') || el.hasAttribute('data-assent')) return;
+    // A tag marked with data-category is skipped only when it really is inert (type text/plain): a
+    // marked tag that was left live is held like any other.
+    if (!url || el.assentSeen === url || el.hasAttribute('data-category') && el.type === 'text/plain' || el.hasAttribute('data-assent')) return;
     el.assentSeen = url;
     var s = behind(el, tracker(url, unknown), unknown);
     if (s && !allows(s)) hold(el, s, url, unknown);
@@ -264,13 +273,14 @@
       Object.defineProperty(proto, prop, { configurable: true, get: desc.get, set: function (v) { set.call(this, desc.set, v); } });
     }
   }
-  function sink(orig, v) {
-    // The text of a script or style is not markup.
-    var c = /^(SCRIPT|STYLE|TEXTAREA|TITLE|NOSCRIPT|XMP)$/.test(this.tagName) ? null : clean(v);
+  function sink(orig, v, outer) {
+    // The text of a script or style is not markup (but `outerHTML` replaces the element itself: its
+    // new markup is parsed in the parent, so it is always cleaned).
+    var c = !outer && /^(SCRIPT|STYLE|TEXTAREA|TITLE|NOSCRIPT|XMP)$/.test(this.tagName) ? null : clean(v);
     orig.call(this, c === null ? v : c);
   }
   hook(E, 'innerHTML', sink);
-  hook(E, 'outerHTML', sink);
+  hook(E, 'outerHTML', function (orig, v) { sink.call(this, orig, v, 1); });
   hook(w.ShadowRoot && ShadowRoot.prototype, 'innerHTML', sink);
   wrap(E, 'insertAdjacentHTML', function (orig, args) {
     var c = clean(args[1]);
@@ -350,14 +360,20 @@
       services = [];
       b = {};
     }
+    // Only well-formed patterns (assent_core::trackers::is_pattern): a bad entry, which the core refuses
+    // with an error, must not break the lookup for every other service.
+    var patterns = function (list) {
+      return Array.isArray(list) ? list.filter(function (m) { return typeof m === 'string' && PATTERN.test(m); }) : [];
+    };
     (Array.isArray(b.services) ? b.services : []).forEach(function (r) {
-      var s = services.filter(function (x) { return r && x.name.toLowerCase() === ('' + r.name).toLowerCase(); })[0];
-      if (!s && r && r.purpose && Array.isArray(r.match)) services.push(s = { name: r.name, match: [] });
+      if (!r || typeof r.name !== 'string') return;
+      var s = services.filter(function (x) { return x.name.toLowerCase() === r.name.toLowerCase(); })[0];
+      if (!s && r.purpose && Array.isArray(r.match)) services.push(s = { name: r.name, match: [] });
       if (!s) return;
-      if (r.purpose) s.purpose = r.purpose;
-      if (Array.isArray(r.match)) s.match = s.match.concat(r.match);
+      if (typeof r.purpose === 'string') s.purpose = r.purpose;
+      s.match = s.match.concat(patterns(r.match));
     });
-    if (Array.isArray(b.allow)) allowList = b.allow;
+    allowList = patterns(b.allow);
     index();
     held.concat(find('[data-assent-held]')).filter(function (el, i, all) {
       return all.indexOf(el) === i;
@@ -412,6 +428,19 @@
   var client = null;
   var booting = null;
   var stored = null; // the stored decision the loader acted on, while the wasm is not loaded
+  var storedIn; // its cookie's name
+  // The stored decision now: another tab may have decided since (the cookie is shared), and a
+  // withdrawal made there holds here too, in `allowed` and `stamp`.
+  function fresh() {
+    var s = stored && decode(readCookie(storedIn));
+    if (s && s.receipt !== stored.receipt && s.decidedAt >= stored.decidedAt && s.noticeVersion === stored.noticeVersion) {
+      stored = s;
+      // As on a returning visit: Google tags hear the new state before a tag it allows runs.
+      if (s.consentMode) gtag('consent', 'update', consentState(s.consentMode));
+      if (!applyStored()) boot();
+    }
+    return stored;
+  }
   var version = null; // the config's notice version, once it has arrived
   var resolveReady;
   var ready = new Promise(function (r) { resolveReady = r; });
@@ -598,10 +627,12 @@
     var lines = text ? text.split('\n') : [];
     for (var i = lines.length - 1; i >= 0; i--) {
       var f = lines[i].split('|');
-      // Version 2 lines carry the notice version they were made under: another version's do not count
+      // Version 2 and 3 lines carry the notice version they were made under: another version's do not count
       // (the wasm decides once the config is known; before it, `version` is null and only version 1 counts).
-      var current = f[0] === '1' && f.length === 8 || f[0] === '2' && f.length === 9 && f[8] === version;
-      if (current && f[1].toLowerCase() === ('' + id).toLowerCase() && +f[7] * 1000 > Date.now()) {
+      var current = f[0] === '1' && f.length === 8 || (f[0] === '2' && f.length === 9 || f[0] === '3' && f.length === 10) && f[8] === version;
+      // Service names match in any case, as in the core; conversation ids exactly.
+      var same = kind === 'services' ? f[1].toLowerCase() === ('' + id).toLowerCase() : f[1] === '' + id;
+      if (current && same && +f[7] * 1000 > Date.now()) {
         return { purpose: f[2], on: f[3] === '1', receipt: f[5] };
       }
     }
@@ -710,14 +741,14 @@
   var api = w.assent = {
     ready: ready,
     consent: function () {
-      return client ? client.consent() : stored ? view(stored) : null;
+      return client ? client.consent() : fresh() ? view(stored) : null;
     },
     allowed: function (purpose, options) {
       if (client) return client.allowed(purpose, options);
       // A conversation's choice decides either way; a service allowed always only widens (so storage is
       // read for it only when the decision itself refuses).
       var service = options && options.service;
-      var granted = !!stored && stored.granted.indexOf(purpose) >= 0;
+      var granted = !!fresh() && stored.granted.indexOf(purpose) >= 0;
       if (service && granted) return true;
       var own = service ? ownChoice(service, 'services') : ownChoice(options && options.conversation, 'conversations');
       if (own && own.purpose === purpose && (own.on || !service)) return own.on;
@@ -732,7 +763,7 @@
     // The payload plus the consent facts that must travel with it.
     stamp: function (payload, options) {
       var facts = client ? client.stampFacts(options)
-        : stored ? { receipt: stored.receipt, purposes: stored.granted.slice(), do_not_train: stored.doNotTrain }
+        : fresh() ? { receipt: stored.receipt, purposes: stored.granted.slice(), do_not_train: stored.doNotTrain }
         : { receipt: null, purposes: [], do_not_train: true };
       var own = !client && ownChoice(options && options.conversation, 'conversations');
       if (own) {
@@ -789,6 +820,7 @@
     if (covered && s.consentMode) gtag('consent', 'update', consentState(s.consentMode));
     if (covered) {
       stored = s;
+      storedIn = cookieName(c.json);
       covered = applyStored();
     }
     if (!covered) return boot();

@@ -717,3 +717,64 @@ test('review regression: a marked tracker script runs once when the wasm decides
   await waitFor(() => tagRuns(t.page).then((r) => r.ga === 1), 'GA on the returning visit');
   await t.context.close();
 });
+
+// Third review's loader findings, each guarded here:
+// 1. a tracker tag marked with data-category but left live (no type="text/plain") was skipped as if
+//    inert, so it ran before consent; the same for a marked frame with a live src;
+// 2. outerHTML on a <noscript> or <script> was treated as raw text, so its tracker markup loaded;
+// 3. a dropped new Image() pixel fired neither load nor error, so "track, then navigate" code hung.
+test('third review: a live marked tracker is held, outerHTML of raw-text elements is cleaned, a dropped pixel fires error', async () => {
+  const t = await trackedPage();
+  await t.context.route('**/fixtures/b/review3.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`
+    <script data-category="analytics" async src="https://www.googletagmanager.com/gtag/js?id=G-DC"></script>
+    <div id="v"></div><script>document.getElementById('v').innerHTML =
+      '<iframe data-category="marketing" title="Marked video" width="560" height="315" src="https://www.youtube-nocookie.com/embed/dc"></iframe>';</script>
+    <noscript id="ns"></noscript>
+    <script>
+      document.getElementById('ns').outerHTML = '<img alt="" src="https://www.facebook.com/tr?id=9&ev=Outer">';
+      var px = new Image();
+      px.onerror = function () { window.pixelDone = (window.pixelDone || 0) + 1; };
+      px.src = 'https://px.ads.linkedin.com/collect/?pid=3&fmt=gif';
+    </script>`) }));
+  await t.page.goto(`${env.base}/fixtures/b/review3.html`);
+  await settle(t.page);
+  // (The browser's preload scanner may request a script written in the HTML: the documented limit.)
+  const early = t.seen.filter((s) => !s.startsWith('www.googletagmanager.com/gtag/js'));
+  assert.deepEqual(early, [], 'nothing else reached a tracker host before consent');
+  assert.deepEqual(await tagRuns(t.page), {}, 'the marked GA tag did not run');
+  await waitFor(() => t.page.evaluate(() => window.pixelDone === 1), 'the dropped pixel\'s error event');
+  await t.page.evaluate(() => window.assent.set({ analytics: true, marketing: true }));
+  await waitFor(() => tagRuns(t.page).then((r) => r.ga === 1), 'the marked GA tag after consent');
+  await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/dc') === 1, 'the marked frame after consent');
+  await waitFor(() => count(t.seen, 'www.facebook.com/tr') === 1, 'the outerHTML pixel after consent');
+  await settle(t.page);
+  assert.deepEqual(await tagRuns(t.page), { ga: 1 }, 'GA ran once');
+  assert.equal(await t.page.evaluate(() => window.pixelDone), 1, 'error fired once');
+  assert.deepEqual(t.log.pageErrors, []);
+  await t.context.close();
+});
+
+// Third review: a malformed `blocking` section (the core refuses it with an error) broke the loader's
+// lookup: a non-string allow entry let every tracker through, and a glob stopped the config's pass,
+// leaving a third-party script injected before the config held for good.
+test('a malformed blocking config keeps the tracker table working and releases what is no tracker', async () => {
+  const config = JSON.parse(DEMO_CONFIG);
+  config.blocking = { services: [{ name: 'Acme', purpose: 'marketing', match: ['*.acme-cdn.test', null] }, { purpose: 'analytics' }], allow: [{ host: 'x' }] };
+  const t = await trackedPage();
+  await t.context.route('**/fixtures/b/badconfig.json', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify(config) }));
+  await t.context.route('https://js.payments.test/**', (r) => r.fulfill({ contentType: 'text/javascript', body: 'window.paymentsLoaded = true;' }));
+  await t.context.route('**/fixtures/b/badconfig.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`<div id="slot"></div><script>
+    var p = document.createElement('script'); p.src = 'https://js.payments.test/v3/'; document.head.appendChild(p);
+    window.assent.ready.then(function () {
+      document.getElementById('slot').insertAdjacentHTML('beforeend', '<img alt="" width="1" height="1" src="https://px.ads.linkedin.com/collect/?pid=4&fmt=gif">');
+      window.lateInserted = true;
+    });
+  </script>`).replace('/assent.json', '/fixtures/b/badconfig.json') }));
+  await t.page.goto(`${env.base}/fixtures/b/badconfig.html`);
+  await settle(t.page);
+  await waitFor(() => t.page.evaluate(() => window.lateInserted === true), 'the late pixel');
+  await waitFor(() => t.page.evaluate(() => window.paymentsLoaded === true), 'the payment script, released once the config arrived');
+  await settle(t.page);
+  assert.deepEqual(t.seen, [], 'the LinkedIn pixel stayed held');
+  await t.context.close();
+});

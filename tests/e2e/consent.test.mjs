@@ -183,3 +183,50 @@ test('AI training is never granted by Accept all and is asked on its own switch'
   assert.equal(await page.evaluate(() => window.assent.allowed('ai_training')), true);
   await context.close();
 });
+
+// Review finding: each tab read the shared cookie once. A tab opened earlier kept stamping
+// `do_not_train: false` after the visitor withdrew AI training in another tab, and its next choice
+// (here withdrawing analytics) granted AI training again, with a receipt saying so.
+test('a withdrawal in one tab holds in the tabs opened before it, with and without the wasm', async () => {
+  const { context, page: a } = await openPage(env);
+  const granted = async () => (await decisionCookie(context)).value.split('|')[5].split('.');
+  await load(a, DE());
+  await banner(a).getByRole('button', { name: 'Accept all' }).click();
+  await a.evaluate(() => window.assent.set({ ai_training: true }));
+  await a.waitForFunction(() => window.assent.consent().purposes.ai_training === true);
+  assert.ok((await granted()).includes('ai_training'));
+
+  const b = await context.newPage(); // the returning visit: the loader answers, no wasm
+  const c = await context.newPage(); // the wasm started (the dialog was opened and closed)
+  const bWasm = [];
+  b.on('request', (r) => r.url().endsWith('.wasm') && bWasm.push(r.url()));
+  for (const p of [b, c]) await load(p, DE());
+  await c.evaluate(() => window.assent.showPreferences());
+  await prefsDialog(c).waitFor();
+  await c.keyboard.press('Escape');
+  const stamp = (p) => p.evaluate(() => window.assent.stamp({}).assent.do_not_train);
+  assert.deepEqual([await stamp(b), await stamp(c)], [false, false], 'both tabs start with the grant');
+
+  await a.evaluate(() => window.assent.withdraw('ai_training'));
+  await a.waitForFunction(() => window.assent.consent().purposes.ai_training === false);
+  assert.deepEqual([await stamp(b), await stamp(c)], [true, true], 'the withdrawal holds in both earlier tabs');
+  assert.deepEqual(await b.evaluate(() => [window.assent.allowed('ai_training'), window.assent.allowed('analytics')]), [false, true]);
+  assert.deepEqual(bWasm, [], 'the loader answered from the cookie alone');
+  // Review finding (same tab, loader path): conversation ids matched in any case before the wasm
+  // loaded, so c-ABC took c-abc's newer grant. Only service names match in any case, as in the core.
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  await b.evaluate((exp) => localStorage.setItem('assent.conversations', [
+    `2|c-ABC|ai_training|0|s|r${'1'.repeat(32)}|1|${exp}|2026-11-01`,
+    `2|c-abc|ai_training|1|s|r${'2'.repeat(32)}|2|${exp}|2026-11-01`,
+  ].join('\n')), exp);
+  assert.deepEqual(await b.evaluate(() => ['c-ABC', 'c-abc'].map((c) => window.assent.stamp({}, { conversation: c }).assent.do_not_train)), [true, false]);
+  assert.deepEqual(bWasm, []);
+  await b.evaluate(() => localStorage.removeItem('assent.conversations'));
+
+  await c.evaluate(() => window.assent.withdraw('analytics'));
+  await c.waitForFunction(() => window.assent.consent().purposes.analytics === false);
+  const now = await granted();
+  assert.ok(!now.includes('ai_training'), `tab C must not grant AI training again: ${now}`);
+  assert.ok(now.includes('marketing') && !now.includes('analytics'), `${now}`);
+  await context.close();
+});

@@ -285,6 +285,7 @@ fn document() -> web_sys::Document {
 impl Client {
     /// The current decision, or `null` before the visitor has made one.
     pub fn consent(&self) -> JsValue {
+        self.sync_stored();
         let inner = self.inner.borrow();
         let Some(d) = inner.session.as_ref().and_then(|s| s.decision()) else { return JsValue::NULL };
         // The same shape the loader builds from the stored form (`view` in assent.js).
@@ -313,6 +314,8 @@ impl Client {
     /// `ai_training` choice wins over the site-wide one); with `{service}`, for that service (allowed
     /// always by the visitor, or through its purpose).
     pub fn allowed(&self, purpose: &str, options: JsValue) -> bool {
+        self.sync_stored();
+        self.restore_scoped();
         match &self.inner.borrow().session {
             Some(s) => match member(&options, "service") {
                 Some(service) => s.allowed_for_service(purpose, &service, now()),
@@ -374,6 +377,8 @@ impl Client {
     /// plus `scope` with `{conversation}`. The receipt is the one that decides `ai_training` there.
     #[wasm_bindgen(js_name = stampFacts)]
     pub fn stamp_facts(&self, options: JsValue) -> JsValue {
+        self.sync_stored();
+        self.restore_scoped();
         let inner = self.inner.borrow();
         let conversation = conversation_option(&options);
         let conv = conversation.as_deref();
@@ -545,7 +550,7 @@ impl Client {
     /// Reads the scoped choices this browser stored: other tabs may have added or ended some since.
     fn restore_scoped(&self) {
         let Some(storage) = local_storage() else { return };
-        let mut inner = self.inner.borrow_mut();
+        let Ok(mut inner) = self.inner.try_borrow_mut() else { return };
         let Some(session) = inner.session.as_mut() else { return };
         for kind in [Kind::Conversation, Kind::Service] {
             if let Ok(Some(stored)) = storage.get_item(kind.storage_key()) {
@@ -554,8 +559,23 @@ impl Client {
         }
     }
 
+    /// Takes in the decision another tab stored since this page read the cookie (see
+    /// `Session::adopt_stored`).
+    fn sync_stored(&self) {
+        let cookies = document().unchecked_into::<HtmlDocument>().cookie().unwrap_or_default();
+        let name = format!("{}=", self.shared.cookie_name);
+        let Some(value) = cookies.split("; ").find_map(|c| c.strip_prefix(name.as_str())) else { return };
+        // Called from the API, which page code may call while this client is busy: skip then.
+        let Ok(mut inner) = self.inner.try_borrow_mut() else { return };
+        let Some(session) = inner.session.as_mut() else { return };
+        let effects = session.adopt_stored(value, now());
+        drop(inner);
+        self.carry_out(effects);
+    }
+
     fn dispatch(&self, event: Event) {
         // A refusal must end what another tab granted meanwhile, and the dialog must list it.
+        self.sync_stored();
         self.restore_scoped();
         let result = {
             let mut inner = self.inner.borrow_mut();

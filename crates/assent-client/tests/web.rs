@@ -169,6 +169,6 @@ async fn the_ai_toggle_in_a_widget_shadow_root_scopes_the_choice_to_its_conversa
     let detail = global("heard");
     assert_eq!(Reflect::get(&detail, &"on".into()).unwrap(), JsValue::TRUE, "assent:change on the element");
     let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap().get_item("assent.conversations").unwrap().unwrap();
-    assert!(stored.starts_with("2|c-123|ai_training|1|") && stored.ends_with("|2026-11-01"), "{stored}");
+    assert!(stored.starts_with("3|c-123|ai_training|1|") && stored.ends_with("|2026-11-01|ai_toggle"), "{stored}");
     widget.remove();
 }

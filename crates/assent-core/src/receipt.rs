@@ -150,7 +150,8 @@ impl Claims {
             region,
             flow,
             locale,
-            notice_version: config.notice.version.clone(),
+            // The version the choice was made under (a receipt made again on a later page view).
+            notice_version: choice.notice_version.clone().unwrap_or_else(|| config.notice.version.clone()),
             notice_sha256: toggle_sha256,
             purposes,
             method: choice.method,

@@ -140,7 +140,7 @@ impl ScopedChoice {
     pub fn encode(&self) -> String {
         let mut line = format!(
             "{}|{}|{}|{}|{}|{}|{}|{}",
-            if self.notice_version.is_some() { 2 } else { 1 },
+            if self.notice_version.is_some() { 3 } else { 1 },
             self.scope.key(),
             self.purpose,
             if self.on { 1 } else { 0 },
@@ -149,9 +149,13 @@ impl ScopedChoice {
             self.decided_at,
             self.expires_at
         );
+        // Version 3 adds the notice version and the method: a receipt made again on a later page
+        // view (the page went away first) must say how the choice was made.
         if let Some(v) = &self.notice_version {
             line.push('|');
             line.push_str(v);
+            line.push('|');
+            line.push_str(self.method.as_str());
         }
         line
     }
@@ -159,16 +163,20 @@ impl ScopedChoice {
     /// Reads one stored line of `kind`; `None` for anything malformed or of another version.
     pub fn decode(line: &str, kind: Kind) -> Option<ScopedChoice> {
         let f: Vec<&str> = line.split('|').collect();
-        let notice_version = match (f[0], f.len()) {
-            ("1", 8) => None,
-            ("2", 9) if crate::config::is_label(f[8]) => Some(f[8].to_string()),
+        let (notice_version, stored_method) = match (f[0], f.len()) {
+            ("1", 8) => (None, None),
+            ("2", 9) if crate::config::is_label(f[8]) => (Some(f[8].to_string()), None),
+            ("3", 10) if crate::config::is_label(f[8]) => (Some(f[8].to_string()), Some(Method::parse(f[9])?)),
             _ => return None,
         };
+        // Lines before version 3 name no method: the usual one of their kind.
         let (scope, method) = match kind {
             Kind::Conversation if is_conversation_id(f[1]) && f[2] == AI_TRAINING => {
-                (Scope::Conversation(f[1].to_string()), Method::AiToggle)
+                (Scope::Conversation(f[1].to_string()), stored_method.unwrap_or(Method::AiToggle))
             }
-            Kind::Service if is_service_name(f[1]) && !f[2].is_empty() => (Scope::Service(f[1].to_string()), Method::Placeholder),
+            Kind::Service if is_service_name(f[1]) && !f[2].is_empty() => {
+                (Scope::Service(f[1].to_string()), stored_method.unwrap_or(Method::Placeholder))
+            }
             _ => return None,
         };
         let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());

@@ -822,6 +822,27 @@ impl Session {
         self.decision.as_ref()
     }
 
+    /// Takes in a decision that another tab stored since this one read the cookie (`stored`, the
+    /// cookie's value). A withdrawal made there must hold here before this tab stamps data or records
+    /// a choice, which would otherwise grant again what was refused there. Returns what to do: nothing
+    /// when the cookie holds this tab's own decision, an older one, or one that does not cover this page.
+    pub fn adopt_stored(&mut self, stored: &str, now: Timestamp) -> Vec<Effect> {
+        let Some(d) = Decision::decode(stored) else { return Vec::new() };
+        let newer = self.decision.as_ref().is_none_or(|own| own.receipt != d.receipt && d.decided_at >= own.decided_at);
+        if !newer || d.expires_at <= now || d.notice_version != self.config.notice.version || d.flow < self.flow {
+            return Vec::new();
+        }
+        self.subject = Some(d.subject.clone());
+        self.decision = Some(d);
+        let mut effects = vec![Effect::ApplyGates, Effect::Changed];
+        effects.extend(self.consent_mode_update().map(|update| Effect::ConsentMode(vec![update])));
+        // Answered in the other tab: this tab's banner goes too.
+        if self.ui == Ui::Banner {
+            effects.extend(self.render(Ui::Hidden));
+        }
+        effects
+    }
+
     /// The flow in force.
     pub fn flow(&self) -> Flow {
         self.flow

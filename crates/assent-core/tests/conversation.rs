@@ -357,3 +357,32 @@ fn a_grant_the_browser_forgets_ends_with_a_receipt() {
     let effects = toggle(&mut s, "newer", true, at + 1);
     assert_eq!(effects.iter().filter(|e| matches!(e, Effect::Receipt(_))).count(), 1, "c1 was a refusal");
 }
+
+/// Review finding: a scoped choice whose receipt was not made before the page went away is re-made
+/// from its stored line on the next page view, and that line named no method: a withdrawal came back
+/// as `ai_toggle` (with the toggle copy's hash), a "Stop allowing" as `placeholder`. Version-3 lines
+/// keep the method; the receipt keeps the notice version the choice was made under.
+#[test]
+fn a_stored_choice_keeps_its_method_and_notice_version() {
+    let mut s = start_with(DEMO, "DE");
+    toggle(&mut s, "A", true, NOW);
+    let effects = s.handle(Event::RejectAll(Source::Ui), NOW + 10, counter()).unwrap();
+    let ended = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Receipt(Record::Scoped(c)) => Some(c.clone()),
+            _ => None,
+        })
+        .expect("the conversation's grant ended with a receipt");
+    assert_eq!(ended.method, Method::Withdrawal);
+    let line = ended.encode();
+    assert!(line.starts_with("3|A|ai_training|0|") && line.ends_with("|2026-11-01|withdrawal"), "{line}");
+    assert_eq!(ScopedChoice::decode(&line, Kind::Conversation), Some(ended.clone()));
+    // Re-made under a newer notice, the receipt still names the version the choice was made under.
+    let text = DEMO.replace(r#""version": "2026-11-01""#, r#""version": "2026-12-01""#);
+    let v2 = Config::parse(&text).unwrap();
+    let claims = Claims::for_scoped(&ended, &v2, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None);
+    assert_eq!((claims.method, claims.notice_version.as_str()), (Method::Withdrawal, "2026-11-01"));
+    // An unknown method makes the line unreadable, as any other malformed field does.
+    assert_eq!(ScopedChoice::decode(&line.replace("|withdrawal", "|maybe"), Kind::Conversation), None);
+}

@@ -68,7 +68,7 @@ fn always_allowing_a_service_lets_that_service_alone_run_while_its_purpose_stays
 
     // It survives a reload from the stored line, and expires back to the purpose's answer.
     let stored = merge("", choice);
-    assert_eq!(stored, format!("2|YouTube|marketing|1|{}|{}|{}|{}|2026-11-01", choice.subject, choice.receipt, NOW + 10, NOW + 10 + 390 * DAY));
+    assert_eq!(stored, format!("3|YouTube|marketing|1|{}|{}|{}|{}|2026-11-01|placeholder", choice.subject, choice.receipt, NOW + 10, NOW + 10 + 390 * DAY));
     let mut again = start();
     again.restore_scoped(Kind::Service, &stored);
     assert!(again.allowed_for_service("marketing", "YouTube", NOW + 20));
@@ -207,7 +207,7 @@ fn a_new_notice_version_ends_every_scoped_choice_made_under_the_old_one() {
     assert!(!later.allowed_for_service("marketing", "YouTube", NOW + 20), "asked again under the new notice");
     assert!(later.allowed_services(NOW + 20).is_empty());
     // A version-1 line (before versions were stored) still counts.
-    let v1 = stored.replacen("2|", "1|", 1).rsplit_once('|').unwrap().0.to_string();
+    let v1 = stored.replacen("3|", "1|", 1).rsplitn(3, '|').nth(2).unwrap().to_string();
     later.restore_scoped(Kind::Service, &v1);
     assert!(later.allowed_for_service("marketing", "YouTube", NOW + 20));
 }

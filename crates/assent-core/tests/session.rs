@@ -281,3 +281,28 @@ fn prose_in_one_language_while_many_are_offered_is_reported() {
     let (_, effects) = start(Some("DE"), None);
     assert!(!effects.iter().any(|e| matches!(e, Effect::Warn(w) if w.contains("untranslated"))), "the demo config gives none");
 }
+
+/// Review finding: a tab read the shared cookie once, so a withdrawal made in another tab did not
+/// hold in it, and its next choice granted the withdrawn purpose again. `adopt_stored` takes in the
+/// newer decision; its own, an older or an expired one changes nothing.
+#[test]
+fn a_decision_another_tab_stored_since_is_adopted() {
+    let (mut a, _) = start(Some("FR"), None);
+    let first = stored_value(&a.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap());
+    let (mut b, _) = start(Some("FR"), Some(&first));
+    assert!(b.adopt_stored(&first, NOW + 5).is_empty(), "its own decision: nothing to do");
+    let withdrawn = stored_value(&a.handle(Event::Withdraw(Some("analytics".into())), NOW + 10, || [9; 16]).unwrap());
+    let effects = b.adopt_stored(&withdrawn, NOW + 20);
+    assert!(effects.contains(&Effect::ApplyGates) && effects.contains(&Effect::Changed), "{effects:?}");
+    assert!(!b.allowed("analytics"), "the withdrawal holds in the other tab");
+    // Its next choice starts from the adopted decision: analytics stays withdrawn.
+    let next = Decision::decode(&stored_value(&b.handle(Event::Withdraw(Some("marketing".into())), NOW + 30, || [3; 16]).unwrap())).unwrap();
+    assert!(!next.granted.contains(&"analytics".to_string()) && !next.granted.contains(&"marketing".to_string()), "{next:?}");
+    // An older decision (a tab that wrote late) and an expired one are not taken in.
+    let (mut c, _) = start(Some("FR"), Some(&withdrawn));
+    assert!(c.adopt_stored(&first, NOW + 40).is_empty(), "older");
+    assert!(c.adopt_stored("not a decision", NOW + 40).is_empty());
+    let (mut d, _) = start(Some("FR"), Some(&first));
+    assert!(d.adopt_stored(&withdrawn, NOW + 400 * DAY).is_empty(), "expired");
+    assert!(d.allowed("analytics"));
+}
