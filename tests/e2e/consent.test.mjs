@@ -210,6 +210,12 @@ test('a withdrawal in one tab holds in the tabs opened before it, with and witho
   await a.evaluate(() => window.assent.withdraw('ai_training'));
   await a.waitForFunction(() => window.assent.consent().purposes.ai_training === false);
   assert.deepEqual([await stamp(b), await stamp(c)], [true, true], 'the withdrawal holds in both earlier tabs');
+  // A conversation's own grant that another tab stored since counts in the wasm tab's stamp too.
+  const subject = (await decisionCookie(context)).value.split('|')[1];
+  const line = `3|c-x|ai_training|1|${subject}|r${'3'.repeat(32)}|${Math.floor(Date.now() / 1000)}|${Math.floor(Date.now() / 1000) + 3600}|2026-11-01|ai_toggle`;
+  await a.evaluate((l) => localStorage.setItem('assent.conversations', l), line);
+  assert.equal(await c.evaluate(() => window.assent.stamp({}, { conversation: 'c-x' }).assent.do_not_train), false);
+  await a.evaluate(() => localStorage.removeItem('assent.conversations'));
   assert.deepEqual(await b.evaluate(() => [window.assent.allowed('ai_training'), window.assent.allowed('analytics')]), [false, true]);
   assert.deepEqual(bWasm, [], 'the loader answered from the cookie alone');
   // Review finding (same tab, loader path): conversation ids matched in any case before the wasm
@@ -223,8 +229,16 @@ test('a withdrawal in one tab holds in the tabs opened before it, with and witho
   assert.deepEqual(bWasm, []);
   await b.evaluate(() => localStorage.removeItem('assent.conversations'));
 
+  // The loader's tab tells Google tags the state it takes in (Consent Mode update), as on a returning visit.
+  const analyticsStorage = () => b.evaluate(() => {
+    window.assent.allowed('analytics');
+    const updates = [...window.dataLayer].filter((e) => e[0] === 'consent' && e[1] === 'update');
+    return updates[updates.length - 1][2].analytics_storage;
+  });
+  assert.equal(await analyticsStorage(), 'granted');
   await c.evaluate(() => window.assent.withdraw('analytics'));
   await c.waitForFunction(() => window.assent.consent().purposes.analytics === false);
+  assert.equal(await analyticsStorage(), 'denied', 'tab B heard the withdrawal made in tab C');
   const now = await granted();
   assert.ok(!now.includes('ai_training'), `tab C must not grant AI training again: ${now}`);
   assert.ok(now.includes('marketing') && !now.includes('analytics'), `${now}`);

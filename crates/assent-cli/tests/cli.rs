@@ -4,6 +4,11 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use assent_core::receipt::Claims;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use ed25519_dalek::Signer;
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
@@ -14,6 +19,31 @@ fn assent(args: &[&str]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The fixture's three receipts as bare JWS lines, in arrival order: refused, AI training granted,
+/// AI training withdrawn.
+fn fixture_jws() -> Vec<String> {
+    let export = std::fs::read_to_string(fixture("export.json")).unwrap();
+    export.split("\"jws\": \"").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect()
+}
+
+/// The claims of the fixture's receipt `n`.
+fn fixture_claims(n: usize) -> Claims {
+    let payload = B64.decode(fixture_jws()[n].split('.').nth(1).unwrap()).unwrap();
+    Claims::from_canonical_json(&String::from_utf8(payload).unwrap()).unwrap()
+}
+
+/// `claims` signed as a browser signs a receipt, with a test key of its own (from `seed`): the
+/// browser's key cannot leave the browser.
+fn signed(seed: u8, claims: &Claims) -> String {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+    let header = format!(
+        r#"{{"alg":"EdDSA","jwk":{{"crv":"Ed25519","kty":"OKP","x":"{}"}},"typ":"assent-receipt+jws"}}"#,
+        B64.encode(key.verifying_key().to_bytes())
+    );
+    let input = format!("{}.{}", B64.encode(header), B64.encode(claims.to_canonical_json()));
+    format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()))
 }
 
 #[test]
@@ -71,20 +101,10 @@ fn verify_checks_the_collectors_acknowledgments_against_its_jwks() {
 /// ("3 acknowledgments verify" over 4 receipts), so a receipt the collector never saw could be slipped in.
 #[test]
 fn verify_with_jwks_fails_a_receipt_that_is_not_an_export_row() {
-    use assent_core::receipt::Claims;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use base64::Engine;
-    use ed25519_dalek::Signer;
-    let key = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
-    let header = B64.encode(format!(
-        r#"{{"alg":"EdDSA","jwk":{{"crv":"Ed25519","kty":"OKP","x":"{}"}},"typ":"assent-receipt+jws"}}"#,
-        B64.encode(key.verifying_key().to_bytes())
-    ));
-    let mut claims = Claims::from_canonical_json(&String::from_utf8(B64.decode(fixture_jws()[0].split('.').nth(1).unwrap()).unwrap()).unwrap()).unwrap();
+    let mut claims = fixture_claims(0);
     claims.subject = "1".repeat(32);
     claims.id = format!("r{}", "1".repeat(32));
-    let input = format!("{header}.{}", B64.encode(claims.to_canonical_json()));
-    let bare = format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()));
+    let bare = signed(6, &claims);
     let export = std::fs::read_to_string(fixture("export.json")).unwrap().replace('\n', "");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mixed.jsonl");
@@ -102,19 +122,12 @@ fn verify_with_jwks_fails_a_receipt_that_is_not_an_export_row() {
 /// as verified, while the gate and `filter` treat it as someone else's.
 #[test]
 fn verify_names_a_receipt_signed_with_another_key_than_the_subjects() {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use base64::Engine;
-    use ed25519_dalek::Signer;
-    let export = std::fs::read_to_string(fixture("export.json")).unwrap();
-    let jws: Vec<&str> = export.split("\"jws\": \"").skip(1).map(|s| s.split('"').next().unwrap()).collect();
+    let jws = fixture_jws();
     // The third receipt, re-signed with a key of someone else's (same claims, same prev).
-    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
-    let header = format!(r#"{{"alg":"EdDSA","jwk":{{"crv":"Ed25519","kty":"OKP","x":"{}"}},"typ":"assent-receipt+jws"}}"#, B64.encode(key.verifying_key().to_bytes()));
-    let input = format!("{}.{}", B64.encode(header), jws[2].split('.').nth(1).unwrap());
-    let forged = format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()));
+    let forged = signed(7, &fixture_claims(2));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("receipts.jsonl");
-    std::fs::write(&path, [jws[0], jws[1], &forged].join("\n")).unwrap();
+    std::fs::write(&path, [&jws[0], &jws[1], &forged].map(String::as_str).join("\n")).unwrap();
     let out = assent(&["verify", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
@@ -176,13 +189,6 @@ fn filter_keeps_only_records_made_while_ai_training_was_granted() {
     );
 }
 
-/// The fixture's three receipts as bare JWS lines, in arrival order: refused, AI training granted,
-/// AI training withdrawn.
-fn fixture_jws() -> Vec<String> {
-    let export = std::fs::read_to_string(fixture("export.json")).unwrap();
-    export.split("\"jws\": \"").skip(1).map(|s| s.split('"').next().unwrap().to_string()).collect()
-}
-
 fn filter(receipts: &str, data: &str, dir: &std::path::Path) -> (String, String) {
     let (r, d) = (dir.join("receipts.jsonl"), dir.join("data.jsonl"));
     std::fs::write(&r, receipts).unwrap();
@@ -210,30 +216,16 @@ fn filter_counts_a_receipt_once_when_exports_overlap() {
 /// a conversation whose own choice refused; an id that is there but unusable now drops the record.
 #[test]
 fn filter_reads_a_numeric_conversation_id_and_drops_an_unusable_one() {
-    use assent_core::receipt::Claims;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-    use base64::Engine;
-    use ed25519_dalek::Signer;
     // The fixture's site-wide AI-training grant, and conversation 48213's own refusal after it, both
-    // signed here with one key (the browser's key cannot leave the browser).
-    let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
-    let header = B64.encode(format!(
-        r#"{{"alg":"EdDSA","jwk":{{"crv":"Ed25519","kty":"OKP","x":"{}"}},"typ":"assent-receipt+jws"}}"#,
-        B64.encode(key.verifying_key().to_bytes())
-    ));
-    let sign = |claims: &Claims| {
-        let input = format!("{header}.{}", B64.encode(claims.to_canonical_json()));
-        format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()))
-    };
-    let payload = |jws: &str| String::from_utf8(B64.decode(jws.split('.').nth(1).unwrap()).unwrap()).unwrap();
-    let granted = Claims::from_canonical_json(&payload(&fixture_jws()[1])).unwrap();
+    // signed with one test key.
+    let granted = fixture_claims(1);
     assert_eq!(granted.granted("ai_training"), Some(true));
     let mut refused = granted.clone();
     refused.id = format!("r{}", "4".repeat(32));
     refused.scope = Some("conversation:48213".into());
     refused.purposes.retain(|p| p.id == "ai_training");
     refused.purposes[0].granted = false;
-    let receipts = [sign(&granted), sign(&refused)].join("\n");
+    let receipts = [signed(5, &granted), signed(5, &refused)].join("\n");
     let at = granted.issued_at + 1;
     let records = [
         format!(r#"{{"subject":"{}","timestamp":{at},"conversation":48213,"text":"numeric id"}}"#, granted.subject),

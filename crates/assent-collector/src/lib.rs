@@ -436,7 +436,7 @@ async fn gate(
 /// A subject id as receipts carry it: 32 lowercase hex digits. Anything else can have no receipts (and
 /// a NUL byte made PostgreSQL answer 503 where SQLite answered 200).
 fn subject_id(subject: &str) -> Result<(), Rejection> {
-    if subject.len() == 32 && subject.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if assent_core::receipt::lower_hex(subject, 32) {
         Ok(())
     } else {
         Err(Rejection::BadRequest("subject id: 32 lowercase hex digits, as in the receipts' `sub`".into()))

@@ -228,7 +228,7 @@ impl Claims {
             return Err(invalid("v", format!("receipt version {version} is not supported (this build reads {RECEIPT_VERSION})")));
         }
         let hex = |path: &str, value: String, len: usize| {
-            if value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            if lower_hex(&value, len) {
                 Ok(value)
             } else {
                 Err(invalid(path, format!("must be {len} lowercase hex digits")))
@@ -358,6 +358,11 @@ pub fn toggle_keys(basis: crate::session::Basis) -> [&'static str; 3] {
         crate::session::Basis::Consent => ["toggle.label", "toggle.description", "toggle.learnMore"],
         crate::session::Basis::LegitimateInterest => ["toggle.label", "toggle.objection", "toggle.learnMore"],
     }
+}
+
+/// Whether `value` is `len` lowercase hex digits: the form of a subject id (32) and of the hashes.
+pub fn lower_hex(value: &str, len: usize) -> bool {
+    value.len() == len && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// The answer to "may this subject's data be used for `purpose` at `at`?"

@@ -228,14 +228,19 @@ pub fn merge(stored: &str, choice: &ScopedChoice) -> String {
     encode_all(&all, choice.scope.kind())
 }
 
-/// Keeps the latest [`MAX_STORED`] of each kind in `choices` (oldest first).
-pub(crate) fn trim(choices: &mut Vec<ScopedChoice>) {
+/// Keeps the latest [`MAX_STORED`] of each kind in `choices` (oldest first); returns the ones dropped.
+pub(crate) fn trim(choices: &mut Vec<ScopedChoice>) -> Vec<ScopedChoice> {
+    let mut dropped = Vec::new();
     for kind in [Kind::Conversation, Kind::Service] {
         let mut drop = choices.iter().filter(|c| c.scope.kind() == kind).count().saturating_sub(MAX_STORED);
         choices.retain(|c| {
             let gone = drop > 0 && c.scope.kind() == kind;
             drop -= usize::from(gone);
+            if gone {
+                dropped.push(c.clone());
+            }
             !gone
         });
     }
+    dropped
 }

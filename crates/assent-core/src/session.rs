@@ -664,12 +664,11 @@ impl Session {
         };
         self.scoped.retain(|c| c.scope != scope);
         self.scoped.push(choice.clone());
-        let kept = self.scoped.clone();
-        scoped::trim(&mut self.scoped);
+        let forgotten = scoped::trim(&mut self.scoped);
         let mut effects = vec![Effect::StoreScoped(choice.clone()), Effect::ScopedChanged(scope), Effect::Receipt(Record::Scoped(choice))];
         // A grant this browser forgets (it keeps MAX_STORED choices of a kind) ends here, so it ends in
         // the evidence too: the gate must not honour what the browser no longer does.
-        for gone in kept.into_iter().filter(|c| c.on && c.expires_at > now && !self.scoped.iter().any(|k| k.scope == c.scope)) {
+        for gone in forgotten.into_iter().filter(|c| c.on && c.expires_at > now) {
             let ended = ScopedChoice {
                 on: false,
                 receipt: format!("r{}", hex(random())),

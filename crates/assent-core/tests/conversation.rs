@@ -25,13 +25,23 @@ fn toggle(s: &mut Session, conversation: &str, on: bool, at: u64) -> Vec<Effect>
 }
 
 fn recorded(effects: &[Effect]) -> ScopedChoice {
+    scoped_records(effects).into_iter().next().expect("a conversation receipt")
+}
+
+/// Every conversation receipt among `effects`, in order.
+fn scoped_records(effects: &[Effect]) -> Vec<ScopedChoice> {
     effects
         .iter()
-        .find_map(|e| match e {
+        .filter_map(|e| match e {
             Effect::Receipt(Record::Scoped(c)) => Some(c.clone()),
             _ => None,
         })
-        .expect("a conversation receipt")
+        .collect()
+}
+
+/// The claims of a conversation receipt made in Germany (origin, locale and hash do not matter here).
+fn scoped_claims(choice: &ScopedChoice, config: &Config, s: &Session) -> Claims {
+    Claims::for_scoped(choice, config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None)
 }
 
 /// A config that rests `ai_training` on legitimate interest in the US only.
@@ -183,9 +193,7 @@ fn toggle_receipts_carry_scope_method_and_the_toggle_copy_hash_rule() {
 fn the_scoped_gate_uses_the_conversation_choice_and_falls_back_to_the_site_wide_one() {
     let config = Config::parse(DEMO).unwrap();
     let mut s = start_with(DEMO, "DE");
-    let claims_of = |choice: &ScopedChoice, s: &Session| {
-        Claims::for_scoped(choice, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None)
-    };
+    let claims_of = |choice: &ScopedChoice, s: &Session| scoped_claims(choice, &config, s);
     let on = claims_of(&recorded(&toggle(&mut s, "A", true, NOW + 100)), &s);
     let off = claims_of(&recorded(&toggle(&mut s, "A", false, NOW + 200)), &s);
     s.handle(Event::Save(vec![("ai_training".into(), true)], Source::Ui), NOW + 300, counter()).unwrap();
@@ -240,13 +248,8 @@ fn a_site_wide_withdrawal_ends_conversation_grants_with_receipts() {
         toggle(&mut s, "A", true, NOW);
         toggle(&mut s, "B", false, NOW);
         let effects = s.handle(event.clone(), NOW + 10, counter()).unwrap();
-        let ended: Vec<(String, bool, Method)> = effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::Receipt(Record::Scoped(c)) => Some((c.scope.key().to_string(), c.on, c.method)),
-                _ => None,
-            })
-            .collect();
+        let ended: Vec<(String, bool, Method)> =
+            scoped_records(&effects).iter().map(|c| (c.scope.key().to_string(), c.on, c.method)).collect();
         assert_eq!(ended, [("A".to_string(), false, Method::Withdrawal)], "{event:?}: only A was on");
         assert!(s.do_not_train(Some("A"), true, NOW + 10), "{event:?}");
     }
@@ -266,7 +269,7 @@ fn an_expired_conversation_choice_falls_back_to_the_site_wide_one_in_the_gate() 
     s.handle(Event::Save(vec![("ai_training".into(), true)], Source::Ui), NOW, counter()).unwrap();
     let site = Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
     let off = recorded(&toggle(&mut s, "A", false, NOW + 10));
-    let off = Claims::for_scoped(&off, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None);
+    let off = scoped_claims(&off, &config, &s);
     let all = [site.clone(), off.clone()];
     assert!(!gate(&one_key(&all), "ai_training", NOW + 20, Some("conversation:A")).granted, "the refusal decides while it lasts");
     let later = off.expires_at + 1;
@@ -303,7 +306,7 @@ fn a_new_notice_version_ends_conversation_grants_in_the_gate() {
     let v2 = Config::parse(&text).unwrap();
     let mut s = start_with(DEMO, "DE");
     let on = recorded(&toggle(&mut s, "A", true, NOW));
-    let on = Claims::for_scoped(&on, &v1, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None);
+    let on = scoped_claims(&on, &v1, &s);
     let mut s2 = start_with(&text, "DE");
     s2.handle(Event::RejectAll(Source::Ui), NOW + 10, counter()).unwrap();
     let rejected = Claims::for_decision(s2.decision().unwrap(), &v2, "o".into(), "en".into(), "a".repeat(64), false, None);
@@ -326,9 +329,7 @@ fn a_new_notice_version_ends_conversation_grants_in_the_gate() {
 fn a_grant_the_browser_forgets_ends_with_a_receipt() {
     let config = Config::parse(DEMO).unwrap();
     let mut s = start_with(DEMO, "DE");
-    let claims_of = |c: &ScopedChoice, s: &Session| {
-        Claims::for_scoped(c, &config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None)
-    };
+    let claims_of = |c: &ScopedChoice, s: &Session| scoped_claims(c, &config, s);
     let mut all = Vec::new();
     for n in 0..MAX_STORED {
         let effects = toggle(&mut s, &format!("c{n}"), n % 2 == 0, NOW + n as u64);
@@ -337,13 +338,7 @@ fn a_grant_the_browser_forgets_ends_with_a_receipt() {
     }
     let at = NOW + 1_000;
     let effects = toggle(&mut s, "new", true, at);
-    let scoped: Vec<ScopedChoice> = effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Receipt(Record::Scoped(c)) => Some(c.clone()),
-            _ => None,
-        })
-        .collect();
+    let scoped = scoped_records(&effects);
     assert_eq!(
         scoped.iter().map(|c| (c.scope.key(), c.on, c.method)).collect::<Vec<_>>(),
         [("new", true, Method::AiToggle), ("c0", false, Method::Withdrawal)],
@@ -367,13 +362,7 @@ fn a_stored_choice_keeps_its_method_and_notice_version() {
     let mut s = start_with(DEMO, "DE");
     toggle(&mut s, "A", true, NOW);
     let effects = s.handle(Event::RejectAll(Source::Ui), NOW + 10, counter()).unwrap();
-    let ended = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Receipt(Record::Scoped(c)) => Some(c.clone()),
-            _ => None,
-        })
-        .expect("the conversation's grant ended with a receipt");
+    let ended = recorded(&effects);
     assert_eq!(ended.method, Method::Withdrawal);
     let line = ended.encode();
     assert!(line.starts_with("3|A|ai_training|0|") && line.ends_with("|2026-11-01|withdrawal"), "{line}");
@@ -381,7 +370,7 @@ fn a_stored_choice_keeps_its_method_and_notice_version() {
     // Re-made under a newer notice, the receipt still names the version the choice was made under.
     let text = DEMO.replace(r#""version": "2026-11-01""#, r#""version": "2026-12-01""#);
     let v2 = Config::parse(&text).unwrap();
-    let claims = Claims::for_scoped(&ended, &v2, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None);
+    let claims = scoped_claims(&ended, &v2, &s);
     assert_eq!((claims.method, claims.notice_version.as_str()), (Method::Withdrawal, "2026-11-01"));
     // An unknown method makes the line unreadable, as any other malformed field does.
     assert_eq!(ScopedChoice::decode(&line.replace("|withdrawal", "|maybe"), Kind::Conversation), None);
