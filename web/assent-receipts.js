@@ -213,7 +213,9 @@ async function run(fresh) {
   for (const item of items) {
     for (const url of item.endpoints) {
       if (item.delivered.includes(url) || blocked[url]) continue;
-      if (!fresh && item.next > Date.now()) {
+      // A `next` further off than the longest wait (a day) means the clock was stepped back since:
+      // due now, or the receipt would wait as long as the clock was off.
+      if (!fresh && item.next > Date.now() && item.next - Date.now() <= 864e5) {
         blocked[url] = true;
         retryAt = Math.min(retryAt, item.next);
         continue;
@@ -235,9 +237,11 @@ async function run(fresh) {
     await tx(['outbox'], 'readwrite', (s) => (done ? s.outbox.delete(item.id) : s.outbox.put(item)));
   }
   pending = pending.filter((item) => !item.endpoints.every((u) => item.delivered.includes(u)));
-  flag(pending.length > 0);
+  // From the outbox itself, not this tab's copy: another tab may have queued a receipt since this run
+  // read it, and clearing the flag would leave that receipt unsent until a decision loads the module.
+  flag(await tx(['outbox'], 'readonly', (s, done) => { s.outbox.count().onsuccess = (e) => done(e.target.result); }) > 0);
   clearTimeout(timer);
-  if (retryAt < Infinity) timer = setTimeout(flush, Math.max(0, retryAt - Date.now()));
+  if (retryAt < Infinity) timer = setTimeout(flush, Math.min(864e5, Math.max(0, retryAt - Date.now())));
 }
 
 // Delivers one receipt: 'delivered', 'refused' (for good), or a number: retry, not before that many
@@ -263,7 +267,8 @@ async function send(url, item) {
     }
     try {
       const body = await res.json();
-      if (body.ack) await tx(['acks'], 'readwrite', (s) => s.acks.put({ url: url, ack: body.ack, chain: body.chain }, item.id));
+      // One per endpoint: each collector countersigns its own copy.
+      if (body.ack) await tx(['acks'], 'readwrite', (s) => s.acks.put({ url: url, ack: body.ack, chain: body.chain }, [item.id, url]));
     } catch (e) { /* delivered; an unreadable acknowledgment is not a reason to send again */ }
     return 'delivered';
   }
@@ -294,7 +299,10 @@ export function beacon() {
   });
 }
 
-/** The collector's acknowledgment for a receipt, if one arrived. */
-export function ack(id) {
-  return get('acks', id);
+/** The acknowledgment `{url, ack, chain}` that the collector at `url` sent for a receipt; without `url`,
+ * the one whose URL sorts first. Undefined until one arrived. */
+export function ack(id, url) {
+  return url ? get('acks', [id, url]) : tx(['acks'], 'readonly', (s, done) => {
+    s.acks.getAll(IDBKeyRange.bound([id], [id, []])).onsuccess = (e) => done(e.target.result[0]);
+  }).then((a) => a || get('acks', id)); // stored under the receipt id alone before acks were kept per endpoint
 }

@@ -176,10 +176,14 @@
     // Each element and URL once (the observer sees again what the insertion wrappers saw).
     // A tag marked with data-category is skipped only when it really is inert (type text/plain): a
     // marked tag that was left live is held like any other.
-    if (!url || el.assentSeen === url || el.hasAttribute('data-category') && el.type === 'text/plain' || el.hasAttribute('data-assent')) return;
+    if (!url || el.assentSeen === url || marked(el) || el.hasAttribute('data-assent')) return;
     el.assentSeen = url;
     var s = behind(el, tracker(url, unknown), unknown);
     if (s && !allows(s)) hold(el, s, url, unknown);
+  }
+  // A tag the page marked for gating (data-category) and left inert (type text/plain).
+  function marked(el) {
+    return el.type === 'text/plain' && el.hasAttribute('data-category') && !el.hasAttribute('data-assent-held');
   }
   // An ordered script (`async = false`) inserted while an earlier one is held before the config
   // arrives waits too, whatever its host: released after it, it cannot overtake it.
@@ -246,7 +250,7 @@
       inner.set.call(t, text);
       [].forEach.call(t.content.querySelectorAll('script,iframe,img,link'), function (el) {
         if (el.tagName !== 'SCRIPT' || scripts) inspect(el);
-        else if (tracker(el.getAttribute('src'))) {
+        else if (!marked(el) && tracker(el.getAttribute('src'))) { // a gated one runs on consent, as any
           setAttr.call(el, 'data-assent', 'inert');
           changed = true;
         }
@@ -294,8 +298,15 @@
   });
   // src/href set on an element (`new Image().src`, `script.src` before insertion).
   function intercept(el, url) {
-    var s = !el.hasAttribute('data-assent') && behind(el, tracker(url, 1), 1);
+    var s = tracker(url, 1);
+    var done = el.hasAttribute('data-assent');
+    // Marked by the page and inert: its own category decides when it runs, not the tracker table's.
+    // A frame or image that ran goes on with its own service (a player's next video); pointed at another
+    // tracker, it is checked again. (A script runs once, whatever its src becomes.)
+    if (marked(el) || done && (el.tagName === 'SCRIPT' || !s || s === UNKNOWN || el.assentRan === s.name)) return false;
+    s = behind(el, s, 1);
     if (!s || allows(s)) return false;
+    el.removeAttribute('data-assent'); // held again: it may run again
     hold(el, s, url, 1);
     return el.tagName !== 'SCRIPT'; // a held script keeps its src: its type keeps it inert
   }
@@ -410,7 +421,8 @@
   // Consent Mode field, or the client's commands), and this hands it to gtag.
   var TYPES = ['ad_storage', 'ad_user_data', 'ad_personalization', 'analytics_storage',
     'functionality_storage', 'personalization_storage', 'security_storage'];
-  function gtag() { (w.dataLayer = w.dataLayer || []).push(arguments); }
+  var sent = []; // every command this script gave gtag, in order
+  function gtag() { sent.push(arguments); (w.dataLayer = w.dataLayer || []).push(arguments); }
   function consentState(letters) {
     var o = {};
     for (var i = 0; i < TYPES.length; i++) o[TYPES[i]] = letters.charAt(i) === 'g' ? 'granted' : 'denied';
@@ -421,6 +433,17 @@
     var o = consentState('ddddddg'); // everything denied until decided; security storage serves what is necessary
     o.wait_for_update = +(me && me.getAttribute('data-consent-mode')) || 500;
     gtag('consent', 'default', o);
+    // A page script that later assigns `dataLayer = [...]` (a pattern Google's own docs show for page
+    // data) would drop the default, and Google tags with no default act as if granted: the commands
+    // given so far go first in the new array.
+    var layer = w.dataLayer;
+    try {
+      Object.defineProperty(w, 'dataLayer', { configurable: true, enumerable: true, get: function () { return layer; },
+        set: function (v) {
+          if (v && v !== layer && v.unshift) v.unshift.apply(v, sent.filter(function (c) { return v.indexOf(c) < 0; }));
+          layer = v;
+        } });
+    } catch (e) { /* dataLayer defined unconfigurable by an earlier script: left as it is */ }
   }
   // Before any tag can run: this script is the first in <head>, and this runs synchronously.
   if (consentMode) consentDefault();
@@ -488,7 +511,9 @@
       if (el.tagName !== 'SCRIPT') {
         if (el.hasAttribute('data-srcset')) setAttr.call(el, 'srcset', el.getAttribute('data-srcset'));
         var attr = URL_ATTR[el.tagName];
-        setAttr.call(el, attr, el.getAttribute('data-' + attr));
+        var u = el.getAttribute('data-' + attr);
+        el.assentRan = (tracker(u) || {}).name; // the service it runs for (see `intercept`)
+        setAttr.call(el, attr, u);
         continue;
       }
       if (el.assentOwn) {
@@ -656,6 +681,8 @@
   if (me && me.hasAttribute('data-gpp') && !w.__gpp) {
     gppQueue = [];
     w.__gpp = function (command, callback, parameter) {
+      // A vendor may keep this function and call it after the CMP is ready.
+      if (client) return client.gpp(command, callback, parameter);
       if (command === 'ping') {
         return callback({ gppVersion: '1.1', cmpStatus: 'stub', cmpDisplayStatus: 'hidden', signalStatus: 'not ready',
           supportedAPIs: ['7:usnat'], cmpId: 0, sectionList: [], applicableSections: [], gppString: '', parsedSections: {} }, true);
@@ -695,10 +722,7 @@
     }).then(function (c) {
       client = c;
       stored = null;
-      if (gppQueue) {
-        w.__gpp = function (command, callback, parameter) { c.gpp(command, callback, parameter); };
-        gppQueue.splice(0).forEach(function (q) { c.gpp(q[0], q[1], q[2]); });
-      }
+      if (gppQueue) gppQueue.splice(0).forEach(function (q) { c.gpp(q[0], q[1], q[2]); });
       queue.splice(0).forEach(function (q) { q.done(call(q.name, q.args)); });
       resolveReady(api);
       return c;
@@ -715,7 +739,11 @@
   // Consent Mode settings that need no decision, once the config has arrived.
   function consentSettings(json) {
     var cm = json && json.consentMode;
-    if (!cm || typeof cm !== 'object') return;
+    if (!cm || typeof cm !== 'object') {
+      if (consentMode && json) console.warn('assent: data-consent-mode is on the <script> tag, but the config has no ' +
+        '"consentMode", so Google tags stay denied whatever the visitor decides: add "consentMode": {} to the config.');
+      return;
+    }
     if (!consentMode) {
       console.warn('assent: the config uses Google Consent Mode: add data-consent-mode to the <script> tag of ' +
         'assent.js, or its default is set late, after tags may have run.');

@@ -30,7 +30,7 @@ const TAGS = {
   'snap.licdn.com/li.lms-analytics/insight.min.js': counter('linkedin'),
 };
 const TRACKER_HOSTS = ['googletagmanager.com', 'google-analytics.com', 'facebook.net', 'facebook.com', 'hotjar.com',
-  'clarity.ms', 'segment.com', 'segment.io', 'mxpnl.com', 'doubleclick.net', 'licdn.com', 'linkedin.com', 'youtube-nocookie.com', 'amplitude.com', 'tiktok.com', 'google.de'];
+  'clarity.ms', 'segment.com', 'segment.io', 'mxpnl.com', 'doubleclick.net', 'licdn.com', 'linkedin.com', 'youtube-nocookie.com', 'amplitude.com', 'tiktok.com', 'google.de', 'vimeo.com'];
 
 const pages = {
   // A tag manager container (GTM's official snippet) that injects GA and the Meta pixel.
@@ -750,6 +750,52 @@ test('third review: a live marked tracker is held, outerHTML of raw-text element
   await settle(t.page);
   assert.deepEqual(await tagRuns(t.page), { ga: 1 }, 'GA ran once');
   assert.equal(await t.page.evaluate(() => window.pixelDone), 1, 'error fired once');
+  assert.deepEqual(t.log.pageErrors, []);
+  await t.context.close();
+});
+
+// Fourth review: (1) a page's own gated script, built in JS with its src set last, was re-categorised
+// by the tracker table (a Google Ads tag marked marketing ran once analytics was allowed); (2) gated
+// markup inserted with innerHTML (jQuery's .html(), Vue's v-html) was marked inert and never ran, even
+// after consent; (3) a frame that had run ("Load it") was never checked again, so pointing it at
+// another tracker loaded that one with no consent.
+test('fourth review: a gated tag keeps its own category, gated markup runs on consent, a frame that ran is checked again', async () => {
+  const t = await trackedPage();
+  await t.context.route('**/fixtures/b/review4.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`
+    <div id="m"></div><div id="v"></div>
+    <script>
+      var ads = document.createElement('script');
+      ads.type = 'text/plain';
+      ads.setAttribute('data-category', 'marketing');
+      ads.src = 'https://www.googletagmanager.com/gtag/js?id=AW-1';
+      document.head.appendChild(ads);
+      document.getElementById('m').innerHTML =
+        '<script type="text/plain" data-category="analytics" src="https://cdn.segment.com/analytics.js/v1/K/analytics.min.js"><\\/script>';
+      var f = document.createElement('iframe'); f.width = 560; f.height = 315; f.title = 'Video';
+      f.src = 'https://www.youtube-nocookie.com/embed/one';
+      document.getElementById('v').appendChild(f);
+      window.nextVideo = function (u) { f.src = u; };
+    </script>`) }));
+  await t.page.goto(`${env.base}/fixtures/b/review4.html`);
+  await settle(t.page);
+  assert.deepEqual(t.seen, [], 'nothing reached a tracker host before consent');
+  await t.page.evaluate(() => window.assent.set({ analytics: true, marketing: false }));
+  await waitFor(() => tagRuns(t.page).then((r) => r.segment === 1), 'the gated markup script, once analytics is allowed');
+  await settle(t.page);
+  assert.deepEqual(await tagRuns(t.page), { segment: 1 }, 'the Ads tag the page marked marketing did not run');
+  // "Load it" loads this embed alone; the player may go on to its next video, not to another service.
+  await t.page.frameLocator('#v iframe').getByRole('button', { name: 'Load it' }).click();
+  await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/one') === 1, 'the embed, on "Load it"');
+  await t.page.evaluate(() => window.nextVideo('https://www.youtube-nocookie.com/embed/two'));
+  await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/two') === 1, 'the same player\'s next video');
+  await t.page.evaluate(() => window.nextVideo('https://player.vimeo.com/video/1'));
+  await t.page.frameLocator('#v iframe').getByText('This content is hosted by Vimeo, which may set cookies.').waitFor();
+  assert.equal(count(t.seen, 'player.vimeo.com'), 0, 'another service in the same frame waits for marketing, behind its placeholder');
+  await t.page.evaluate(() => window.assent.set({ marketing: true }));
+  await waitFor(() => count(t.seen, 'player.vimeo.com/video/1') === 1, 'the other service, once marketing is allowed');
+  await waitFor(() => tagRuns(t.page).then((r) => r.ga === 1), 'the Ads tag, once marketing is allowed');
+  await t.page.waitForTimeout(500);
+  assert.deepEqual(await tagRuns(t.page), { segment: 1, ga: 1 }, 'each once');
   assert.deepEqual(t.log.pageErrors, []);
   await t.context.close();
 });

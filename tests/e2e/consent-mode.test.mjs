@@ -2,10 +2,31 @@
 // `js`/`config` setup and a Google tag gated by analytics), in Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, openPage, load, banner, receiptMade, WASM, hits } from './helpers.mjs';
+import { setup, openPage, load, banner, receiptMade, WASM, hits, DEMO_CONFIG } from './helpers.mjs';
+
+// A page that assigns its dataLayer (`var dataLayer = [{…}]`, as Google's docs show for page data) after
+// the loader, then loads the Google tag ungated (its consent checks do the gating).
+const assigning = (config) => `<!doctype html><html lang="en"><title>shop</title>
+<script src="/assent/assent.js" data-config="${config}" data-region="DE" data-consent-mode="500"></script>
+<script>
+  var dataLayer = [{ pageType: 'product' }];
+  function gtag() { dataLayer.push(arguments); }
+  gtag('js', new Date());
+  gtag('config', 'G-SHOP0000');
+</script>
+<script src="/tags/gtag.js"></script>
+<p>shop</p></html>`;
+const noConsentMode = JSON.parse(DEMO_CONFIG);
+delete noConsentMode.consentMode;
 
 let env;
-before(async () => { env = await setup(); });
+before(async () => {
+  env = await setup({
+    '/fixtures/assigns-datalayer.html': { body: assigning('/assent.json'), type: 'text/html' },
+    '/fixtures/no-consent-mode.html': { body: assigning('/fixtures/no-consent-mode.json'), type: 'text/html' },
+    '/fixtures/no-consent-mode.json': { body: JSON.stringify(noConsentMode) },
+  });
+});
 after(() => env.close());
 
 /** The dataLayer as plain arrays (gtag pushes `arguments` objects). */
@@ -63,5 +84,35 @@ test('a returning visit sends the update from the stored decision before any tag
   assert.equal(commands[1][2].analytics_storage, 'granted');
   await page.waitForFunction(() => window.gtagSawConsent);
   assert.equal(await page.evaluate(() => window.gtagSawConsent.command), 'update', 'the Google tag ran after the update');
+  await context.close();
+});
+
+// Review regression: a page that assigned `dataLayer = [...]` after the loader replaced the array that
+// held the consent default, and Google tags with no default act as if consent were granted.
+test('a page that assigns its dataLayer after the loader keeps the consent default first', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, `${env.base}/fixtures/assigns-datalayer.html`);
+  const seen = await page.evaluate(() => window.gtagSawConsent);
+  assert.equal(seen.command, 'default', 'the Google tag found the default in the array the page assigned');
+  assert.equal(seen.state.analytics_storage, 'denied');
+  const layer = await page.evaluate(() => window.dataLayer.map((e) => (e.pageType ? e : Array.from(e))));
+  assert.deepEqual(layer[0][0] + ' ' + layer[0][1], 'consent default');
+  assert.ok(layer.some((e) => e.pageType === 'product'), 'the page\'s own data is kept');
+  assert.equal(layer.filter((e) => e[0] === 'consent' && e[1] === 'default' && !e[2].region).length, 1, 'the default once');
+  // Decisions go on reaching the array the page assigned.
+  await banner(page).getByRole('button', { name: 'Accept all' }).click();
+  const last = consentCommands(await dataLayer(page)).at(-1);
+  assert.deepEqual([last[1], last[2].analytics_storage], ['update', 'granted']);
+  assert.deepEqual(log.pageErrors, []);
+  await context.close();
+});
+
+// Review regression: the attribute without `consentMode` in the config denied every Google tag for good,
+// silently (no update is ever sent).
+test('data-consent-mode without consentMode in the config says what to add', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, `${env.base}/fixtures/no-consent-mode.html`);
+  assert.ok(log.consoleWarnings.some((w) => /data-consent-mode is on the <script> tag, but the config has no "consentMode"/.test(w)),
+    log.consoleWarnings.join('\n'));
   await context.close();
 });

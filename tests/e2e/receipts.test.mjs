@@ -16,19 +16,25 @@ function noticeText(config, flow) {
   const body = { optIn: 'banner.body', optOut: 'banner.optOutBody', notice: 'banner.noticeBody' }[flow];
   const keys = ['banner.title', body, 'prefs.title', 'prefs.intro', 'prefs.separateTitle', 'prefs.separateNote', 'prefs.withdrawNote'];
   for (const p of config.purposes) keys.push(`purpose.${p.id}.name`, `purpose.${p.id}.description`);
-  return keys.map((k) => `${k}=${EN[k].replaceAll('{controller}', config.controller)}`).join('\n');
+  return keys.map((k) => `${k}=${((config.text || {})[k] || EN[k]).replaceAll('{controller}', config.controller)}`).join('\n');
 }
 
 let env;
 let port;
+let port2;
 let configPath;
+const twoPath = '/fixtures/two-endpoints.json';
 const dir = mkdtempSync(join(tmpdir(), 'assent-receipts-'));
 before(async () => {
   port = await freePort();
+  port2 = await freePort();
   const config = JSON.parse(DEMO_CONFIG);
   config.receipts = { endpoints: [`http://127.0.0.1:${port}/v1/receipts`] };
+  // `{controller}` in a key the first layer shows without a placeholder of its own.
+  config.text = { ...config.text, 'banner.title': 'Your privacy choices at {controller}' };
   configPath = '/fixtures/receipts.json';
-  env = await setup({ [configPath]: { body: JSON.stringify(config, null, 2) } });
+  const two = { ...config, receipts: { endpoints: [`http://127.0.0.1:${port}/v1/receipts`, `http://127.0.0.1:${port2}/v1/receipts`] } };
+  env = await setup({ [configPath]: { body: JSON.stringify(config, null, 2) }, [twoPath]: { body: JSON.stringify(two) } });
 });
 after(() => env.close());
 
@@ -37,6 +43,8 @@ test('receipts made in Chromium verify with jose, carry the notice hash, and cha
   try {
     const { context, page } = await openPage(env);
     await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    // Review regression: the banner showed "{controller}" literally while the receipt hashed the name.
+    await page.getByRole('dialog', { name: 'Your privacy choices at Demo Shop Ltd' }).waitFor();
     await banner(page).getByRole('button', { name: 'Accept all' }).click();
     const consent = await page.evaluate(() => window.assent.consent());
     const [first] = await waitFor(async () => (await exported(port, consent.subject)).length === 1 && exported(port, consent.subject), 'the first receipt');
@@ -55,7 +63,7 @@ test('receipts made in Chromium verify with jose, carry the notice hash, and cha
     assert.equal(claims.prev, null);
     assert.deepEqual(claims.purposes.ai_training, { dataCategories: ['chat transcripts'], granted: false });
     assert.equal(claims.purposes.analytics.granted, true);
-    const config = JSON.parse(DEMO_CONFIG);
+    const config = JSON.parse(await (await fetch(env.base + configPath)).text());
     assert.equal(claims.notice.sha256, createHash('sha256').update(noticeText(config, 'optIn')).digest('hex'),
       'the notice hash is recomputed from locales/en.json by the documented rule');
     assert.equal(first.chain, 'first');
@@ -285,5 +293,97 @@ test('where WebCrypto has no Ed25519, receipts fall back to ES256 and still veri
     await context.close();
   } finally {
     collector.kill();
+  }
+});
+
+// Review regression: a tab cleared `localStorage["assent.outbox"]` from its own copy of the outbox when its
+// delivery run ended, although another tab had queued a receipt meanwhile. That receipt then waited,
+// unsent, until a decision happened to load the receipts module again.
+test('a receipt another tab queued during this tab\'s delivery is still sent on the next page view', async () => {
+  const collector = await startCollector(port, join(dir, 'flag.sqlite'), env.base);
+  try {
+    const { context, page } = await openPage(env);
+    await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    await banner(page).getByRole('button', { name: 'Accept all' }).click();
+    const subject = await page.evaluate(() => window.assent.consent().subject);
+    await waitFor(async () => (await exported(port, subject)).length === 1, 'the first receipt');
+    // This tab's next delivery is held on the wire until the other tab has queued its receipt.
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route((url) => url.port === String(port), async (route) => { await held; await route.continue(); });
+    await page.evaluate(() => window.assent.set({ analytics: false }));
+    await receiptMade(page);
+    // The other tab cannot reach the collector, decides, and is gone before its receipt is sent (killed:
+    // no pagehide beacon either).
+    const other = await context.newPage();
+    await other.route((url) => url.port === String(port), (route) => route.abort());
+    await other.addInitScript(() => { navigator.sendBeacon = () => true; });
+    await load(other, `${env.base}/?region=DE&config=${configPath}`);
+    await other.evaluate(() => window.assent.set({ marketing: false }));
+    await receiptMade(other);
+    await other.close();
+    release();
+    await waitFor(async () => (await exported(port, subject)).length === 2, 'this tab\'s receipt');
+    await page.waitForFunction(() => localStorage.getItem('assent.outbox') === null, null, { timeout: 3000 }).catch(() => {});
+    assert.equal(await page.evaluate(() => localStorage.getItem('assent.outbox')), '1', 'the other tab\'s receipt still waits');
+    await page.unroute(() => true);
+    await page.reload(); // the next page view sends it
+    const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 3 && r; }, 'the other tab\'s receipt');
+    assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked']);
+    await context.close();
+  } finally {
+    collector.kill();
+  }
+});
+
+// Review regression: after the device clock was stepped back, a receipt waiting on its backoff waited as
+// long as the clock was off, and its timer (over 2^31 ms) fired at once, again and again.
+test('a receipt waiting to be retried is sent when the clock was stepped back a month', async () => {
+  const { context, page } = await openPage(env);
+  await load(page, `${env.base}/?region=DE&config=${configPath}`);
+  await banner(page).getByRole('button', { name: 'Reject all' }).click(); // the collector is not running: it fails once
+  await receiptMade(page);
+  await page.waitForFunction(() => localStorage.getItem('assent.outbox') === '1');
+  const subject = await page.evaluate(() => window.assent.consent().subject);
+  await page.evaluate(() => { const now = Date.now; Date.now = () => now() - 30 * 86400e3; });
+  const collector = await startCollector(port, join(dir, 'stepped.sqlite'), env.base);
+  try {
+    await page.evaluate(async () => (await import('/assent/assent-receipts.js')).flush());
+    await waitFor(async () => (await exported(port, subject)).length === 1, 'the receipt, without waiting a month');
+    await page.waitForFunction(() => localStorage.getItem('assent.outbox') === null);
+  } finally {
+    collector.kill();
+    await context.close();
+  }
+});
+
+// Review regression: with two endpoints, the second collector's acknowledgment overwrote the first's,
+// so the visitor's browser kept the countersignature of one collector only.
+test('with two endpoints, each collector\'s acknowledgment is kept', async () => {
+  const one = await startCollector(port, join(dir, 'ack1.sqlite'), env.base);
+  const two = await startCollector(port2, join(dir, 'ack2.sqlite'), env.base);
+  try {
+    const { context, page } = await openPage(env);
+    await load(page, `${env.base}/?region=DE&config=${twoPath}`);
+    await banner(page).getByRole('button', { name: 'Reject all' }).click();
+    const subject = await page.evaluate(() => window.assent.consent().subject);
+    const [a] = await waitFor(async () => { const r = await exported(port, subject); return r.length === 1 && r; }, 'the first collector\'s row');
+    const [b] = await waitFor(async () => { const r = await exported(port2, subject); return r.length === 1 && r; }, 'the second collector\'s row');
+    assert.notEqual(a.ack, b.ack, 'each collector countersigns with its own key');
+    const kept = await page.evaluate(async ([id, urls]) => {
+      const m = await import('/assent/assent-receipts.js');
+      for (let i = 0; i < 50; i++) {
+        const acks = await Promise.all(urls.map((u) => m.ack(id, u)));
+        if (acks.every(Boolean)) return { acks: acks.map((x) => x.ack), any: (await m.ack(id)).ack };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return null;
+    }, [a.id, [`http://127.0.0.1:${port}/v1/receipts`, `http://127.0.0.1:${port2}/v1/receipts`]]);
+    assert.deepEqual(kept.acks, [a.ack, b.ack]);
+    assert.ok([a.ack, b.ack].includes(kept.any));
+    await context.close();
+  } finally {
+    one.kill();
+    two.kill();
   }
 });

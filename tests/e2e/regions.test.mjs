@@ -193,6 +193,27 @@ test('__gpp: the stub queues calls until the CMP is ready; listeners hear every 
   await de.context.close();
 });
 
+// Review regression: a vendor that kept a reference to the loader's stub (`const gpp = window.__gpp`)
+// and called it after the CMP was ready got a 'stub' ping, and every other command was queued for ever.
+test('__gpp: a reference to the stub kept from before the CMP was ready is answered by the CMP', async () => {
+  const { context, page } = await openPage(env, {
+    initScript: () => {
+      let current;
+      Object.defineProperty(window, '__gpp', { configurable: true, get: () => current,
+        set: (v) => { if (!window.keptGpp) window.keptGpp = v; current = v; } });
+    },
+  });
+  await load(page, `${env.base}/?region=US-CA`);
+  const kept = (command, parameter) => page.evaluate(([c, p]) => new Promise((r) => {
+    window.keptGpp(c, (v, ok) => r([v, ok]), p);
+    setTimeout(() => r('no answer in 2 s'), 2000);
+  }), [command, parameter]);
+  const [ping] = await kept('ping');
+  assert.equal(ping.cmpStatus, 'loaded');
+  assert.deepEqual(await kept('hasSection', 'usnat'), [true, true]);
+  await context.close();
+});
+
 test('bad input: a slow geo endpoint falls back to the timezone in time; a wrong gpc purpose is named and blocks everything optional', async () => {
   const context = await env.browser.newContext({ timezoneId: 'America/Los_Angeles' });
   const page = await context.newPage();

@@ -934,6 +934,7 @@ impl Client {
                     .unwrap_or_default();
                 let lang = locale::negotiate(&config.languages, config.language.as_deref(), html_lang.as_deref(), &browser);
                 let overrides = config.text.clone();
+                let controller = config.controller.clone();
                 let client = self.handle();
                 let promise = wasm_bindgen_futures::future_to_promise(async move {
                     let mut loaded = None;
@@ -949,6 +950,13 @@ impl Client {
                     let (lang, mut map) = loaded.unwrap_or_else(|| (lang.clone(), Vec::new()));
                     // Config overrides come last, so they win in `Texts::get`.
                     map.extend(overrides.into_iter().filter_map(|(key, value)| Some((key, pick(&value, &lang)?))));
+                    // `{controller}` in any string, as the notice hash fills it (assent_core::receipt), not
+                    // only in the keys whose component fills it.
+                    for (_, text) in &mut map {
+                        if text.contains("{controller}") {
+                            *text = text.replace("{controller}", &controller);
+                        }
+                    }
                     client.inner.borrow_mut().texts = Some((lang, Rc::new(Texts(map))));
                     Ok(JsValue::UNDEFINED)
                 });
@@ -1040,7 +1048,7 @@ impl Client {
         let t = now();
         let config = session.config();
         let keys = toggle_keys(session.basis(AI_TRAINING));
-        let fill = |k: &str| texts.get(k).replace("{controller}", &config.controller);
+        let fill = |k: &str| texts.get(k); // `{controller}` is filled when the texts load
         for toggle in inner.toggles.iter_mut() {
             let on = session.allowed_in(AI_TRAINING, Some(&toggle.conversation), t);
             if let Some(view) = &toggle.view {

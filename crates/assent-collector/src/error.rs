@@ -47,6 +47,10 @@ pub enum Rejection {
     /// Storage failed; the receipt was not stored (503).
     #[error("storage unavailable: {0}")]
     Storage(String),
+    /// In a batch, behind a receipt refused for now: not stored, so that the chain arrives in order
+    /// (424). Stored now, it would be a gap, and its predecessor a fork once it arrives.
+    #[error("held: {0}")]
+    Held(String),
 }
 
 impl Rejection {
@@ -62,7 +66,13 @@ impl Rejection {
             Rejection::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Rejection::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Rejection::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Rejection::Held(_) => StatusCode::FAILED_DEPENDENCY,
         }
+    }
+
+    /// Refused for now: the same receipt is accepted later (the browser's outbox keeps it and retries).
+    pub fn for_now(&self) -> bool {
+        matches!(self, Rejection::Future { .. } | Rejection::RateLimited(_) | Rejection::Storage(_) | Rejection::Forbidden(_))
     }
 
     /// The JSON body: `{"error": "<reason>"}`.

@@ -253,8 +253,23 @@ async fn post_receipts(State(state): State<AppState>, headers: HeaderMap, body: 
         Err(e) => return Rejection::Malformed(format!("batch body: {e}")).into_response(),
     };
     let mut results = Vec::new();
-    for item in items {
-        let result = match accept(&state, item, gpc).await {
+    // A batch is a browser's outbox in chain order (sendBeacon on pagehide). After a receipt refused
+    // for now, the rest wait, as the outbox holds them back: stored now, the next would be a gap and the
+    // refused one a fork (409, lost) when it comes again.
+    let mut held: Option<(usize, String)> = None;
+    for (n, item) in items.into_iter().enumerate() {
+        let outcome = match &held {
+            Some((first, reason)) => Err(Rejection::Held(format!(
+                "receipt no. {first} of this batch was refused for now ({reason}); send this one again after it"
+            ))),
+            None => accept(&state, item, gpc).await,
+        };
+        if let (Err(rejection), None) = (&outcome, &held) {
+            if rejection.for_now() {
+                held = Some((n + 1, rejection.to_string()));
+            }
+        }
+        let result = match outcome {
             Ok((status, mut result)) => {
                 if let Json::Object(m) = &mut result {
                     m.push(("status".into(), Json::Number(status.as_u16().to_string())));

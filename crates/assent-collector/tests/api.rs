@@ -99,6 +99,7 @@ on_both_backends!(
     the_receipt_table_refuses_update_and_delete,
     a_database_error_in_a_batch_acknowledges_nothing_unstored,
     a_receipt_signed_with_another_key_can_refuse_but_not_grant,
+    in_a_batch_the_receipts_after_one_refused_for_now_wait,
 );
 
 fn claims(n: u8, iat: u64, analytics: bool, prev: Option<String>) -> Claims {
@@ -854,4 +855,34 @@ async fn several_instances_can_start_at_once_on_postgresql() {
             store.unwrap_or_else(|e| panic!("{round}: {e}"));
         }
     }
+}
+
+/// Review regression: in a batch (the browser's outbox, sent by sendBeacon on pagehide), a receipt
+/// refused for now (425: its device clock was ahead) was followed by its successor being stored as a
+/// gap. When the refused receipt came again, it was a fork: refused for good (409), and the browser
+/// dropped it, so a decision lost its evidence. The successor now waits (424) and nothing is stored.
+async fn in_a_batch_the_receipts_after_one_refused_for_now_wait(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
+    let r1 = signed(&claims(1, NOW - 100, true, None));
+    assert_eq!(post(&env.app, &r1).await.0, StatusCode::CREATED);
+    // r2 was signed while the device clock ran an hour ahead; r3 after it was set right.
+    let r2 = signed(&claims(2, NOW + 3_600, false, Some(jws::receipt_hash(&r1))));
+    let r3 = signed(&claims(3, NOW - 10, true, Some(jws::receipt_hash(&r2))));
+    let (status, body) = post(&env.app, &format!(r#"{{"receipts":["{r2}","{r3}"]}}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let results = match field(&Json::parse(&body).unwrap(), "results") {
+        Json::Array(items) => items.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(format!("{:?}", field(&results[0], "status")), "Number(\"425\")");
+    assert_eq!(format!("{:?}", field(&results[1], "status")), "Number(\"424\")");
+    assert!(format!("{:?}", field(&results[1], "error")).contains("receipt no. 1 of this batch was refused for now"), "{body}");
+    assert_eq!(stored_count(&export(&env.app).await), 1, "the successor is not stored ahead of its predecessor");
+    // A permanent refusal (a tampered receipt) holds nothing back: the browser drops it, not the rest.
+    let parts: Vec<&str> = r3.split('.').collect();
+    let tampered = format!("{}.{}.{}", parts[0], B64.encode(claims(3, NOW - 10, false, None).to_canonical_json()), parts[2]);
+    let r4 = signed(&claims(4, NOW - 5, true, Some(jws::receipt_hash(&r1))));
+    let (_, body) = post(&env.app, &format!(r#"{{"receipts":["{tampered}","{r4}"]}}"#)).await;
+    assert!(body.contains("\"chain\":\"linked\""), "{body}");
+    assert_eq!(stored_count(&export(&env.app).await), 2);
 }
