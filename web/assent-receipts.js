@@ -121,15 +121,17 @@ export async function sign(payload) {
  * Signs, advances the subject's chain and queues the receipt, in one transaction; then delivers.
  * `marker` is the localStorage key that records the latest receipt made of its kind ('assent.receipt'
  * for site-wide decisions, 'assent.receipt.conversation' for AI-toggle choices,
- * 'assent.receipt.service' for services allowed always).
+ * 'assent.receipt.service' for services allowed always); `at`, a scoped choice's decidedAt.
  */
-export async function issue(payload, id, subject, endpoints, marker) {
+export async function issue(payload, id, subject, endpoints, marker, at) {
   try {
     await record(payload, id, subject, endpoints);
   } finally {
     unlock(subject);
   }
-  issued(marker || 'assent.receipt', id);
+  // A scoped choice's marker also keeps when it was decided (`id|at`): once a later choice for the same
+  // scope has replaced it, the time still tells which choices came after it.
+  issued(marker || 'assent.receipt', at ? id + '|' + at : id);
   if (endpoints.length) flag(true);
   flush();
 }
@@ -152,7 +154,7 @@ async function record(payload, id, subject, endpoints) {
       s.chain.get('#order').onsuccess = (o) => {
         const order = (o.target.result || 0) + 1;
         s.chain.put(order, '#order');
-        const item = { id: id, jws: jws, endpoints: endpoints, delivered: [], attempts: 0, next: 0, order: order, queuedAt: Date.now() };
+        const item = { id: id, jws: jws, endpoints: endpoints, delivered: [], retry: {}, order: order, queuedAt: Date.now() };
         s.outbox.put(item);
         pending.push(item); // for sendBeacon, should the page go away before the next delivery run
       };
@@ -213,21 +215,24 @@ async function run(fresh) {
   for (const item of items) {
     for (const url of item.endpoints) {
       if (item.delivered.includes(url) || blocked[url]) continue;
+      // Each endpoint has its own backoff: one that is down must not hold the others up.
+      // (`next`/`attempts` on the item: queued by a version that kept one backoff per receipt.)
+      const r = (item.retry = item.retry || {})[url] || (item.retry[url] = { next: item.next || 0, attempts: item.attempts || 0 });
       // A `next` further off than the longest wait (a day) means the clock was stepped back since:
       // due now, or the receipt would wait as long as the clock was off.
-      if (!fresh && item.next > Date.now() && item.next - Date.now() <= 864e5) {
+      if (!fresh && r.next > Date.now() && r.next - Date.now() <= 864e5) {
         blocked[url] = true;
-        retryAt = Math.min(retryAt, item.next);
+        retryAt = Math.min(retryAt, r.next);
         continue;
       }
       const outcome = await send(url, item);
       if (outcome >= 0) {
-        item.attempts += 1;
+        r.attempts += 1;
         // Exponential backoff with full jitter: up to 2^attempts seconds, capped at 10 minutes; never
         // before the collector's Retry-After (`outcome`, in seconds).
         // (At most a day: a clock weeks ahead must not overflow the timer, which would then fire at once.)
-        item.next = Date.now() + Math.max(Math.min(outcome, 86400) * 1000, Math.random() * Math.min(600000, 1000 * Math.pow(2, item.attempts)));
-        retryAt = Math.min(retryAt, item.next);
+        r.next = Date.now() + Math.max(Math.min(outcome, 86400) * 1000, Math.random() * Math.min(600000, 1000 * Math.pow(2, r.attempts)));
+        retryAt = Math.min(retryAt, r.next);
         blocked[url] = true;
       } else {
         item.delivered.push(url);

@@ -634,9 +634,15 @@
   });
 
   // Whether this browser already made the receipt the stored decision names (unknown storage: assume so).
+  // The decision's receipt was made, and so was each kind's newest scoped choice's (a conversation's
+  // AI-training choice, a service allowed always): a page that went away first leaves it to the wasm.
   function receiptMade(id) {
     try {
-      return w.localStorage.getItem('assent.receipt') === id;
+      var ls = w.localStorage;
+      return ls.getItem('assent.receipt') === id && ['conversation', 'service'].every(function (kind) {
+        var lines = ls.getItem('assent.' + kind + 's');
+        return !lines || lines.slice(lines.lastIndexOf('\n') + 1).split('|')[5] === ('' + ls.getItem('assent.receipt.' + kind)).split('|')[0];
+      });
     } catch (e) {
       return true;
     }

@@ -39,6 +39,11 @@ before(async () => {
         body: '<!doctype html><html lang="en"><head><script src="/assent/assent.js" data-config="/fixtures/override.json" data-region="DE"></script></head>' +
           '<body><p>Chat</p><assent-ai-toggle conversation="c-plain"></assent-ai-toggle></body></html>',
       },
+      // A page with no toggle, embed or tag: the loader decides a returning visit alone.
+      '/fixtures/article.html': {
+        body: '<!doctype html><html lang="en"><head><script src="/assent/assent.js" data-config="/assent.json" data-region="DE"></script></head>' +
+          '<body><p>An article</p></body></html>',
+      },
       // A host page that embeds the widget page, with Assent loaded inside the frame.
       '/fixtures/frame.html': { body: '<!doctype html><title>host</title><iframe src="/chat.html?region=DE" width="600" height="500"></iframe>' },
     },
@@ -220,5 +225,40 @@ test('bad input: a toggle without a usable conversation id is reported, renders 
   assert.equal(await page.getByRole('switch').count(), 0, 'nothing rendered');
   assert.equal(await page.evaluate(() => window.assent.stamp({}, { conversation: 'has space' }).assent.do_not_train), true);
   assert.deepEqual(log.pageErrors, []);
+  await context.close();
+});
+
+// Review regression: a conversation choice whose page went away before its receipt was signed was
+// made only when a later page loaded the wasm for something else. The loader decided every page
+// without a toggle alone (it checked the site-wide receipt only), so the collector's gate went on
+// answering the withdrawn grant.
+test('a choice whose page went away before its receipt is made on the next page view, even without a toggle', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, `${env.base}/chat.html?region=DE`);
+  await banner(page).getByRole('button', { name: 'Reject all' }).click();
+  const subject = await page.evaluate(() => window.assent.consent().subject);
+  await toggle(page).click();
+  await waitFor(async () => (await exported(port, subject)).length === 2, 'the decision and the grant');
+  // Signing now takes 3 s, and the visitor leaves for a page with no toggle at once.
+  await page.evaluate(() => {
+    const sign = crypto.subtle.sign.bind(crypto.subtle);
+    crypto.subtle.sign = async (...args) => { await new Promise((r) => setTimeout(r, 3000)); return sign(...args); };
+  });
+  await toggle(page).click();
+  await waitFor(async () => (await checked(page)) === 'false', 'the toggle off');
+  log.requests.length = 0;
+  await page.goto(`${env.base}/fixtures/article.html`);
+  const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 3 && r; }, 'the withdrawal\'s receipt');
+  const last = JSON.parse(new TextDecoder().decode((await compactVerify(all[2].jws, EmbeddedJWK)).payload));
+  assert.deepEqual([last.scope, last.purposes.ai_training.granted, last.method], ['conversation:c-A', false, 'ai_toggle']);
+  assert.equal(all[2].chain, 'linked');
+  assert.ok(log.requests.includes('/assent/assent_client_bg.wasm'), 'the loader started the wasm to make it');
+  await page.reload();
+  await page.evaluate(() => window.assent.ready);
+  log.requests.length = 0;
+  await page.reload();
+  await page.evaluate(() => window.assent.ready);
+  await page.waitForLoadState('networkidle');
+  assert.ok(!log.requests.includes('/assent/assent_client_bg.wasm'), 'and once it is made, the loader decides alone again');
   await context.close();
 });

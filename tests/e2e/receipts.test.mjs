@@ -387,3 +387,50 @@ test('with two endpoints, each collector\'s acknowledgment is kept', async () =>
     two.kill();
   }
 });
+
+// Review regression: the backoff was kept per receipt, not per endpoint, so with one of two collectors
+// down, the healthy one got receipts only on the next page view: a failure at the first endpoint set
+// the receipt's next try, and the second endpoint, checked right after, waited for it.
+test('with two endpoints, one that is down does not hold up the other', async () => {
+  const up = await startCollector(port2, join(dir, 'up.sqlite'), env.base); // the first endpoint is not running
+  try {
+    const { context, page } = await openPage(env);
+    await load(page, `${env.base}/?region=DE&config=${twoPath}`);
+    await banner(page).getByRole('button', { name: 'Reject all' }).click();
+    const subject = await page.evaluate(() => window.assent.consent().subject);
+    await waitFor(async () => (await exported(port2, subject)).length === 1, 'the receipt at the collector that is up');
+    await page.evaluate(() => window.assent.set({ analytics: true }));
+    const both = await waitFor(async () => { const r = await exported(port2, subject); return r.length === 2 && r; }, 'the next receipt, too');
+    assert.deepEqual(both.map((r) => r.chain), ['first', 'linked']);
+    assert.equal(await page.evaluate(() => localStorage.getItem('assent.outbox')), '1', 'kept for the endpoint that is down');
+    await context.close();
+  } finally {
+    up.kill();
+  }
+});
+
+// Review regression: when no locale file loaded (offline, a 5xx), the receipt hashed the key names
+// ("banner.title=banner.title…") as the notice: signed evidence of a text the visitor never saw. No
+// receipt is made then; the next page view makes it, with the real notice's hash.
+test('no receipt hashes a notice whose strings did not load; the next page view makes it', async () => {
+  const collector = await startCollector(port, join(dir, 'nolocale.sqlite'), env.base);
+  try {
+    const { context, page, log } = await openPage(env);
+    await context.route('**/assent/locales/*.json', (route) => route.fulfill({ status: 503, body: 'down' }));
+    await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    await page.evaluate(() => window.assent.rejectAll());
+    const subject = await page.evaluate(() => window.assent.consent().subject);
+    await waitFor(() => log.consoleErrors.some((e) => /could not make receipt .*no locale file loaded/.test(e)), 'the console to say why');
+    assert.deepEqual(await exported(port, subject), [], 'no receipt with a made-up notice');
+    await context.unroute('**/assent/locales/*.json');
+    await page.reload();
+    const [receipt] = await waitFor(async () => { const r = await exported(port, subject); return r.length === 1 && r; }, 'the receipt, on the next page view');
+    const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
+    const config = JSON.parse(await (await fetch(env.base + configPath)).text());
+    assert.equal(claims.notice.sha256, createHash('sha256').update(noticeText(config, 'optIn')).digest('hex'));
+    assert.equal(claims.id, (await page.evaluate(() => window.assent.consent())).receipt);
+    await context.close();
+  } finally {
+    collector.kill();
+  }
+});

@@ -14,7 +14,7 @@ use assent_core::config::TextOverride;
 use assent_core::hash::config_fingerprint;
 use assent_core::json::{string_map, Json};
 use assent_core::receipt::{notice_text, service_text, toggle_keys, toggle_text, Claims};
-use assent_core::scoped::{Kind, Scope};
+use assent_core::scoped::{self, Kind, Scope};
 use assent_core::purpose::{AI_TRAINING, NECESSARY};
 use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Record, Session, Source, Ui, Visitor};
 use assent_ui::{AllowedService, Intent, Layer, Legal, MountedToggle, Overlay, Props, PurposeItem, Texts, ToggleProps, View};
@@ -64,6 +64,8 @@ struct Inner {
     texts: Option<(String, Rc<Texts>)>,
     /// Resolves once `texts` is loaded; shared by the UI and the receipt worker (one download).
     texts_loading: Option<js_sys::Promise>,
+    /// No locale file could be loaded: the texts are key names, which no receipt may hash as the notice.
+    texts_missing: bool,
     /// Choices whose receipts are still to be made, in order (each links to the one before).
     receipt_queue: VecDeque<Record>,
     /// `<assent-ai-toggle>` elements on the page, with their rendered views.
@@ -161,6 +163,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             overlay: None,
             texts: None,
             texts_loading: None,
+            texts_missing: false,
             receipt_queue: VecDeque::new(),
             toggles: Vec::new(),
             gpp_listeners: Vec::new(),
@@ -183,18 +186,14 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     let read = |key: &str| storage.as_ref().and_then(|s| s.get_item(key).ok().flatten());
     client.restore_scoped();
     client.carry_out(effects);
-    // Choices whose receipts were never made (the page went away first): make them now.
-    // Of each kind, every choice from the one the marker names on (several share a second when one
-    // refusal ended them together); receipts already made are skipped by assent-receipts.js (by id).
+    // Choices whose receipts were never made (the page went away first): make them now
+    // (`scoped::unmade`); receipts already made are skipped by assent-receipts.js (by id).
     let (decision, scoped) = {
         let inner = client.inner.borrow();
         let session = inner.session.as_ref();
         let unmade = |kind: Kind| -> Vec<assent_core::ScopedChoice> {
             let Some(s) = session else { return Vec::new() };
-            let all: Vec<&assent_core::ScopedChoice> = s.scoped().iter().filter(|c| c.scope.kind() == kind).collect();
-            let marker = read(receipt_marker(kind));
-            let made = all.iter().find(|c| Some(&c.receipt) == marker.as_ref()).map(|c| c.decided_at);
-            all.into_iter().filter(|c| made.is_none_or(|t| c.decided_at >= t) && Some(&c.receipt) != marker.as_ref()).cloned().collect()
+            scoped::unmade(s.scoped(), kind, &read(receipt_marker(kind)).unwrap_or_default())
         };
         (session.and_then(|s| s.decision()).cloned(), [unmade(Kind::Conversation), unmade(Kind::Service)])
     };
@@ -947,6 +946,7 @@ impl Client {
                             Err(e) => console::error_2(&format!("assent: could not load locale `{candidate}`:").into(), &e),
                         }
                     }
+                    client.inner.borrow_mut().texts_missing = loaded.is_none();
                     let (lang, mut map) = loaded.unwrap_or_else(|| (lang.clone(), Vec::new()));
                     // Config overrides come last, so they win in `Texts::get`.
                     map.extend(overrides.into_iter().filter_map(|(key, value)| Some((key, pick(&value, &lang)?))));
@@ -1115,6 +1115,11 @@ impl Client {
         let Some(receipts) = self.shared.receipts.clone() else { return Ok(()) };
         let module = JsFuture::from(js_sys::Promise::from(receipts.call0(&JsValue::NULL)?)).await?;
         let (lang, texts) = self.texts().await.ok_or("no strings loaded")?;
+        // The receipt would hash key names, not the notice shown. Without its marker, a later page view
+        // makes it (see `start`).
+        if self.inner.borrow().texts_missing {
+            return Err("no locale file loaded, so the notice text cannot be hashed; it is made on a later page view".into());
+        }
         let (config, endpoints) = {
             let inner = self.inner.borrow();
             let config = inner.session.as_ref().ok_or("no session")?.config().clone();
@@ -1150,8 +1155,9 @@ impl Client {
         let window = web_sys::window().ok_or("no window")?;
         let origin = window.location().origin()?;
         let gpc = Reflect::get(&window.navigator(), &"globalPrivacyControl".into())?.as_bool() == Some(true);
-        let (claims, marker) = match record {
-            Record::Site(d) => (Claims::for_decision(d, &config, origin, lang, sha, gpc, prev), "assent.receipt"),
+        let (claims, marker, at) = match record {
+            // The signal the decision was made under, not this page view's.
+            Record::Site(d) => (Claims::for_decision(d, &config, origin, lang, sha, d.gpc, prev), "assent.receipt", JsValue::UNDEFINED),
             Record::Scoped(c) => {
                 let (region, flow) = {
                     let inner = self.inner.borrow();
@@ -1159,10 +1165,10 @@ impl Client {
                     (session.region().map(|r| r.as_str().to_string()), session.flow())
                 };
                 let claims = Claims::for_scoped(c, &config, region, flow, origin, lang, sha, gpc, prev);
-                (claims, receipt_marker(c.scope.kind()))
+                (claims, receipt_marker(c.scope.kind()), JsValue::from(c.decided_at as f64))
             }
         };
-        let args = [claims.to_canonical_json().into(), claims.id.as_str().into(), subject.as_str().into(), endpoints.into(), marker.into()];
+        let args = [claims.to_canonical_json().into(), claims.id.as_str().into(), subject.as_str().into(), endpoints.into(), marker.into(), at];
         call_async(&module, "issue", &args).await?;
         Ok(())
     }

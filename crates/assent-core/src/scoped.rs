@@ -228,6 +228,19 @@ pub fn merge(stored: &str, choice: &ScopedChoice) -> String {
     encode_all(&all, choice.scope.kind())
 }
 
+/// The choices of `kind` whose receipts may not have been made: every one decided from the choice the
+/// marker names on (several share a second when one refusal ended them together), but that one.
+/// `marker` is the browser's record of the latest receipt made of the kind, `id|decidedAt`. When a
+/// later choice for the same scope has replaced the marked one, its time still bounds what came after;
+/// a bare id (stored before times were kept) that names no choice leaves every choice. Never more
+/// than that: an older receipt signed again would be a second receipt under its id.
+pub fn unmade(choices: &[ScopedChoice], kind: Kind, marker: &str) -> Vec<ScopedChoice> {
+    let (id, at) = marker.split_once('|').map_or((marker, None), |(id, at)| (id, at.parse::<Timestamp>().ok()));
+    let own = || choices.iter().filter(|c| c.scope.kind() == kind);
+    let made = own().find(|c| c.receipt == id).map(|c| c.decided_at).or(at);
+    own().filter(|c| made.is_none_or(|t| c.decided_at >= t) && c.receipt != id).cloned().collect()
+}
+
 /// Keeps the latest [`MAX_STORED`] of each kind in `choices` (oldest first); returns the ones dropped.
 pub(crate) fn trim(choices: &mut Vec<ScopedChoice>) -> Vec<ScopedChoice> {
     let mut dropped = Vec::new();

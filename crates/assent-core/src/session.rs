@@ -665,9 +665,10 @@ impl Session {
         self.scoped.retain(|c| c.scope != scope);
         self.scoped.push(choice.clone());
         let forgotten = scoped::trim(&mut self.scoped);
-        let mut effects = vec![Effect::StoreScoped(choice.clone()), Effect::ScopedChanged(scope), Effect::Receipt(Record::Scoped(choice))];
+        let mut effects = vec![Effect::StoreScoped(choice.clone()), Effect::ScopedChanged(scope)];
         // A grant this browser forgets (it keeps MAX_STORED choices of a kind) ends here, so it ends in
-        // the evidence too: the gate must not honour what the browser no longer does.
+        // the evidence too: the gate must not honour what the browser no longer does. Its receipt comes
+        // first, so that the last receipt made is the newest stored line's (what the loader checks).
         for gone in forgotten.into_iter().filter(|c| c.on && c.expires_at > now) {
             let ended = ScopedChoice {
                 on: false,
@@ -680,6 +681,7 @@ impl Session {
             };
             effects.push(Effect::Receipt(Record::Scoped(ended)));
         }
+        effects.push(Effect::Receipt(Record::Scoped(choice)));
         effects
     }
 

@@ -1,7 +1,7 @@
 //! Per-conversation AI-training choices (issue 4): scope, override, stored form, legitimate interest,
 //! receipts and the scoped gate.
 
-use assent_core::scoped::{decode_all, encode_all, Kind, Scope, ScopedChoice, MAX_STORED};
+use assent_core::scoped::{decode_all, encode_all, unmade, Kind, Scope, ScopedChoice, MAX_STORED};
 use assent_core::hash::config_fingerprint;
 use assent_core::receipt::{gate, toggle_text, Claims, Evidence};
 use assent_core::{Visitor, Basis, Config, Effect, Event, Method, Record, Session, Source, UsageError};
@@ -341,8 +341,8 @@ fn a_grant_the_browser_forgets_ends_with_a_receipt() {
     let scoped = scoped_records(&effects);
     assert_eq!(
         scoped.iter().map(|c| (c.scope.key(), c.on, c.method)).collect::<Vec<_>>(),
-        [("new", true, Method::AiToggle), ("c0", false, Method::Withdrawal)],
-        "c0 (a grant) is forgotten and ended"
+        [("c0", false, Method::Withdrawal), ("new", true, Method::AiToggle)],
+        "c0 (a grant) is forgotten and ended, before the new choice's receipt (the newest stored line's is made last)"
     );
     assert!(s.do_not_train(Some("c0"), false, at), "the browser no longer honours it");
     all.extend(scoped.iter().map(|c| claims_of(c, &s)));
@@ -374,4 +374,41 @@ fn a_stored_choice_keeps_its_method_and_notice_version() {
     assert_eq!((claims.method, claims.notice_version.as_str()), (Method::Withdrawal, "2026-11-01"));
     // An unknown method makes the line unreadable, as any other malformed field does.
     assert_eq!(ScopedChoice::decode(&line.replace("|withdrawal", "|maybe"), Kind::Conversation), None);
+}
+
+/// Review finding: when the choice the browser's marker names had been replaced by a later choice for
+/// the same conversation (on, made; then off, and the page went away before signing), every stored
+/// choice was made again on the next page view. Those older than the chain's last 64 ids were signed a
+/// second time under their ids: refused (409), and the browser's chain moved onto receipts the
+/// collector never stored, so the real one became a gap. The marker's time bounds it now.
+#[test]
+fn only_choices_after_the_marked_one_are_made_again() {
+    let choice = |key: &str, n: u64| ScopedChoice {
+        scope: Scope::Conversation(key.into()),
+        purpose: "ai_training".into(),
+        on: n % 2 == 0,
+        notice_version: Some("2026-11-01".into()),
+        subject: "ab".repeat(16),
+        receipt: format!("r{n:032x}"),
+        decided_at: NOW + n,
+        expires_at: NOW + DAY,
+        method: Method::AiToggle,
+    };
+    // c-old (made long ago), c-A on (made: the marker), then c-A off replaced it, unmade.
+    let stored = vec![choice("c-old", 1), choice("c-B", 5), choice("c-A", 9)];
+    let keys = |v: Vec<ScopedChoice>| v.into_iter().map(|c| c.scope.key().to_string()).collect::<Vec<_>>();
+    let marker = format!("r{:032x}|{}", 8, NOW + 8);
+    assert_eq!(keys(unmade(&stored, Kind::Conversation, &marker)), ["c-A"], "only what came after the marked choice");
+    // The marked choice still stored: the ones after it, not it.
+    let marker = format!("r{:032x}|{}", 5, NOW + 5);
+    assert_eq!(keys(unmade(&stored, Kind::Conversation, &marker)), ["c-A"]);
+    // All made: nothing.
+    let marker = format!("r{:032x}|{}", 9, NOW + 9);
+    assert!(unmade(&stored, Kind::Conversation, &marker).is_empty());
+    // A bare id from before times were kept, naming no stored choice: every one, as before.
+    assert_eq!(keys(unmade(&stored, Kind::Conversation, &format!("r{:032x}", 8))), ["c-old", "c-B", "c-A"]);
+    // No marker at all (no receipt of the kind made yet): every one.
+    assert_eq!(unmade(&stored, Kind::Conversation, "").len(), 3);
+    // Another kind's choices are not this kind's.
+    assert!(unmade(&stored, Kind::Service, "").is_empty());
 }
