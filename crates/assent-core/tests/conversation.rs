@@ -386,7 +386,7 @@ fn only_choices_after_the_marked_one_are_made_again() {
     let choice = |key: &str, n: u64| ScopedChoice {
         scope: Scope::Conversation(key.into()),
         purpose: "ai_training".into(),
-        on: n % 2 == 0,
+        on: n.is_multiple_of(2),
         notice_version: Some("2026-11-01".into()),
         subject: "ab".repeat(16),
         receipt: format!("r{n:032x}"),
