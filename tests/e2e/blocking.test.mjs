@@ -786,8 +786,12 @@ test('fourth review: a gated tag keeps its own category, gated markup runs on co
   // "Load it" loads this embed alone; the player may go on to its next video, not to another service.
   await t.page.frameLocator('#v iframe').getByRole('button', { name: 'Load it' }).click();
   await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/one') === 1, 'the embed, on "Load it"');
+  // (Loaded, not only requested: under load, Chromium may drop a src set while the first navigation
+  // is still committing.)
+  await t.page.frameLocator('#v iframe').getByText('video').waitFor();
   await t.page.evaluate(() => window.nextVideo('https://www.youtube-nocookie.com/embed/two'));
   await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/two') === 1, 'the same player\'s next video');
+  await waitFor(() => t.page.frames().some((f) => f.url().endsWith('/embed/two')), 'the next video to commit');
   await t.page.evaluate(() => window.nextVideo('https://player.vimeo.com/video/1'));
   await t.page.frameLocator('#v iframe').getByText('This content is hosted by Vimeo, which may set cookies.').waitFor();
   assert.equal(count(t.seen, 'player.vimeo.com'), 0, 'another service in the same frame waits for marketing, behind its placeholder');
