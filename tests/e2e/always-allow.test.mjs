@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, EmbeddedJWK } from 'jose';
-import { setup, openPage, banner, prefsDialog, DEMO_CONFIG, freePort, startCollector, exported, waitFor, KEY, CLI } from './helpers.mjs';
+import { setup, openPage, banner, prefsDialog, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY, CLI } from './helpers.mjs';
 
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
 const CONTROLLER = JSON.parse(DEMO_CONFIG).controller;
@@ -49,7 +49,7 @@ const serviceText = (on, service) => (on ? ['placeholder.message', 'placeholder.
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
 
 async function claimsOf(subject, n) {
-  const receipts = await waitFor(async () => { const r = await exported(port, subject); return r.length === n && r; }, `${n} receipts`);
+  const receipts = await receiptsAt(port, subject, n, `${n} receipts`);
   const out = [];
   for (const r of receipts) {
     const { payload } = await compactVerify(r.jws, EmbeddedJWK);

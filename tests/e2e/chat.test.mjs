@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, EmbeddedJWK } from 'jose';
-import { setup, openPage, load, banner, DEMO_CONFIG, freePort, startCollector, exported, waitFor, KEY, CLI } from './helpers.mjs';
+import { setup, openPage, load, banner, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY, CLI } from './helpers.mjs';
 
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
 const TOGGLE = /Use this conversation to improve our support assistant/;
@@ -111,7 +111,7 @@ test('on, then off, within one conversation: two receipts, the stamps flip at th
 
   // The receipts: both events, scoped to the conversation, verified by jose, with the toggle copy hash.
   const subject = (await page.evaluate(() => window.assent.consent())).subject;
-  const receipts = await waitFor(async () => { const r = await exported(port, subject); return r.length === 3 && r; }, 'three receipts');
+  const receipts = await receiptsAt(port, subject, 3, 'three receipts');
   const claims = [];
   for (const r of receipts) {
     const { payload } = await compactVerify(r.jws, EmbeddedJWK);
@@ -205,7 +205,7 @@ test('in the page\'s light DOM, with the label overridden in config: the receipt
   await waitFor(async () => (await plain.getAttribute('aria-checked')) === 'true', 'on');
   // The subject id is field 4 of the stored conversation line (docs/stored-decision.md).
   const subject = await page.evaluate(() => localStorage.getItem('assent.conversations').split('|')[4]);
-  const [receipt] = await waitFor(async () => { const r = await exported(port, subject); return r.length === 1 && r; }, 'the toggle receipt');
+  const [receipt] = await receiptsAt(port, subject, 1, 'the toggle receipt');
   const { payload } = await compactVerify(receipt.jws, EmbeddedJWK);
   const claims = JSON.parse(new TextDecoder().decode(payload));
   const sha = createHash('sha256').update(toggleText(JSON.parse(DEMO_CONFIG).controller, { 'toggle.label': ADA })).digest('hex');
@@ -238,7 +238,7 @@ test('a choice whose page went away before its receipt is made on the next page 
   await banner(page).getByRole('button', { name: 'Reject all' }).click();
   const subject = await page.evaluate(() => window.assent.consent().subject);
   await toggle(page).click();
-  await waitFor(async () => (await exported(port, subject)).length === 2, 'the decision and the grant');
+  await receiptsAt(port, subject, 2, 'the decision and the grant');
   // Signing now takes 3 s, and the visitor leaves for a page with no toggle at once.
   await page.evaluate(() => {
     const sign = crypto.subtle.sign.bind(crypto.subtle);
@@ -248,7 +248,7 @@ test('a choice whose page went away before its receipt is made on the next page 
   await waitFor(async () => (await checked(page)) === 'false', 'the toggle off');
   log.requests.length = 0;
   await page.goto(`${env.base}/fixtures/article.html`);
-  const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 3 && r; }, 'the withdrawal\'s receipt');
+  const all = await receiptsAt(port, subject, 3, 'the withdrawal\'s receipt');
   const last = JSON.parse(new TextDecoder().decode((await compactVerify(all[2].jws, EmbeddedJWK)).payload));
   assert.deepEqual([last.scope, last.purposes.ai_training.granted, last.method], ['conversation:c-A', false, 'ai_toggle']);
   assert.equal(all[2].chain, 'linked');

@@ -114,6 +114,11 @@ export async function exported(port, subject) {
   return (await res.json()).receipts;
 }
 
+/** Waits until the collector on `port` has exactly `n` receipts of `subject`; returns them. */
+export function receiptsAt(port, subject, n, what) {
+  return waitFor(async () => { const r = await exported(port, subject); return r.length === n && r; }, what);
+}
+
 /** Polls `fn` until it returns something truthy. */
 export async function waitFor(fn, what, ms = 20000) {
   const end = Date.now() + ms;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, EmbeddedJWK, decodeProtectedHeader } from 'jose';
-import { setup, openPage, load, banner, receiptMade, DEMO_CONFIG, freePort, startCollector, exported, waitFor, KEY } from './helpers.mjs';
+import { setup, openPage, load, banner, receiptMade, DEMO_CONFIG, freePort, startCollector, exported, waitFor, receiptsAt, KEY } from './helpers.mjs';
 
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
 
@@ -47,7 +47,7 @@ test('receipts made in Chromium verify with jose, carry the notice hash, and cha
     await page.getByRole('dialog', { name: 'Your privacy choices at Demo Shop Ltd' }).waitFor();
     await banner(page).getByRole('button', { name: 'Accept all' }).click();
     const consent = await page.evaluate(() => window.assent.consent());
-    const [first] = await waitFor(async () => (await exported(port, consent.subject)).length === 1 && exported(port, consent.subject), 'the first receipt');
+    const [first] = await receiptsAt(port, consent.subject, 1, 'the first receipt');
 
     // Independent verification: the public key travels in the protected header.
     const header = decodeProtectedHeader(first.jws);
@@ -78,7 +78,7 @@ test('receipts made in Chromium verify with jose, carry the notice hash, and cha
 
     // A withdrawal is a new receipt that links to the first.
     await page.evaluate(() => window.assent.withdraw('analytics'));
-    const all = await waitFor(async () => { const r = await exported(port, consent.subject); return r.length === 2 && r; }, 'the second receipt');
+    const all = await receiptsAt(port, consent.subject, 2, 'the second receipt');
     const second = JSON.parse(new TextDecoder().decode((await compactVerify(all[1].jws, EmbeddedJWK)).payload));
     assert.equal(second.method, 'withdrawal');
     assert.equal(second.prev, createHash('sha256').update(all[0].jws).digest('hex'));
@@ -164,7 +164,7 @@ test('receipts refused for now are kept and delivered later, each exactly once',
     await load(page, `${env.base}/?region=DE&config=${configPath}`);
     await banner(page).getByRole('button', { name: 'Reject all' }).click();
     const subject = await page.evaluate(() => window.assent.consent().subject);
-    await waitFor(async () => (await exported(port, subject)).length === 1, 'the receipt answered 425, after its Retry-After');
+    await receiptsAt(port, subject, 1, 'the receipt answered 425, after its Retry-After');
     for (const decide of [() => window.assent.set({ analytics: true }), () => window.assent.set({ analytics: false })]) {
       await page.evaluate(decide);
       await receiptMade(page);
@@ -172,7 +172,7 @@ test('receipts refused for now are kept and delivered later, each exactly once',
       await page.reload(); // a new page view sends what the outbox kept at once
       await page.evaluate(() => window.assent.ready);
     }
-    const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 3 && r; }, 'all three receipts');
+    const all = await receiptsAt(port, subject, 3, 'all three receipts');
     assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked'], 'each once, in chain order');
     assert.ok(logged.some((l) => /with an HTML page, not a collector's answer/.test(l)), logged.join('\n'));
     assert.ok(logged.some((l) => /\(403\), kept to retry/.test(l)), logged.join('\n'));
@@ -198,7 +198,7 @@ test('the outbox is sent in the order receipts were made, even after the clock w
   const collector = await startCollector(port, join(dir, 'order.sqlite'), env.base);
   try {
     await page.reload();
-    const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 2 && r; }, 'both receipts');
+    const all = await receiptsAt(port, subject, 2, 'both receipts');
     assert.deepEqual(all.map((r) => r.chain), ['first', 'linked']);
   } finally {
     collector.kill();
@@ -216,7 +216,7 @@ test('two tabs deciding at the same moment make one linked chain: nothing is ref
     await load(page, `${env.base}/?region=DE&config=${configPath}`);
     await banner(page).getByRole('button', { name: 'Accept all' }).click();
     const subject = await page.evaluate(() => window.assent.consent().subject);
-    await waitFor(async () => (await exported(port, subject)).length === 1, 'the first receipt');
+    await receiptsAt(port, subject, 1, 'the first receipt');
     const other = await context.newPage();
     const refused = [];
     for (const p of [page, other]) p.on('console', (m) => { if (/refused receipt/.test(m.text())) refused.push(m.text()); });
@@ -230,7 +230,7 @@ test('two tabs deciding at the same moment make one linked chain: nothing is ref
     const first = page.evaluate(() => window.assent.set({ analytics: false }));
     await page.waitForTimeout(200);
     await Promise.all([first, other.evaluate(() => window.assent.set({ marketing: false }))]);
-    const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 3 && r; }, 'both new receipts');
+    const all = await receiptsAt(port, subject, 3, 'both new receipts');
     assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked'], 'one chain, no fork and no gap');
     assert.deepEqual(refused, []);
     await context.close();
@@ -251,7 +251,7 @@ test('the demo, with the collector behind it, shows the visitor their verified r
     await page.evaluate(() => window.assent.withdraw('marketing'));
     await receiptMade(page);
     const subject = await page.evaluate(() => window.assent.consent().subject);
-    await waitFor(async () => (await exported(port, subject)).length === 2, 'two receipts');
+    await receiptsAt(port, subject, 2, 'two receipts');
     await page.goto(`${demo.base}/receipts.html`);
     await page.waitForFunction(() => document.querySelectorAll('#rows tr').length === 2 && !document.body.textContent.includes('checking'));
     const rows = await page.locator('#rows tr').allInnerTexts();
@@ -283,7 +283,7 @@ test('where WebCrypto has no Ed25519, receipts fall back to ES256 and still veri
     await load(page, `${env.base}/?region=DE&config=${configPath}`);
     await banner(page).getByRole('button', { name: 'Reject all' }).click();
     const subject = await page.evaluate(() => window.assent.consent().subject);
-    const [receipt] = await waitFor(async () => { const r = await exported(port, subject); return r.length === 1 && r; }, 'the receipt');
+    const [receipt] = await receiptsAt(port, subject, 1, 'the receipt');
     const header = decodeProtectedHeader(receipt.jws);
     assert.equal(header.alg, 'ES256');
     assert.deepEqual(Object.keys(header.jwk).sort(), ['crv', 'kty', 'x', 'y']);
@@ -306,7 +306,7 @@ test('a receipt another tab queued during this tab\'s delivery is still sent on 
     await load(page, `${env.base}/?region=DE&config=${configPath}`);
     await banner(page).getByRole('button', { name: 'Accept all' }).click();
     const subject = await page.evaluate(() => window.assent.consent().subject);
-    await waitFor(async () => (await exported(port, subject)).length === 1, 'the first receipt');
+    await receiptsAt(port, subject, 1, 'the first receipt');
     // This tab's next delivery is held on the wire until the other tab has queued its receipt.
     let release;
     const held = new Promise((r) => { release = r; });
@@ -323,12 +323,12 @@ test('a receipt another tab queued during this tab\'s delivery is still sent on 
     await receiptMade(other);
     await other.close();
     release();
-    await waitFor(async () => (await exported(port, subject)).length === 2, 'this tab\'s receipt');
+    await receiptsAt(port, subject, 2, 'this tab\'s receipt');
     await page.waitForFunction(() => localStorage.getItem('assent.outbox') === null, null, { timeout: 3000 }).catch(() => {});
     assert.equal(await page.evaluate(() => localStorage.getItem('assent.outbox')), '1', 'the other tab\'s receipt still waits');
     await page.unroute(() => true);
     await page.reload(); // the next page view sends it
-    const all = await waitFor(async () => { const r = await exported(port, subject); return r.length === 3 && r; }, 'the other tab\'s receipt');
+    const all = await receiptsAt(port, subject, 3, 'the other tab\'s receipt');
     assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked']);
     await context.close();
   } finally {
@@ -349,7 +349,7 @@ test('a receipt waiting to be retried is sent when the clock was stepped back a 
   const collector = await startCollector(port, join(dir, 'stepped.sqlite'), env.base);
   try {
     await page.evaluate(async () => (await import('/assent/assent-receipts.js')).flush());
-    await waitFor(async () => (await exported(port, subject)).length === 1, 'the receipt, without waiting a month');
+    await receiptsAt(port, subject, 1, 'the receipt, without waiting a month');
     await page.waitForFunction(() => localStorage.getItem('assent.outbox') === null);
   } finally {
     collector.kill();
@@ -367,8 +367,8 @@ test('with two endpoints, each collector\'s acknowledgment is kept', async () =>
     await load(page, `${env.base}/?region=DE&config=${twoPath}`);
     await banner(page).getByRole('button', { name: 'Reject all' }).click();
     const subject = await page.evaluate(() => window.assent.consent().subject);
-    const [a] = await waitFor(async () => { const r = await exported(port, subject); return r.length === 1 && r; }, 'the first collector\'s row');
-    const [b] = await waitFor(async () => { const r = await exported(port2, subject); return r.length === 1 && r; }, 'the second collector\'s row');
+    const [a] = await receiptsAt(port, subject, 1, 'the first collector\'s row');
+    const [b] = await receiptsAt(port2, subject, 1, 'the second collector\'s row');
     assert.notEqual(a.ack, b.ack, 'each collector countersigns with its own key');
     const kept = await page.evaluate(async ([id, urls]) => {
       const m = await import('/assent/assent-receipts.js');
@@ -398,9 +398,9 @@ test('with two endpoints, one that is down does not hold up the other', async ()
     await load(page, `${env.base}/?region=DE&config=${twoPath}`);
     await banner(page).getByRole('button', { name: 'Reject all' }).click();
     const subject = await page.evaluate(() => window.assent.consent().subject);
-    await waitFor(async () => (await exported(port2, subject)).length === 1, 'the receipt at the collector that is up');
+    await receiptsAt(port2, subject, 1, 'the receipt at the collector that is up');
     await page.evaluate(() => window.assent.set({ analytics: true }));
-    const both = await waitFor(async () => { const r = await exported(port2, subject); return r.length === 2 && r; }, 'the next receipt, too');
+    const both = await receiptsAt(port2, subject, 2, 'the next receipt, too');
     assert.deepEqual(both.map((r) => r.chain), ['first', 'linked']);
     assert.equal(await page.evaluate(() => localStorage.getItem('assent.outbox')), '1', 'kept for the endpoint that is down');
     await context.close();
@@ -424,7 +424,7 @@ test('no receipt hashes a notice whose strings did not load; the next page view 
     assert.deepEqual(await exported(port, subject), [], 'no receipt with a made-up notice');
     await context.unroute('**/assent/locales/*.json');
     await page.reload();
-    const [receipt] = await waitFor(async () => { const r = await exported(port, subject); return r.length === 1 && r; }, 'the receipt, on the next page view');
+    const [receipt] = await receiptsAt(port, subject, 1, 'the receipt, on the next page view');
     const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
     const config = JSON.parse(await (await fetch(env.base + configPath)).text());
     assert.equal(claims.notice.sha256, createHash('sha256').update(noticeText(config, 'optIn')).digest('hex'));

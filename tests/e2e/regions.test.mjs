@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compactVerify, EmbeddedJWK } from 'jose';
 import { GppModel } from '@iabgpp/cmpapi';
-import { setup, openPage, load, banner, prefsDialog, hits, GATED, ALL_GATED, DEMO_CONFIG, freePort, startCollector, exported, waitFor, KEY } from './helpers.mjs';
+import { setup, openPage, load, banner, prefsDialog, hits, GATED, ALL_GATED, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY } from './helpers.mjs';
 
 const GPC_ON = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true, configurable: true });';
 
@@ -78,7 +78,7 @@ test('GPC in US-CA and US-TX: marketing never runs, "Opt-Out Request Honored" sh
     const consent = await page.evaluate(() => window.assent.consent());
     assert.deepEqual([consent.method, consent.purposes.marketing, consent.purposes.ai_training], ['gpc', false, false]);
 
-    const [receipt] = await waitFor(async () => { const r = await exported(port, consent.subject); return r.length === 1 && r; }, "the gpc receipt");
+    const [receipt] = await receiptsAt(port, consent.subject, 1, "the gpc receipt");
     const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
     assert.deepEqual([claims.method, claims.gpc, claims.purposes.marketing.granted, claims.region], ['gpc', true, false, region]);
 
@@ -107,7 +107,7 @@ test('GPC in an opt-in region is recorded but decides nothing; an explicit opt-i
   await load(de.page, `${env.base}/?region=DE`);
   await banner(de.page).getByRole('button', { name: 'Accept all' }).click();
   const consent = await de.page.evaluate(() => window.assent.consent());
-  const [receipt] = await waitFor(async () => { const r = await exported(port, consent.subject); return r.length === 1 && r; }, 'the receipt');
+  const [receipt] = await receiptsAt(port, consent.subject, 1, 'the receipt');
   const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
   assert.deepEqual([claims.method, claims.gpc, claims.purposes.marketing.granted], ['accept_all', true, true]);
   await de.context.close();
