@@ -213,9 +213,14 @@ test('a withdrawal in one tab holds in the tabs opened before it, with and witho
   // A conversation's own grant that another tab stored since counts in the wasm tab's stamp too.
   const subject = (await decisionCookie(context)).value.split('|')[1];
   const line = `3|c-x|ai_training|1|${subject}|r${'3'.repeat(32)}|${Math.floor(Date.now() / 1000)}|${Math.floor(Date.now() / 1000) + 3600}|2026-11-01|ai_toggle`;
+  // Chromium hands localStorage writes to other tabs asynchronously (CI once read C before A's write
+  // reached it), so each step waits until the other tab holds what was written before asserting.
+  const reaches = (p, value) => p.waitForFunction((v) => localStorage.getItem('assent.conversations') === v, value);
   await a.evaluate((l) => localStorage.setItem('assent.conversations', l), line);
+  await reaches(c, line);
   assert.equal(await c.evaluate(() => window.assent.stamp({}, { conversation: 'c-x' }).assent.do_not_train), false);
   await a.evaluate(() => localStorage.removeItem('assent.conversations'));
+  await reaches(b, null);
   assert.deepEqual(await b.evaluate(() => [window.assent.allowed('ai_training'), window.assent.allowed('analytics')]), [false, true]);
   assert.deepEqual(bWasm, [], 'the loader answered from the cookie alone');
   // Review finding (same tab, loader path): conversation ids matched in any case before the wasm
@@ -228,6 +233,7 @@ test('a withdrawal in one tab holds in the tabs opened before it, with and witho
   assert.deepEqual(await b.evaluate(() => ['c-ABC', 'c-abc'].map((c) => window.assent.stamp({}, { conversation: c }).assent.do_not_train)), [true, false]);
   assert.deepEqual(bWasm, []);
   await b.evaluate(() => localStorage.removeItem('assent.conversations'));
+  await reaches(c, null);
 
   // The loader's tab tells Google tags the state it takes in (Consent Mode update), as on a returning visit.
   const analyticsStorage = () => b.evaluate(() => {
