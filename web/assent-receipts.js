@@ -225,7 +225,7 @@ async function run(fresh) {
         retryAt = Math.min(retryAt, r.next);
         continue;
       }
-      const outcome = await send(url, item);
+      const outcome = await send(url, item, r);
       if (outcome >= 0) {
         r.attempts += 1;
         // Exponential backoff with full jitter: up to 2^attempts seconds, capped at 10 minutes; never
@@ -250,8 +250,8 @@ async function run(fresh) {
 }
 
 // Delivers one receipt: 'delivered', 'refused' (for good), or a number: retry, not before that many
-// seconds (0: as the backoff says).
-async function send(url, item) {
+// seconds (0: as the backoff says). `r` is this endpoint's retry state for the receipt.
+async function send(url, item, r) {
   let res;
   try {
     res = await fetch(url, {
@@ -279,14 +279,23 @@ async function send(url, item) {
   }
   const status = res.status;
   if (status === 408 || status === 429 || status === 425 || status >= 500) return +res.headers.get('retry-after') || 0;
+  const text = await reason();
   // 403: the collector does not serve this site yet (its --allow-origin): kept and tried again slowly,
   // so that fixing the collector's settings recovers the evidence.
   if (status === 403) {
-    console.error('assent: ' + url + ' refused receipt ' + item.id + ' (403), kept to retry: ' + await reason());
+    console.error('assent: ' + url + ' refused receipt ' + item.id + ' (403), kept to retry: ' + text);
     return 600;
   }
-  // Refused for good (any other 4xx): the same bytes will never be accepted. Say why and drop it.
-  console.error('assent: ' + url + ' refused receipt ' + item.id + ' (' + status + '): ' + await reason());
+  let why;
+  try { why = JSON.parse(text).error; } catch (e) { /* not a collector's answer */ }
+  // Any other 4xx with a collector's reason ({"error": "…"}) is refused for good: the same bytes will
+  // never be accepted. Without one it is no verdict on the receipt (a proxy's 404 during a deploy, a
+  // firewall's page, a redirect turned into a GET): kept, tried every 10 minutes for a day, then dropped.
+  if (typeof why !== 'string' && Date.now() - (r.unclear = r.unclear || Date.now()) < 864e5) {
+    console.error('assent: ' + url + ' answered receipt ' + item.id + ' with ' + status + ' but no collector\'s reason ({"error"}), kept to retry: ' + text.slice(0, 200));
+    return 600;
+  }
+  console.error('assent: ' + url + ' refused receipt ' + item.id + ' (' + status + '): ' + (why || text.slice(0, 200)));
   return 'refused';
 }
 

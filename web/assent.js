@@ -10,9 +10,11 @@
   var base = me ? me.src.replace(/[^/]*$/, '') : '';
   var configUrl = me && me.getAttribute('data-config');
   var region = ((me && me.getAttribute('data-region')) || '').trim().toUpperCase();
-  // The timezone matters only when the page gives no region: read it only then.
+  // The timezone matters only when the page's region names no place: read it only then. Codes ISO 3166
+  // leaves to users (a CDN's XX for unknown) and typos count as none (as Region::parse in the core).
+  var placed = /^(?!AA|ZZ|Q[M-Z]|X[A-JL-Z])[A-Z]{2}(-[A-Z0-9]{1,3})?$/.test(region);
   var timezone = '';
-  if (!region) {
+  if (!placed) {
     try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* no Intl */ }
   }
   var gpc = w.navigator.globalPrivacyControl === true;
@@ -844,9 +846,9 @@
     version = n && typeof n.version === 'string' ? n.version : null;
     var s = c.text != null ? decode(c.cookie) : null;
     // The stored region must have come from where this page view's would: the same data-region, the
-    // geo endpoint (asked once, then trusted until the decision expires), or the same timezone.
-    var sameRegion = s && (region ? s.source === 'page' && s.region === region
-      : s.source === 'geo' || s.source === 'tz:' + timezone);
+    // geo endpoint asked from the same timezone (a traveller is asked again), or the same timezone.
+    var sameRegion = s && (placed ? s.source === 'page' && s.region === region
+      : s.source === 'geo:' + timezone || s.source === 'tz:' + timezone);
     var covered = s && sameRegion && s.gpc === gpc && s.expiresAt * 1000 > Date.now() &&
       s.fingerprint === fingerprint(c.text) && receiptMade(s.receipt);
     try { configure(c.json); } catch (e) { console.error('assent: could not apply blocking from the config: ' + e); }

@@ -115,6 +115,25 @@ test('bumping the notice version in config shows the banner again and blocks unt
   await context.close();
 });
 
+// Review finding: in an opt-out region a new notice dropped the decision whole, so what the visitor had
+// opted out of ran again by default while the banner asked again. An opt-out holds until they opt back in.
+test('in an opt-out region, an opt-out holds while a new notice asks again', async () => {
+  const { context, page, log } = await openPage(env);
+  await load(page, `${env.base}/?region=US-CA`);
+  await banner(page).getByRole('button', { name: 'Your privacy choices' }).click();
+  await prefsDialog(page).getByRole('switch', { name: 'Marketing' }).click();
+  await prefsDialog(page).getByRole('button', { name: 'Save choices' }).click();
+  await prefsDialog(page).waitFor({ state: 'detached' });
+  log.requests.length = 0;
+  await load(page, `${env.base}/?region=US-CA&config=/fixtures/notice-v2.json`);
+  await banner(page).waitFor();
+  assert.deepEqual(hits(log, GATED.marketing), [], 'the opt-out still holds');
+  assert.ok(hits(log, GATED.analytics).length > 0, 'what was not refused runs by default, as before');
+  await banner(page).getByRole('button', { name: 'Your privacy choices' }).click();
+  assert.equal(await prefsDialog(page).getByRole('switch', { name: 'Marketing' }).getAttribute('aria-checked'), 'false', 'and the dialog shows it');
+  await context.close();
+});
+
 test('Escape closes the banner, records nothing and leaves everything blocked', async () => {
   const { context, page, log } = await openPage(env);
   await load(page, DE());

@@ -138,8 +138,9 @@ test('the outbox survives reloads while the collector is down, then delivers eve
 });
 
 // Review regressions: the outbox dropped receipts the collector refused only for now. A fast device
-// clock (425), a collector that does not list the site yet (403) and an HTML page answered with 200
-// (a single-page app's fallback route) each lost the receipt for good.
+// clock (425), a collector that does not list the site yet (403), an HTML page answered with 200
+// (a single-page app's fallback route) and a 4xx that is no collector's refusal (an ingress's 404
+// page during a deploy) each lost the receipt for good.
 test('receipts refused for now are kept and delivered later, each exactly once', async () => {
   const collector = await startCollector(port, join(dir, 'later.sqlite'), env.base);
   const { context, page } = await openPage(env);
@@ -148,6 +149,9 @@ test('receipts refused for now are kept and delivered later, each exactly once',
       { status: 425, headers: { 'retry-after': '1' }, contentType: 'application/json', body: '{"error":"receipt issued in the future"}' },
       { status: 200, contentType: 'text/html', body: '<!doctype html><p>app shell</p>' },
       { status: 403, contentType: 'application/json', body: '{"error":"forbidden: origin"}' },
+      { status: 404, contentType: 'text/html', body: '<html><body>default backend - 404</body></html>' },
+      // A collector's refusal is a verdict: that receipt is dropped, and the next one is a gap.
+      { status: 400, contentType: 'application/json', body: '{"error":"made-up refusal"}' },
     ];
     // Each new receipt gets the next answer once; its retries go through to the real collector.
     const seen = new Set();
@@ -165,15 +169,23 @@ test('receipts refused for now are kept and delivered later, each exactly once',
     await banner(page).getByRole('button', { name: 'Reject all' }).click();
     const subject = await page.evaluate(() => window.assent.consent().subject);
     await receiptsAt(port, subject, 1, 'the receipt answered 425, after its Retry-After');
-    for (const decide of [() => window.assent.set({ analytics: true }), () => window.assent.set({ analytics: false })]) {
-      await page.evaluate(decide);
+    const steps = [{ analytics: true }, { analytics: false }, { marketing: true }, { marketing: false }, { analytics: true }];
+    for (const [i, choice] of steps.entries()) {
+      const before = logged.length;
+      await page.evaluate((c) => window.assent.set(c), choice);
       await receiptMade(page);
+      // Each answer but the last step's is logged; the refused one has left the outbox before the
+      // reload (its pagehide beacon would otherwise carry it past the route to the real collector).
+      if (i < steps.length - 1) await waitFor(() => logged.length > before, `the answer to receipt ${i + 2} to be logged`);
+      if (i === 3) await page.waitForFunction(() => localStorage.getItem('assent.outbox') === null);
       await page.waitForTimeout(500);
       await page.reload(); // a new page view sends what the outbox kept at once
       await page.evaluate(() => window.assent.ready);
     }
-    const all = await receiptsAt(port, subject, 3, 'all three receipts');
-    assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked'], 'each once, in chain order');
+    const all = await receiptsAt(port, subject, 5, 'every receipt but the refused one');
+    assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked', 'linked', 'gap'], 'each once, in chain order');
+    assert.ok(logged.some((l) => /refused receipt .* \(400\): made-up refusal/.test(l)), logged.join('\n'));
+    assert.ok(logged.some((l) => /with 404 but no collector's reason .*kept to retry/.test(l)), logged.join('\n'));
     assert.ok(logged.some((l) => /with an HTML page, not a collector's answer/.test(l)), logged.join('\n'));
     assert.ok(logged.some((l) => /\(403\), kept to retry/.test(l)), logged.join('\n'));
   } finally {
@@ -429,6 +441,33 @@ test('no receipt hashes a notice whose strings did not load; the next page view 
     const config = JSON.parse(await (await fetch(env.base + configPath)).text());
     assert.equal(claims.notice.sha256, createHash('sha256').update(noticeText(config, 'optIn')).digest('hex'));
     assert.equal(claims.id, (await page.evaluate(() => window.assent.consent())).receipt);
+    await context.close();
+  } finally {
+    collector.kill();
+  }
+});
+
+// Review regression: a site-wide receipt made on a later page view stated that page view's GPC signal,
+// not the one its decision was made under. Here the visitor decides with GPC on, the receipt cannot be
+// made (no locale file), and GPC is off by the next page view, which makes it: it must say `gpc: true`.
+test('a receipt made on a later page view states the GPC signal its decision was made under', async () => {
+  const collector = await startCollector(port, join(dir, 'gpc-later.sqlite'), env.base);
+  try {
+    // GPC is on until this tab's sessionStorage says otherwise (it outlives the reload).
+    const gpc = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => sessionStorage.getItem("gpc-off") === null, configurable: true });';
+    const { context, page, log } = await openPage(env, { initScript: gpc });
+    await context.route('**/assent/locales/*.json', (route) => route.fulfill({ status: 503, body: 'down' }));
+    await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    await page.evaluate(() => window.assent.acceptAll());
+    const subject = await page.evaluate(() => window.assent.consent().subject);
+    await waitFor(() => log.consoleErrors.some((e) => /could not make receipt .*no locale file loaded/.test(e)), 'the receipt to wait');
+    await context.unroute('**/assent/locales/*.json');
+    await page.evaluate(() => sessionStorage.setItem('gpc-off', '1'));
+    await page.reload();
+    assert.equal(await page.evaluate(() => navigator.globalPrivacyControl), false, 'GPC is off on this page view');
+    const [receipt] = await receiptsAt(port, subject, 1, 'the receipt, on the next page view');
+    const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
+    assert.deepEqual([claims.method, claims.gpc, claims.purposes.analytics.granted], ['api', true, true]);
     await context.close();
   } finally {
     collector.kill();

@@ -234,3 +234,55 @@ test('bad input: a slow geo endpoint falls back to the timezone in time; a wrong
   assert.equal(await banner(p2).count(), 0, 'and records nothing');
   await c2.close();
 });
+
+// Review findings (regions):
+// 1. A country alone, as a CDN's country header gives it (`data-region="US"`), got `regions.default`
+//    (notice): a Californian with GPC had marketing on and the signal ignored. It may be any of the
+//    country's subdivisions, so the strictest rule anywhere in it applies.
+// 2. A code that names no place (Cloudflare's `XX` for unknown) counted as a region, and the
+//    timezone was never read: the config's default applied. It now falls through to the timezone.
+// 3. The loader trusted a geo answer until the decision expired, so a visitor who pressed OK in Japan
+//    (notice) had tags run in France without being asked. A geo answer now holds in its own timezone.
+test('a country alone gets the strictest rule in it, a placeholder code falls back to the timezone, and a geo answer holds only in its timezone', async () => {
+  const us = await openPage(env, { initScript: GPC_ON });
+  await load(us.page, `${env.base}/?region=US`);
+  await banner(us.page).waitFor();
+  assert.deepEqual(await firstLayer(us.page), ['Your privacy choices', 'OK'], 'US: the opt-out of its states');
+  assert.equal(await us.page.evaluate(() => window.assent.consent().method), 'gpc', 'GPC applied');
+  assert.deepEqual(hits(us.log, GATED.marketing), [], 'no marketing under GPC');
+  await us.context.close();
+
+  const xx = await openPage(env, { context: { timezoneId: 'Europe/Berlin' } });
+  await load(xx.page, `${env.base}/?region=XX`);
+  await banner(xx.page).waitFor();
+  assert.deepEqual(await firstLayer(xx.page), ['Accept all', 'Reject all', 'Preferences'], 'XX in Berlin: opt-in from the timezone');
+  assert.deepEqual(hits(xx.log, ALL_GATED), []);
+  assert.deepEqual(xx.log.consoleWarnings.filter((w) => w.includes('XX')), [], 'an unknown country is not a mistake');
+  await xx.context.close();
+
+  // The geo endpoint answers by the visitor's whereabouts (here: by the timezone the test gives).
+  // The same browser profile (cookie and localStorage) in another timezone.
+  const travel = async (timezoneId, region, storageState) => {
+    const t = await openPage(env, { context: { timezoneId, storageState } });
+    await t.context.route('**/fixtures/geo', (route) => route.fulfill({ contentType: 'application/json', body: JSON.stringify({ region }) }));
+    const wasm = [];
+    t.page.on('request', (r) => r.url().endsWith('.wasm') && wasm.push(r.url()));
+    await load(t.page, `${env.base}/?region=&config=/fixtures/geo.json`);
+    return { ...t, wasm };
+  };
+  const jp = await travel('Asia/Tokyo', 'JP');
+  await banner(jp.page).getByRole('button', { name: 'OK' }).click();
+  await jp.page.waitForFunction(() => window.demoRuns.marketing === 1);
+  await jp.page.waitForFunction(() => localStorage.getItem('assent.receipt') !== null);
+  const profile = await jp.context.storageState();
+  await jp.context.close();
+  const home = await travel('Asia/Tokyo', 'JP', profile);
+  assert.ok(hits(home.log, GATED.marketing).length > 0, 'at home the answer holds');
+  assert.deepEqual(home.wasm, [], 'the loader alone, from the cookie');
+  await home.context.close();
+  const fr = await travel('Europe/Paris', 'FR', profile);
+  await banner(fr.page).waitFor();
+  assert.deepEqual(await firstLayer(fr.page), ['Accept all', 'Reject all', 'Preferences'], 'asked again in France');
+  assert.deepEqual(hits(fr.log, ALL_GATED), [], 'nothing ran on the Japanese answer');
+  await fr.context.close();
+});

@@ -139,9 +139,11 @@ impl Entry {
     }
 }
 
-/// Compact JWS strings from any supported source, in their stored order.
-fn load_receipts(path: &Path) -> Result<Vec<String>> {
-    Ok(load_entries(path)?.into_iter().map(|e| e.jws).collect())
+impl Stored {
+    /// When the collector received the receipt (Unix seconds), if the row says.
+    fn received(&self) -> Option<u64> {
+        record_time(&Json::String(self.received_at.clone()?))
+    }
 }
 
 /// The receipts of any supported source, in their stored order, with the export's details.
@@ -207,12 +209,15 @@ struct Checked {
     claims: Claims,
     hash: String,
     key: String,
+    /// When a collector received it, from an export row: the gate counts a receipt from the earlier of
+    /// this and its `iat`, as the collector does.
+    received_at: Option<u64>,
 }
 
 fn check(jws: &str) -> Result<Checked, String> {
     let verified = assent_jose::verify(jws).map_err(|e| e.to_string())?;
     let claims = Claims::from_canonical_json(&verified.payload).map_err(|e| format!("invalid receipt: {e}"))?;
-    Ok(Checked { claims, hash: assent_jose::receipt_hash(jws), key: verified.key_thumbprint })
+    Ok(Checked { claims, hash: assent_jose::receipt_hash(jws), key: verified.key_thumbprint, received_at: None })
 }
 
 fn label(jws: &str, n: usize) -> String {
@@ -351,6 +356,32 @@ fn record_time(value: &Json) -> Option<u64> {
     }
 }
 
+/// A subject's receipts in chain order: each after the receipt its `prev` names, otherwise in the
+/// file's order. Exports of several collectors overlap, and one whose endpoint was added later holds
+/// only the later receipts: in file order its withdrawal could come before the grant it ends.
+fn chain_order(receipts: Vec<Checked>) -> Vec<Checked> {
+    let by_hash: HashMap<&str, usize> = receipts.iter().enumerate().map(|(i, c)| (c.hash.as_str(), i)).collect();
+    let mut placed = vec![false; receipts.len()];
+    let mut order = Vec::with_capacity(receipts.len());
+    for start in 0..receipts.len() {
+        // Walk back through `prev` to the earliest receipt not placed yet, then place the walk forward.
+        let (mut walk, mut i) = (Vec::new(), start);
+        while !placed[i] && !walk.contains(&i) {
+            walk.push(i);
+            match receipts[i].claims.prev.as_deref().and_then(|p| by_hash.get(p)) {
+                Some(&earlier) => i = earlier,
+                None => break,
+            }
+        }
+        for &i in walk.iter().rev() {
+            placed[i] = true;
+            order.push(i);
+        }
+    }
+    let mut slots: Vec<Option<Checked>> = receipts.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
 /// Which fields of a data record hold what `filter` needs.
 struct Fields {
     subject: String,
@@ -361,21 +392,22 @@ struct Fields {
 fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> Result<bool> {
     let (subject_field, time_field) = (fields.subject.as_str(), fields.time.as_str());
     // Each subject's receipts in the file's order (an export is in arrival order), with their keys.
-    let mut by_subject: HashMap<String, Vec<(Claims, String)>> = HashMap::new();
+    let mut by_subject: HashMap<String, Vec<Checked>> = HashMap::new();
     let mut subject_of_receipt: HashMap<String, String> = HashMap::new();
     let (mut unverified, mut repeated) = (0, 0);
-    for jws in load_receipts(receipts_path)? {
-        match check(&jws) {
+    for entry in load_entries(receipts_path)? {
+        match check(&entry.jws).map(|c| Checked { received_at: entry.stored.as_ref().and_then(Stored::received), ..c }) {
             // Several exports (one per endpoint) share receipts: a receipt counts once, where it first
             // appears, or a copy from an export that missed a later withdrawal would decide again.
             Ok(c) if subject_of_receipt.contains_key(&c.claims.id) => repeated += 1,
             Ok(c) => {
                 subject_of_receipt.insert(c.claims.id.clone(), c.claims.subject.clone());
-                by_subject.entry(c.claims.subject.clone()).or_default().push((c.claims, c.key));
+                by_subject.entry(c.claims.subject.clone()).or_default().push(c);
             }
             Err(_) => unverified += 1,
         }
     }
+    let by_subject: HashMap<String, Vec<Checked>> = by_subject.into_iter().map(|(s, r)| (s, chain_order(r))).collect();
     let reader: Box<dyn BufRead> = if data == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
@@ -425,7 +457,7 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
         let scope = conversation
             .or_else(|| field(&record, "assent.scope").filter(|s| s.starts_with("conversation:")).map(str::to_string));
         let evidence: Vec<Evidence<'_>> =
-            by_subject.get(&subject).map_or(&[][..], Vec::as_slice).iter().map(|(claims, key)| Evidence { claims, key }).collect();
+            by_subject.get(&subject).map_or(&[][..], Vec::as_slice).iter().map(|c| Evidence { claims: &c.claims, key: &c.key, received_at: c.received_at }).collect();
         let answer = gate(&evidence, purpose, at, scope.as_deref());
         if answer.granted {
             scoped += usize::from(scope.is_some());

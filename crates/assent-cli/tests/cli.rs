@@ -212,6 +212,20 @@ fn filter_counts_a_receipt_once_when_exports_overlap() {
     assert!(summary.contains("counted 2 receipts once that appear again"), "{summary}");
 }
 
+/// Review finding: with overlapping exports, a receipt counted where it first appeared in the file. An
+/// endpoint added after the grant holds only the withdrawal; listed first, its copy came before the
+/// grant, the grant became the latest, and a record made after the opt-out was kept for training.
+#[test]
+fn filter_orders_overlapping_exports_by_their_chain() {
+    let jws = fixture_jws();
+    let dir = tempfile::tempdir().unwrap();
+    let after = r#"{"subject":"abe19afaace770a2d4ae56c7c8ee4660","timestamp":1795405086,"text":"after opting out again"}"#;
+    // The new endpoint's export (the withdrawal only), then the old endpoint's (all three).
+    let (kept, summary) = filter(&[&jws[2], &jws[0], &jws[1], &jws[2]].map(String::as_str).join("\n"), after, dir.path());
+    assert_eq!(kept, "", "{summary}");
+    assert!(summary.contains("counted 1 receipts once that appear again"), "{summary}");
+}
+
 /// Review finding: a numeric conversation id was ignored, so the site-wide choice judged a message of
 /// a conversation whose own choice refused; an id that is there but unusable now drops the record.
 #[test]

@@ -15,6 +15,7 @@ use assent_core::hash::config_fingerprint;
 use assent_core::json::{string_map, Json};
 use assent_core::receipt::{notice_text, service_text, toggle_keys, toggle_text, Claims};
 use assent_core::scoped::{self, Kind, Scope};
+use assent_core::region::Region;
 use assent_core::purpose::{AI_TRAINING, NECESSARY};
 use assent_core::{locale, Config, ConfigError, Effect, Event, Flow, Record, Session, Source, Ui, Visitor};
 use assent_ui::{AllowedService, Intent, Layer, Legal, MountedToggle, Overlay, Props, PurposeItem, Texts, ToggleProps, View};
@@ -124,15 +125,16 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             let name = config.cookie.name.clone();
             let domain = config.cookie.domain.clone();
             let region = option_string(&options, "region");
-            // The geo endpoint is asked only when the page gives no region.
-            let geo = match (&region, &config.regions.geo_endpoint) {
-                (None, Some(url)) => ask_geo(url).await,
+            // The geo endpoint is asked only when the page's region names no place (none, `XX`, a typo).
+            let placed = |code: &Option<String>| code.as_deref().and_then(Region::parse).is_some();
+            let geo = match (placed(&region), &config.regions.geo_endpoint) {
+                (false, Some(url)) => ask_geo(url).await,
                 _ => None,
             };
             let timezone = option_string(&options, "timezone");
             // The timezone's country only when nothing better is known: the table is a separate file.
-            let timezone_country = match (&region, &geo, &timezone) {
-                (None, None, Some(zone)) => timezone_country(&option_string(&options, "base").unwrap_or_default(), zone).await,
+            let timezone_country = match (placed(&region) || placed(&geo), &timezone) {
+                (false, Some(zone)) => timezone_country(&option_string(&options, "base").unwrap_or_default(), zone).await,
                 _ => None,
             };
             let visitor = Visitor {

@@ -168,7 +168,29 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
         .layer(cors)
+        .layer(middleware::from_fn(readable_receipt_answers))
         .with_state(state)
+}
+
+/// The browser's outbox must read the answer to a receipt it posted: an ack to keep, or the reason for
+/// a refusal (a 403 for a site not in `--allow-origin`). A `text/plain` POST needs no preflight, so
+/// CORS never stopped the post itself (the claimed-origin check does); without this header the
+/// browser stored nothing of the answer and sent the receipt again for ever. The GET routes keep the
+/// allow-list.
+async fn readable_receipt_answers(req: Request, next: Next) -> Response {
+    let origin = (req.method() == Method::POST && req.uri().path() == "/v1/receipts")
+        .then(|| req.headers().get(axum::http::header::ORIGIN).cloned())
+        .flatten();
+    let mut res = next.run(req).await;
+    if let Some(origin) = origin {
+        let headers = res.headers_mut();
+        if !headers.contains_key(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+            headers.insert(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(axum::http::header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after"));
+            headers.append(axum::http::header::VARY, HeaderValue::from_static("origin"));
+        }
+    }
+    res
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
@@ -402,9 +424,13 @@ fn parse_at(value: Option<&String>, now: u64) -> Result<i64, Rejection> {
             )))
         };
     }
-    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+    let seconds = time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|_| Rejection::BadRequest(format!("at `{value}`: use Unix seconds or RFC 3339, e.g. 2026-11-22T10:00:00Z")))
+        .map_err(|_| Rejection::BadRequest(format!("at `{value}`: use Unix seconds or RFC 3339, e.g. 2026-11-22T10:00:00Z")))?;
+    if !(0..=LAST_SECOND).contains(&seconds) {
+        return Err(Rejection::BadRequest(format!("at `{value}` is out of range: give a time from 1970 to 9999")));
+    }
+    Ok(seconds)
 }
 
 /// `GET /v1/subjects/{id}/consent?purpose=P&at=T[&scope=S]`: may subject's data be used for P at T?
@@ -419,12 +445,19 @@ async fn gate(
         let purpose = q.get("purpose").ok_or_else(|| Rejection::BadRequest("purpose is required, e.g. ?purpose=analytics".into()))?;
         let at = parse_at(q.get("at"), (state.clock)())?;
         let scope = q.get("scope").filter(|s| !s.is_empty() && *s != "site");
+        if let Some(scope) = scope.filter(|s| assent_core::scoped::Scope::parse(s).is_none()) {
+            return Err(Rejection::BadRequest(format!(
+                "scope `{scope}`: use site, conversation:<id> (1-64 letters, digits, `.`, `_`, `-`, `:`) or service:<name>"
+            )));
+        }
         // The whole history in arrival order: the gate needs the subject's first key as well as the
         // receipts issued by `at`.
         let rows = state.store.subject_receipts(&subject).await?;
-        let claims: Vec<(Claims, &str)> =
-            rows.iter().filter_map(|r| Claims::from_canonical_json(&r.claims).ok().map(|c| (c, r.key_thumbprint.as_str()))).collect();
-        let evidence: Vec<Evidence<'_>> = claims.iter().map(|(claims, key)| Evidence { claims, key }).collect();
+        let claims: Vec<(Claims, &Row)> = rows.iter().filter_map(|r| Claims::from_canonical_json(&r.claims).ok().map(|c| (c, r))).collect();
+        let evidence: Vec<Evidence<'_>> = claims
+            .iter()
+            .map(|(claims, r)| Evidence { claims, key: &r.key_thumbprint, received_at: u64::try_from(r.received_at).ok() })
+            .collect();
         let answer = assent_core::receipt::gate(&evidence, purpose, u64::try_from(at).unwrap_or(0), scope.map(String::as_str));
         let time = |t: Option<u64>| t.map_or(Json::Null, |t| iso(t as i64));
         Ok(Json::Object(vec![

@@ -345,6 +345,16 @@ async fn the_gate_answers_per_purpose_and_time(backend: Backend) {
     let (status, bad) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?at=now")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(bad.contains("purpose is required"), "{bad}");
+
+    // Review finding: a receipt counted only from its `iat`. A device clock 4 minutes fast (within the
+    // accepted skew) signed a grant the collector already holds, and the gate said "refused" for those
+    // 4 minutes. A receipt counts from the earlier of its `iat` and when it was received.
+    let r4 = signed(&claims(4, NOW + 240, true, Some(jws::receipt_hash(&r3))));
+    assert_eq!(post(&env.app, &r4).await.0, StatusCode::CREATED);
+    let (_, now) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics")).await;
+    assert!(now.contains("\"granted\":true") && now.contains("r00000000000000000000000000000004"), "{now}");
+    let (_, earlier) = get(&env.app, &ask("analytics", NOW - 1)).await;
+    assert!(earlier.contains("\"granted\":false") && earlier.contains("r00000000000000000000000000000003"), "before it arrived: {earlier}");
 }
 
 /// Issue 4: `scope=conversation:<id>` answers with that conversation's own AI-training choice, and
@@ -726,6 +736,26 @@ async fn receipts_must_claim_an_origin_the_collector_serves() {
         let env = env_with(Backend::Sqlite, settings(origins)).await.unwrap();
         assert_eq!(post(&env.app, &signed(&claims(1, NOW, true, None))).await.0, StatusCode::CREATED, "{origins:?}");
     }
+
+    // Review finding: the browser could not read the answer to a cross-origin POST whose origin CORS
+    // did not list: with no --allow-origin a stored receipt (201) looked like a network error and was
+    // sent again for ever, and a 403's reason never reached the console. Every answer to a receipt POST
+    // is readable by the origin that posted it, once (no second header where CORS already set one).
+    for (origins, status) in [(&[][..], StatusCode::CREATED), (&["https://other.example"][..], StatusCode::FORBIDDEN), (&["https://shop.example"][..], StatusCode::CREATED)] {
+        let env = env_with(Backend::Sqlite, settings(origins)).await.unwrap();
+        let req = Request::post("/v1/receipts").header("content-type", "text/plain").header("origin", "https://shop.example");
+        let res = env.app.clone().oneshot(req.body(Body::from(signed(&claims(1, NOW, true, None)))).unwrap()).await.unwrap();
+        assert_eq!(res.status(), status, "{origins:?}");
+        let allowed: Vec<_> = res.headers().get_all("access-control-allow-origin").iter().collect();
+        assert_eq!(allowed, ["https://shop.example"], "{origins:?}");
+        let exposed = res.headers().get("access-control-expose-headers").map(|v| v.to_str().unwrap().to_ascii_lowercase());
+        assert_eq!(exposed.as_deref(), Some("retry-after"), "{origins:?}");
+    }
+    // The GET routes keep the allow-list.
+    let env = env_with(Backend::Sqlite, settings(&["https://other.example"])).await.unwrap();
+    let req = Request::get(format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics")).header("origin", "https://shop.example");
+    let res = env.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
 }
 
 /// Guards recovery on PostgreSQL: when the database closes the collector's connections (a restart, a
@@ -828,6 +858,10 @@ async fn the_gate_and_export_refuse_a_bad_time_or_subject_id() {
         for (uri, says) in [
             (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=1790000000000"), "not milliseconds"),
             (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=-5"), "out of range"),
+            // Review finding: an RFC 3339 time before 1970 was answered for 1970, and an unknown scope
+            // was echoed back with 200 as if it had been asked.
+            (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=1960-01-01T00:00:00Z"), "from 1970 to 9999"),
+            (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&scope=foo"), "scope `foo`: use site"),
             ("/v1/subjects/%00/consent?purpose=analytics".to_string(), "32 lowercase hex digits"),
             (format!("/v1/subjects/{}/consent?purpose=analytics", SUBJECT.to_uppercase()), "32 lowercase hex digits"),
         ] {

@@ -9,8 +9,8 @@
 //! Times are Unix seconds (UTC). `granted` and `denied` are purpose ids joined with `.`. The
 //! fingerprint is 8 lowercase hex digits of [`crate::hash::config_fingerprint`]. Every field is
 //! cookie-safe by construction (ids, labels, region codes and timezone names are validated), so nothing
-//! is escaped. The region source is `page` (`data-region`), `geo` (the geo endpoint), `tz:<zone>` (the
-//! timezone) or empty (unknown); `gpc` is whether the browser sent Global Privacy Control then; `persistent ui` is `1` when the core
+//! is escaped. The region source is `page` (`data-region`), `geo:<zone>` (the geo endpoint, asked from
+//! that timezone; `geo` before 2026-11-23), `tz:<zone>` (the timezone) or empty (unknown); `gpc` is whether the browser sent Global Privacy Control then; `persistent ui` is `1` when the core
 //! shows something on every page view (the opt-out entry point), so the loader must start it; `consent mode` is the Google Consent Mode state the decision grants, one
 //! letter per type (`crate::consent_mode::TYPES`), or empty when the site does not use it.
 
@@ -26,8 +26,8 @@ pub enum RegionSource {
     Unknown,
     /// The page's `data-region`.
     Page,
-    /// The config's geo endpoint.
-    Geo,
+    /// The config's geo endpoint, asked from this IANA timezone (empty when the browser gave none).
+    Geo(String),
     /// The visitor's IANA timezone, mapped to a country.
     Timezone(String),
 }
@@ -38,7 +38,7 @@ impl RegionSource {
         match self {
             RegionSource::Unknown => String::new(),
             RegionSource::Page => "page".into(),
-            RegionSource::Geo => "geo".into(),
+            RegionSource::Geo(zone) => format!("geo:{zone}"),
             RegionSource::Timezone(zone) => format!("tz:{zone}"),
         }
     }
@@ -48,8 +48,12 @@ impl RegionSource {
         Some(match s {
             "" => RegionSource::Unknown,
             "page" => RegionSource::Page,
-            "geo" => RegionSource::Geo,
-            other => RegionSource::Timezone(other.strip_prefix("tz:").filter(|z| is_timezone(z))?.to_string()),
+            // Before the zone was kept: the loader never matches it, so the core asks again and stores the zone.
+            "geo" | "geo:" => RegionSource::Geo(String::new()),
+            other => match other.strip_prefix("geo:") {
+                Some(zone) => RegionSource::Geo(Some(zone).filter(|z| is_timezone(z))?.to_string()),
+                None => RegionSource::Timezone(other.strip_prefix("tz:").filter(|z| is_timezone(z))?.to_string()),
+            },
         })
     }
 }

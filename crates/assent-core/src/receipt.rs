@@ -393,14 +393,18 @@ pub struct Evidence<'a> {
     pub claims: &'a Claims,
     /// Its signer's key thumbprint.
     pub key: &'a str,
+    /// When the collector received it, if known. A receipt counts from the earlier of this and its
+    /// `iat`: a device clock a few minutes fast (the collector accepts up to 300 s) must not
+    /// postpone a withdrawal the collector already holds.
+    pub received_at: Option<Timestamp>,
 }
 
 /// Why a grant is not honoured when only another key than the subject's signed it.
 pub const OTHER_KEY: &str = "granted only by a receipt signed with another key than the subject's first receipt";
 
 /// The purpose-scoped gate over one subject's receipts, **in arrival order** (the collector's `seq`,
-/// an export's order). `scope` is `None` for the whole site. Of the receipts issued at or before `at`,
-/// the latest to arrive decides: the purpose must be granted in it and it must not have expired at
+/// an export's order). `scope` is `None` for the whole site. Of the receipts issued (or received, if
+/// earlier) at or before `at`, the latest to arrive decides: the purpose must be granted in it and it must not have expired at
 /// `at`. Arrival order, not `iat`, orders them: a subject's receipts form one chain, and a browser
 /// clock that was fast for a grant and corrected before a withdrawal must not let the grant win.
 ///
@@ -417,7 +421,7 @@ pub const OTHER_KEY: &str = "granted only by a receipt signed with another key t
 pub fn gate(receipts: &[Evidence<'_>], purpose: &str, at: Timestamp, scope: Option<&str>) -> GateAnswer {
     let own_key = receipts.first().map(|e| e.key);
     let all: Vec<(&Claims, bool)> =
-        receipts.iter().filter(|e| e.claims.issued_at <= at).map(|e| (e.claims, Some(e.key) == own_key)).collect();
+        receipts.iter().filter(|e| e.claims.issued_at.min(e.received_at.unwrap_or(u64::MAX)) <= at).map(|e| (e.claims, Some(e.key) == own_key)).collect();
     if let Some(scope) = scope {
         let scoped: Vec<(&Claims, bool)> =
             all.iter().copied().filter(|(c, _)| c.scope.as_deref() == Some(scope) && c.granted(purpose).is_some()).collect();

@@ -26,14 +26,22 @@ pub fn timezone_table() -> &'static str {
 pub struct Region(String);
 
 impl Region {
-    /// Parses `de`, `DE`, `us-ca`; returns `None` for anything else.
+    /// Parses `de`, `DE`, `us-ca`; returns `None` for anything else, and for the codes ISO 3166 leaves
+    /// to users (`AA`, `QM`–`QZ`, `XA`–`XZ`, `ZZ`), which name no place: CDNs send `XX` for an unknown
+    /// country. `XK` (Kosovo, in common use) is a country.
     pub fn parse(code: &str) -> Option<Region> {
         let code = code.trim().to_ascii_uppercase();
         let (country, sub) = match code.split_once('-') {
             Some((c, s)) => (c, Some(s)),
             None => (code.as_str(), None),
         };
-        let country_ok = country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase());
+        let placeholder = match country.as_bytes() {
+            [b'A', b'A'] | [b'Z', b'Z'] => true,
+            [b'Q', c] => (b'M'..=b'Z').contains(c),
+            [b'X', c] => *c != b'K',
+            _ => false,
+        };
+        let country_ok = country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase()) && !placeholder;
         let sub_ok = sub.is_none_or(|s| (1..=3).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
         (country_ok && sub_ok).then_some(Region(code))
     }

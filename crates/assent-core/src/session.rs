@@ -177,6 +177,9 @@ pub struct Session {
     gpc: bool,
     flow: Flow,
     decision: Option<Decision>,
+    /// What a stored decision that no longer counts (a new notice, a stricter flow) refused, outside
+    /// opt-in: those refusals stand until the visitor answers again.
+    standing: Vec<String>,
     subject: Option<String>,
     scoped: Vec<ScopedChoice>,
     ui: Ui,
@@ -236,12 +239,20 @@ impl Session {
         }
         let stored = stored.and_then(Decision::decode);
         let subject = stored.as_ref().map(|d| d.subject.clone());
-        let decision = stored.filter(|d| {
+        let counts = |d: &Decision| {
             d.expires_at > now
                 && d.notice_version == config.notice.version
                 // A decision made under a laxer flow (defaults pre-on) is no affirmative choice here.
                 && d.flow >= flow
-        });
+        };
+        // Where purposes run by default, refusing one is an opt-out, and an opt-out holds until the
+        // visitor opts back in (CCPA): a new notice or a move to a stricter flow asks again, but what
+        // was refused stays off meanwhile instead of running by default.
+        let standing = match &stored {
+            Some(d) if !counts(d) && d.expires_at > now && flow != Flow::OptIn => d.denied.clone(),
+            _ => Vec::new(),
+        };
+        let decision = stored.filter(counts);
         let mut session = Session {
             trackers,
             config,
@@ -251,6 +262,7 @@ impl Session {
             gpc: visitor.gpc,
             flow,
             decision,
+            standing,
             subject,
             scoped: Vec::new(),
             ui: Ui::Hidden,
@@ -517,7 +529,9 @@ impl Session {
         // trainable until the visitor sees the choice (the dialog, the API or a toggle).
         let unshown = matches!(method, Method::AcceptAll | Method::Acknowledged | Method::Gpc)
             && self.basis(AI_TRAINING) == Basis::LegitimateInterest
-            && !self.decision.as_ref().is_some_and(|d| d.granted.iter().chain(&d.denied).any(|p| p == AI_TRAINING));
+            && !self.decision.as_ref().is_some_and(|d| d.granted.iter().chain(&d.denied).any(|p| p == AI_TRAINING))
+            // An objection that stands from a decision set aside is an answer: it is kept.
+            && !self.standing.iter().any(|p| p == AI_TRAINING);
         let current_ai = self.allowed(AI_TRAINING);
         let allowed_before: Vec<String> = self.config.purposes.iter().filter(|p| self.allowed(&p.id)).map(|p| p.id.clone()).collect();
         for (id, on) in choices {
@@ -534,7 +548,16 @@ impl Session {
         granted.sort();
         denied.sort();
         let grants_optional = granted.iter().any(|id| id != NECESSARY);
-        let days = if grants_optional { self.config.expiry.granted_days } else { self.config.expiry.refused_days };
+        // Outside opt-in, refusing a purpose that runs by default is an opt-out. It must not lapse back
+        // into running sooner than a grant would (California: 12 months before asking again), so it
+        // keeps the longer of the two expiries.
+        let opts_out = self.flow != Flow::OptIn && denied.iter().any(|id| self.config.purpose(id).is_some_and(|p| p.opt_out));
+        let expiry = &self.config.expiry;
+        let days = match (grants_optional, opts_out) {
+            (true, _) => expiry.granted_days,
+            (false, true) => expiry.granted_days.max(expiry.refused_days),
+            (false, false) => expiry.refused_days,
+        };
         let max_age = u64::from(days) * DAY;
         let decision = Decision {
             subject,
@@ -777,6 +800,7 @@ impl Session {
         match &self.decision {
             Some(d) if d.granted.iter().any(|g| g == purpose) => true,
             Some(d) if d.denied.iter().any(|g| g == purpose) => false,
+            _ if self.standing.iter().any(|g| g == purpose) => false,
             // No decision, or a purpose added after it: the flow's default, the region's exemption, or
             // legitimate interest (to which GPC objects unless the config says otherwise).
             _ => {
@@ -887,20 +911,32 @@ fn locate(config: &Config, visitor: &Visitor, effects: &mut Vec<Effect>) -> (Opt
     let given = |code: &Option<String>, what: &str, effects: &mut Vec<Effect>| {
         let code = code.as_deref().map(str::trim).filter(|c| !c.is_empty())?;
         let parsed = Region::parse(code);
-        if parsed.is_none() {
+        // A code that names no place (`XX`) is the sender's way of saying it does not know: no warning.
+        let placeholder = code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic());
+        if parsed.is_none() && !placeholder {
             effects.push(Effect::Warn(format!("{what} `{code}` is not an ISO 3166 code like `DE` or `US-CA`; ignoring it")));
         }
         parsed
     };
+    // A country alone (`US`, as a CDN's country header gives it) may be any of its subdivisions: the
+    // strictest rule anywhere in it applies, as for a timezone.
+    let flow_in = |region: &Region| {
+        if region.as_str().len() == 2 {
+            resolve_flow_somewhere_in(config, region)
+        } else {
+            resolve_flow(config, Some(region))
+        }
+    };
+    let zone = visitor.timezone.as_deref().filter(|z| is_timezone(z));
     if let Some(region) = given(&visitor.region, "data-region", effects) {
-        let flow = resolve_flow(config, Some(&region));
+        let flow = flow_in(&region);
         return (Some(region), RegionSource::Page, flow);
     }
     if let Some(region) = given(&visitor.geo, "the geo endpoint's region", effects) {
-        let flow = resolve_flow(config, Some(&region));
-        return (Some(region), RegionSource::Geo, flow);
+        let flow = flow_in(&region);
+        // The zone it was asked from: the loader trusts the answer while the zone stays the same.
+        return (Some(region), RegionSource::Geo(zone.unwrap_or_default().to_string()), flow);
     }
-    let zone = visitor.timezone.as_deref().filter(|z| is_timezone(z));
     let country = visitor.timezone_country.as_deref().and_then(Region::parse).filter(|r| r.as_str().len() == 2);
     if let (Some(zone), Some(region)) = (zone, country) {
         let flow = resolve_flow_somewhere_in(config, &region);

@@ -293,7 +293,7 @@ fn storing_a_choice_keeps_what_another_tab_stored() {
 
 /// The receipts as one browser key signed them, in this order of arrival.
 fn one_key(all: &[Claims]) -> Vec<Evidence<'_>> {
-    all.iter().map(|claims| Evidence { claims, key: "browser-key" }).collect()
+    all.iter().map(|claims| Evidence { claims, key: "browser-key", received_at: None }).collect()
 }
 
 /// Review finding: a conversation's grant made under an earlier notice version no longer counts in

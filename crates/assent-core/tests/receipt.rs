@@ -102,15 +102,15 @@ fn only_the_subjects_first_key_can_grant_but_any_key_can_refuse() {
     let t = 1_790_000_000;
     let (refusal, forged, later_refusal) = (analytics(false, t, "r1"), analytics(true, t + 10, "r2"), analytics(false, t + 20, "r3"));
     let receipts = [
-        Evidence { claims: &refusal, key: "browser" },
-        Evidence { claims: &forged, key: "attacker" },
-        Evidence { claims: &later_refusal, key: "attacker" },
+        Evidence { claims: &refusal, key: "browser", received_at: None },
+        Evidence { claims: &forged, key: "attacker", received_at: None },
+        Evidence { claims: &later_refusal, key: "attacker", received_at: None },
     ];
     let answer = gate(&receipts[..2], "analytics", t + 15, None);
     assert_eq!((answer.granted, answer.reason, answer.receipt.as_deref()), (false, OTHER_KEY, Some("r2")));
     assert_eq!(gate(&receipts, "analytics", t + 25, None).reason, "refused", "another key's refusal is honoured");
     // The same grant from the subject's own key is honoured.
-    let own = [Evidence { claims: &refusal, key: "browser" }, Evidence { claims: &forged, key: "browser" }];
+    let own = [Evidence { claims: &refusal, key: "browser", received_at: None }, Evidence { claims: &forged, key: "browser", received_at: None }];
     assert!(gate(&own, "analytics", t + 15, None).granted);
 }
 
@@ -122,7 +122,7 @@ fn the_latest_receipt_to_arrive_decides_even_when_a_fast_clock_made_an_earlier_o
     let t = 1_790_000_000;
     let grant = analytics(true, t + 240, "r1"); // the clock was 240 s fast
     let withdrawal = analytics(false, t + 60, "r2"); // corrected, a minute later in real time
-    let chain = [Evidence { claims: &grant, key: "k" }, Evidence { claims: &withdrawal, key: "k" }];
+    let chain = [Evidence { claims: &grant, key: "k", received_at: None }, Evidence { claims: &withdrawal, key: "k", received_at: None }];
     for at in [t + 100, t + 300, t + 86_400] {
         let answer = gate(&chain, "analytics", at, None);
         assert_eq!((answer.granted, answer.receipt.as_deref()), (false, Some("r2")), "at +{}", at - t);

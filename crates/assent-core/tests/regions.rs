@@ -35,9 +35,20 @@ fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_f
     use RegionSource::*;
     // (data-region, geo answer, timezone) → (region, source, flow)
     type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>, RegionSource, Flow);
-    let table: [Case; 14] = [
+    let table: [Case; 20] = [
         (Some("DE"), Some("US-CA"), Some("America/Los_Angeles"), Some("DE"), Page, Flow::OptIn),
-        (None, Some("US-TX"), Some("Europe/Berlin"), Some("US-TX"), Geo, Flow::OptOut),
+        // The geo answer keeps the zone it was asked from: the loader trusts it only in that zone.
+        (None, Some("US-TX"), Some("Europe/Berlin"), Some("US-TX"), Geo("Europe/Berlin".into()), Flow::OptOut),
+        // Review finding: a country alone (a CDN's country header) got `regions.default` (notice), so a
+        // Californian with GPC had marketing on and GPC ignored. It may be any subdivision: the strictest.
+        (Some("US"), None, None, Some("US"), Page, Flow::OptOut),
+        (Some("ca"), None, None, Some("CA"), Page, Flow::OptIn),
+        (None, Some("US"), Some("America/New_York"), Some("US"), Geo("America/New_York".into()), Flow::OptOut),
+        // A code that names no place (Cloudflare's `XX` for unknown) is no region: the next source decides.
+        (Some("XX"), None, Some("Asia/Tokyo"), Some("JP"), Timezone("Asia/Tokyo".into()), Flow::Notice),
+        (None, Some("ZZ"), Some("Europe/Paris"), Some("FR"), Timezone("Europe/Paris".into()), Flow::OptIn),
+        // Kosovo's `XK` is in the user-assigned range but names a country.
+        (Some("XK"), None, None, Some("XK"), Page, Flow::Notice),
         (None, None, Some("Europe/Berlin"), Some("DE"), Timezone("Europe/Berlin".into()), Flow::OptIn),
         (None, None, Some("America/Los_Angeles"), Some("US"), Timezone("America/Los_Angeles".into()), Flow::OptOut),
         // Toronto's timezone covers Ontario (notice) and Quebec (opt-in): the strictest wins.
@@ -64,6 +75,9 @@ fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_f
         assert_eq!(s.flow(), flow, "{case}");
         if region == Some("Germany") {
             assert!(effects.iter().any(|e| matches!(e, Effect::Warn(w) if w.contains("`Germany`"))), "{effects:?}");
+        }
+        if region == Some("XX") || geo == Some("ZZ") {
+            assert!(!effects.iter().any(|e| matches!(e, Effect::Warn(_))), "an unknown country is no mistake: {effects:?}");
         }
     }
 }
@@ -250,4 +264,74 @@ fn gpp_usnat_strings_match_the_iab_encoder() {
     for region in ["DE", "JP", "CA-QC"] {
         assert_eq!(start(&Visitor::in_region(region)).0.gpp(), None, "{region}");
     }
+}
+
+/// Review finding: outside opt-in, a decision set aside (a new notice version, a move to a stricter
+/// flow) was dropped whole, so what the visitor had opted out of ran again by default until they
+/// answered the new banner. California holds an opt-out until the consumer opts back in.
+#[test]
+fn an_opt_out_holds_when_the_decision_is_asked_again() {
+    const DAYS: u64 = 24 * 60 * 60;
+    // US-CA: the visitor opts out of marketing; then the site publishes a new notice.
+    let (mut s, _) = start(&Visitor::in_region("US-CA"));
+    s.handle(Event::Save(vec![("marketing".into(), false)], Source::Ui), NOW, rng).unwrap();
+    let stored = s.decision().unwrap().encode();
+    let bumped = DEMO.replace("\"version\": \"2026-11-01\"", "\"version\": \"2026-12-01\"");
+    assert_ne!(bumped, DEMO);
+    let (s, _) = start_with(&bumped, &Visitor::in_region("US-CA"), Some(&stored));
+    assert!(s.decision().is_none(), "asked again");
+    assert_eq!(s.ui(), Ui::Banner);
+    assert_eq!(granted(&s), ["analytics", "necessary", "preferences"], "marketing stays off meanwhile");
+    assert_eq!(s.gpp().unwrap().sale_opt_out, 1, "and GPP says opted out");
+
+    // CH (notice): the visitor refuses analytics; in US-CA (stricter) they are asked again, analytics off.
+    let (mut s, _) = start(&Visitor::in_region("CH"));
+    s.handle(Event::Save(vec![("analytics".into(), false)], Source::Ui), NOW, rng).unwrap();
+    let stored = s.decision().unwrap().encode();
+    let (mut s, _) = start_with(DEMO, &Visitor::in_region("US-CA"), Some(&stored));
+    assert!(s.decision().is_none());
+    assert_eq!(granted(&s), ["marketing", "necessary", "preferences"]);
+    // Answering the new banner with OK keeps the refusal, now in a decision of its own.
+    s.handle(Event::Acknowledge, NOW + 5, rng).unwrap();
+    assert!(s.decision().unwrap().denied.contains(&"analytics".to_string()), "the refusal is kept");
+
+    // Opt-in regions ask before anything runs, so nothing needs to stand there.
+    let (mut s, _) = start(&Visitor::in_region("DE"));
+    s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    let stored = s.decision().unwrap().encode();
+    let (s, _) = start_with(&bumped, &Visitor::in_region("DE"), Some(&stored));
+    assert_eq!(granted(&s), ["necessary"]);
+
+    // An opt-out keeps the longer expiry (grantedDays, 390), not refusedDays (182): it must not lapse
+    // into running again sooner than a grant would. Refusing in an opt-in region keeps refusedDays.
+    let (mut s, _) = start(&Visitor::in_region("US-CA"));
+    s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
+    assert_eq!(s.decision().unwrap().expires_at, NOW + 390 * DAYS);
+    let (mut s, _) = start(&Visitor::in_region("DE"));
+    s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
+    assert_eq!(s.decision().unwrap().expires_at, NOW + 182 * DAYS);
+}
+
+/// The geo endpoint's answer keeps the timezone it was asked from; a decision stored before that
+/// (`geo`) is refreshed with it, and one asked from another zone (a traveller) is refreshed too.
+#[test]
+fn a_geo_region_keeps_the_zone_it_was_asked_from() {
+    let v = |zone: &str| visitor(None, Some("US-TX"), Some(zone), false);
+    let (mut s, _) = start(&v("America/Chicago"));
+    s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
+    let stored = s.decision().unwrap().encode();
+    assert!(stored.contains("|geo:America/Chicago|"), "{stored}");
+    let store = |effects: &[Effect]| effects.iter().find_map(|e| match e {
+        Effect::Store { value, .. } => Some(value.clone()),
+        _ => None,
+    });
+    let (_, effects) = start(&v("America/Chicago"));
+    let (_, same) = start_with(DEMO, &v("America/Chicago"), Some(&stored));
+    assert_eq!(store(&same), None, "nothing to refresh: {effects:?}");
+    let legacy = stored.replace("|geo:America/Chicago|", "|geo|");
+    let (_, refreshed) = start_with(DEMO, &v("America/Chicago"), Some(&legacy));
+    assert!(store(&refreshed).is_some_and(|v| v.contains("|geo:America/Chicago|")), "{refreshed:?}");
+    let (s, travelled) = start_with(DEMO, &v("America/Denver"), Some(&stored));
+    assert!(s.decision().is_some(), "same region, same flow: the decision stands");
+    assert!(store(&travelled).is_some_and(|v| v.contains("|geo:America/Denver|")), "{travelled:?}");
 }

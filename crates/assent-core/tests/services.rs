@@ -232,5 +232,5 @@ fn ended_grants_are_recorded_before_a_cleanup_that_reloads() {
 
 /// The receipts as one browser key signed them, in this order of arrival.
 fn one_key(all: &[Claims]) -> Vec<Evidence<'_>> {
-    all.iter().map(|claims| Evidence { claims, key: "browser-key" }).collect()
+    all.iter().map(|claims| Evidence { claims, key: "browser-key", received_at: None }).collect()
 }

@@ -225,7 +225,7 @@ fn gated_elements_are_decided_by_category() {
 fn stored_form_round_trips_and_rejects_garbage() {
     let (mut s, _) = start(Some("US-CA"), None);
     let value = stored_value(&s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap());
-    expect_test::expect!["2|07070707070707070707070707070707|2026-11-01|1790000000|1805724800|necessary|ai_training.analytics.marketing.preferences.replay|FP|reject_all|US-CA|optOut|r07070707070707070707070707070707|1|page|0|1|ddddddg"]
+    expect_test::expect!["2|07070707070707070707070707070707|2026-11-01|1790000000|1823696000|necessary|ai_training.analytics.marketing.preferences.replay|FP|reject_all|US-CA|optOut|r07070707070707070707070707070707|1|page|0|1|ddddddg"]
         .assert_eq(&value.replace(&format!("{:08x}", config_fingerprint(DEMO)), "FP"));
     assert_eq!(Decision::decode(&value).unwrap().encode(), value);
     // A do-not-train flag that disagrees with the granted purposes means the cookie was edited.
