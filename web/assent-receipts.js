@@ -287,9 +287,13 @@ async function send(url, item, r) {
     return 600;
   }
   let why;
-  try { why = JSON.parse(text).error; } catch (e) { /* not a collector's answer */ }
-  // Any other 4xx with a collector's reason ({"error": "…"}) is refused for good: the same bytes will
-  // never be accepted. Without one it is no verdict on the receipt (a proxy's 404 during a deploy, a
+  try {
+    const body = JSON.parse(text);
+    if (Object.keys(body).join() === 'error') why = body.error;
+  } catch (e) { /* not a collector's answer */ }
+  // Any other 4xx with a collector's reason (exactly {"error": "…"}: a framework's error page such as
+  // Spring's {"status", "error", "path"} is not one) is refused for good: the same bytes will never be
+  // accepted. Without one it is no verdict on the receipt (a proxy's 404 during a deploy, a
   // firewall's page, a redirect turned into a GET): kept, tried every 10 minutes for a day, then dropped.
   if (typeof why !== 'string' && Date.now() - (r.unclear = r.unclear || Date.now()) < 864e5) {
     console.error('assent: ' + url + ' answered receipt ' + item.id + ' with ' + status + ' but no collector\'s reason ({"error"}), kept to retry: ' + text.slice(0, 200));

@@ -12,7 +12,7 @@
   var region = ((me && me.getAttribute('data-region')) || '').trim().toUpperCase();
   // The timezone matters only when the page's region names no place: read it only then. Codes ISO 3166
   // leaves to users (a CDN's XX for unknown) and typos count as none (as Region::parse in the core).
-  var placed = /^(?!AA|ZZ|Q[M-Z]|X[A-JL-Z])[A-Z]{2}(-[A-Z0-9]{1,3})?$/.test(region);
+  var placed = /^(?!AA|ZZ|EU|AP|Q[M-Z]|X[A-JL-Z])[A-Z]{2}(-[A-Z0-9]{1,3})?$/.test(region);
   var timezone = '';
   if (!placed) {
     try { timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { /* no Intl */ }
@@ -562,7 +562,7 @@
   }
   function decode(v) {
     var f = v ? v.split('|') : [];
-    if (f.length !== 17 || f[0] !== '2') return null;
+    if (f.length !== 17 || f[0] !== '3') return null;
     var list = function (s) { return s ? s.split('.') : []; };
     return {
       subject: f[1], noticeVersion: f[2], decidedAt: +f[3], expiresAt: +f[4],

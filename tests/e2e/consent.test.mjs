@@ -42,7 +42,7 @@ test('Reject all, then reload: still no gated request and no banner', async () =
   await banner(page).getByRole('button', { name: 'Reject all' }).click();
   await banner(page).waitFor({ state: 'detached' });
   const stored = await decisionCookie(context);
-  assert.match(stored.value, /^2\|[0-9a-f]{32}\|2026-11-01\|\d+\|\d+\|necessary\|ai_training\.analytics\.marketing\.preferences\.replay\|[0-9a-f]{8}\|reject_all\|DE\|optIn\|r[0-9a-f]{32}\|1\|page\|0\|0\|ddddddg$/);
+  assert.match(stored.value, /^3\|[0-9a-f]{32}\|2026-11-01\|\d+\|\d+\|necessary\|ai_training\.analytics\.marketing\.preferences\.replay\|[0-9a-f]{8}\|reject_all\|DE\|optIn\|r[0-9a-f]{32}\|1\|page\|0\|0\|ddddddg$/);
   assert.equal(stored.sameSite, 'Lax');
   await page.reload();
   await page.evaluate(() => window.assent.ready);

@@ -114,6 +114,8 @@ struct Entry {
     /// From an export row: the collector's countersignature (none when the row has `ack: null`), the
     /// chain status and the time it was received.
     stored: Option<Stored>,
+    /// When the collector received it (Unix seconds): from an export row or a collector database.
+    received: Option<u64>,
 }
 
 struct Stored {
@@ -124,7 +126,7 @@ struct Stored {
 
 impl Entry {
     fn bare(jws: &str) -> Entry {
-        Entry { jws: jws.to_string(), stored: None }
+        Entry { jws: jws.to_string(), stored: None, received: None }
     }
 
     /// An export row (`{"jws": …, "ack": …}`) or an object with a `jws`: with `--jwks`, one without
@@ -135,7 +137,8 @@ impl Entry {
             chain: field(row, "chain").map(str::to_string),
             received_at: field(row, "receivedAt").map(str::to_string),
         };
-        Some(Entry { jws: field(row, "jws")?.to_string(), stored: Some(stored) })
+        let received = stored.received();
+        Some(Entry { jws: field(row, "jws")?.to_string(), stored: Some(stored), received })
     }
 }
 
@@ -155,9 +158,9 @@ fn load_entries(path: &Path) -> Result<Vec<Entry>> {
         .is_ok_and(|()| &header == b"SQLite format 3\0");
     if is_sqlite {
         let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        let mut stmt = conn.prepare("SELECT jws FROM receipts ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
-        return Ok(rows.iter().map(|jws| Entry::bare(jws)).collect());
+        let mut stmt = conn.prepare("SELECT jws, received_at FROM receipts ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        return Ok(rows.iter().map(|(jws, at)| Entry { received: u64::try_from(*at).ok(), ..Entry::bare(jws) }).collect());
     }
     let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
     let text = String::from_utf8(bytes).context("the receipts file is not UTF-8")?;
@@ -356,14 +359,20 @@ fn record_time(value: &Json) -> Option<u64> {
     }
 }
 
-/// A subject's receipts in chain order: each after the receipt its `prev` names, otherwise in the
-/// file's order. Exports of several collectors overlap, and one whose endpoint was added later holds
-/// only the later receipts: in file order its withdrawal could come before the grant it ends.
+/// A subject's receipts in chain order: each after the receipt its `prev` names; otherwise (the first,
+/// and each after a gap) in the order they were received when every one says when (export rows, a
+/// collector database), else in the file's order. Exports of several collectors overlap, and one whose
+/// endpoint was added later holds only the later receipts: in file order its withdrawal could come
+/// before the grant it ends.
 fn chain_order(receipts: Vec<Checked>) -> Vec<Checked> {
     let by_hash: HashMap<&str, usize> = receipts.iter().enumerate().map(|(i, c)| (c.hash.as_str(), i)).collect();
     let mut placed = vec![false; receipts.len()];
     let mut order = Vec::with_capacity(receipts.len());
-    for start in 0..receipts.len() {
+    let mut starts: Vec<usize> = (0..receipts.len()).collect();
+    if receipts.iter().all(|c| c.received_at.is_some()) {
+        starts.sort_by_key(|&i| (receipts[i].received_at, i));
+    }
+    for start in starts {
         // Walk back through `prev` to the earliest receipt not placed yet, then place the walk forward.
         let (mut walk, mut i) = (Vec::new(), start);
         while !placed[i] && !walk.contains(&i) {
@@ -396,7 +405,7 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
     let mut subject_of_receipt: HashMap<String, String> = HashMap::new();
     let (mut unverified, mut repeated) = (0, 0);
     for entry in load_entries(receipts_path)? {
-        match check(&entry.jws).map(|c| Checked { received_at: entry.stored.as_ref().and_then(Stored::received), ..c }) {
+        match check(&entry.jws).map(|c| Checked { received_at: entry.received, ..c }) {
             // Several exports (one per endpoint) share receipts: a receipt counts once, where it first
             // appears, or a copy from an export that missed a later withdrawal would decide again.
             Ok(c) if subject_of_receipt.contains_key(&c.claims.id) => repeated += 1,

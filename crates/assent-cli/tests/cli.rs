@@ -226,6 +226,26 @@ fn filter_orders_overlapping_exports_by_their_chain() {
     assert!(summary.contains("counted 1 receipts once that appear again"), "{summary}");
 }
 
+/// Review finding on the chain order: a receipt after a gap (its predecessor is in no export) was
+/// placed by the file's order. With the new endpoint's export (the re-grant after the gap and the
+/// withdrawal) listed first, the old grant came last and decided: a record made after the opt-out was
+/// kept. Receipts that start a run are ordered by when they were received.
+#[test]
+fn filter_orders_the_runs_of_a_chain_with_a_gap_by_when_they_were_received() {
+    let dir = tempfile::tempdir().unwrap();
+    let (granted, withdrawn) = (fixture_claims(1), fixture_claims(2));
+    let r1 = signed(9, &Claims { prev: None, ..granted.clone() });
+    let r3 = signed(9, &Claims { id: format!("r{}", "3".repeat(32)), prev: Some("f".repeat(64)), issued_at: granted.issued_at + 1, ..granted.clone() });
+    let r4 = signed(9, &Claims { prev: Some(assent_jose::receipt_hash(&r3)), ..withdrawn.clone() });
+    let row = |jws: &str, at: &str| format!(r#"{{"jws":"{jws}","receivedAt":"{at}"}}"#);
+    let (t1, t3, t4) = ("2026-11-23T03:38:02Z", "2026-11-23T03:38:04Z", "2026-11-23T03:38:06Z");
+    let new_endpoint = format!(r#"{{"receipts":[{},{}]}}"#, row(&r3, t3), row(&r4, t4));
+    let old_endpoint = format!(r#"{{"receipts":[{},{},{}]}}"#, row(&r1, t1), row(&r3, t3), row(&r4, t4));
+    let after = format!(r#"{{"subject":"{}","timestamp":{},"text":"after opting out again"}}"#, withdrawn.subject, withdrawn.issued_at + 60);
+    let (kept, summary) = filter(&[new_endpoint, old_endpoint].join("\n"), &after, dir.path());
+    assert_eq!(kept, "", "{summary}");
+}
+
 /// Review finding: a numeric conversation id was ignored, so the site-wide choice judged a message of
 /// a conversation whose own choice refused; an id that is there but unusable now drops the record.
 #[test]

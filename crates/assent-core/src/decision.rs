@@ -17,7 +17,12 @@
 use crate::flow::Flow;
 
 /// Version of the stored form. A reader that sees another version treats the cookie as absent.
-pub const STORED_FORM_VERSION: &str = "2";
+pub const STORED_FORM_VERSION: &str = "3";
+
+/// Version 2 has the same fields. It was written before a country alone (`US`) got the strictest rule
+/// in it: the core reads it and writes it again as 3, and the loader, which acts only on 3, leaves a
+/// version-2 cookie to the core once, so a decision made under the old resolution is checked again.
+pub const PREVIOUS_FORM_VERSION: &str = "2";
 
 /// Where the region in force came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,7 +184,7 @@ impl Decision {
     /// Reads a cookie value; `None` for anything malformed or of another version (treated as no decision).
     pub fn decode(value: &str) -> Option<Decision> {
         let f: Vec<&str> = value.split('|').collect();
-        if f.len() != 17 || f[0] != STORED_FORM_VERSION {
+        if f.len() != 17 || (f[0] != STORED_FORM_VERSION && f[0] != PREVIOUS_FORM_VERSION) {
             return None;
         }
         let split = |s: &str| -> Option<Vec<String>> {

@@ -28,7 +28,8 @@ pub struct Region(String);
 impl Region {
     /// Parses `de`, `DE`, `us-ca`; returns `None` for anything else, and for the codes ISO 3166 leaves
     /// to users (`AA`, `QM`–`QZ`, `XA`–`XZ`, `ZZ`), which name no place: CDNs send `XX` for an unknown
-    /// country. `XK` (Kosovo, in common use) is a country.
+    /// country. `XK` (Kosovo, in common use) is a country. `EU` and `AP` (what geo databases send for
+    /// "somewhere in Europe / Asia-Pacific") name no country either.
     pub fn parse(code: &str) -> Option<Region> {
         let code = code.trim().to_ascii_uppercase();
         let (country, sub) = match code.split_once('-') {
@@ -36,7 +37,7 @@ impl Region {
             None => (code.as_str(), None),
         };
         let placeholder = match country.as_bytes() {
-            [b'A', b'A'] | [b'Z', b'Z'] => true,
+            [b'A', b'A'] | [b'Z', b'Z'] | [b'E', b'U'] | [b'A', b'P'] => true,
             [b'Q', c] => (b'M'..=b'Z').contains(c),
             [b'X', c] => *c != b'K',
             _ => false,

@@ -237,6 +237,8 @@ impl Session {
                 )));
             }
         }
+        // A form of the previous version is written again (see `decision::PREVIOUS_FORM_VERSION`).
+        let old_form = stored.is_some_and(|v| !v.starts_with(&format!("{}|", crate::decision::STORED_FORM_VERSION)));
         let stored = stored.and_then(Decision::decode);
         let subject = stored.as_ref().map(|d| d.subject.clone());
         let counts = |d: &Decision| {
@@ -282,7 +284,8 @@ impl Session {
             let region = session.region.as_ref().map(|r| r.as_str().to_string());
             // The flow and the GPC signal a decision was made under stay as they were (a stricter flow
             // re-asks; a choice made with GPC on stands), except that GPC seen since is noted.
-            if d.config_fingerprint != fingerprint
+            if old_form
+                || d.config_fingerprint != fingerprint
                 || d.region != region
                 || d.region_source != session.region_source
                 || (session.gpc && !d.gpc)

@@ -35,7 +35,7 @@ fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_f
     use RegionSource::*;
     // (data-region, geo answer, timezone) → (region, source, flow)
     type Case<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>, RegionSource, Flow);
-    let table: [Case; 20] = [
+    let table: [Case; 21] = [
         (Some("DE"), Some("US-CA"), Some("America/Los_Angeles"), Some("DE"), Page, Flow::OptIn),
         // The geo answer keeps the zone it was asked from: the loader trusts it only in that zone.
         (None, Some("US-TX"), Some("Europe/Berlin"), Some("US-TX"), Geo("Europe/Berlin".into()), Flow::OptOut),
@@ -47,6 +47,8 @@ fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_f
         // A code that names no place (Cloudflare's `XX` for unknown) is no region: the next source decides.
         (Some("XX"), None, Some("Asia/Tokyo"), Some("JP"), Timezone("Asia/Tokyo".into()), Flow::Notice),
         (None, Some("ZZ"), Some("Europe/Paris"), Some("FR"), Timezone("Europe/Paris".into()), Flow::OptIn),
+        // A geo database's "somewhere in Europe" got `regions.default` (notice): no country, so the timezone.
+        (None, Some("EU"), Some("Europe/Lisbon"), Some("PT"), Timezone("Europe/Lisbon".into()), Flow::OptIn),
         // Kosovo's `XK` is in the user-assigned range but names a country.
         (Some("XK"), None, None, Some("XK"), Page, Flow::Notice),
         (None, None, Some("Europe/Berlin"), Some("DE"), Timezone("Europe/Berlin".into()), Flow::OptIn),
@@ -334,4 +336,25 @@ fn a_geo_region_keeps_the_zone_it_was_asked_from() {
     let (s, travelled) = start_with(DEMO, &v("America/Denver"), Some(&stored));
     assert!(s.decision().is_some(), "same region, same flow: the decision stands");
     assert!(store(&travelled).is_some_and(|v| v.contains("|geo:America/Denver|")), "{travelled:?}");
+}
+
+/// Review finding on the country-alone fix: cookies written before it (form version 2) for
+/// `data-region="US"` say `notice`, and the loader would have gone on acting on them alone for up to
+/// 390 days. The loader acts only on version 3; the core reads version 2, checks it again under the
+/// new resolution, and writes it as 3.
+#[test]
+fn a_version_2_cookie_is_checked_again_and_rewritten() {
+    let (mut s, _) = start(&Visitor::in_region("JP"));
+    s.handle(Event::Acknowledge, NOW, rng).unwrap();
+    let v3 = s.decision().unwrap().encode();
+    assert!(v3.starts_with("3|") && v3.contains("|JP|notice|"), "{v3}");
+    // What the old core wrote for data-region="US": region US, flow notice.
+    let v2_us = format!("2|{}", &v3[2..]).replace("|JP|notice|", "|US|notice|");
+    let (s, _) = start_with(DEMO, &Visitor::in_region("US"), Some(&v2_us));
+    assert!(s.decision().is_none(), "US is opt-out now: asked again");
+    // A version-2 form that still counts is written again as version 3.
+    let v2_jp = format!("2|{}", &v3[2..]);
+    let (s, effects) = start_with(DEMO, &Visitor::in_region("JP"), Some(&v2_jp));
+    assert!(s.decision().is_some());
+    assert!(effects.iter().any(|e| matches!(e, Effect::Store { value, .. } if value.starts_with("3|"))), "{effects:?}");
 }

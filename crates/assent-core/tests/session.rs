@@ -225,13 +225,13 @@ fn gated_elements_are_decided_by_category() {
 fn stored_form_round_trips_and_rejects_garbage() {
     let (mut s, _) = start(Some("US-CA"), None);
     let value = stored_value(&s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap());
-    expect_test::expect!["2|07070707070707070707070707070707|2026-11-01|1790000000|1823696000|necessary|ai_training.analytics.marketing.preferences.replay|FP|reject_all|US-CA|optOut|r07070707070707070707070707070707|1|page|0|1|ddddddg"]
+    expect_test::expect!["3|07070707070707070707070707070707|2026-11-01|1790000000|1823696000|necessary|ai_training.analytics.marketing.preferences.replay|FP|reject_all|US-CA|optOut|r07070707070707070707070707070707|1|page|0|1|ddddddg"]
         .assert_eq(&value.replace(&format!("{:08x}", config_fingerprint(DEMO)), "FP"));
     assert_eq!(Decision::decode(&value).unwrap().encode(), value);
     // A do-not-train flag that disagrees with the granted purposes means the cookie was edited.
     let flipped = value.replace("|1|page|0|", "|0|page|0|");
     let bad_consent_mode = format!("{}x", &value[..value.len() - 1]);
-    let old_version = value.replacen("2|", "1|", 1);
+    let old_version = value.replacen("3|", "1|", 1);
     let bad_source = value.replace("|page|", "|tz:../x|");
     for garbage in ["", "2|x", "1|short|v|1|2|||00000000|api||optIn", &value.replace("reject_all", "maybe"), &flipped, &old_version, &bad_source, &bad_consent_mode] {
         assert_eq!(Decision::decode(garbage), None, "{garbage:?}");
