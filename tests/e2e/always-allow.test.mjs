@@ -9,8 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compactVerify, EmbeddedJWK } from 'jose';
-import { setup, openPage, banner, prefsDialog, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY, CLI } from './helpers.mjs';
+import { setup, openPage, banner, prefsDialog, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY, CLI, verifiedClaims } from './helpers.mjs';
 
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
 const CONTROLLER = JSON.parse(DEMO_CONFIG).controller;
@@ -52,8 +51,7 @@ async function claimsOf(subject, n) {
   const receipts = await receiptsAt(port, subject, n, `${n} receipts`);
   const out = [];
   for (const r of receipts) {
-    const { payload } = await compactVerify(r.jws, EmbeddedJWK);
-    out.push({ ...JSON.parse(new TextDecoder().decode(payload)), chain: r.chain });
+    out.push({ ...await verifiedClaims(r.jws), chain: r.chain });
   }
   return out;
 }

@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compactVerify, EmbeddedJWK } from 'jose';
-import { setup, openPage, load, banner, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY, CLI } from './helpers.mjs';
+import { setup, openPage, load, banner, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY, CLI, verifiedClaims } from './helpers.mjs';
 
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
 const TOGGLE = /Use this conversation to improve our support assistant/;
@@ -114,8 +113,7 @@ test('on, then off, within one conversation: two receipts, the stamps flip at th
   const receipts = await receiptsAt(port, subject, 3, 'three receipts');
   const claims = [];
   for (const r of receipts) {
-    const { payload } = await compactVerify(r.jws, EmbeddedJWK);
-    claims.push(JSON.parse(new TextDecoder().decode(payload)));
+    claims.push(await verifiedClaims(r.jws));
   }
   const toggles = claims.filter((c) => c.method === 'ai_toggle');
   assert.deepEqual(toggles.map((c) => [c.scope, c.purposes.ai_training.granted, c.id]),
@@ -206,8 +204,7 @@ test('in the page\'s light DOM, with the label overridden in config: the receipt
   // The subject id is field 4 of the stored conversation line (docs/stored-decision.md).
   const subject = await page.evaluate(() => localStorage.getItem('assent.conversations').split('|')[4]);
   const [receipt] = await receiptsAt(port, subject, 1, 'the toggle receipt');
-  const { payload } = await compactVerify(receipt.jws, EmbeddedJWK);
-  const claims = JSON.parse(new TextDecoder().decode(payload));
+  const claims = await verifiedClaims(receipt.jws);
   const sha = createHash('sha256').update(toggleText(JSON.parse(DEMO_CONFIG).controller, { 'toggle.label': ADA })).digest('hex');
   assert.equal(claims.notice.sha256, sha);
   assert.equal(claims.scope, 'conversation:c-plain');
@@ -249,7 +246,7 @@ test('a choice whose page went away before its receipt is made on the next page 
   log.requests.length = 0;
   await page.goto(`${env.base}/fixtures/article.html`);
   const all = await receiptsAt(port, subject, 3, 'the withdrawal\'s receipt');
-  const last = JSON.parse(new TextDecoder().decode((await compactVerify(all[2].jws, EmbeddedJWK)).payload));
+  const last = await verifiedClaims(all[2].jws);
   assert.deepEqual([last.scope, last.purposes.ai_training.granted, last.method], ['conversation:c-A', false, 'ai_toggle']);
   assert.equal(all[2].chain, 'linked');
   assert.ok(log.requests.includes('/assent/assent_client_bg.wasm'), 'the loader started the wasm to make it');

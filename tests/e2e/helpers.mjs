@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { chromium } from 'playwright-core';
+import { compactVerify, EmbeddedJWK } from 'jose';
 import { startServer } from '../../web/demo/serve.mjs';
 
 export const DEMO_CONFIG = readFileSync(new URL('../../web/demo/assent.json', import.meta.url), 'utf8');
@@ -115,6 +116,11 @@ export async function exported(port, subject) {
 }
 
 /** Waits until the collector on `port` has exactly `n` receipts of `subject`; returns them. */
+/** A receipt's claims, after `jose` (not our code) verified its signature with the key in its header. */
+export async function verifiedClaims(jws) {
+  return JSON.parse(new TextDecoder().decode((await compactVerify(jws, EmbeddedJWK)).payload));
+}
+
 export function receiptsAt(port, subject, n, what) {
   return waitFor(async () => { const r = await exported(port, subject); return r.length === n && r; }, what);
 }

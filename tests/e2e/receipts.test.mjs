@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compactVerify, EmbeddedJWK, decodeProtectedHeader } from 'jose';
-import { setup, openPage, load, banner, receiptMade, DEMO_CONFIG, freePort, startCollector, exported, waitFor, receiptsAt, KEY } from './helpers.mjs';
+import { decodeProtectedHeader } from 'jose';
+import { setup, openPage, load, banner, receiptMade, DEMO_CONFIG, freePort, startCollector, exported, waitFor, receiptsAt, KEY, verifiedClaims } from './helpers.mjs';
 
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
 
@@ -53,8 +53,7 @@ test('receipts made in Chromium verify with jose, carry the notice hash, and cha
     const header = decodeProtectedHeader(first.jws);
     assert.equal(header.alg, 'EdDSA', 'Chromium has WebCrypto Ed25519');
     assert.equal(header.jwk.crv, 'Ed25519');
-    const { payload } = await compactVerify(first.jws, EmbeddedJWK);
-    const claims = JSON.parse(new TextDecoder().decode(payload));
+    const claims = await verifiedClaims(first.jws);
     assert.equal(claims.id, consent.receipt, 'the receipt id is the one the cookie and assent.consent() name');
     assert.equal(claims.sub, consent.subject);
     assert.equal(claims.method, 'accept_all');
@@ -79,7 +78,7 @@ test('receipts made in Chromium verify with jose, carry the notice hash, and cha
     // A withdrawal is a new receipt that links to the first.
     await page.evaluate(() => window.assent.withdraw('analytics'));
     const all = await receiptsAt(port, consent.subject, 2, 'the second receipt');
-    const second = JSON.parse(new TextDecoder().decode((await compactVerify(all[1].jws, EmbeddedJWK)).payload));
+    const second = await verifiedClaims(all[1].jws);
     assert.equal(second.method, 'withdrawal');
     assert.equal(second.prev, createHash('sha256').update(all[0].jws).digest('hex'));
     assert.equal(all[1].chain, 'linked');
@@ -300,8 +299,7 @@ test('where WebCrypto has no Ed25519, receipts fall back to ES256 and still veri
     assert.equal(header.alg, 'ES256');
     assert.deepEqual(Object.keys(header.jwk).sort(), ['crv', 'kty', 'x', 'y']);
     assert.equal(header.jwk.crv, 'P-256');
-    const { payload } = await compactVerify(receipt.jws, EmbeddedJWK);
-    assert.equal(JSON.parse(new TextDecoder().decode(payload)).method, 'reject_all');
+    assert.equal((await verifiedClaims(receipt.jws)).method, 'reject_all');
     await context.close();
   } finally {
     collector.kill();
@@ -421,23 +419,31 @@ test('with two endpoints, one that is down does not hold up the other', async ()
   }
 });
 
+/** Loads the page with every locale file answering 503, makes a choice (`decide`, in the page) and
+ * waits until the console says the receipt waits for a page view with its strings; then lets the
+ * locale files through again. Returns the subject. */
+async function decideWithoutLocales({ context, page, log }, decide) {
+  await context.route('**/assent/locales/*.json', (route) => route.fulfill({ status: 503, body: 'down' }));
+  await load(page, `${env.base}/?region=DE&config=${configPath}`);
+  await page.evaluate(decide);
+  await waitFor(() => log.consoleErrors.some((e) => /could not make receipt .*no locale file loaded/.test(e)), 'the console to say why');
+  await context.unroute('**/assent/locales/*.json');
+  return page.evaluate(() => window.assent.consent().subject);
+}
+
 // Review regression: when no locale file loaded (offline, a 5xx), the receipt hashed the key names
 // ("banner.title=banner.title…") as the notice: signed evidence of a text the visitor never saw. No
 // receipt is made then; the next page view makes it, with the real notice's hash.
 test('no receipt hashes a notice whose strings did not load; the next page view makes it', async () => {
   const collector = await startCollector(port, join(dir, 'nolocale.sqlite'), env.base);
   try {
-    const { context, page, log } = await openPage(env);
-    await context.route('**/assent/locales/*.json', (route) => route.fulfill({ status: 503, body: 'down' }));
-    await load(page, `${env.base}/?region=DE&config=${configPath}`);
-    await page.evaluate(() => window.assent.rejectAll());
-    const subject = await page.evaluate(() => window.assent.consent().subject);
-    await waitFor(() => log.consoleErrors.some((e) => /could not make receipt .*no locale file loaded/.test(e)), 'the console to say why');
+    const opened = await openPage(env);
+    const { context, page } = opened;
+    const subject = await decideWithoutLocales(opened, () => window.assent.rejectAll());
     assert.deepEqual(await exported(port, subject), [], 'no receipt with a made-up notice');
-    await context.unroute('**/assent/locales/*.json');
     await page.reload();
     const [receipt] = await receiptsAt(port, subject, 1, 'the receipt, on the next page view');
-    const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
+    const claims = await verifiedClaims(receipt.jws);
     const config = JSON.parse(await (await fetch(env.base + configPath)).text());
     assert.equal(claims.notice.sha256, createHash('sha256').update(noticeText(config, 'optIn')).digest('hex'));
     assert.equal(claims.id, (await page.evaluate(() => window.assent.consent())).receipt);
@@ -455,18 +461,14 @@ test('a receipt made on a later page view states the GPC signal its decision was
   try {
     // GPC is on until this tab's sessionStorage says otherwise (it outlives the reload).
     const gpc = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => sessionStorage.getItem("gpc-off") === null, configurable: true });';
-    const { context, page, log } = await openPage(env, { initScript: gpc });
-    await context.route('**/assent/locales/*.json', (route) => route.fulfill({ status: 503, body: 'down' }));
-    await load(page, `${env.base}/?region=DE&config=${configPath}`);
-    await page.evaluate(() => window.assent.acceptAll());
-    const subject = await page.evaluate(() => window.assent.consent().subject);
-    await waitFor(() => log.consoleErrors.some((e) => /could not make receipt .*no locale file loaded/.test(e)), 'the receipt to wait');
-    await context.unroute('**/assent/locales/*.json');
+    const opened = await openPage(env, { initScript: gpc });
+    const { context, page } = opened;
+    const subject = await decideWithoutLocales(opened, () => window.assent.acceptAll());
     await page.evaluate(() => sessionStorage.setItem('gpc-off', '1'));
     await page.reload();
     assert.equal(await page.evaluate(() => navigator.globalPrivacyControl), false, 'GPC is off on this page view');
     const [receipt] = await receiptsAt(port, subject, 1, 'the receipt, on the next page view');
-    const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
+    const claims = await verifiedClaims(receipt.jws);
     assert.deepEqual([claims.method, claims.gpc, claims.purposes.analytics.granted], ['api', true, true]);
     await context.close();
   } finally {

@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compactVerify, EmbeddedJWK } from 'jose';
 import { GppModel } from '@iabgpp/cmpapi';
-import { setup, openPage, load, banner, prefsDialog, hits, GATED, ALL_GATED, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY } from './helpers.mjs';
+import { setup, openPage, load, banner, prefsDialog, hits, GATED, ALL_GATED, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY, verifiedClaims } from './helpers.mjs';
 
 const GPC_ON = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true, configurable: true });';
 
@@ -79,7 +78,7 @@ test('GPC in US-CA and US-TX: marketing never runs, "Opt-Out Request Honored" sh
     assert.deepEqual([consent.method, consent.purposes.marketing, consent.purposes.ai_training], ['gpc', false, false]);
 
     const [receipt] = await receiptsAt(port, consent.subject, 1, "the gpc receipt");
-    const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
+    const claims = await verifiedClaims(receipt.jws);
     assert.deepEqual([claims.method, claims.gpc, claims.purposes.marketing.granted, claims.region], ['gpc', true, false, region]);
 
     // IAB GPP: the US National section, decoded by the IAB's own library.
@@ -108,7 +107,7 @@ test('GPC in an opt-in region is recorded but decides nothing; an explicit opt-i
   await banner(de.page).getByRole('button', { name: 'Accept all' }).click();
   const consent = await de.page.evaluate(() => window.assent.consent());
   const [receipt] = await receiptsAt(port, consent.subject, 1, 'the receipt');
-  const claims = JSON.parse(new TextDecoder().decode((await compactVerify(receipt.jws, EmbeddedJWK)).payload));
+  const claims = await verifiedClaims(receipt.jws);
   assert.deepEqual([claims.method, claims.gpc, claims.purposes.marketing.granted], ['accept_all', true, true]);
   await de.context.close();
 
