@@ -239,13 +239,12 @@ fn check_ack(stored: &Stored, c: &Checked, jwks: &Json) -> Result<(), String> {
         Some(Json::Number(n)) => n.parse::<i64>().ok(),
         _ => None,
     };
-    let received = stored.received_at.as_deref().and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
     let mismatches: Vec<String> = [
         ("receipt", field(&payload, "receipt") == Some(c.hash.as_str()), "is not this receipt's hash"),
         ("id", field(&payload, "id") == Some(c.claims.id.as_str()), "is not this receipt's id"),
         ("sub", field(&payload, "sub") == Some(c.claims.subject.as_str()), "is not this receipt's subject"),
         ("chain", stored.chain.is_none() || field(&payload, "chain") == stored.chain.as_deref(), "differs from the row's chain"),
-        ("receivedAt", stored.received_at.is_none() || number("receivedAt") == received.map(|t| t.unix_timestamp()), "differs from the row's receivedAt"),
+        ("receivedAt", stored.received_at.is_none() || number("receivedAt") == stored.received().and_then(|t| i64::try_from(t).ok()), "differs from the row's receivedAt"),
     ]
     .iter()
     .filter(|(_, same, _)| !same)

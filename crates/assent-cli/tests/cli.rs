@@ -90,6 +90,9 @@ fn verify_checks_the_collectors_acknowledgments_against_its_jwks() {
     // A row whose ack was deleted altogether fails too (review: it passed, with one ack fewer counted).
     let stdout = run(&original.replacen(&format!("\"ack\": \"{}\",", acks[1]), "", 1), &jwks);
     assert!(stdout.contains("no ack:") && stdout.ends_with("1 of 3 receipts failed\n"), "{stdout}");
+    // A row whose time of receipt was edited: the ack says otherwise.
+    let stdout = run(&original.replacen("\"receivedAt\": \"2026-11-23T03:38:02Z\"", "\"receivedAt\": \"2026-11-23T03:38:01Z\"", 1), &jwks);
+    assert!(stdout.contains("receivedAt differs from the row's receivedAt") && stdout.ends_with("1 of 3 receipts failed\n"), "{stdout}");
     // The JWKS of another collector.
     let other = dir.path().join("other-jwks.json");
     std::fs::write(&other, r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"other","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#).unwrap();
