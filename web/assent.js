@@ -154,7 +154,7 @@
     config.then(function () {
       setTimeout(function () {
         // (`el` may be a copy in markup that the page never inserts: what counts is what the page holds.)
-        if (!el.hasAttribute('data-assent')) client ? client.rescan() : pending().some(shown) && boot();
+        if (!el.hasAttribute('data-assent')) client ? use('rescan', []) : pending().some(shown) && boot();
       });
     });
   }
@@ -170,7 +170,7 @@
       behind(el, UNKNOWN, unknown);
       if (allows({ purpose: el.getAttribute('data-category'), name: el.getAttribute('data-service') })) {
         // (A frame may still show its placeholder: the client removes it as it runs the frame.)
-        Promise.resolve().then(function () { if (el.isConnected) client ? client.rescan() : run([el]); });
+        Promise.resolve().then(function () { if (el.isConnected) client ? use('rescan', []) : run([el]); });
       } else if (shown(el)) placeholder(el); // inserted after the config
       return;
     }
@@ -451,6 +451,38 @@
   if (consentMode) consentDefault();
   var queue = [];
   var client = null;
+  // A trap in the wasm (a panic aborts at once) leaves its instance unusable. The loader then lets it
+  // go, answers as if nothing were allowed, runs nothing more, and says so on one console line.
+  var failed = false;
+  function fail(e, during) {
+    if (!failed) console.error('assent: the wasm client failed in ' + during + ' (' + e + '); optional tags ' +
+      'that have not run stay blocked until the page is loaded again.');
+    failed = true;
+    client = null;
+    queue.splice(0).forEach(function (q) { q.done(undefined); });
+  }
+  // A client method, called so that a trap inside it ends the client instead of leaving it half-done.
+  function use(name, args) {
+    if (!client) return undefined;
+    try {
+      return client[name].apply(client, args);
+    } catch (e) {
+      fail(e, name);
+      return undefined;
+    }
+  }
+  // A trap in a handler or task the wasm runs (a click in the banner) reaches the page as an uncaught
+  // error or rejection: take it as the client's failure, with the one line instead of the browser's.
+  ['error', 'unhandledrejection'].forEach(function (type) {
+    w.addEventListener(type, function (e) {
+      var error = type === 'error' ? e.error : e.reason;
+      var trap = w.WebAssembly && error instanceof w.WebAssembly.RuntimeError;
+      if (client && trap && ('' + error.stack).indexOf(base + 'assent_client') >= 0) {
+        e.preventDefault();
+        fail(error, 'an event handler');
+      }
+    });
+  });
   var booting = null;
   var stored = null; // the stored decision the loader acted on, while the wasm is not loaded
   var storedIn; // its cookie's name
@@ -498,6 +530,7 @@
   var chain = [];
   var waiting = false;
   function run(els) {
+    if (failed) return; // the wasm trapped: nothing more runs on this page view
     chain.push.apply(chain, els);
     if (!waiting) next();
   }
@@ -679,8 +712,8 @@
     w.customElements.define('assent-ai-toggle', class extends HTMLElement {
       static get observedAttributes() { return ['conversation']; }
       connectedCallback() { call('mountToggle', [this]); }
-      disconnectedCallback() { if (client) client.unmountToggle(this); }
-      attributeChangedCallback() { if (this.isConnected && client) client.mountToggle(this); }
+      disconnectedCallback() { if (client) use('unmountToggle', [this]); }
+      attributeChangedCallback() { if (this.isConnected && client) use('mountToggle', [this]); }
     });
   }
 
@@ -690,7 +723,7 @@
     gppQueue = [];
     w.__gpp = function (command, callback, parameter) {
       // A vendor may keep this function and call it after the CMP is ready.
-      if (client) return client.gpp(command, callback, parameter);
+      if (client || failed) return use('gpp', [command, callback, parameter]);
       if (command === 'ping') {
         return callback({ gppVersion: '1.1', cmpStatus: 'stub', cmpDisplayStatus: 'hidden', signalStatus: 'not ready',
           supportedAPIs: ['7:usnat'], cmpId: 0, sectionList: [], applicableSections: [], gppString: '', parsedSections: {} }, true);
@@ -701,7 +734,19 @@
   }
 
   // --- The wasm client, loaded only when something must be decided, shown or sent ---
-  var config = configUrl
+  // The config: inline in the page (data-config="#id" names a <script type="application/json"> before
+  // this tag, read at once), or fetched.
+  function inlineConfig(id) {
+    var el = d.getElementById(id);
+    if (!el) return { error: 'data-config="#' + id + '" names no element: put <script type="application/json" id="' + id + '"> before the <script> tag of assent.js' };
+    var text = el.textContent;
+    var json = null;
+    try { json = JSON.parse(text); } catch (e) { /* the core reports it */ }
+    return { text: text, json: json, cookie: readCookie(cookieName(json)) };
+  }
+  var config = configUrl && configUrl.charAt(0) === '#'
+    ? Promise.resolve(inlineConfig(configUrl.slice(1)))
+    : configUrl
     ? fetch(configUrl, { credentials: 'same-origin' }).then(function (r) {
         return r.text().then(function (text) {
           if (!r.ok) throw new Error('HTTP ' + r.status);
@@ -716,16 +761,39 @@
       })
     : Promise.resolve({ error: 'the <script> tag that loads assent.js needs data-config="/path/to/assent.json"' });
 
+  // Requests started before the client asked for them (see `prefetch`), by URL: each is handed over once.
+  var started = {};
+  function handOver(url) {
+    var p = started[url];
+    delete started[url];
+    return p || fetch(url);
+  }
+  function prefetch(url) {
+    // Read to the end at once, so that a guess the client never asks for does not hold a request open.
+    started[url] = fetch(url).then(function (r) {
+      return r.text().then(function (text) { return new Response(text, r); });
+    });
+    started[url].then(null, function () { /* the client reports it when it asks */ });
+  }
+  // The glue and the wasm, fetched in parallel and compiled while the config is still on its way.
+  var loading = null;
+  function load() {
+    if (!loading) {
+      var wasm = fetch(base + 'assent_client_bg.wasm');
+      wasm.then(null, function () { /* reported by boot */ });
+      loading = import(base + 'assent_client.js').then(function (m) {
+        return m.default({ module_or_path: wasm }).then(function () { return m; });
+      });
+    }
+    return loading;
+  }
   function boot() {
-    return booting || (booting = config.then(function (c) {
-      return import(base + 'assent_client.js').then(function (m) {
-        return m.default({ module_or_path: base + 'assent_client_bg.wasm' }).then(function () {
-          return m.start({
-            configText: c.text || null, configError: c.error || null, region: region || null,
-            timezone: timezone || null, gpc: gpc, gtag: gtag,
-            stored: c.cookie || null, base: base, run: run, pending: pending, receipts: receipts
-          });
-        });
+    return booting || (booting = Promise.all([config, load()]).then(function (both) {
+      var c = both[0];
+      return both[1].start({
+        configText: c.text || null, configError: c.error || null, region: region || null,
+        timezone: timezone || null, gpc: gpc, gtag: gtag,
+        stored: c.cookie || null, base: base, run: run, pending: pending, receipts: receipts, fetch: handOver
       });
     }).then(function (c) {
       client = c;
@@ -735,8 +803,11 @@
       resolveReady(api);
       return c;
     }, function (e) {
-      console.error('assent: could not start (' + e + '); optional tags stay blocked. Serve ' + base +
+      if (w.WebAssembly && e instanceof w.WebAssembly.RuntimeError) fail(e, 'start');
+      else console.error('assent: could not start (' + e + '); optional tags stay blocked. Serve ' + base +
         'assent_client.js, and assent_client_bg.wasm as application/wasm.');
+      failed = true;
+      queue.splice(0).forEach(function (q) { q.done(undefined); });
       resolveReady(api);
     }));
   }
@@ -764,7 +835,7 @@
 
   // Always a Promise, whether the wasm is loaded yet or not (see assent.d.ts).
   function call(name, args) {
-    if (client) return Promise.resolve(client[name].apply(client, args));
+    if (client || failed) return Promise.resolve(use(name, args));
     return new Promise(function (done) {
       queue.push({ name: name, args: args, done: done });
       boot();
@@ -777,10 +848,10 @@
   var api = w.assent = {
     ready: ready,
     consent: function () {
-      return client ? client.consent() : fresh() ? view(stored) : null;
+      return client || failed ? use('consent', []) || null : fresh() ? view(stored) : null;
     },
     allowed: function (purpose, options) {
-      if (client) return client.allowed(purpose, options);
+      if (client || failed) return use('allowed', [purpose, options]) === true;
       // A conversation's choice decides either way; a service allowed always only widens (so storage is
       // read for it only when the decision itself refuses).
       var service = options && options.service;
@@ -798,9 +869,8 @@
     showPreferences: later('showPreferences'),
     // The payload plus the consent facts that must travel with it.
     stamp: function (payload, options) {
-      var facts = client ? client.stampFacts(options)
-        : fresh() ? { receipt: stored.receipt, purposes: stored.granted.slice(), do_not_train: stored.doNotTrain }
-        : { receipt: null, purposes: [], do_not_train: true };
+      var facts = client || failed ? use('stampFacts', [options]) : fresh() ? { receipt: stored.receipt, purposes: stored.granted.slice(), do_not_train: stored.doNotTrain } : null;
+      facts = facts || { receipt: null, purposes: [], do_not_train: true };
       var own = !client && ownChoice(options && options.conversation, 'conversations');
       if (own) {
         // The conversation's own AI-training choice, as the core stored it.
@@ -816,7 +886,7 @@
       return out;
     },
     rescan: function () {
-      if (client) return client.rescan();
+      if (client || failed) return use('rescan', []);
       if (stored && !applyStored()) boot();
     },
     // What automatic blocking held or dropped on this page view (see docs/blocking.md).
@@ -840,6 +910,32 @@
   };
 
   if (!configUrl && !me) return; // evaluated without a tag (tests): primitives only
+
+  // The locale file the client will most likely ask for: the first of <html lang> and the browser's
+  // languages that names a file (exactly, else by its primary subtag). The client negotiates the real
+  // one with the config's languages; a wrong guess costs one more request, never the wrong language.
+  function likelyLocale() {
+    var files = '@LOCALES@'.split(',');
+    var tags = [d.documentElement.getAttribute('lang')].concat([].slice.call(w.navigator.languages || []));
+    for (var i = 0; i < tags.length; i++) {
+      var tag = ('' + (tags[i] || '')).trim().replace(/_/g, '-').toLowerCase();
+      var exact = files.filter(function (f) { return f.toLowerCase() === tag; })[0];
+      var primary = files.filter(function (f) { return f === tag.split('-')[0]; })[0];
+      if (exact || primary) return exact || primary;
+    }
+    return 'en';
+  }
+  // No stored form in any cookie (a first visit): the core will decide and show a banner, so its wasm,
+  // its glue, the likely locale file (and the timezone table, without a usable data-region) start now,
+  // beside the config, instead of one after another once it has arrived.
+  function storedAnywhere() {
+    try { return /(?:^|; )[^=;]+=[23]\|/.test(d.cookie); } catch (e) { return false; }
+  }
+  if (!storedAnywhere()) {
+    prefetch(base + 'locales/' + likelyLocale() + '.json');
+    if (!placed) prefetch(base + 'timezones.txt');
+    boot();
+  }
 
   config.then(function (c) {
     var n = c.json && c.json.notice;

@@ -15,25 +15,47 @@ pub(crate) const GLUE: &str = "assent_client.js";
 pub(crate) const WASM: &str = "assent_client_bg.wasm";
 pub(crate) const RECEIPTS: &str = "assent-receipts.js";
 
-/// Builds the wasm with the `wasm-release` profile (opt-level z, fat LTO), binds it, runs `wasm-opt -Oz`, minifies the JS and
-/// copies the locale files and type declarations.
+/// The pinned nightly that builds the browser bundle's wasm, and only that: its standard library is
+/// rebuilt for size (`-Zbuild-std`), and a panic traps at once instead of formatting a message nobody
+/// reads (the loader names the failure on the console). Native crates and tests use stable.
+pub(crate) const WASM_TOOLCHAIN: &str = "nightly-2026-05-20";
+
+/// The unstable flags the bundle's wasm is built with, each kept for its measured worth
+/// (`docs/performance.md`, "Levers").
+const WASM_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none";
+
+/// Builds the wasm with the `wasm-release` profile (opt-level z, fat LTO) on the pinned nightly with
+/// its standard library rebuilt for size, binds it, runs `wasm-opt -Oz` until it converges, minifies the JS and copies the
+/// locale files and type declarations.
 pub fn dist(root: &Path) -> Result<()> {
-    ensure_wasm_target()?;
+    ensure_wasm_toolchain()?;
     ensure_wasm_bindgen(root)?;
     ensure_npm(root)?;
     check_locales(root)?;
-    run(Command::new("cargo").args([
-        "build",
-        "--profile",
-        "wasm-release",
-        "-p",
-        "assent-client",
-        "--target",
-        "wasm32-unknown-unknown",
-    ]))?;
+    // A target directory of its own: the nightly's flags would otherwise rebuild the stable wasm
+    // tests' dependencies on every switch.
+    let target_dir = root.join("target/wasm-dist");
+    run(Command::new("cargo")
+        .arg(format!("+{WASM_TOOLCHAIN}"))
+        .args([
+            "build",
+            "--profile",
+            "wasm-release",
+            "-p",
+            "assent-client",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-Zbuild-std=std,panic_abort",
+            "-Zbuild-std-features=optimize_for_size",
+            "--target-dir",
+        ])
+        .arg(&target_dir)
+        .env("RUSTFLAGS", WASM_RUSTFLAGS)
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS"))?;
     let bindgen = root.join("target/bindgen");
     run(Command::new("wasm-bindgen")
-        .arg(root.join("target/wasm32-unknown-unknown/wasm-release/assent_client.wasm"))
+        .arg(target_dir.join("wasm32-unknown-unknown/wasm-release/assent_client.wasm"))
         .args(["--target", "web", "--no-typescript", "--out-dir"])
         .arg(&bindgen))?;
     let out = root.join("dist/assent");
@@ -44,7 +66,13 @@ pub fn dist(root: &Path) -> Result<()> {
     run(Command::new(root.join("node_modules/.bin/wasm-opt"))
         .arg(bindgen.join(WASM))
         .args([
+            // `--zero-filled-memory`: the module defines its own memory, which starts zeroed;
+            // `--low-memory-unused`: Rust puts nothing in the first 1 KB (the stack's far end).
+            // With `--converge`, together -1.4 KB brotli (docs/performance.md, "Levers").
             "-Oz",
+            "--zero-filled-memory",
+            "--low-memory-unused",
+            "--converge",
             "--enable-bulk-memory",
             "--enable-nontrapping-float-to-int",
             "--enable-sign-ext",
@@ -66,7 +94,13 @@ pub fn dist(root: &Path) -> Result<()> {
     if loader.matches("@TRACKERS@").count() != 1 {
         bail!("web/assent.js must hold the tracker table placeholder '@TRACKERS@' exactly once");
     }
-    fs::write(out.join(LOADER), loader.replace("@TRACKERS@", &assent_core::trackers::loader_table()))?;
+    if loader.matches("@LOCALES@").count() != 1 {
+        bail!("web/assent.js must hold the locale list placeholder '@LOCALES@' exactly once");
+    }
+    // The locale files the loader may guess from (it starts the likely one on a first visit).
+    let locales = read_locales(root)?.into_keys().collect::<Vec<_>>().join(",");
+    let loader = loader.replace("@TRACKERS@", &assent_core::trackers::loader_table()).replace("@LOCALES@", &locales);
+    fs::write(out.join(LOADER), loader)?;
     run(Command::new(&esbuild)
         .arg(root.join("web").join(RECEIPTS))
         .args(["--minify", "--format=esm", "--target=es2020", "--legal-comments=inline"])
@@ -144,7 +178,34 @@ pub(crate) fn locale_problems(root: &Path) -> Result<Vec<String>> {
     Ok(problems)
 }
 
-fn ensure_wasm_target() -> Result<()> {
+/// The pinned nightly with `rust-src` (for `-Zbuild-std`) and the wasm32 target, through rustup.
+fn ensure_wasm_toolchain() -> Result<()> {
+    let has = |what: &[&str], wanted: &str| {
+        Command::new("rustup")
+            .args(what)
+            .args(["--installed", "--toolchain", WASM_TOOLCHAIN])
+            .output()
+            .map(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(wanted))
+            .unwrap_or(false)
+    };
+    if !has(&["component", "list"], "rust-src") || !has(&["target", "list"], "wasm32-unknown-unknown") {
+        run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            WASM_TOOLCHAIN,
+            "--profile",
+            "minimal",
+            "--component",
+            "rust-src",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]))?;
+    }
+    // The stable toolchain's wasm32 target, for the client crates' wasm-bindgen tests.
+    ensure_wasm_target()
+}
+
+pub(crate) fn ensure_wasm_target() -> Result<()> {
     let installed = Command::new("rustup").args(["target", "list", "--installed"]).output()?;
     if !String::from_utf8_lossy(&installed.stdout).contains("wasm32-unknown-unknown") {
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;

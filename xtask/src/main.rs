@@ -18,12 +18,15 @@ const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-local
   dist           build the drop-in bundle into dist/assent/ (npm run build)
   serve          build, then serve the demo at http://127.0.0.1:8080 (npm start)
   test           every test: native, wasm-bindgen-test in Chromium, Playwright e2e (npm test)
-  size           raw/gzip/brotli bytes a site downloads on first and returning visits
+  size           raw/gzip/brotli bytes a site downloads on first and returning visits; fails over a
+                 budget in xtask/size-budgets.toml (npm test runs it)
   schema         regenerate docs/config.schema.json from the config model
   check-locales  fail on missing or surplus keys or placeholder mismatches in locales/
   screenshots    build, then screenshot the banner and dialog into docs/screenshots/
   bench collector  receipts/s verified and stored, p50/p99, against bare signature verification
-  bench loader     what the loader's interception adds per appendChild/innerHTML call, in Chromium";
+  bench loader     what the loader's interception adds per appendChild/innerHTML call, in Chromium
+  bench first-visit  Assent, vanilla-cookieconsent and Klaro side by side in one Chromium under
+                 Lighthouse's mobile profile: time to a visible banner, returning visit, bytes, round trips";
 
 fn main() -> Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -50,7 +53,12 @@ fn main() -> Result<()> {
                 dist::dist(&root)?;
                 run(Command::new("node").arg("tests/bench/loader.mjs"))
             }
-            _ => bail!("usage: cargo xtask bench <collector|loader>"),
+            Some("first-visit") => {
+                ensure_chromium()?;
+                dist::dist(&root)?;
+                run(Command::new("node").arg("tests/bench/first-visit.mjs"))
+            }
+            _ => bail!("usage: cargo xtask bench <collector|loader|first-visit>"),
         },
         "screenshots" => {
             ensure_chromium()?;
@@ -104,6 +112,8 @@ fn serve(root: &Path) -> Result<()> {
 
 fn test(root: &Path) -> Result<()> {
     dist::dist(root)?;
+    // Bytes are deterministic: a bundle over its budget fails the run.
+    size::report(root)?;
     ensure_chromium()?;
     // Native: the core's data-driven tests, the collector over HTTP on SQLite, the CLI on a real-run
     // fixture, and the repository checks ("tidy").

@@ -76,3 +76,10 @@ fn doc_links_resolve() {
     }
     assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }
+
+/// The size budgets parse, and each names a file of the bundle or a visit once, with its reason.
+#[test]
+fn size_budgets_are_well_formed() {
+    let budgets = crate::size::budgets(&root()).unwrap();
+    assert!(budgets.iter().any(|b| b.what == "first visit, banner interactive"), "the first visit has a budget");
+}

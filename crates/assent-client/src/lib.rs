@@ -103,17 +103,21 @@ struct Shared {
     receipts: Option<Function>,
     /// The loader's `gtag` (pushes onto `window.dataLayer`), for Google Consent Mode.
     gtag: Option<Function>,
+    /// The loader's `fetch`, which hands over a request it started before the wasm (the likely locale
+    /// file, the timezone table) instead of asking again.
+    fetch: Option<Function>,
     cookie_suffix: String,
     cookie_name: String,
 }
 
 /// Starts the client: parses and validates the config, starts the core session and carries out its
-/// first effects. `options` is `{configText, configError, region, timezone, gpc, stored, base, run,
-/// pending, receipts}`.
+/// first effects. `options` is `{configText, configError, region, timezone, gpc, gtag, stored, base,
+/// run, pending, receipts, fetch}`.
 #[wasm_bindgen]
 pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     let run: Function = Reflect::get(&options, &"run".into())?.dyn_into()?;
     let pending: Function = Reflect::get(&options, &"pending".into())?.dyn_into()?;
+    let fetch: Option<Function> = Reflect::get(&options, &"fetch".into()).ok().and_then(|f| f.dyn_into().ok());
     let config_text = option_string(&options, "configText");
     let parsed = match (&config_text, option_string(&options, "configError")) {
         (Some(text), _) => Config::parse(text).map(|c| (c, config_fingerprint(text))),
@@ -134,7 +138,10 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             let timezone = option_string(&options, "timezone");
             // The timezone's country only when nothing better is known: the table is a separate file.
             let timezone_country = match (placed(&region) || placed(&geo), &timezone) {
-                (false, Some(zone)) => timezone_country(&option_string(&options, "base").unwrap_or_default(), zone).await,
+                (false, Some(zone)) => {
+                    let base = option_string(&options, "base").unwrap_or_default();
+                    timezone_country(fetch.as_ref(), &base, zone).await
+                },
                 _ => None,
             };
             let visitor = Visitor {
@@ -180,6 +187,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             pending,
             receipts: Reflect::get(&options, &"receipts".into()).ok().and_then(|f| f.dyn_into().ok()),
             gtag: Reflect::get(&options, &"gtag".into()).ok().and_then(|f| f.dyn_into().ok()),
+            fetch,
             cookie_suffix,
             cookie_name,
         }),
@@ -247,11 +255,10 @@ async fn ask_geo(url: &str) -> Option<String> {
 
 /// The country of `zone` from `timezones.txt` (written by the build from the core's table). A failure
 /// is reported and means "unknown": the strictest flow.
-async fn timezone_country(base: &str, zone: &str) -> Option<String> {
+async fn timezone_country(fetch: Option<&Function>, base: &str, zone: &str) -> Option<String> {
     let url = format!("{base}timezones.txt");
     let fetched = async {
-        let window = web_sys::window()?;
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&url)).await.ok()?.dyn_into().ok()?;
+        let response = fetch_response(fetch, &url).await.ok()?;
         if !response.ok() {
             return None;
         }
@@ -940,7 +947,8 @@ impl Client {
                 let promise = wasm_bindgen_futures::future_to_promise(async move {
                     let mut loaded = None;
                     for candidate in [lang.as_str(), locale::REFERENCE_LANGUAGE] {
-                        match fetch_locale(&format!("{}locales/{candidate}.json", client.shared.base)).await {
+                        let url = format!("{}locales/{candidate}.json", client.shared.base);
+                        match fetch_locale(client.shared.fetch.as_ref(), &url).await {
                             Ok(map) => {
                                 loaded = Some((candidate.to_string(), map));
                                 break;
@@ -1247,9 +1255,18 @@ fn remove_placeholder(frame: &Element) {
     }
 }
 
-async fn fetch_locale(url: &str) -> Result<Vec<(String, String)>, JsValue> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url)).await?.dyn_into()?;
+/// Fetches `url` through the loader's `fetch` (which hands over a request it started early), else
+/// with the window's.
+async fn fetch_response(fetch: Option<&Function>, url: &str) -> Result<web_sys::Response, JsValue> {
+    let promise: js_sys::Promise = match fetch {
+        Some(f) => f.call1(&JsValue::NULL, &url.into())?.dyn_into()?,
+        None => web_sys::window().ok_or("no window")?.fetch_with_str(url),
+    };
+    JsFuture::from(promise).await?.dyn_into()
+}
+
+async fn fetch_locale(fetch: Option<&Function>, url: &str) -> Result<Vec<(String, String)>, JsValue> {
+    let response = fetch_response(fetch, url).await?;
     if !response.ok() {
         return Err(format!("HTTP {} for {url}", response.status()).into());
     }

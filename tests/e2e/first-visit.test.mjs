@@ -1,0 +1,146 @@
+// The first visit's critical path: what the loader starts in parallel, the inline config, and what a
+// trap in the wasm leaves behind.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setup, openPage, load, hits, banner, receiptMade, waitFor, DEMO_CONFIG, GATED, WASM } from './helpers.mjs';
+
+const GLUE = '/assent/assent_client.js';
+
+// The config inline in the page: no request for it, on any visit.
+const inlinePage = (config, id = 'assent-config') => `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<script type="application/json" id="assent-config">${config}</script>
+<script src="/assent/assent.js" data-config="#${id}" data-region="DE"></script>
+<script>window.ran = [];</script>
+<script type="text/plain" data-category="analytics">window.ran.push('analytics')</script>
+<title>inline config</title></head><body><p>The config is inline.</p></body></html>`;
+
+let env;
+before(async () => {
+  env = await setup({
+    '/fixtures/held.json': { body: DEMO_CONFIG },
+    '/fixtures/french-only.json': { body: DEMO_CONFIG.replace('"controller"', '"languages": ["fr"],\n  "controller"') },
+    '/fixtures/inline.html': { body: inlinePage(DEMO_CONFIG), type: 'text/html' },
+    '/fixtures/inline-missing.html': { body: inlinePage(DEMO_CONFIG, 'no-such-element'), type: 'text/html' },
+  });
+});
+after(() => env.close());
+
+test('a first visit starts the glue, the wasm and the likely locale file while the config is still on its way', async () => {
+  const { page, log } = await openPage(env);
+  const wanted = [GLUE, WASM, '/assent/locales/de.json'];
+  let early = null;
+  // The config is answered only once the others have been requested (or after 10 s, and the test fails).
+  await page.route((url) => url.pathname === '/fixtures/held.json', async (route) => {
+    early = await waitFor(() => wanted.every((p) => log.requests.includes(p)), 'the parallel requests', 10000)
+      .then(() => true, () => false);
+    await route.fulfill({ body: DEMO_CONFIG, contentType: 'application/json' });
+  });
+  await load(page, `${env.base}/?region=DE&lang=de&config=/fixtures/held.json`);
+  assert.equal(early, true, `requested before the config arrived: ${log.requests.join(' ')}`);
+  await banner(page).getByRole('button', { name: 'Alle akzeptieren' }).waitFor();
+  assert.equal(hits(log, ['/assent/locales/de.json']).length, 1, 'the early locale request is the one the client uses');
+  assert.deepEqual(hits(log, ['/assent/timezones.txt']), [], 'no timezone table with a usable data-region');
+  assert.deepEqual(log.consoleErrors, []);
+});
+
+test('a wrong locale guess costs one more request, never the wrong language', async () => {
+  // <html lang="de"> makes the loader guess German; the config offers French only.
+  const { page, log } = await openPage(env);
+  const failed = [];
+  page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`));
+  await load(page, `${env.base}/?region=DE&lang=de&config=/fixtures/french-only.json`);
+  await banner(page).getByRole('button', { name: 'Tout accepter' }).waitFor();
+  assert.deepEqual(hits(log, ['/assent/locales/de.json', '/assent/locales/fr.json']),
+    ['/assent/locales/de.json', '/assent/locales/fr.json']);
+  assert.deepEqual(failed, [], 'every request answered');
+  assert.deepEqual(log.consoleErrors.filter((e) => e.startsWith('assent')), []);
+});
+
+test('a returning visit starts nothing before the config says the wasm is needed', async () => {
+  const { page, log } = await openPage(env);
+  await load(page, `${env.base}/?region=DE`);
+  await banner(page).getByRole('button', { name: 'Accept all' }).click();
+  await receiptMade(page);
+  log.requests.length = 0;
+  await load(page, `${env.base}/?region=DE`);
+  await page.waitForFunction(() => window.demoRuns.analytics === 1);
+  assert.deepEqual(hits(log, [GLUE, WASM, '/assent/locales/en.json']), [], 'the loader decided alone');
+});
+
+test('an inline config needs no request, and a returning visit still takes the fast path', async () => {
+  const { page, log } = await openPage(env);
+  await load(page, `${env.base}/fixtures/inline.html`);
+  assert.equal(await page.evaluate(() => window.ran.length), 0, 'nothing optional before a choice');
+  assert.deepEqual(log.requests.filter((p) => p.endsWith('.json')), ['/assent/locales/en.json'], 'no config requested');
+  await banner(page).getByRole('button', { name: 'Accept all' }).click();
+  await page.waitForFunction(() => window.ran.join() === 'analytics');
+  await receiptMade(page);
+  log.requests.length = 0;
+  await load(page, `${env.base}/fixtures/inline.html`);
+  await page.waitForFunction(() => window.ran.join() === 'analytics');
+  assert.deepEqual(hits(log, [GLUE, WASM]), [], 'the loader applied the stored decision alone');
+  assert.deepEqual(log.requests.filter((p) => p.endsWith('.json')), [], 'no config or locale requested');
+  assert.deepEqual(log.consoleErrors.filter((e) => e.startsWith('assent')), []);
+});
+
+test('an inline config that names no element keeps optional tags blocked and says what to fix', async () => {
+  const { page, log } = await openPage(env);
+  await load(page, `${env.base}/fixtures/inline-missing.html`);
+  assert.equal(await page.evaluate(() => window.ran.length), 0);
+  assert.equal(await page.evaluate(() => window.assent.allowed('analytics')), false);
+  assert.equal(log.consoleErrors.length, 1, log.consoleErrors.join('\n'));
+  assert.match(log.consoleErrors[0], /data-config="#no-such-element" names no element: put <script type="application\/json" id="no-such-element">/);
+});
+
+// A trap leaves a wasm instance unusable (a RefCell borrowed for ever, a half-run effect). The trap is
+// injected where the wasm calls into JS without catching: Date.now, which the client reads for every
+// decision, from a click's handler and from an API call.
+test('a trap in the wasm during a click leaves optional tags blocked, with one console line', async () => {
+  const { page, log } = await openPage(env);
+  await load(page, `${env.base}/?region=DE`);
+  await banner(page).getByRole('button', { name: 'Accept all' }).waitFor();
+  await page.evaluate(() => {
+    window.trapAt = Date.now();
+    Date.now = () => { throw new WebAssembly.RuntimeError('unreachable'); };
+  });
+  await banner(page).getByRole('button', { name: 'Accept all' }).click();
+  await waitFor(() => log.consoleErrors.length > 0, 'the console line');
+  await page.evaluate(() => { Date.now = () => window.trapAt; });
+  assert.equal(log.consoleErrors.length, 1, log.consoleErrors.join('\n'));
+  assert.match(log.consoleErrors[0], /^assent: the wasm client failed in an event handler \(RuntimeError: unreachable\); optional tags that have not run stay blocked/);
+  assert.deepEqual(log.pageErrors, [], 'the browser reported nothing of its own');
+  assert.equal(await page.evaluate(() => window.assent.allowed('analytics')), false);
+  assert.equal(await page.evaluate(() => window.assent.acceptAll().then(() => 'settled')), 'settled', 'calls still settle');
+  assert.equal(await page.evaluate(() => window.assent.allowed('analytics')), false);
+  assert.deepEqual(hits(log, GATED.analytics), [], 'no analytics tag ran');
+});
+
+test('a trap in the wasm during an API call leaves optional tags blocked, with one console line', async () => {
+  const { page, log } = await openPage(env);
+  await load(page, `${env.base}/?region=DE`);
+  await banner(page).getByRole('button', { name: 'Accept all' }).waitFor();
+  const settled = await page.evaluate(() => {
+    const at = Date.now();
+    Date.now = () => { throw new WebAssembly.RuntimeError('unreachable'); };
+    const call = window.assent.acceptAll();
+    Date.now = () => at;
+    return call.then(() => 'settled');
+  });
+  assert.equal(settled, 'settled', 'the call settles');
+  assert.equal(log.consoleErrors.length, 1, log.consoleErrors.join('\n'));
+  assert.match(log.consoleErrors[0], /^assent: the wasm client failed in acceptAll \(RuntimeError: unreachable\)/);
+  assert.deepEqual(log.pageErrors, []);
+  assert.equal(await page.evaluate(() => window.assent.allowed('analytics')), false);
+  assert.equal(await page.evaluate(() => window.assent.consent()), null);
+  const stamped = await page.evaluate(() => window.assent.stamp({ text: 'hi' }).assent);
+  assert.deepEqual(stamped, { receipt: null, purposes: [], do_not_train: true });
+  await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.type = 'text/plain';
+    s.setAttribute('data-category', 'analytics');
+    s.src = '/tags/analytics.js';
+    document.head.appendChild(s);
+    window.assent.rescan();
+  });
+  assert.deepEqual(hits(log, GATED.analytics), [], 'no analytics tag ran');
+});
