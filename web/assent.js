@@ -806,8 +806,6 @@
       if (w.WebAssembly && e instanceof w.WebAssembly.RuntimeError) fail(e, 'start');
       else console.error('assent: could not start (' + e + '); optional tags stay blocked. Serve ' + base +
         'assent_client.js, and assent_client_bg.wasm as application/wasm.');
-      failed = true;
-      queue.splice(0).forEach(function (q) { q.done(undefined); });
       resolveReady(api);
     }));
   }
@@ -911,17 +909,23 @@
 
   if (!configUrl && !me) return; // evaluated without a tag (tests): primitives only
 
-  // The locale file the client will most likely ask for: the first of <html lang> and the browser's
-  // languages that names a file (exactly, else by its primary subtag). The client negotiates the real
-  // one with the config's languages; a wrong guess costs one more request, never the wrong language.
+  // The locale file the client will most likely ask for, from the first of <html lang> and the
+  // browser's languages that one serves. The build writes the files and the core's answers for the
+  // tags whose file differs from the plain rule (`zh-tw:zh-Hant`; xtask's `locale_guesses`). The
+  // client negotiates the real one with the config's languages: a wrong guess costs one more request,
+  // never the wrong language.
   function likelyLocale() {
-    var files = '@LOCALES@'.split(',');
+    var table = '@LOCALES@'.split('|');
+    var files = {};
+    var guesses = {};
+    table[0].split(',').forEach(function (f) { files[f.toLowerCase()] = f; });
+    (table[1] || '').split(',').forEach(function (pair) { guesses[pair.split(':')[0]] = pair.split(':')[1]; });
     var tags = [d.documentElement.getAttribute('lang')].concat([].slice.call(w.navigator.languages || []));
     for (var i = 0; i < tags.length; i++) {
-      var tag = ('' + (tags[i] || '')).trim().replace(/_/g, '-').toLowerCase();
-      var exact = files.filter(function (f) { return f.toLowerCase() === tag; })[0];
-      var primary = files.filter(function (f) { return f === tag.split('-')[0]; })[0];
-      if (exact || primary) return exact || primary;
+      var sub = ('' + (tags[i] || '')).trim().replace(/_/g, '-').toLowerCase().split('-');
+      var two = sub.slice(0, 2).join('-');
+      var file = guesses[two] || files[two] || files[sub[0]] || guesses[sub[0]];
+      if (file) return file;
     }
     return 'en';
   }

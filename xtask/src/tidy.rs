@@ -83,3 +83,18 @@ fn size_budgets_are_well_formed() {
     let budgets = crate::size::budgets(&root()).unwrap();
     assert!(budgets.iter().any(|b| b.what == "first visit, banner interactive"), "the first visit has a budget");
 }
+
+/// The loader's locale guesses name what the core picks where the plain rule (a file named by the
+/// tag or its language) would miss, and nothing the plain rule already gets right.
+#[test]
+fn locale_guesses_follow_the_core() {
+    let files: Vec<String> = dist::read_locales(&root()).unwrap().into_keys().collect();
+    let guesses = dist::locale_guesses(&files);
+    let pairs: Vec<&str> = guesses.split(',').collect();
+    for wanted in ["zh:zh-Hans", "zh-tw:zh-Hant", "es-mx:es-419", "nb:no"] {
+        assert!(pairs.contains(&wanted), "{wanted} missing from {guesses}");
+    }
+    for plain in ["pt-br:", "de:", "zh-hant:", "es-es:"] {
+        assert!(!pairs.iter().any(|p| p.starts_with(plain)), "{plain} needs no guess: {guesses}");
+    }
+}
