@@ -734,27 +734,26 @@
   }
 
   // --- The wasm client, loaded only when something must be decided, shown or sent ---
-  // The config: inline in the page (data-config="#id" names a <script type="application/json"> before
-  // this tag, read at once), or fetched.
-  function inlineConfig(id) {
-    var el = d.getElementById(id);
-    if (!el) return { error: 'data-config="#' + id + '" names no element: put <script type="application/json" id="' + id + '"> before the <script> tag of assent.js' };
-    var text = el.textContent;
+  // The config's text, with its JSON parsed once for what the loader reads in it (the cookie name,
+  // Consent Mode settings), and the stored decision, read once: the fast path and the wasm start from it.
+  function configFrom(text) {
     var json = null;
     try { json = JSON.parse(text); } catch (e) { /* the core reports it */ }
     return { text: text, json: json, cookie: readCookie(cookieName(json)) };
   }
-  var config = configUrl && configUrl.charAt(0) === '#'
-    ? Promise.resolve(inlineConfig(configUrl.slice(1)))
+  // The config: inline in the page (data-config="#id" names a <script type="application/json"> before
+  // this tag, read at once), or fetched.
+  var inline = configUrl && configUrl.charAt(0) === '#' && d.getElementById(configUrl.slice(1));
+  var config = inline
+    ? Promise.resolve(configFrom(inline.textContent))
+    : configUrl && configUrl.charAt(0) === '#'
+    ? Promise.resolve({ error: 'data-config="' + configUrl + '" names no element: put <script type="application/json" id="' +
+        configUrl.slice(1) + '"> before the <script> tag of assent.js' })
     : configUrl
     ? fetch(configUrl, { credentials: 'same-origin' }).then(function (r) {
         return r.text().then(function (text) {
           if (!r.ok) throw new Error('HTTP ' + r.status);
-          // The config's JSON, parsed once for what the loader reads in it (the cookie name, Consent
-          // Mode settings), and the stored decision, read once: the fast path and the wasm start from it.
-          var json = null;
-          try { json = JSON.parse(text); } catch (e) { /* the core reports it */ }
-          return { text: text, json: json, cookie: readCookie(cookieName(json)) };
+          return configFrom(text);
         });
       }).then(null, function (e) {
         return { error: 'could not load config ' + configUrl + ': ' + e.message };
@@ -910,21 +909,20 @@
   if (!configUrl && !me) return; // evaluated without a tag (tests): primitives only
 
   // The locale file the client will most likely ask for, from the first of <html lang> and the
-  // browser's languages that one serves. The build writes the files and the core's answers for the
-  // tags whose file differs from the plain rule (`zh-tw:zh-Hant`; xtask's `locale_guesses`). The
-  // client negotiates the real one with the config's languages: a wrong guess costs one more request,
+  // browser's languages that one serves: a file named by its first two subtags or by its language. The
+  // build writes the files and the core's answers for the tags that rule misses (`zh-tw:zh-Hant`;
+  // xtask's `locale_guesses`). The client negotiates the real one with the config's languages: a wrong guess costs one more request,
   // never the wrong language.
   function likelyLocale() {
-    var table = '@LOCALES@'.split('|');
-    var files = {};
-    var guesses = {};
-    table[0].split(',').forEach(function (f) { files[f.toLowerCase()] = f; });
-    (table[1] || '').split(',').forEach(function (pair) { guesses[pair.split(':')[0]] = pair.split(':')[1]; });
+    var serves = {}; // lowercase tag → file: `de`, or `zh-tw:zh-Hant`
+    '@LOCALES@'.split(',').forEach(function (entry) {
+      var pair = entry.split(':');
+      serves[pair[0].toLowerCase()] = pair[1] || pair[0];
+    });
     var tags = [d.documentElement.getAttribute('lang')].concat([].slice.call(w.navigator.languages || []));
     for (var i = 0; i < tags.length; i++) {
       var sub = ('' + (tags[i] || '')).trim().replace(/_/g, '-').toLowerCase().split('-');
-      var two = sub.slice(0, 2).join('-');
-      var file = guesses[two] || files[two] || files[sub[0]] || guesses[sub[0]];
+      var file = serves[sub.slice(0, 2).join('-')] || serves[sub[0]];
       if (file) return file;
     }
     return 'en';

@@ -100,7 +100,7 @@ pub fn dist(root: &Path) -> Result<()> {
     // The locale files the loader may guess from (it starts the likely one on a first visit), and the
     // tags the core maps to another file than the plain rule would (`zh-TW` → `zh-Hant`).
     let files: Vec<String> = read_locales(root)?.into_keys().collect();
-    let locales = format!("{}|{}", files.join(","), locale_guesses(&files));
+    let locales = locale_guesses(&files);
     let loader = loader.replace("@TRACKERS@", &assent_core::trackers::loader_table()).replace("@LOCALES@", &locales);
     fs::write(out.join(LOADER), loader)?;
     run(Command::new(&esbuild)
@@ -123,44 +123,35 @@ pub fn dist(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `tag:file` pairs (lowercase tags) for the loader's locale guess, from the core's own negotiation:
-/// every language tag of one or two subtags (each file's language, `nb`, `nn`, `zh`, with every
-/// two-letter region, `419`, `Hans` and `Hant`) whose file the loader's plain rule would miss. The
-/// loader's rule, mirrored here: the pair for the first two subtags, else a file named by them, else a
-/// file named by the language, else the pair for the language.
+/// The loader's locale table: every file, then `tag:file` (lowercase tag) for each tag the core maps to
+/// another file than the loader's plain rule (the entry for the first two subtags, else for the
+/// language). Computed with the core's own negotiation over every tag of one or two subtags: each
+/// file's language, `nb`, `nn` and `zh`, alone and with every two-letter region, `419`, `Hans` and `Hant`.
 pub(crate) fn locale_guesses(files: &[String]) -> String {
     use std::collections::BTreeMap;
-    let by_lower: BTreeMap<String, &String> = files.iter().map(|f| (f.to_ascii_lowercase(), f)).collect();
+    let mut serves: BTreeMap<String, String> = files.iter().map(|f| (f.to_ascii_lowercase(), f.clone())).collect();
     // What the core picks for a browser that sends only `tag`, or None when no file serves it.
     let none = "\u{0}".to_string();
     let available: Vec<String> = std::iter::once(none.clone()).chain(files.iter().cloned()).collect();
     let core = |tag: &str| Some(assent_core::locale::negotiate(&available, None, None, &[tag.to_string()])).filter(|f| *f != none);
-    let mut guesses: BTreeMap<String, String> = BTreeMap::new();
     let mut languages: Vec<String> = files.iter().map(|f| f.split('-').next().unwrap_or(f).to_ascii_lowercase()).collect();
     languages.extend(["nb", "nn", "zh"].map(String::from));
     languages.sort();
     languages.dedup();
-    for language in &languages {
-        if core(language).as_ref() != by_lower.get(language).copied() {
-            guesses.insert(language.clone(), core(language).unwrap_or_default());
-        }
-    }
     let regions = (b'a'..=b'z').flat_map(|a| (b'a'..=b'z').map(move |b| String::from_utf8(vec![a, b]).unwrap_or_default()));
     let subtags: Vec<String> = regions.chain(["419", "hans", "hant"].map(String::from)).collect();
-    for language in &languages {
-        for sub in &subtags {
-            let tag = format!("{language}-{sub}");
-            let plain = by_lower
-                .get(&tag)
-                .or_else(|| by_lower.get(language))
-                .map(|f| f.to_string())
-                .or_else(|| guesses.get(language).cloned());
-            if let Some(file) = core(&tag).filter(|f| Some(f) != plain.as_ref()) {
-                guesses.insert(tag, file);
-            }
+    let mut guesses = Vec::new();
+    // Languages alone first: the two-subtag rule falls back on them.
+    let tags = languages.iter().cloned().chain(languages.iter().flat_map(|l| subtags.iter().map(move |s| format!("{l}-{s}"))));
+    for tag in tags {
+        let language = tag.split('-').next().unwrap_or(&tag).to_string();
+        let plain = serves.get(&tag).or_else(|| serves.get(&language)).cloned();
+        if let Some(file) = core(&tag).filter(|f| Some(f) != plain.as_ref()) {
+            guesses.push(format!("{tag}:{file}"));
+            serves.insert(tag, file);
         }
     }
-    guesses.into_iter().map(|(tag, file)| format!("{tag}:{file}")).collect::<Vec<_>>().join(",")
+    files.iter().cloned().chain(guesses).collect::<Vec<_>>().join(",")
 }
 
 /// The JSON Schema of the site config, generated from the core's config model.

@@ -94,6 +94,7 @@ fn locale_guesses_follow_the_core() {
     for wanted in ["zh:zh-Hans", "zh-tw:zh-Hant", "es-mx:es-419", "nb:no"] {
         assert!(pairs.contains(&wanted), "{wanted} missing from {guesses}");
     }
+    assert!(pairs.contains(&"de") && pairs.contains(&"pt-BR"), "every file is listed: {guesses}");
     for plain in ["pt-br:", "de:", "zh-hant:", "es-es:"] {
         assert!(!pairs.iter().any(|p| p.starts_with(plain)), "{plain} needs no guess: {guesses}");
     }
