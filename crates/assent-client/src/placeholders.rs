@@ -1,0 +1,113 @@
+//! Placeholders shown in blocked embeds' frames, and "Load it".
+
+use assent_core::{locale, Event};
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::Element;
+
+use crate::gates::service_of;
+use crate::Client;
+
+impl Client {
+    /// Shows a placeholder in each blocked embed's own frame ([`assent_ui::placeholder_document`]):
+    /// the page's box for the embed stays as it is. "Load it" loads that embed alone, this page view.
+    pub(crate) fn show_placeholders(&self, frames: Vec<Element>) {
+        let client = self.handle();
+        spawn_local(async move {
+            let Some((lang, texts)) = client.texts().await else { return };
+            for frame in frames {
+                if frame.has_attribute(PLACEHOLDER_ATTR) || frame.has_attribute("data-assent") || unseen(&frame) {
+                    continue;
+                }
+                // The service: the one the loader named, or the one the database knows the URL by (a
+                // marked embed); failing both, the host, and no lasting choice to offer.
+                let src = frame.get_attribute("data-src").unwrap_or_default();
+                let known = client.inner.borrow().session.as_ref().and_then(|s| service_of(s, &frame));
+                let service = known.clone().unwrap_or_else(|| {
+                    assent_core::trackers::host_and_path(&src).map_or(src.clone(), |(host, _)| host.to_string())
+                });
+                let fill = |key: &str| texts.fill(key, &[("service", &service)]);
+                let document = assent_ui::placeholder_document(&assent_ui::PlaceholderProps {
+                    rtl: locale::is_rtl(&lang),
+                    lang: lang.clone(),
+                    title: fill("placeholder.title"),
+                    message: fill("placeholder.message"),
+                    load: fill("placeholder.load"),
+                    always: if known.is_some() { fill("placeholder.always") } else { String::new() },
+                    note: String::new(),
+                });
+                if !frame.has_attribute("title") {
+                    let _ = frame.set_attribute("title", &fill("placeholder.title"));
+                    let _ = frame.set_attribute(PLACEHOLDER_ATTR, "title");
+                } else {
+                    let _ = frame.set_attribute(PLACEHOLDER_ATTR, "");
+                }
+                let loader = client.handle();
+                let target = frame.clone();
+                // The placeholder document is same-origin (srcdoc): its button is wired from here, so
+                // it needs no script of its own (and no CSP exception).
+                let on_load = Closure::<dyn Fn()>::new(move || {
+                    let Some(doc) = target.dyn_ref::<web_sys::HtmlIFrameElement>().and_then(|f| f.content_document()) else { return };
+                    if let Some(button) = doc.get_element_by_id(assent_ui::LOAD_BUTTON_ID) {
+                        let loader = loader.handle();
+                        let frame = target.clone();
+                        let on_click = Closure::<dyn Fn()>::new(move || loader.load_embed(&frame));
+                        let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+                        on_click.forget(); // lives as long as the placeholder document
+                    }
+                    if let (Some(button), Some(service)) = (doc.get_element_by_id(assent_ui::ALWAYS_BUTTON_ID), known.clone()) {
+                        let loader = loader.handle();
+                        let on_click = Closure::<dyn Fn()>::new(move || {
+                            loader.dispatch(Event::AllowService { service: service.clone(), on: true });
+                        });
+                        let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+                        on_click.forget();
+                    }
+                });
+                let _ = frame.add_event_listener_with_callback("load", on_load.as_ref().unchecked_ref());
+                on_load.forget(); // one per blocked embed, for the page view
+                let _ = frame.set_attribute("srcdoc", &document);
+            }
+        });
+    }
+
+    /// "Load it" on a placeholder: this embed alone, now. Nothing is stored: the next page view
+    /// asks again (a lasting choice is made in the preferences).
+    fn load_embed(&self, frame: &Element) {
+        remove_placeholder(frame);
+        let _ = self.shared.run.call1(&JsValue::NULL, &Array::of1(frame));
+    }
+}
+
+/// Marks an embed whose frame shows Assent's placeholder (`title` when Assent also set its title).
+const PLACEHOLDER_ATTR: &str = "data-assent-placeholder";
+
+/// A frame the page keeps out of sight (a tracking frame: 1×1, `hidden`, `display:none`): held without
+/// a placeholder, whose buttons would be invisible yet reachable with Tab (and could grant a lasting
+/// choice unseen). The same rule as the loader's `shown()` (for frames), negated.
+fn unseen(frame: &Element) -> bool {
+    // The leading integer, as JS `parseInt` reads it (parsing an f64 would add ~15 KB of float code).
+    let tiny = |name: &str| {
+        let value = frame.get_attribute(name).unwrap_or_default();
+        let value = value.trim_start();
+        let sign = usize::from(value.starts_with('-'));
+        let digits = sign + value[sign..].chars().take_while(char::is_ascii_digit).count();
+        value[..digits].parse::<i64>().is_ok_and(|n| n <= 2)
+    };
+    let style: Vec<u8> =
+        frame.get_attribute("style").unwrap_or_default().bytes().filter(|b| !b.is_ascii_whitespace()).map(|b| b.to_ascii_lowercase()).collect();
+    let has = |needle: &[u8]| style.windows(needle.len()).any(|w| w == needle);
+    tiny("width") || tiny("height") || frame.has_attribute("hidden") || has(b"display:none") || has(b"visibility:hidden")
+}
+
+/// Takes the placeholder out of an embed's frame, so that its `src` can load.
+pub(crate) fn remove_placeholder(frame: &Element) {
+    if let Some(mark) = frame.get_attribute(PLACEHOLDER_ATTR) {
+        let _ = frame.remove_attribute("srcdoc");
+        if mark == "title" {
+            let _ = frame.remove_attribute("title");
+        }
+        let _ = frame.remove_attribute(PLACEHOLDER_ATTR);
+    }
+}
