@@ -477,7 +477,8 @@
     w.addEventListener(type, function (e) {
       var error = type === 'error' ? e.error : e.reason;
       var trap = w.WebAssembly && error instanceof w.WebAssembly.RuntimeError;
-      if (client && trap && ('' + error.stack).indexOf(base + 'assent_client') >= 0) {
+      // The client's module or the preferences module (assent_client…, assent_prefs…).
+      if (client && trap && ('' + error.stack).indexOf(base + 'assent_') >= 0) {
         e.preventDefault();
         fail(error, 'an event handler');
       }
@@ -786,13 +787,24 @@
     }
     return loading;
   }
+  // The preferences module (the dialog and the AI toggle, in Leptos): the client asks for it when one
+  // is first needed, or once the banner is idle. A failed load is asked for again on the next need.
+  var prefsLoading = null;
+  function prefs() {
+    return prefsLoading || (prefsLoading = import(base + 'assent_prefs.js').then(function (m) {
+      return m.default({ module_or_path: base + 'assent_prefs_bg.wasm' }).then(function () { return m; });
+    }).then(null, function (e) {
+      prefsLoading = null;
+      throw e;
+    }));
+  }
   function boot() {
     return booting || (booting = Promise.all([config, load()]).then(function (both) {
       var c = both[0];
       return both[1].start({
         configText: c.text || null, configError: c.error || null, region: region || null,
         timezone: timezone || null, gpc: gpc, gtag: gtag,
-        stored: c.cookie || null, base: base, run: run, pending: pending, receipts: receipts, fetch: handOver
+        stored: c.cookie || null, base: base, run: run, pending: pending, receipts: receipts, prefs: prefs, fetch: handOver
       });
     }).then(function (c) {
       client = c;

@@ -2,7 +2,7 @@
 // trap in the wasm leaves behind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, openPage, load, hits, banner, receiptMade, waitFor, DEMO_CONFIG, GATED, WASM } from './helpers.mjs';
+import { setup, openPage, load, hits, banner, prefsDialog, receiptMade, waitFor, DEMO_CONFIG, GATED, WASM } from './helpers.mjs';
 
 const GLUE = '/assent/assent_client.js';
 
@@ -143,4 +143,49 @@ test('a trap in the wasm during an API call leaves optional tags blocked, with o
     window.assent.rescan();
   });
   assert.deepEqual(hits(log, GATED.analytics), [], 'no analytics tag ran');
+});
+
+// The preferences dialog and the AI toggle are a module of their own (Leptos), kept off the banner's path.
+const PREFS = '/assent/assent_prefs_bg.wasm';
+
+test('the banner shows without the preferences module, which comes once the banner is idle', async () => {
+  const { page, log } = await openPage(env);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let asked = false;
+  await page.route((url) => url.pathname === PREFS, async (route) => {
+    asked = true;
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${env.base}/?region=DE`);
+  const accept = banner(page).getByRole('button', { name: 'Accept all' });
+  await accept.waitFor();
+  // Asked for with no click: the idle prefetch. The banner was on screen with the module still held.
+  await waitFor(() => asked, 'the idle prefetch of the preferences module');
+  assert.ok(await accept.isVisible());
+  // A click on "Preferences" before the module lands is not lost: the dialog opens when it does.
+  await banner(page).getByRole('button', { name: 'Preferences' }).click();
+  release();
+  const dialog = page.locator('#assent-ui .dialog');
+  await dialog.waitFor();
+  const focused = await page.evaluate(() => document.getElementById('assent-ui').shadowRoot.activeElement?.className);
+  assert.equal(focused, 'dialog', 'focus moves into the dialog when it opens');
+  assert.equal(hits(log, [PREFS]).length, 1, 'one request for the module');
+  await prefsDialog(page).getByRole('button', { name: 'Reject all' }).click();
+  await page.waitForFunction(() => window.assent.consent()?.purposes.analytics === false);
+  assert.deepEqual(log.consoleErrors, []);
+});
+
+test('a preferences module that cannot load leaves the banner working and says what to serve', async () => {
+  const { page, log } = await openPage(env);
+  await page.route((url) => url.pathname === PREFS, (route) => route.fulfill({ status: 404, body: 'missing' }));
+  await page.goto(`${env.base}/?region=DE`);
+  await banner(page).getByRole('button', { name: 'Preferences' }).click();
+  await waitFor(() => log.consoleErrors.some((e) => e.includes('preferences module')), 'the console line');
+  assert.match(log.consoleErrors.find((e) => e.includes('preferences module')),
+    /^assent: could not load the preferences module \(http:\/\/[^ ]+\/assent\/assent_prefs\.js and assent_prefs_bg\.wasm, served as application\/wasm\)/);
+  assert.equal(await page.evaluate(() => window.assent.allowed('analytics')), false, 'nothing optional allowed');
+  await banner(page).getByRole('button', { name: 'Accept all' }).click();
+  await page.waitForFunction(() => window.assent.consent()?.purposes.analytics === true);
 });

@@ -13,6 +13,9 @@ use crate::run;
 pub(crate) const LOADER: &str = "assent.js";
 pub(crate) const GLUE: &str = "assent_client.js";
 pub(crate) const WASM: &str = "assent_client_bg.wasm";
+/// The preferences module (the dialog and the AI toggle), fetched when first needed.
+pub(crate) const PREFS_GLUE: &str = "assent_prefs.js";
+pub(crate) const PREFS_WASM: &str = "assent_prefs_bg.wasm";
 pub(crate) const RECEIPTS: &str = "assent-receipts.js";
 
 /// The pinned nightly that builds the browser bundle's wasm, and only that: its standard library is
@@ -43,6 +46,8 @@ pub fn dist(root: &Path) -> Result<()> {
             "wasm-release",
             "-p",
             "assent-client",
+            "-p",
+            "assent-prefs",
             "--target",
             "wasm32-unknown-unknown",
             "-Zbuild-std=std,panic_abort",
@@ -54,37 +59,44 @@ pub fn dist(root: &Path) -> Result<()> {
         .env_remove("RUSTUP_TOOLCHAIN")
         .env_remove("CARGO_ENCODED_RUSTFLAGS"))?;
     let bindgen = root.join("target/bindgen");
-    run(Command::new("wasm-bindgen")
-        .arg(target_dir.join("wasm32-unknown-unknown/wasm-release/assent_client.wasm"))
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&bindgen))?;
     let out = root.join("dist/assent");
     if out.exists() {
         fs::remove_dir_all(&out)?;
     }
     fs::create_dir_all(out.join("locales"))?;
-    run(Command::new(root.join("node_modules/.bin/wasm-opt"))
-        .arg(bindgen.join(WASM))
-        .args([
-            // `--zero-filled-memory`: the module defines its own memory, which starts zeroed;
-            // `--low-memory-unused`: Rust puts nothing in the first 1 KB (the stack's far end).
-            // With `--converge`, together -1.4 KB brotli (docs/performance.md, "Levers").
-            "-Oz",
-            "--zero-filled-memory",
-            "--low-memory-unused",
-            "--converge",
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-reference-types",
-            "--enable-multivalue",
-            "--enable-mutable-globals",
-            "--strip-debug",
-            "--strip-producers",
-            "-o",
-        ])
-        .arg(out.join(WASM)))?;
     let esbuild = root.join("node_modules/.bin/esbuild");
+    // Each module: bound, its wasm optimised until it converges, its glue minified.
+    for (krate, glue, wasm) in [("assent_client", GLUE, WASM), ("assent_prefs", PREFS_GLUE, PREFS_WASM)] {
+        run(Command::new("wasm-bindgen")
+            .arg(target_dir.join(format!("wasm32-unknown-unknown/wasm-release/{krate}.wasm")))
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&bindgen))?;
+        run(Command::new(root.join("node_modules/.bin/wasm-opt"))
+            .arg(bindgen.join(wasm))
+            .args([
+                // `--zero-filled-memory`: the module defines its own memory, which starts zeroed;
+                // `--low-memory-unused`: Rust puts nothing in the first 1 KB (the stack's far end).
+                // With `--converge`, together -1.4 KB brotli (docs/performance.md, "Levers").
+                "-Oz",
+                "--zero-filled-memory",
+                "--low-memory-unused",
+                "--converge",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-reference-types",
+                "--enable-multivalue",
+                "--enable-mutable-globals",
+                "--strip-debug",
+                "--strip-producers",
+                "-o",
+            ])
+            .arg(out.join(wasm)))?;
+        run(Command::new(&esbuild)
+            .arg(bindgen.join(glue))
+            .args(["--minify", "--format=esm", "--target=es2020"])
+            .arg(format!("--outfile={}", out.join(glue).display())))?;
+    }
     run(Command::new(&esbuild)
         .arg(root.join("web").join(LOADER))
         .args(["--minify", "--target=es2018", "--legal-comments=inline"])
@@ -107,10 +119,6 @@ pub fn dist(root: &Path) -> Result<()> {
         .arg(root.join("web").join(RECEIPTS))
         .args(["--minify", "--format=esm", "--target=es2020", "--legal-comments=inline"])
         .arg(format!("--outfile={}", out.join(RECEIPTS).display())))?;
-    run(Command::new(&esbuild)
-        .arg(bindgen.join(GLUE))
-        .args(["--minify", "--format=esm", "--target=es2020"])
-        .arg(format!("--outfile={}", out.join(GLUE).display())))?;
     fs::copy(root.join("web/assent.d.ts"), out.join("assent.d.ts"))?;
     for (lang, strings) in read_locales(root)? {
         fs::write(out.join(format!("locales/{lang}.json")), serde_json::to_string(&strings)?)?;

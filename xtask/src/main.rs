@@ -124,9 +124,12 @@ fn test(root: &Path) -> Result<()> {
         .env("ASSENT_TEST_DATABASE_URL", &pg.url)
         .env("ASSENT_TEST_DATABASE_CA", &pg.ca))?;
     drop(pg);
+    // The UI crates' unit tests (the wire format between the two modules, the placeholder's escaping)
+    // are plain Rust.
+    run(Command::new("cargo").args(["test", "-p", "assent-ui", "-p", "assent-prefs", "--lib"]))?;
     // The client crates in headless Chromium, as front-end teams run them (wasm-pack test --headless --chrome).
     run(Command::new("cargo")
-        .args(["test", "-p", "assent-ui", "-p", "assent-client", "--target", "wasm32-unknown-unknown"])
+        .args(["test", "-p", "assent-ui", "-p", "assent-prefs", "-p", "assent-client", "--target", "wasm32-unknown-unknown"])
         .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
     // Whole pages in Debian's Chromium through playwright-core, with the real collector binary.
     run(Command::new("cargo").args(["build", "-p", "assent-collector", "-p", "assent-cli"]))?;

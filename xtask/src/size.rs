@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
-use crate::dist::{GLUE, LOADER, RECEIPTS, WASM};
+use crate::dist::{GLUE, LOADER, PREFS_GLUE, PREFS_WASM, RECEIPTS, WASM};
 
 /// Where the budgets live: one file, each budget with the reason for its figure.
 pub(crate) const BUDGETS: &str = "xtask/size-budgets.toml";
@@ -70,14 +70,20 @@ pub(crate) fn budgets(root: &Path) -> Result<Vec<Budget>> {
 }
 
 /// The files a site downloads from `dist/assent/` (the locale is the reference language's).
-const MEASURED: [&str; 5] = [LOADER, GLUE, WASM, "locales/en.json", RECEIPTS];
+const MEASURED: [&str; 7] = [LOADER, GLUE, WASM, "locales/en.json", PREFS_GLUE, PREFS_WASM, RECEIPTS];
 
 /// Each visit: its name, what it downloads (a `dist/assent/` file, or `config` for the demo config),
-/// and the target it is reported against (a goal, not a budget: budgets fail, targets are reported).
-const VISITS: [(&str, &[&str], f64); 3] = [
-    ("returning visit", &[LOADER, "config"], 7.0),
-    ("first visit, banner interactive", &[LOADER, "config", GLUE, WASM, "locales/en.json"], 50.0),
-    ("first visit, receipt signed and sent", &[LOADER, "config", GLUE, WASM, "locales/en.json", RECEIPTS], 55.0),
+/// and the target it is reported against, if it has one (a goal, not a budget: budgets fail, targets
+/// are reported).
+const VISITS: [(&str, &[&str], Option<f64>); 3] = [
+    ("returning visit", &[LOADER, "config"], Some(7.0)),
+    ("first visit, banner interactive", &[LOADER, "config", GLUE, WASM, "locales/en.json"], Some(50.0)),
+    // The preferences module comes once the banner is idle, the receipt module once the visitor decides.
+    (
+        "first visit, dialog and receipt too",
+        &[LOADER, "config", GLUE, WASM, "locales/en.json", PREFS_GLUE, PREFS_WASM, RECEIPTS],
+        None,
+    ),
 ];
 
 /// Measures bytes.
@@ -124,8 +130,11 @@ pub fn report(root: &Path) -> Result<()> {
         let total = files.iter().try_fold(Sizes::default(), |t, f| Ok::<_, anyhow::Error>(t + size_of(f)?))?;
         let v = verdict(name, total.brotli);
         let kb = total.brotli as f64 / 1024.0;
-        let target = if kb <= target_kb { "within" } else { "over" };
-        println!("{name:<40} {:>9} {:>9} {:>9}  {v:<16}  {kb:.1} KB, {target} the {target_kb} KB target", total.raw, total.gzip, total.brotli);
+        let target = match target_kb {
+            Some(t) => format!("{kb:.1} KB, {} the {t} KB target", if kb <= t { "within" } else { "over" }),
+            None => format!("{kb:.1} KB"),
+        };
+        println!("{name:<40} {:>9} {:>9} {:>9}  {v:<16}  {target}", total.raw, total.gzip, total.brotli);
     }
     if !over.is_empty() {
         bail!(

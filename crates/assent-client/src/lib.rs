@@ -6,10 +6,17 @@
 //! Bad input never leaves a half-state: a broken config leaves every optional tag blocked and logs
 //! one console error naming the field; storage that throws keeps the decision for this page view.
 
+/// Talc instead of dlmalloc: -2.5 KB brotli (docs/performance.md, "Levers"). Wasm-bindgen's threads
+/// are not used, so the single-threaded allocator holds.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 mod fetch;
 mod gates;
 mod gpp;
 mod placeholders;
+mod prefs;
 mod receipts;
 mod region;
 mod toggles;
@@ -63,6 +70,8 @@ fn put(object: &Object, key: &str, value: &JsValue) {
 struct Inner {
     session: Option<Session>,
     overlay: Option<Overlay>,
+    /// The preferences module (the dialog and the AI toggle).
+    prefs: prefs::Module,
     texts: Option<(String, Rc<Texts>)>,
     /// Resolves once `texts` is loaded; shared by the UI and the receipt worker (one download).
     texts_loading: Option<js_sys::Promise>,
@@ -72,8 +81,10 @@ struct Inner {
     receipt_queue: VecDeque<Record>,
     /// `<assent-ai-toggle>` elements on the page, with their rendered views.
     toggles: Vec<Toggle>,
-    /// `__gpp('addEventListener')` callbacks, by listener id.
-    gpp_listeners: Vec<(u32, Function)>,
+    /// Blocked embeds whose placeholders wait for the preferences module (which draws them).
+    placeholders_waiting: Vec<web_sys::Element>,
+    /// `__gpp` calls made before the preferences module (which answers them) landed.
+    gpp_waiting: Vec<(String, Function, JsValue)>,
     receipt_worker: bool,
     reported: Vec<String>,
     storage_warned: bool,
@@ -95,6 +106,8 @@ struct Shared {
     run: Function,
     pending: Function,
     receipts: Option<Function>,
+    /// The loader's loader of the preferences module: resolves to its exports, initialised.
+    prefs: Option<Function>,
     /// The loader's `gtag` (pushes onto `window.dataLayer`), for Google Consent Mode.
     gtag: Option<Function>,
     /// The loader's `fetch`, which hands over a request it started before the wasm (the likely locale
@@ -106,7 +119,7 @@ struct Shared {
 
 /// Starts the client: parses and validates the config, starts the core session and carries out its
 /// first effects. `options` is `{configText, configError, region, timezone, gpc, gtag, stored, base,
-/// run, pending, receipts, fetch}`.
+/// run, pending, receipts, prefs, fetch}`.
 #[wasm_bindgen]
 pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     let run: Function = Reflect::get(&options, &"run".into())?.dyn_into()?;
@@ -164,12 +177,14 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
         inner: Rc::new(RefCell::new(Inner {
             session,
             overlay: None,
+            prefs: prefs::Module::Absent,
             texts: None,
             texts_loading: None,
             texts_missing: false,
             receipt_queue: VecDeque::new(),
             toggles: Vec::new(),
-            gpp_listeners: Vec::new(),
+            gpp_waiting: Vec::new(),
+            placeholders_waiting: Vec::new(),
             receipt_worker: false,
             reported: Vec::new(),
             storage_warned: false,
@@ -180,6 +195,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             run,
             pending,
             receipts: Reflect::get(&options, &"receipts".into()).ok().and_then(|f| f.dyn_into().ok()),
+            prefs: Reflect::get(&options, &"prefs".into()).ok().and_then(|f| f.dyn_into().ok()),
             gtag: Reflect::get(&options, &"gtag".into()).ok().and_then(|f| f.dyn_into().ok()),
             fetch,
             cookie_suffix,

@@ -1,21 +1,28 @@
 //! Placeholders shown in blocked embeds' frames, and "Load it".
 
 use assent_core::{locale, Event};
+use assent_ui::{wire, PlaceholderProps};
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::Element;
 
 use crate::gates::service_of;
+use crate::prefs::call;
 use crate::Client;
 
 impl Client {
-    /// Shows a placeholder in each blocked embed's own frame ([`assent_ui::placeholder_document`]):
-    /// the page's box for the embed stays as it is. "Load it" loads that embed alone, this page view.
+    /// Shows a placeholder in each blocked embed's own frame (drawn by the preferences module): the
+    /// page's box for the embed stays as it is. "Load it" loads that embed alone, this page view.
     pub(crate) fn show_placeholders(&self, frames: Vec<Element>) {
         let client = self.handle();
         spawn_local(async move {
             let Some((lang, texts)) = client.texts().await else { return };
+            let Some(module) = client.prefs_module() else {
+                // Shown when the module lands (`prefs_module` asked for it).
+                client.inner.borrow_mut().placeholders_waiting.extend(frames);
+                return;
+            };
             for frame in frames {
                 if frame.has_attribute(PLACEHOLDER_ATTR) || frame.has_attribute("data-assent") || unseen(&frame) {
                     continue;
@@ -28,7 +35,7 @@ impl Client {
                     assent_core::trackers::host_and_path(&src).map_or(src.clone(), |(host, _)| host.to_string())
                 });
                 let fill = |key: &str| texts.fill(key, &[("service", &service)]);
-                let document = assent_ui::placeholder_document(&assent_ui::PlaceholderProps {
+                let props = wire::placeholder_to_wire(&PlaceholderProps {
                     rtl: locale::is_rtl(&lang),
                     lang: lang.clone(),
                     title: fill("placeholder.title"),
@@ -43,33 +50,33 @@ impl Client {
                 } else {
                     let _ = frame.set_attribute(PLACEHOLDER_ATTR, "");
                 }
+                // Both live as long as the placeholder's buttons, for the page view.
                 let loader = client.handle();
                 let target = frame.clone();
-                // The placeholder document is same-origin (srcdoc): its button is wired from here, so
-                // it needs no script of its own (and no CSP exception).
-                let on_load = Closure::<dyn Fn()>::new(move || {
-                    let Some(doc) = target.dyn_ref::<web_sys::HtmlIFrameElement>().and_then(|f| f.content_document()) else { return };
-                    if let Some(button) = doc.get_element_by_id(assent_ui::LOAD_BUTTON_ID) {
-                        let loader = loader.handle();
-                        let frame = target.clone();
-                        let on_click = Closure::<dyn Fn()>::new(move || loader.load_embed(&frame));
-                        let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
-                        on_click.forget(); // lives as long as the placeholder document
-                    }
-                    if let (Some(button), Some(service)) = (doc.get_element_by_id(assent_ui::ALWAYS_BUTTON_ID), known.clone()) {
-                        let loader = loader.handle();
-                        let on_click = Closure::<dyn Fn()>::new(move || {
+                let on_load = Closure::<dyn Fn()>::new(move || loader.load_embed(&target)).into_js_value();
+                let on_always = match known {
+                    Some(service) => {
+                        let loader = client.handle();
+                        Closure::<dyn Fn()>::new(move || {
                             loader.dispatch(Event::AllowService { service: service.clone(), on: true });
-                        });
-                        let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
-                        on_click.forget();
+                        })
+                        .into_js_value()
                     }
-                });
-                let _ = frame.add_event_listener_with_callback("load", on_load.as_ref().unchecked_ref());
-                on_load.forget(); // one per blocked embed, for the page view
-                let _ = frame.set_attribute("srcdoc", &document);
+                    None => JsValue::NULL,
+                };
+                if let Err(e) = call(&module, "placeholder", &[frame.into(), props.into(), on_load, on_always]) {
+                    web_sys::console::error_2(&"assent: could not show a blocked embed's placeholder:".into(), &e);
+                }
             }
         });
+    }
+
+    /// The frames that waited for the preferences module, now that it is here.
+    pub(crate) fn placeholders_flush(&self) {
+        let waiting = std::mem::take(&mut self.inner.borrow_mut().placeholders_waiting);
+        if !waiting.is_empty() {
+            self.show_placeholders(waiting);
+        }
     }
 
     /// "Load it" on a placeholder: this embed alone, now. Nothing is stored: the next page view

@@ -1,17 +1,16 @@
 //! `<assent-ai-toggle>` elements: per-conversation `ai_training` toggles, and the events of scoped choices.
 
-use std::rc::Rc;
-
 use assent_core::purpose::AI_TRAINING;
 use assent_core::receipt::toggle_keys;
 use assent_core::scoped::Scope;
-use assent_core::{locale, Event};
-use assent_ui::{MountedToggle, ToggleProps};
+use assent_core::locale;
+use assent_ui::ToggleProps;
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{console, CustomEvent, CustomEventInit, Element};
 
+use crate::prefs::RemoteToggle;
 use crate::ui::scheme;
 use crate::{document, now, put, Client};
 
@@ -19,7 +18,8 @@ use crate::{document, now, put, Client};
 pub(crate) struct Toggle {
     pub(crate) element: Element,
     pub(crate) conversation: String,
-    pub(crate) view: Option<MountedToggle>,
+    /// Rendered by the preferences module, with the listener its flips go to.
+    pub(crate) view: Option<RemoteToggle>,
 }
 
 #[wasm_bindgen]
@@ -123,9 +123,14 @@ impl Client {
         }
     }
 
-    /// Mounts toggles that are not rendered yet (once the strings are loaded) and shows every
-    /// toggle's current state.
+    /// Mounts toggles that are not rendered yet (once the strings and the preferences module are
+    /// loaded) and shows every toggle's current state.
     pub(crate) fn render_toggles(&self) {
+        let waiting = {
+            let inner = self.inner.borrow();
+            inner.texts.is_some() && inner.toggles.iter().any(|t| t.view.is_none())
+        };
+        let module = if waiting { self.prefs_module() } else { None };
         let mut inner = self.inner.borrow_mut();
         let Some((lang, texts)) = inner.texts.clone() else { return };
         let Some(session) = inner.session.take() else { return };
@@ -139,6 +144,8 @@ impl Client {
                 view.set(on);
                 continue;
             }
+            // Rendered when the module lands (`prefs_module` asked for it).
+            let Some(module) = &module else { continue };
             let props = ToggleProps {
                 label: fill(keys[0]),
                 description: fill(keys[1]),
@@ -148,14 +155,7 @@ impl Client {
                 scheme: scheme(config),
                 lang: lang.clone(),
             };
-            let client = self.handle();
-            let conversation = toggle.conversation.clone();
-            let on_toggle: assent_ui::OnToggle = Rc::new(move |on| {
-                let client = client.handle();
-                let event = Event::AiToggle { conversation: conversation.clone(), on };
-                spawn_local(async move { client.dispatch(event) });
-            });
-            match MountedToggle::mount(&toggle.element, props, on, on_toggle) {
+            match self.remote_toggle(module, &toggle.element, &props, on, toggle.conversation.clone()) {
                 Ok(view) => toggle.view = Some(view),
                 Err(e) => console::error_2(&"assent: could not render <assent-ai-toggle>:".into(), &e),
             }

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use assent_core::config::TextOverride;
 use assent_core::purpose::AI_TRAINING;
 use assent_core::{locale, Config, Event, Flow, Session, Source, Ui};
-use assent_ui::{AllowedService, Intent, Layer, Legal, Overlay, Props, PurposeItem, Texts, View};
+use assent_ui::{first_layer, AllowedService, Intent, Layer, Legal, Overlay, Props, PurposeItem, Texts, View};
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -43,8 +43,14 @@ impl Client {
             };
             (props(session, lang, texts), view)
         };
-        let client = self.handle();
-        let on_intent: assent_ui::OnIntent = Rc::new(move |intent| client.intent(intent));
+        let mount = if view == View::Preferences {
+            // Shown when the module lands, if the session still wants it then (`prefs_module`).
+            let Some(module) = self.prefs_module() else { return };
+            self.remote_dialog(module)
+        } else {
+            let client = self.handle();
+            first_layer(view, Rc::new(move |intent| client.intent(intent)))
+        };
         let existing = self.inner.borrow_mut().overlay.take();
         let mut overlay = match existing.map_or_else(|| Overlay::new(&document()), Ok) {
             Ok(o) => o,
@@ -54,14 +60,17 @@ impl Client {
             }
         };
         if view == View::EntryPoint {
-            overlay.show_entry_point(props, on_intent);
+            overlay.show_entry_point(props, mount);
         } else {
-            overlay.show(view, props, on_intent);
+            overlay.show(view, props, mount);
         }
         self.inner.borrow_mut().overlay = Some(overlay);
+        if view == View::Banner {
+            self.prefetch_prefs();
+        }
     }
 
-    fn intent(&self, intent: Intent) {
+    pub(crate) fn intent(&self, intent: Intent) {
         let event = match intent {
             Intent::AcceptAll => Event::AcceptAll(Source::Ui),
             Intent::RejectAll => Event::RejectAll(Source::Ui),

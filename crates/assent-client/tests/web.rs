@@ -55,7 +55,26 @@ fn page(config: Option<&str>, stored: Option<&str>) -> JsValue {
     set("base", "/".into());
     set("run", Reflect::get(&internals, &"run".into()).unwrap());
     set("pending", Reflect::get(&internals, &"pending".into()).unwrap());
+    set("prefs", prefs_loader());
     options.into()
+}
+
+/// What the loader's `prefs` resolves to: the preferences module's exports. Here the module is linked
+/// into the test, so its two exports are handed over as the loader would (props and intents still go
+/// over as wire text, through JavaScript).
+fn prefs_loader() -> JsValue {
+    use wasm_bindgen::closure::Closure;
+    let exports = Object::new();
+    let preferences = Closure::<dyn Fn(web_sys::HtmlElement, String, Function) -> JsValue>::new(|parent, props: String, on_intent| {
+        assent_prefs::preferences(parent, &props, on_intent).map_or_else(|e| e, JsValue::from)
+    });
+    let toggle = Closure::<dyn Fn(web_sys::Element, String, bool, Function) -> JsValue>::new(|host, props: String, on, on_toggle| {
+        assent_prefs::toggle(host, &props, on, on_toggle).map_or_else(|e| e, JsValue::from)
+    });
+    Reflect::set(&exports, &"preferences".into(), &preferences.into_js_value()).unwrap();
+    Reflect::set(&exports, &"toggle".into(), &toggle.into_js_value()).unwrap();
+    let resolved = js_sys::Promise::resolve(&JsValue::from(exports));
+    Closure::<dyn Fn() -> js_sys::Promise>::new(move || resolved.clone()).into_js_value()
 }
 
 fn count(flag: &str) -> f64 {

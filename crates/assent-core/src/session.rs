@@ -384,12 +384,17 @@ impl Session {
     /// The IAB GPP US National section for this visitor: in US opt-out regions only (`None`
     /// elsewhere: `__gpp` then reports no applicable section).
     pub fn gpp(&self) -> Option<crate::gpp::UsNat> {
+        self.gpp_opt_out().map(|(opted_out, gpc)| crate::gpp::UsNat::for_opt_out(opted_out, gpc))
+    }
+
+    /// What the US National section is made from, `(opted out, GPC)`, where it applies: all a module
+    /// that encodes the section needs to know of the session.
+    pub fn gpp_opt_out(&self) -> Option<(bool, bool)> {
         if self.flow != Flow::OptOut || self.region.as_ref().is_none_or(|r| r.country() != "US") {
             return None;
         }
         let purposes = &self.config.gpc.purposes;
-        let opted_out = purposes.is_empty() || purposes.iter().any(|p| !self.allowed(p));
-        Some(crate::gpp::UsNat::for_opt_out(opted_out, self.gpc))
+        Some((purposes.is_empty() || purposes.iter().any(|p| !self.allowed(p)), self.gpc))
     }
 
     /// Whether the browser sent Global Privacy Control.

@@ -6,7 +6,12 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, FocusEvent, HtmlElement, KeyboardEvent, ShadowRoot, ShadowRootInit, ShadowRootMode};
 
-use crate::{focus_first, mount_view, OnIntent, Props, View};
+use crate::{focus_first, Props, View};
+
+/// Builds a view's content under the overlay's container and returns what keeps it there: dropping
+/// the returned value takes the content away. The first layer builds its own ([`crate::first_layer`]);
+/// the client hands over the preferences module's for the dialog.
+pub type Mount = Box<dyn FnOnce(&HtmlElement, &Props) -> Box<dyn Any>>;
 
 /// The UI's place in the page: one host element with an open shadow root. Showing a view replaces
 /// the previous one; hiding removes it and gives focus back to where it was before Assent took it.
@@ -51,16 +56,16 @@ impl Overlay {
     }
 
     /// Shows the persistent entry point: no focus is taken, and none is restored later.
-    pub fn show_entry_point(&mut self, props: Props, on_intent: OnIntent) {
+    pub fn show_entry_point(&mut self, props: Props, mount: Mount) {
         self.hide();
         self.describe(&props);
-        self.mounted = Some(mount_view(self.container.clone(), View::EntryPoint, props, on_intent));
+        self.mounted = Some(mount(&self.container, &props));
         self.keep_focus_visible(true);
         self.focus_return_key();
     }
 
     /// Shows `view`, replacing whatever was shown, and moves focus into it.
-    pub fn show(&mut self, view: View, props: Props, on_intent: OnIntent) {
+    pub fn show(&mut self, view: View, props: Props, mount: Mount) {
         let active = self.host.owner_document().and_then(|d| d.active_element());
         if active.as_ref() == Some(&self.host) {
             // One of Assent's own controls opened this view: remember it, to give focus back to it.
@@ -73,7 +78,7 @@ impl Overlay {
         self.mounted = None;
         self.describe(&props);
         let non_modal = view == View::Banner && props.position != crate::Position::Modal;
-        self.mounted = Some(mount_view(self.container.clone(), view, props, on_intent));
+        self.mounted = Some(mount(&self.container, &props));
         self.keep_focus_visible(non_modal);
         if !self.focus_return_key() {
             focus_first(&self.root);
@@ -166,7 +171,7 @@ impl Overlay {
 }
 
 /// Keeps Tab and Shift+Tab inside the modal dialog: from the last control to the first and back.
-pub(crate) fn trap_tab(ev: &KeyboardEvent) {
+pub fn trap_tab(ev: &KeyboardEvent) {
     let Some(dialog) = ev.current_target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
     let Ok(list) = dialog.query_selector_all("button:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])") else {
         return;

@@ -1,32 +1,43 @@
 //! The placeholder shown in place of a blocked embed. It is rendered into the embed's own `<iframe>`
 //! (as `srcdoc`), so it takes exactly the box the page gave the embed: no layout shift, and page CSS
-//! cannot reach it. The adapter listens for clicks on its buttons (same-origin document): "Load it"
-//! loads this embed, this page view; "Always allow X" allows that service from now on.
+//! cannot reach it. Its buttons are wired from here (the document is same-origin, so it needs no script
+//! of its own and no CSP exception): "Load it" loads this embed, this page view; "Always allow X"
+//! allows that service from now on. The client decides which frames get one, and what they say.
 
-/// What the placeholder says, already localised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlaceholderProps {
-    /// Language of the strings (`lang` attribute).
-    pub lang: String,
-    /// Written right to left (`dir="rtl"`).
-    pub rtl: bool,
-    /// "This content is hosted by YouTube, which may set cookies."
-    pub message: String,
-    /// The frame document's title ("Blocked content from YouTube").
-    pub title: String,
-    /// "Load it": loads this embed only, on this page view.
-    pub load: String,
-    /// "Always allow YouTube": allows the service from now on; empty when the embed belongs to no
-    /// known service (then there is no such button).
-    pub always: String,
-    /// What is not undone by loading (shown small), or empty.
-    pub note: String,
+use assent_ui::{wire, PlaceholderProps};
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use web_sys::Element;
+
+/// Shows the placeholder described by `props` ([`wire::placeholder_to_wire`]'s text) in `frame`.
+/// "Load it" calls `on_load`; "Always allow X" calls `on_always`, offered only when `props` names the
+/// button's text (and `on_always` is given).
+#[wasm_bindgen]
+pub fn placeholder(frame: Element, props: &str, on_load: Function, on_always: Option<Function>) -> Result<(), JsValue> {
+    let props = wire::placeholder_from_wire(props).ok_or("assent-prefs: the placeholder's props are not in the wire format")?;
+    let target = frame.clone();
+    let on_frame_load = Closure::<dyn Fn()>::new(move || {
+        let Some(doc) = target.dyn_ref::<web_sys::HtmlIFrameElement>().and_then(|f| f.content_document()) else { return };
+        for (id, callback) in [(LOAD_BUTTON_ID, Some(&on_load)), (ALWAYS_BUTTON_ID, on_always.as_ref())] {
+            if let (Some(button), Some(callback)) = (doc.get_element_by_id(id), callback) {
+                let callback = callback.clone();
+                let on_click = Closure::<dyn Fn()>::new(move || {
+                    let _ = callback.call0(&JsValue::NULL);
+                });
+                let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+                on_click.forget(); // lives as long as the placeholder document
+            }
+        }
+    });
+    frame.add_event_listener_with_callback("load", on_frame_load.as_ref().unchecked_ref())?;
+    on_frame_load.forget(); // one per blocked embed, for the page view
+    frame.set_attribute("srcdoc", &placeholder_document(&props))
 }
 
 /// The id of the "Load it" button inside the placeholder document.
-pub const LOAD_BUTTON_ID: &str = "assent-load";
+const LOAD_BUTTON_ID: &str = "assent-load";
 /// The id of the "Always allow X" button inside the placeholder document.
-pub const ALWAYS_BUTTON_ID: &str = "assent-always";
+const ALWAYS_BUTTON_ID: &str = "assent-always";
 
 const STYLE: &str = "html,body{margin:0;height:100%}body{display:flex;align-items:center;justify-content:center;\
 font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;background:#eef0f3;color:#1b1f24;\
@@ -43,7 +54,7 @@ button:focus-visible{outline-color:#fff}}\
 @media (prefers-reduced-motion:reduce){*{transition:none!important}}";
 
 /// The placeholder as a whole HTML document, every string escaped.
-pub fn placeholder_document(props: &PlaceholderProps) -> String {
+fn placeholder_document(props: &PlaceholderProps) -> String {
     let note = if props.note.is_empty() { String::new() } else { format!("<small>{}</small>", escape(&props.note)) };
     let always = if props.always.is_empty() {
         String::new()

@@ -1,38 +1,11 @@
 //! `<assent-ai-toggle>`: the per-conversation "use this conversation to improve our AI" switch,
 //! rendered into the element's own shadow root.
 
-use std::rc::Rc;
-
+use assent_ui::{OnToggle, ToggleProps, TOGGLE_STYLES};
 use leptos::mount::mount_to;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, ShadowRoot, ShadowRootInit, ShadowRootMode};
-
-/// The stylesheet of the toggle's shadow root. Theming uses the same `--assent-*` custom properties
-/// as the banner.
-pub const TOGGLE_STYLES: &str = include_str!("toggle.css");
-
-/// What the toggle shows. Strings come resolved (locale file, config overrides, `{controller}`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToggleProps {
-    /// The visible label: names the system and the data ("Use this conversation to improve our support assistant").
-    pub label: String,
-    /// What turning it on means, or (under legitimate interest) how to object.
-    pub description: String,
-    /// Text of the link to the notice.
-    pub learn_more: String,
-    /// The notice URL, if configured.
-    pub notice_url: Option<String>,
-    /// BCP 47 language of the strings.
-    pub lang: String,
-    /// Written right to left.
-    pub rtl: bool,
-    /// Light, dark, or the visitor's system setting.
-    pub scheme: crate::Scheme,
-}
-
-/// Called with the new state when the visitor flips the switch.
-pub type OnToggle = Rc<dyn Fn(bool)>;
 
 /// A toggle mounted in an element's shadow root. Dropping it unmounts the view.
 pub struct MountedToggle {
