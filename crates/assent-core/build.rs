@@ -21,16 +21,16 @@ fn main() {
     let text = fs::read_to_string(&src).expect("read data/region-groups.json");
     let groups: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&text).expect("data/region-groups.json is a JSON object");
-    let mut out = String::from("/// Generated from data/region-groups.json.\npub(crate) static GROUPS: &[(&str, &[&str])] = &[\n");
+    let mut out = String::from(
+        "/// Generated from data/region-groups.json.\npub(crate) static GROUPS: &[(&str, &[&str])] = &[\n",
+    );
     for (name, members) in &groups {
         if name.starts_with('_') {
             continue;
         }
         let members = members.as_array().expect("group members are an array");
-        let list: Vec<String> = members
-            .iter()
-            .map(|m| format!("{:?}", m.as_str().expect("member is a string")))
-            .collect();
+        let list: Vec<String> =
+            members.iter().map(|m| format!("{:?}", m.as_str().expect("member is a string"))).collect();
         out.push_str(&format!("    ({name:?}, &[{}]),\n", list.join(", ")));
     }
     out.push_str("];\n");
@@ -79,12 +79,18 @@ fn main() {
 fn trackers(data: &Path) {
     let path = data.join("trackers.json");
     println!("cargo::rerun-if-changed={}", path.display());
-    let db: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(&path).expect("read data/trackers.json")).expect("data/trackers.json is JSON");
+    let db: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).expect("read data/trackers.json"))
+        .expect("data/trackers.json is JSON");
     let strings = |v: &serde_json::Value, key: &str| -> Vec<String> {
-        v[key].as_array().unwrap_or_else(|| panic!("trackers.json: `{key}` is a list")).iter().map(|s| s.as_str().expect("a string").to_string()).collect()
+        v[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("trackers.json: `{key}` is a list"))
+            .iter()
+            .map(|s| s.as_str().expect("a string").to_string())
+            .collect()
     };
-    let mut out = String::from("/// Generated from data/trackers.json.\npub(crate) static DATABASE: &[ServiceData] = &[\n");
+    let mut out =
+        String::from("/// Generated from data/trackers.json.\npub(crate) static DATABASE: &[ServiceData] = &[\n");
     for s in db["services"].as_array().expect("trackers.json: `services` is a list") {
         let name = s["name"].as_str().expect("service name");
         let purpose = s["purpose"].as_str().expect("service purpose");

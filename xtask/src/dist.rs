@@ -141,16 +141,21 @@ pub(crate) fn locale_guesses(files: &[String]) -> String {
     // What the core picks for a browser that sends only `tag`, or None when no file serves it.
     let none = "\u{0}".to_string();
     let available: Vec<String> = std::iter::once(none.clone()).chain(files.iter().cloned()).collect();
-    let core = |tag: &str| Some(assent_core::locale::negotiate(&available, None, None, &[tag.to_string()])).filter(|f| *f != none);
-    let mut languages: Vec<String> = files.iter().map(|f| f.split('-').next().unwrap_or(f).to_ascii_lowercase()).collect();
+    let core = |tag: &str| {
+        Some(assent_core::locale::negotiate(&available, None, None, &[tag.to_string()])).filter(|f| *f != none)
+    };
+    let mut languages: Vec<String> =
+        files.iter().map(|f| f.split('-').next().unwrap_or(f).to_ascii_lowercase()).collect();
     languages.extend(["nb", "nn", "zh"].map(String::from));
     languages.sort();
     languages.dedup();
-    let regions = (b'a'..=b'z').flat_map(|a| (b'a'..=b'z').map(move |b| String::from_utf8(vec![a, b]).unwrap_or_default()));
+    let regions =
+        (b'a'..=b'z').flat_map(|a| (b'a'..=b'z').map(move |b| String::from_utf8(vec![a, b]).unwrap_or_default()));
     let subtags: Vec<String> = regions.chain(["419", "hans", "hant"].map(String::from)).collect();
     let mut guesses = Vec::new();
     // Languages alone first: the two-subtag rule falls back on them.
-    let tags = languages.iter().cloned().chain(languages.iter().flat_map(|l| subtags.iter().map(move |s| format!("{l}-{s}"))));
+    let tags =
+        languages.iter().cloned().chain(languages.iter().flat_map(|l| subtags.iter().map(move |s| format!("{l}-{s}"))));
     for tag in tags {
         let language = tag.split('-').next().unwrap_or(&tag).to_string();
         let plain = serves.get(&tag).or_else(|| serves.get(&language)).cloned();
@@ -193,7 +198,11 @@ pub(crate) fn read_locales(root: &Path) -> Result<BTreeMap<String, BTreeMap<Stri
 pub fn check_locales(root: &Path) -> Result<()> {
     let problems = locale_problems(root)?;
     if !problems.is_empty() {
-        bail!("locale files disagree with locales/{}.json:\n  {}", assent_core::locale::REFERENCE_LANGUAGE, problems.join("\n  "));
+        bail!(
+            "locale files disagree with locales/{}.json:\n  {}",
+            assent_core::locale::REFERENCE_LANGUAGE,
+            problems.join("\n  ")
+        );
     }
     Ok(())
 }

@@ -120,7 +120,19 @@ fn test(root: &Path) -> Result<()> {
     // The collector suite runs on SQLite and on a real PostgreSQL started here on loopback.
     let pg = postgres::TestPostgres::start()?;
     run(Command::new("cargo")
-        .args(["test", "-p", "assent-core", "-p", "assent-jose", "-p", "assent-collector", "-p", "assent-cli", "-p", "xtask"])
+        .args([
+            "test",
+            "-p",
+            "assent-core",
+            "-p",
+            "assent-jose",
+            "-p",
+            "assent-collector",
+            "-p",
+            "assent-cli",
+            "-p",
+            "xtask",
+        ])
         .env("ASSENT_TEST_DATABASE_URL", &pg.url)
         .env("ASSENT_TEST_DATABASE_CA", &pg.ca))?;
     drop(pg);
@@ -129,7 +141,17 @@ fn test(root: &Path) -> Result<()> {
     run(Command::new("cargo").args(["test", "-p", "assent-ui", "-p", "assent-prefs", "--lib"]))?;
     // The client crates in headless Chromium, as front-end teams run them (wasm-pack test --headless --chrome).
     run(Command::new("cargo")
-        .args(["test", "-p", "assent-ui", "-p", "assent-prefs", "-p", "assent-client", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "test",
+            "-p",
+            "assent-ui",
+            "-p",
+            "assent-prefs",
+            "-p",
+            "assent-client",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
     // Whole pages in Debian's Chromium through playwright-core, with the real collector binary.
     run(Command::new("cargo").args(["build", "-p", "assent-collector", "-p", "assent-cli"]))?;
@@ -139,7 +161,8 @@ fn test(root: &Path) -> Result<()> {
 /// A Japanese font for the screenshots (Debian's Chromium has none of its own; Arabic comes with
 /// DejaVu). Tests do not need it: they read text, not glyphs.
 fn ensure_japanese_font() -> Result<()> {
-    let listed = Command::new("fc-list").args([":lang=ja", "family"]).output().map(|o| !o.stdout.is_empty()).unwrap_or(false);
+    let listed =
+        Command::new("fc-list").args([":lang=ja", "family"]).output().map(|o| !o.stdout.is_empty()).unwrap_or(false);
     if listed {
         return Ok(());
     }

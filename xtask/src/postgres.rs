@@ -30,8 +30,10 @@ fn is_root() -> bool {
 /// The newest installed server's `bin/` directory, installing Debian's `postgresql` if missing (as root).
 fn bin_dir() -> Result<PathBuf> {
     let find = || -> Option<PathBuf> {
-        let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        versions.sort_by_key(|p| p.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse::<u32>().ok()).unwrap_or(0));
+        let mut versions: Vec<PathBuf> =
+            std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        versions
+            .sort_by_key(|p| p.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse::<u32>().ok()).unwrap_or(0));
         versions.into_iter().rev().map(|v| v.join("bin")).find(|b| b.join("initdb").exists())
     };
     if let Some(bin) = find() {
@@ -100,8 +102,18 @@ impl TestPostgres {
         if !status.success() {
             bail!("PostgreSQL did not start ({status}); see {}", dir.join("server.log").display());
         }
-        eprintln!("PostgreSQL {} on 127.0.0.1:{port} for the collector tests", bin.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or(""));
-        Ok(TestPostgres { pg_ctl, dir, data, as_postgres, url: format!("postgres://postgres@127.0.0.1:{port}"), ca: tls.join("ca.crt") })
+        eprintln!(
+            "PostgreSQL {} on 127.0.0.1:{port} for the collector tests",
+            bin.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str()).unwrap_or("")
+        );
+        Ok(TestPostgres {
+            pg_ctl,
+            dir,
+            data,
+            as_postgres,
+            url: format!("postgres://postgres@127.0.0.1:{port}"),
+            ca: tls.join("ca.crt"),
+        })
     }
 }
 
@@ -109,17 +121,47 @@ impl TestPostgres {
 fn certificates(dir: &Path, as_postgres: bool) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let openssl = |args: &[&str]| -> Result<()> {
-        let out = Command::new("openssl").args(args).current_dir(dir).output().context("run openssl (Debian: apt-get install --no-install-recommends openssl)")?;
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .context("run openssl (Debian: apt-get install --no-install-recommends openssl)")?;
         if !out.status.success() {
             bail!("openssl {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
         }
         Ok(())
     };
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(&[&["req", "-x509", "-days", "2", "-subj", "/CN=Assent test CA", "-keyout", "ca.key", "-out", "ca.crt"][..], &ec, &["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]].concat())?;
+    openssl(
+        &[
+            &["req", "-x509", "-days", "2", "-subj", "/CN=Assent test CA", "-keyout", "ca.key", "-out", "ca.crt"][..],
+            &ec,
+            &["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"],
+        ]
+        .concat(),
+    )?;
     openssl(&[&["req", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"][..], &ec].concat())?;
-    std::fs::write(dir.join("server.ext"), "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")?;
-    openssl(&["x509", "-req", "-days", "2", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-extfile", "server.ext", "-out", "server.crt"])?;
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-days",
+        "2",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ])?;
     // The server refuses a key that others can read.
     run(Command::new("chmod").arg("600").arg(dir.join("server.key")))?;
     if as_postgres {

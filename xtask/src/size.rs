@@ -57,7 +57,11 @@ pub(crate) fn budgets(root: &Path) -> Result<Vec<Budget>> {
     let known: Vec<&str> = MEASURED.iter().copied().chain(VISITS.iter().map(|(name, _, _)| *name)).collect();
     for (i, b) in file.budget.iter().enumerate() {
         if !known.contains(&b.what.as_str()) {
-            bail!("{BUDGETS}: budget[{i}].what `{}` is neither a bundle file nor a visit ({})", b.what, known.join(", "));
+            bail!(
+                "{BUDGETS}: budget[{i}].what `{}` is neither a bundle file nor a visit ({})",
+                b.what,
+                known.join(", ")
+            );
         }
         if file.budget[..i].iter().any(|o| o.what == b.what) {
             bail!("{BUDGETS}: `{}` has two budgets", b.what);
@@ -110,7 +114,11 @@ pub fn report(root: &Path) -> Result<()> {
     let mut verdict = |what: &str, brotli: usize| -> String {
         match budget_of(what) {
             Some(b) if brotli > b.brotli => {
-                over.push(format!("{what}: {brotli} B brotli, over its budget of {} B by {} B", b.brotli, brotli - b.brotli));
+                over.push(format!(
+                    "{what}: {brotli} B brotli, over its budget of {} B by {} B",
+                    b.brotli,
+                    brotli - b.brotli
+                ));
                 format!("OVER {}", b.brotli)
             }
             Some(b) => format!("≤ {}", b.brotli),

@@ -59,7 +59,12 @@ fn loader_holds_no_policy() {
 fn doc_links_resolve() {
     let root = root();
     let mut docs: Vec<PathBuf> = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
-    docs.extend(fs::read_dir(root.join("docs")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "md")));
+    docs.extend(
+        fs::read_dir(root.join("docs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md")),
+    );
     let mut broken = Vec::new();
     for doc in &docs {
         let text = fs::read_to_string(doc).unwrap();

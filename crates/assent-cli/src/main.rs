@@ -89,14 +89,22 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<bool> {
     match cli.command {
         Command::Verify { receipts, jwks } => verify(&receipts, jwks.as_deref()),
-        Command::Filter { purpose, receipts, subject_field, time_field, conversation_field, data } => {
-            filter(&purpose, &receipts, &Fields { subject: subject_field, time: time_field, conversation: conversation_field }, &data)
-        }
+        Command::Filter { purpose, receipts, subject_field, time_field, conversation_field, data } => filter(
+            &purpose,
+            &receipts,
+            &Fields { subject: subject_field, time: time_field, conversation: conversation_field },
+            &data,
+        ),
         Command::Config { command: ConfigCommand::Check { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
             match assent_core::Config::parse(&text) {
                 Ok(config) => {
-                    println!("{}: valid ({} purposes, {} region rules)", file.display(), config.purposes.len(), config.regions.rules.len());
+                    println!(
+                        "{}: valid ({} purposes, {} region rules)",
+                        file.display(),
+                        config.purposes.len(),
+                        config.regions.rules.len()
+                    );
                     Ok(true)
                 }
                 Err(e) => {
@@ -159,15 +167,26 @@ fn load_entries(path: &Path) -> Result<Vec<Entry>> {
     if is_sqlite {
         let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let mut stmt = conn.prepare("SELECT jws, received_at FROM receipts ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
-        return Ok(rows.iter().map(|(jws, at)| Entry { received: u64::try_from(*at).ok(), ..Entry::bare(jws) }).collect());
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(rows
+            .iter()
+            .map(|(jws, at)| Entry { received: u64::try_from(*at).ok(), ..Entry::bare(jws) })
+            .collect());
     }
     let bytes = std::fs::read(path).with_context(|| format!("read {}", path.display()))?;
     let text = String::from_utf8(bytes).context("the receipts file is not UTF-8")?;
     let mut out = Vec::new();
     let take = |json: &Json, out: &mut Vec<Entry>| match json {
         Json::String(s) => out.push(Entry::bare(s)),
-        Json::Array(items) => items.iter().for_each(|i| if let Json::String(s) = i { out.push(Entry::bare(s)) } else { out.extend(Entry::row(i)) }),
+        Json::Array(items) => items.iter().for_each(|i| {
+            if let Json::String(s) = i {
+                out.push(Entry::bare(s))
+            } else {
+                out.extend(Entry::row(i))
+            }
+        }),
         Json::Object(_) => {
             if let Some(Json::Array(items)) = get(json, "receipts") {
                 out.extend(items.iter().filter_map(Entry::row));
@@ -232,7 +251,10 @@ fn label(jws: &str, n: usize) -> String {
 /// Checks an exported row's acknowledgment: the collector's signature with a key of the JWKS, over
 /// this receipt's hash, id and subject and the row's chain status and time of receipt.
 fn check_ack(stored: &Stored, c: &Checked, jwks: &Json) -> Result<(), String> {
-    let ack = stored.ack.as_deref().ok_or("no ack: the collector did not countersign this row (it no longer verifies as stored)")?;
+    let ack = stored
+        .ack
+        .as_deref()
+        .ok_or("no ack: the collector did not countersign this row (it no longer verifies as stored)")?;
     let payload = assent_jose::verify_ack(ack, jwks).map_err(|e| format!("ack: {e}"))?;
     let payload = Json::parse(&payload).map_err(|e| format!("ack: payload: {e}"))?;
     let number = |key: &str| match get(&payload, key) {
@@ -243,8 +265,17 @@ fn check_ack(stored: &Stored, c: &Checked, jwks: &Json) -> Result<(), String> {
         ("receipt", field(&payload, "receipt") == Some(c.hash.as_str()), "is not this receipt's hash"),
         ("id", field(&payload, "id") == Some(c.claims.id.as_str()), "is not this receipt's id"),
         ("sub", field(&payload, "sub") == Some(c.claims.subject.as_str()), "is not this receipt's subject"),
-        ("chain", stored.chain.is_none() || field(&payload, "chain") == stored.chain.as_deref(), "differs from the row's chain"),
-        ("receivedAt", stored.received_at.is_none() || number("receivedAt") == stored.received().and_then(|t| i64::try_from(t).ok()), "differs from the row's receivedAt"),
+        (
+            "chain",
+            stored.chain.is_none() || field(&payload, "chain") == stored.chain.as_deref(),
+            "differs from the row's chain",
+        ),
+        (
+            "receivedAt",
+            stored.received_at.is_none()
+                || number("receivedAt") == stored.received().and_then(|t| i64::try_from(t).ok()),
+            "differs from the row's receivedAt",
+        ),
     ]
     .iter()
     .filter(|(_, same, _)| !same)
@@ -306,8 +337,15 @@ fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
                 if !ok && !foreign {
                     failures += 1;
                     let prev = c.claims.prev.as_deref().unwrap_or("null");
-                    let before = expected.map_or("none (this is the subject's first receipt here)".to_string(), |(h, id)| format!("{id} with hash {h}"));
-                    writeln!(out, "FAIL {}: chain broken for subject {}: prev is {prev}, the previous receipt is {before}", c.claims.id, c.claims.subject)?;
+                    let before = expected
+                        .map_or("none (this is the subject's first receipt here)".to_string(), |(h, id)| {
+                            format!("{id} with hash {h}")
+                        });
+                    writeln!(
+                        out,
+                        "FAIL {}: chain broken for subject {}: prev is {prev}, the previous receipt is {before}",
+                        c.claims.id, c.claims.subject
+                    )?;
                 }
                 match (&jwks, &entries[n].stored) {
                     (Some(jwks), Some(stored)) => match check_ack(stored, &c, jwks) {
@@ -334,9 +372,17 @@ fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
             (Some(_), n) => format!("; {n} acknowledgments verify against the JWKS"),
             (None, _) => String::new(),
         };
-        writeln!(out, "ok: {} receipts of {} subjects; every signature verifies and every chain is intact{acked}", receipts.len(), owners.len())?;
+        writeln!(
+            out,
+            "ok: {} receipts of {} subjects; every signature verifies and every chain is intact{acked}",
+            receipts.len(),
+            owners.len()
+        )?;
         if unacked > 0 {
-            writeln!(out, "({unacked} acknowledgments not checked: pass --jwks with the collector's /.well-known/jwks.json)")?;
+            writeln!(
+                out,
+                "({unacked} acknowledgments not checked: pass --jwks with the collector's /.well-known/jwks.json)"
+            )?;
         }
     } else {
         writeln!(out, "{failures} of {} receipts failed", receipts.len())?;
@@ -419,9 +465,12 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
     let reader: Box<dyn BufRead> = if data == Path::new("-") {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::io::BufReader::new(std::fs::File::open(data).with_context(|| format!("read {}", data.display()))?))
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(data).with_context(|| format!("read {}", data.display()))?,
+        ))
     };
-    let (mut total, mut kept, mut unparseable, mut no_subject, mut no_time, mut no_consent, mut stamped) = (0, 0, 0, 0, 0, 0, 0);
+    let (mut total, mut kept, mut unparseable, mut no_subject, mut no_time, mut no_consent, mut stamped) =
+        (0, 0, 0, 0, 0, 0, 0);
     let (mut scoped, mut bad_conversation) = (0, 0);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -464,8 +513,12 @@ fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> 
         };
         let scope = conversation
             .or_else(|| field(&record, "assent.scope").filter(|s| s.starts_with("conversation:")).map(str::to_string));
-        let evidence: Vec<Evidence<'_>> =
-            by_subject.get(&subject).map_or(&[][..], Vec::as_slice).iter().map(|c| Evidence { claims: &c.claims, key: &c.key, received_at: c.received_at }).collect();
+        let evidence: Vec<Evidence<'_>> = by_subject
+            .get(&subject)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|c| Evidence { claims: &c.claims, key: &c.key, received_at: c.received_at })
+            .collect();
         let answer = gate(&evidence, purpose, at, scope.as_deref());
         if answer.granted {
             scoped += usize::from(scope.is_some());

@@ -82,7 +82,12 @@ fn verify_checks_the_collectors_acknowledgments_against_its_jwks() {
     // Another receipt's ack: signed by the collector, but not for this receipt.
     let swapped = original.replacen(acks[0], "SWAP", 1).replacen(acks[1], acks[0], 1).replacen("SWAP", acks[1], 1);
     let stdout = run(&swapped, &jwks);
-    assert!(stdout.contains("ack signed by the collector, but its receipt is not this receipt's hash, its id is not this receipt's id"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "ack signed by the collector, but its receipt is not this receipt's hash, its id is not this receipt's id"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.ends_with("2 of 3 receipts failed\n"), "{stdout}");
     // A row the collector would not countersign (it no longer verified as stored).
     let stdout = run(&original.replacen(&format!("\"{}\"", acks[2]), "null", 1), &jwks);
@@ -91,11 +96,21 @@ fn verify_checks_the_collectors_acknowledgments_against_its_jwks() {
     let stdout = run(&original.replacen(&format!("\"ack\": \"{}\",", acks[1]), "", 1), &jwks);
     assert!(stdout.contains("no ack:") && stdout.ends_with("1 of 3 receipts failed\n"), "{stdout}");
     // A row whose time of receipt was edited: the ack says otherwise.
-    let stdout = run(&original.replacen("\"receivedAt\": \"2026-11-23T03:38:02Z\"", "\"receivedAt\": \"2026-11-23T03:38:01Z\"", 1), &jwks);
-    assert!(stdout.contains("receivedAt differs from the row's receivedAt") && stdout.ends_with("1 of 3 receipts failed\n"), "{stdout}");
+    let stdout = run(
+        &original.replacen("\"receivedAt\": \"2026-11-23T03:38:02Z\"", "\"receivedAt\": \"2026-11-23T03:38:01Z\"", 1),
+        &jwks,
+    );
+    assert!(
+        stdout.contains("receivedAt differs from the row's receivedAt") && stdout.ends_with("1 of 3 receipts failed\n"),
+        "{stdout}"
+    );
     // The JWKS of another collector.
     let other = dir.path().join("other-jwks.json");
-    std::fs::write(&other, r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"other","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#).unwrap();
+    std::fs::write(
+        &other,
+        r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"other","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#,
+    )
+    .unwrap();
     let stdout = run(&original, &other);
     assert!(stdout.contains("is not an Ed25519 key in the JWKS"), "{stdout}");
 }
@@ -115,7 +130,11 @@ fn verify_with_jwks_fails_a_receipt_that_is_not_an_export_row() {
     let out = assent(&["verify", path.to_str().unwrap(), "--jwks", fixture("jwks.json").to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains(&format!("FAIL {}: not a row of a collector export", claims.id)) && stdout.ends_with("1 of 4 receipts failed\n"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("FAIL {}: not a row of a collector export", claims.id))
+            && stdout.ends_with("1 of 4 receipts failed\n"),
+        "{stdout}"
+    );
     // Without --jwks it is a valid receipt of another subject.
     assert!(assent(&["verify", path.to_str().unwrap()]).status.success());
 }
@@ -134,7 +153,10 @@ fn verify_names_a_receipt_signed_with_another_key_than_the_subjects() {
     let out = assent(&["verify", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("not subject") && stdout.contains("own key") && stdout.contains("it can refuse, never grant"), "{stdout}");
+    assert!(
+        stdout.contains("not subject") && stdout.contains("own key") && stdout.contains("it can refuse, never grant"),
+        "{stdout}"
+    );
     assert!(stdout.ends_with("1 of 3 receipts failed\n"), "{stdout}");
 }
 
@@ -181,7 +203,10 @@ fn filter_keeps_only_records_made_while_ai_training_was_granted() {
         .lines()
         .map(|l| l.split("\"text\":\"").nth(1).unwrap().split('"').next().unwrap().to_string())
         .collect();
-    assert_eq!(kept, ["after opting in to AI training", "RFC 3339 time, opted in", "stamped, milliseconds, no subject field"]);
+    assert_eq!(
+        kept,
+        ["after opting in to AI training", "RFC 3339 time, opted in", "stamped, milliseconds, no subject field"]
+    );
     let summary = text(&out.stderr);
     assert!(summary.contains("kept 3 of 10 records for purpose `ai_training`"), "{summary}");
     // Review finding: a record stamped `do_not_train: true` is dropped whatever the receipts say at the
@@ -208,9 +233,11 @@ fn filter(receipts: &str, data: &str, dir: &std::path::Path) -> (String, String)
 fn filter_counts_a_receipt_once_when_exports_overlap() {
     let jws = fixture_jws();
     let dir = tempfile::tempdir().unwrap();
-    let after = r#"{"subject":"abe19afaace770a2d4ae56c7c8ee4660","timestamp":1795405086,"text":"after opting out again"}"#;
+    let after =
+        r#"{"subject":"abe19afaace770a2d4ae56c7c8ee4660","timestamp":1795405086,"text":"after opting out again"}"#;
     // Endpoint A's export has all three; endpoint B's missed the withdrawal.
-    let (kept, summary) = filter(&[&jws[0], &jws[1], &jws[2], &jws[0], &jws[1]].map(String::as_str).join("\n"), after, dir.path());
+    let (kept, summary) =
+        filter(&[&jws[0], &jws[1], &jws[2], &jws[0], &jws[1]].map(String::as_str).join("\n"), after, dir.path());
     assert_eq!(kept, "", "{summary}");
     assert!(summary.contains("counted 2 receipts once that appear again"), "{summary}");
 }
@@ -222,9 +249,11 @@ fn filter_counts_a_receipt_once_when_exports_overlap() {
 fn filter_orders_overlapping_exports_by_their_chain() {
     let jws = fixture_jws();
     let dir = tempfile::tempdir().unwrap();
-    let after = r#"{"subject":"abe19afaace770a2d4ae56c7c8ee4660","timestamp":1795405086,"text":"after opting out again"}"#;
+    let after =
+        r#"{"subject":"abe19afaace770a2d4ae56c7c8ee4660","timestamp":1795405086,"text":"after opting out again"}"#;
     // The new endpoint's export (the withdrawal only), then the old endpoint's (all three).
-    let (kept, summary) = filter(&[&jws[2], &jws[0], &jws[1], &jws[2]].map(String::as_str).join("\n"), after, dir.path());
+    let (kept, summary) =
+        filter(&[&jws[2], &jws[0], &jws[1], &jws[2]].map(String::as_str).join("\n"), after, dir.path());
     assert_eq!(kept, "", "{summary}");
     assert!(summary.contains("counted 1 receipts once that appear again"), "{summary}");
 }
@@ -238,13 +267,25 @@ fn filter_orders_the_runs_of_a_chain_with_a_gap_by_when_they_were_received() {
     let dir = tempfile::tempdir().unwrap();
     let (granted, withdrawn) = (fixture_claims(1), fixture_claims(2));
     let r1 = signed(9, &Claims { prev: None, ..granted.clone() });
-    let r3 = signed(9, &Claims { id: format!("r{}", "3".repeat(32)), prev: Some("f".repeat(64)), issued_at: granted.issued_at + 1, ..granted.clone() });
+    let r3 = signed(
+        9,
+        &Claims {
+            id: format!("r{}", "3".repeat(32)),
+            prev: Some("f".repeat(64)),
+            issued_at: granted.issued_at + 1,
+            ..granted.clone()
+        },
+    );
     let r4 = signed(9, &Claims { prev: Some(assent_jose::receipt_hash(&r3)), ..withdrawn.clone() });
     let row = |jws: &str, at: &str| format!(r#"{{"jws":"{jws}","receivedAt":"{at}"}}"#);
     let (t1, t3, t4) = ("2026-11-23T03:38:02Z", "2026-11-23T03:38:04Z", "2026-11-23T03:38:06Z");
     let new_endpoint = format!(r#"{{"receipts":[{},{}]}}"#, row(&r3, t3), row(&r4, t4));
     let old_endpoint = format!(r#"{{"receipts":[{},{},{}]}}"#, row(&r1, t1), row(&r3, t3), row(&r4, t4));
-    let after = format!(r#"{{"subject":"{}","timestamp":{},"text":"after opting out again"}}"#, withdrawn.subject, withdrawn.issued_at + 60);
+    let after = format!(
+        r#"{{"subject":"{}","timestamp":{},"text":"after opting out again"}}"#,
+        withdrawn.subject,
+        withdrawn.issued_at + 60
+    );
     let (kept, summary) = filter(&[new_endpoint, old_endpoint].join("\n"), &after, dir.path());
     assert_eq!(kept, "", "{summary}");
 }
@@ -266,7 +307,10 @@ fn filter_reads_a_numeric_conversation_id_and_drops_an_unusable_one() {
     let at = granted.issued_at + 1;
     let records = [
         format!(r#"{{"subject":"{}","timestamp":{at},"conversation":48213,"text":"numeric id"}}"#, granted.subject),
-        format!(r#"{{"subject":"{}","timestamp":{at},"conversation":"7","text":"another conversation"}}"#, granted.subject),
+        format!(
+            r#"{{"subject":"{}","timestamp":{at},"conversation":"7","text":"another conversation"}}"#,
+            granted.subject
+        ),
         format!(r#"{{"subject":"{}","timestamp":{at},"conversation":{{"id":1}},"text":"object id"}}"#, granted.subject),
         format!(r#"{{"subject":"{}","timestamp":{at},"conversation":"has space","text":"bad id"}}"#, granted.subject),
     ]
@@ -275,7 +319,10 @@ fn filter_reads_a_numeric_conversation_id_and_drops_an_unusable_one() {
     let (kept, summary) = filter(&receipts, &records, dir.path());
     assert!(!kept.contains("numeric id"), "conversation 48213 refused: {summary}");
     assert!(kept.contains("another conversation"), "the site-wide grant decides elsewhere: {summary}");
-    assert!(summary.contains("kept 1 of 4") && summary.contains("2 with a conversation id that is not one"), "{summary}");
+    assert!(
+        summary.contains("kept 1 of 4") && summary.contains("2 with a conversation id that is not one"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -290,5 +337,9 @@ fn config_check_names_the_field() {
     std::fs::write(&bad, text_in).unwrap();
     let out = assent(&["config", "check", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("config: purposes[3].id: `Replay` must be lowercase snake_case"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("config: purposes[3].id: `Replay` must be lowercase snake_case"),
+        "{}",
+        text(&out.stdout)
+    );
 }

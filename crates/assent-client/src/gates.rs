@@ -74,13 +74,16 @@ impl Client {
             .flatten()
             .collect();
         let cookie_text = doc.cookie().unwrap_or_default();
-        let cookie_names: Vec<&str> = cookie_text.split("; ").filter_map(|c| c.split('=').next()).filter(|n| !n.is_empty()).collect();
+        let cookie_names: Vec<&str> =
+            cookie_text.split("; ").filter_map(|c| c.split('=').next()).filter(|n| !n.is_empty()).collect();
         let location = window.as_ref().map(|w| w.location());
         let host = location.as_ref().and_then(|l| l.hostname().ok()).unwrap_or_default();
         let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".into());
         // One cleanup over the keys of both stores: removing a key a store lacks does nothing.
-        let keys: Vec<String> =
-            stores.iter().flat_map(|st| (0..st.length().unwrap_or(0)).filter_map(|i| st.key(i).ok().flatten())).collect();
+        let keys: Vec<String> = stores
+            .iter()
+            .flat_map(|st| (0..st.length().unwrap_or(0)).filter_map(|i| st.key(i).ok().flatten()))
+            .collect();
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let cleanup = match &self.inner.borrow().session {
             Some(s) => s.trackers().cleanup(services, &cookie_names, &keys, &host, &path),

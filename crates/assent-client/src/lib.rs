@@ -27,9 +27,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use assent_core::hash::config_fingerprint;
-use assent_core::scoped::{self, Kind, Scope};
-use assent_core::region::Region;
 use assent_core::purpose::NECESSARY;
+use assent_core::region::Region;
+use assent_core::scoped::{self, Kind, Scope};
 use assent_core::{Config, ConfigError, Effect, Event, Record, Session, Source, Visitor};
 use assent_ui::{Overlay, Texts};
 use js_sys::{Array, Date, Function, Object, Reflect};
@@ -148,7 +148,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
                 (false, Some(zone)) => {
                     let base = option_string(&options, "base").unwrap_or_default();
                     timezone_country(fetch.as_ref(), &base, zone).await
-                },
+                }
                 _ => None,
             };
             let visitor = Visitor {
@@ -159,7 +159,8 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
                 gpc: Reflect::get(&options, &"gpc".into()).ok().and_then(|v| v.as_bool()) == Some(true),
             };
             let stored = option_string(&options, "stored");
-            let (session, effects) = Session::start(config, fingerprint, &visitor, stored.as_deref(), now(), random_bytes);
+            let (session, effects) =
+                Session::start(config, fingerprint, &visitor, stored.as_deref(), now(), random_bytes);
             (Some(session), effects, name, domain)
         }
         Err(err) => {
@@ -217,9 +218,8 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
         };
         (session.and_then(|s| s.decision()).cloned(), [unmade(Kind::Conversation), unmade(Kind::Service)])
     };
-    let queued = |id: &str| {
-        client.inner.borrow().receipt_queue.iter().any(|r| matches!(r, Record::Site(d) if d.receipt == id))
-    };
+    let queued =
+        |id: &str| client.inner.borrow().receipt_queue.iter().any(|r| matches!(r, Record::Site(d) if d.receipt == id));
     if storage.is_some() {
         let decision = decision.filter(|d| !queued(&d.receipt));
         if let Some(d) = decision.filter(|d| read("assent.receipt").as_deref() != Some(d.receipt.as_str())) {
@@ -355,11 +355,23 @@ impl Client {
             Some(s) => {
                 let own = conv.and_then(|c| s.conversation_choice(c, t));
                 let receipt = own.map(|c| c.receipt.as_str()).or(s.decision().map(|d| d.receipt.as_str()));
-                let granted = s.config().purposes.iter().filter(|p| s.allowed_in(&p.id, conv, t)).map(|p| JsValue::from(p.id.as_str()));
+                let granted = s
+                    .config()
+                    .purposes
+                    .iter()
+                    .filter(|p| s.allowed_in(&p.id, conv, t))
+                    .map(|p| JsValue::from(p.id.as_str()));
                 let shown = conv.is_some_and(|c| {
-                    inner.toggles.iter().any(|tg| tg.conversation == c && tg.view.is_some() && tg.element.is_connected())
+                    inner
+                        .toggles
+                        .iter()
+                        .any(|tg| tg.conversation == c && tg.view.is_some() && tg.element.is_connected())
                 });
-                (receipt.map_or(JsValue::NULL, JsValue::from), granted.collect::<Array>(), s.do_not_train(conv, shown, t))
+                (
+                    receipt.map_or(JsValue::NULL, JsValue::from),
+                    granted.collect::<Array>(),
+                    s.do_not_train(conv, shown, t),
+                )
             }
             None => (JsValue::NULL, Array::new(), true),
         };
@@ -416,7 +428,9 @@ impl Client {
         let result = {
             let mut inner = self.inner.borrow_mut();
             let Some(session) = inner.session.as_mut() else {
-                console::error_1(&"assent: cannot record a choice while the config is broken (see the error above)".into());
+                console::error_1(
+                    &"assent: cannot record a choice while the config is broken (see the error above)".into(),
+                );
                 return;
             };
             session.handle(event, now(), random_bytes)
@@ -450,10 +464,15 @@ impl Client {
                     // Merge into what is stored now (other tabs), and pick their choices up too.
                     let kind = choice.scope.kind();
                     let storage = local_storage();
-                    let now_stored = storage.as_ref().and_then(|s| s.get_item(kind.storage_key()).ok().flatten()).unwrap_or_default();
+                    let now_stored = storage
+                        .as_ref()
+                        .and_then(|s| s.get_item(kind.storage_key()).ok().flatten())
+                        .unwrap_or_default();
                     let merged = assent_core::scoped::merge(&now_stored, &choice);
                     if storage.and_then(|s| s.set_item(kind.storage_key(), &merged).ok()).is_none() {
-                        console::warn_1(&"assent: storage is blocked, so this choice holds for this page view only".into());
+                        console::warn_1(
+                            &"assent: storage is blocked, so this choice holds for this page view only".into(),
+                        );
                     } else if let Some(session) = self.inner.borrow_mut().session.as_mut() {
                         session.restore_scoped(kind, &merged);
                     }

@@ -102,10 +102,19 @@ fn unseen(frame: &Element) -> bool {
         let digits = sign + value[sign..].chars().take_while(char::is_ascii_digit).count();
         value[..digits].parse::<i64>().is_ok_and(|n| n <= 2)
     };
-    let style: Vec<u8> =
-        frame.get_attribute("style").unwrap_or_default().bytes().filter(|b| !b.is_ascii_whitespace()).map(|b| b.to_ascii_lowercase()).collect();
+    let style: Vec<u8> = frame
+        .get_attribute("style")
+        .unwrap_or_default()
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace())
+        .map(|b| b.to_ascii_lowercase())
+        .collect();
     let has = |needle: &[u8]| style.windows(needle.len()).any(|w| w == needle);
-    tiny("width") || tiny("height") || frame.has_attribute("hidden") || has(b"display:none") || has(b"visibility:hidden")
+    tiny("width")
+        || tiny("height")
+        || frame.has_attribute("hidden")
+        || has(b"display:none")
+        || has(b"visibility:hidden")
 }
 
 /// Takes the placeholder out of an embed's frame, so that its `src` can load.

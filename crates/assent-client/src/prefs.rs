@@ -121,7 +121,8 @@ impl Client {
         let later = Closure::once_into_js(move || {
             client.prefs_module();
         });
-        let idle = Reflect::get(&window, &"requestIdleCallback".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
+        let idle =
+            Reflect::get(&window, &"requestIdleCallback".into()).ok().and_then(|f| f.dyn_into::<Function>().ok());
         let _ = match idle {
             Some(idle) => idle.call1(&window, &later).map(drop),
             None => window.set_timeout_with_callback_and_timeout_and_arguments_0(later.unchecked_ref(), 1000).map(drop),
@@ -164,7 +165,8 @@ impl Client {
             let event = assent_core::Event::AiToggle { conversation: conversation.clone(), on };
             spawn_local(async move { client.dispatch(event) });
         });
-        let args = [element.into(), wire::toggle_to_wire(props).into(), JsValue::from_bool(on), on_toggle.as_ref().clone()];
+        let args =
+            [element.into(), wire::toggle_to_wire(props).into(), JsValue::from_bool(on), on_toggle.as_ref().clone()];
         let view = call(module, "toggle", &args)?;
         Ok(RemoteToggle { view: Remote(view), _on_toggle: on_toggle })
     }

@@ -60,7 +60,9 @@ impl Client {
         // The receipt would hash key names, not the notice shown. Without its marker, a later page view
         // makes it (see `start`).
         if self.inner.borrow().texts_missing {
-            return Err("no locale file loaded, so the notice text cannot be hashed; it is made on a later page view".into());
+            return Err(
+                "no locale file loaded, so the notice text cannot be hashed; it is made on a later page view".into()
+            );
         }
         let (config, endpoints) = {
             let inner = self.inner.borrow();
@@ -73,7 +75,13 @@ impl Client {
             let purpose = config.purposes.iter().find_map(|p| {
                 let name = format!("purpose.{}.name", p.id);
                 let description = format!("purpose.{}.description", p.id);
-                if key == name { p.name.as_ref() } else if key == description { p.description.as_ref() } else { None }
+                if key == name {
+                    p.name.as_ref()
+                } else if key == description {
+                    p.description.as_ref()
+                } else {
+                    None
+                }
             });
             purpose.and_then(|o| pick(o, &lang)).unwrap_or_else(|| texts.get(key))
         };
@@ -99,7 +107,9 @@ impl Client {
         let gpc = Reflect::get(&window.navigator(), &"globalPrivacyControl".into())?.as_bool() == Some(true);
         let (claims, marker, at) = match record {
             // The signal the decision was made under, not this page view's.
-            Record::Site(d) => (Claims::for_decision(d, &config, origin, lang, sha, d.gpc, prev), "assent.receipt", JsValue::UNDEFINED),
+            Record::Site(d) => {
+                (Claims::for_decision(d, &config, origin, lang, sha, d.gpc, prev), "assent.receipt", JsValue::UNDEFINED)
+            }
             Record::Scoped(c) => {
                 let (region, flow) = {
                     let inner = self.inner.borrow();
@@ -110,7 +120,14 @@ impl Client {
                 (claims, receipt_marker(c.scope.kind()), JsValue::from(c.decided_at as f64))
             }
         };
-        let args = [claims.to_canonical_json().into(), claims.id.as_str().into(), subject.as_str().into(), endpoints.into(), marker.into(), at];
+        let args = [
+            claims.to_canonical_json().into(),
+            claims.id.as_str().into(),
+            subject.as_str().into(),
+            endpoints.into(),
+            marker.into(),
+            at,
+        ];
         call_async(&module, "issue", &args).await?;
         Ok(())
     }

@@ -18,7 +18,8 @@ pub(crate) async fn ask_geo(url: &str) -> Option<String> {
     let stop = Closure::once_into_js(move || abort.abort());
     let timer = window.set_timeout_with_callback_and_timeout_and_arguments_0(stop.unchecked_ref(), 1500).ok();
     let answer = async {
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
+        let response: web_sys::Response =
+            JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;
         if !response.ok() {
             return None;
         }
@@ -53,7 +54,9 @@ pub(crate) async fn timezone_country(fetch: Option<&Function>, base: &str, zone:
     match fetched.await {
         Some(table) => assent_core::region::country_in(&table, zone).map(String::from),
         None => {
-            console::warn_1(&format!("assent: could not load {url}; without data-region the strictest flow applies").into());
+            console::warn_1(
+                &format!("assent: could not load {url}; without data-region the strictest flow applies").into(),
+            );
             None
         }
     }

@@ -1,9 +1,9 @@
 //! `<assent-ai-toggle>` elements: per-conversation `ai_training` toggles, and the events of scoped choices.
 
+use assent_core::locale;
 use assent_core::purpose::AI_TRAINING;
 use assent_core::receipt::toggle_keys;
 use assent_core::scoped::Scope;
-use assent_core::locale;
 use assent_ui::ToggleProps;
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
@@ -37,7 +37,10 @@ impl Client {
             }
             if !assent_core::scoped::is_conversation_id(&conversation) {
                 let err = assent_core::UsageError::BadConversation(conversation, " on <assent-ai-toggle>".into());
-                console::error_2(&format!("assent: {err}. The toggle is not shown and the conversation stays do-not-train:").into(), &element);
+                console::error_2(
+                    &format!("assent: {err}. The toggle is not shown and the conversation stays do-not-train:").into(),
+                    &element,
+                );
                 return;
             }
             if inner.session.as_ref().is_some_and(|s| s.config().purpose(AI_TRAINING).is_none()) {
@@ -81,7 +84,8 @@ impl Client {
             put(&detail, "conversation", &conversation.into());
             put(&detail, "scope", &assent_core::scoped::conversation_scope(conversation).into());
             put(&detail, "on", &session.allowed_in(AI_TRAINING, Some(conversation), t).into());
-            let receipt = session.conversation_choice(conversation, t).map_or(JsValue::NULL, |c| c.receipt.as_str().into());
+            let receipt =
+                session.conversation_choice(conversation, t).map_or(JsValue::NULL, |c| c.receipt.as_str().into());
             put(&detail, "receipt", &receipt);
             put(&detail, "do_not_train", &session.do_not_train(Some(conversation), true, t).into());
             (elements, detail)

@@ -113,7 +113,8 @@ impl Client {
                 let browser: Vec<String> = web_sys::window()
                     .map(|w| w.navigator().languages().iter().filter_map(|l| l.as_string()).collect())
                     .unwrap_or_default();
-                let lang = locale::negotiate(&config.languages, config.language.as_deref(), html_lang.as_deref(), &browser);
+                let lang =
+                    locale::negotiate(&config.languages, config.language.as_deref(), html_lang.as_deref(), &browser);
                 let overrides = config.text.clone();
                 let controller = config.controller.clone();
                 let client = self.handle();
@@ -126,7 +127,9 @@ impl Client {
                                 loaded = Some((candidate.to_string(), map));
                                 break;
                             }
-                            Err(e) => console::error_2(&format!("assent: could not load locale `{candidate}`:").into(), &e),
+                            Err(e) => {
+                                console::error_2(&format!("assent: could not load locale `{candidate}`:").into(), &e)
+                            }
                         }
                     }
                     client.inner.borrow_mut().texts_missing = loaded.is_none();
@@ -235,7 +238,10 @@ fn props(session: &Session, lang: String, texts: Rc<Texts>) -> Props {
             .into_iter()
             .map(|c| AllowedService {
                 name: c.scope.key().to_string(),
-                purpose: purposes.iter().find(|p: &&PurposeItem| p.id == c.purpose).map_or_else(|| c.purpose.clone(), |p| p.name.clone()),
+                purpose: purposes
+                    .iter()
+                    .find(|p: &&PurposeItem| p.id == c.purpose)
+                    .map_or_else(|| c.purpose.clone(), |p| p.name.clone()),
             })
             .collect(),
         purposes,

@@ -65,12 +65,16 @@ fn page(config: Option<&str>, stored: Option<&str>) -> JsValue {
 fn prefs_loader() -> JsValue {
     use wasm_bindgen::closure::Closure;
     let exports = Object::new();
-    let preferences = Closure::<dyn Fn(web_sys::HtmlElement, String, Function) -> JsValue>::new(|parent, props: String, on_intent| {
-        assent_prefs::preferences(parent, &props, on_intent).map_or_else(|e| e, JsValue::from)
-    });
-    let toggle = Closure::<dyn Fn(web_sys::Element, String, bool, Function) -> JsValue>::new(|host, props: String, on, on_toggle| {
-        assent_prefs::toggle(host, &props, on, on_toggle).map_or_else(|e| e, JsValue::from)
-    });
+    let preferences = Closure::<dyn Fn(web_sys::HtmlElement, String, Function) -> JsValue>::new(
+        |parent, props: String, on_intent| {
+            assent_prefs::preferences(parent, &props, on_intent).map_or_else(|e| e, JsValue::from)
+        },
+    );
+    let toggle = Closure::<dyn Fn(web_sys::Element, String, bool, Function) -> JsValue>::new(
+        |host, props: String, on, on_toggle| {
+            assent_prefs::toggle(host, &props, on, on_toggle).map_or_else(|e| e, JsValue::from)
+        },
+    );
     Reflect::set(&exports, &"preferences".into(), &preferences.into_js_value()).unwrap();
     Reflect::set(&exports, &"toggle".into(), &toggle.into_js_value()).unwrap();
     let resolved = js_sys::Promise::resolve(&JsValue::from(exports));
@@ -93,7 +97,11 @@ async fn first_visit_blocks_until_accept_all_then_runs_each_tag_once_and_stores_
     let cookie = document().cookie().unwrap();
     assert!(cookie.contains("|api|DE|optIn"), "{cookie}");
     let purposes = Reflect::get(&client.consent(), &"purposes".into()).unwrap();
-    assert_eq!(Reflect::get(&purposes, &"ai_training".into()).unwrap(), JsValue::FALSE, "Accept all never grants AI training");
+    assert_eq!(
+        Reflect::get(&purposes, &"ai_training".into()).unwrap(),
+        JsValue::FALSE,
+        "Accept all never grants AI training"
+    );
     assert!(client.allowed("analytics", JsValue::UNDEFINED));
 }
 
@@ -165,8 +173,13 @@ async fn the_ai_toggle_in_a_widget_shadow_root_scopes_the_choice_to_its_conversa
     client.mount_toggle(toggle.clone());
     settle().await;
 
-    let switch: web_sys::HtmlElement =
-        toggle.shadow_root().expect("its own shadow root").query_selector("[role=switch]").unwrap().expect("a switch").unchecked_into();
+    let switch: web_sys::HtmlElement = toggle
+        .shadow_root()
+        .expect("its own shadow root")
+        .query_selector("[role=switch]")
+        .unwrap()
+        .expect("a switch")
+        .unchecked_into();
     assert_eq!(switch.get_attribute("aria-checked").as_deref(), Some("false"), "off: consent is the basis");
     let options = |conversation: &str| {
         let o = Object::new();
@@ -187,7 +200,8 @@ async fn the_ai_toggle_in_a_widget_shadow_root_scopes_the_choice_to_its_conversa
     assert_eq!(scope.as_string().as_deref(), Some("conversation:c-123"));
     let detail = global("heard");
     assert_eq!(Reflect::get(&detail, &"on".into()).unwrap(), JsValue::TRUE, "assent:change on the element");
-    let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap().get_item("assent.conversations").unwrap().unwrap();
+    let stored =
+        web_sys::window().unwrap().local_storage().unwrap().unwrap().get_item("assent.conversations").unwrap().unwrap();
     assert!(stored.starts_with("3|c-123|ai_training|1|") && stored.ends_with("|2026-11-01|ai_toggle"), "{stored}");
     widget.remove();
 }

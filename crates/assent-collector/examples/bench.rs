@@ -58,7 +58,12 @@ fn main() {
                 notice_sha256: "a".repeat(64),
                 purposes: ["necessary", "preferences", "analytics", "replay", "marketing", "ai_training"]
                     .iter()
-                    .map(|p| PurposeClaim { id: p.to_string(), granted: r % 2 == 0, data_categories: vec!["usage data".into()], legitimate_interest: false })
+                    .map(|p| PurposeClaim {
+                        id: p.to_string(),
+                        granted: r % 2 == 0,
+                        data_categories: vec!["usage data".into()],
+                        legitimate_interest: false,
+                    })
                     .collect(),
                 method: Method::PreferencesSaved,
                 gpc: false,
@@ -110,7 +115,9 @@ fn main() {
     let claims_us = t.elapsed().as_secs_f64() * 1e6 / payloads.len() as f64;
     let hash_us = per(&|j| drop(assent_jose::receipt_hash(j)));
     let ack_key = assent_jose::CollectorKey::from_secret([3; 32]);
-    let ack_payload = assent_core::json::Json::parse(r#"{"chain":"linked","id":"r1","receipt":"00","receivedAt":1,"sub":"s"}"#).unwrap();
+    let ack_payload =
+        assent_core::json::Json::parse(r#"{"chain":"linked","id":"r1","receipt":"00","receivedAt":1,"sub":"s"}"#)
+            .unwrap();
     let ack_us = per(&|_| drop(ack_key.sign(&ack_payload)));
 
     // The same receipts through the collector, on SQLite and (when a server is given) PostgreSQL.
@@ -134,13 +141,21 @@ fn main() {
                 .sum();
             ticks as f64 * 1e6 / ticks_per_second() / total as f64
         };
-        rounds.push(Round { ceiling, rate, p50, p99, workers_us: per_receipt("tokio-rt-worker"), writer_us: per_receipt("assent-store-wr") });
+        rounds.push(Round {
+            ceiling,
+            rate,
+            p50,
+            p99,
+            workers_us: per_receipt("tokio-rt-worker"),
+            writer_us: per_receipt("assent-store-wr"),
+        });
     }
     rounds.sort_by(|a, b| (a.rate / a.ceiling).total_cmp(&(b.rate / b.ceiling)));
     let median = &rounds[rounds.len() / 2];
     let postgres = std::env::var("ASSENT_BENCH_DATABASE_URL").ok().map(|base| {
         runtime.block_on(async {
-            let (client, connection) = tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
+            let (client, connection) =
+                tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
             tokio::spawn(connection);
             client.batch_execute("DROP DATABASE IF EXISTS assent_bench").await.unwrap();
             client.batch_execute("CREATE DATABASE assent_bench").await.unwrap();
@@ -150,11 +165,22 @@ fn main() {
     let Round { ceiling, rate, p50, p99, workers_us, writer_us } = *median;
     println!("collector benchmark: {total} receipts ({SUBJECTS} subjects x {PER_SUBJECT} chained), {CONCURRENCY} concurrent clients, {threads} cores");
     println!("  ceiling: bare Ed25519 verification        {ceiling:>10.0} receipts/s");
-    println!("  SQLite:  verified + durably stored (FULL) {rate:>10.0} receipts/s   p50 {:.2} ms   p99 {:.2} ms", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3);
-    println!("  (median of {ROUNDS} alternating rounds by ratio; every round: {})", rounds.iter().map(|r| format!("{:.0}/{:.0}", r.rate, r.ceiling)).collect::<Vec<_>>().join(", "));
+    println!(
+        "  SQLite:  verified + durably stored (FULL) {rate:>10.0} receipts/s   p50 {:.2} ms   p99 {:.2} ms",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+    println!(
+        "  (median of {ROUNDS} alternating rounds by ratio; every round: {})",
+        rounds.iter().map(|r| format!("{:.0}/{:.0}", r.rate, r.ceiling)).collect::<Vec<_>>().join(", ")
+    );
     println!("  CPU per stored receipt: async workers {workers_us:.0} us (HTTP, verify, claims, ack), SQLite writer {writer_us:.0} us; budget at 50% of the ceiling: {:.0} us", 2.0 * threads as f64 * 1e6 / ceiling);
     if let Some((pg_rate, pg50, pg99)) = postgres {
-        println!("  PostgreSQL: verified + durably stored  {pg_rate:>10.0} receipts/s   p50 {:.2} ms   p99 {:.2} ms", pg50.as_secs_f64() * 1e3, pg99.as_secs_f64() * 1e3);
+        println!(
+            "  PostgreSQL: verified + durably stored  {pg_rate:>10.0} receipts/s   p50 {:.2} ms   p99 {:.2} ms",
+            pg50.as_secs_f64() * 1e3,
+            pg99.as_secs_f64() * 1e3
+        );
     }
     println!("  one core, per receipt: JWS verify {verify_us:.0} us, claims parse+canonical check {claims_us:.0} us, hash {hash_us:.0} us, ack signature {ack_us:.0} us");
     let ratio = rate / ceiling * 100.0;
@@ -207,7 +233,10 @@ async fn measure(store: Store, chains: Arc<Vec<Vec<String>>>, total: usize) -> (
             for chain in chains.iter().skip(worker).step_by(CONCURRENCY) {
                 for jws in chain {
                     let t = Instant::now();
-                    let req = Request::post("/v1/receipts").header("content-type", "text/plain").body(Body::from(jws.clone())).unwrap();
+                    let req = Request::post("/v1/receipts")
+                        .header("content-type", "text/plain")
+                        .body(Body::from(jws.clone()))
+                        .unwrap();
                     let res = router.clone().oneshot(req).await.unwrap();
                     assert_eq!(res.status(), 201, "every receipt is stored");
                     latencies.push(t.elapsed());

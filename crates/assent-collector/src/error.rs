@@ -72,12 +72,16 @@ impl Rejection {
 
     /// Refused for now: the same receipt is accepted later (the browser's outbox keeps it and retries).
     pub fn for_now(&self) -> bool {
-        matches!(self, Rejection::Future { .. } | Rejection::RateLimited(_) | Rejection::Storage(_) | Rejection::Forbidden(_))
+        matches!(
+            self,
+            Rejection::Future { .. } | Rejection::RateLimited(_) | Rejection::Storage(_) | Rejection::Forbidden(_)
+        )
     }
 
     /// The JSON body: `{"error": "<reason>"}`.
     pub fn body(&self) -> String {
-        assent_core::json::Json::Object(vec![("error".into(), assent_core::json::Json::String(self.to_string()))]).canonical()
+        assent_core::json::Json::Object(vec![("error".into(), assent_core::json::Json::String(self.to_string()))])
+            .canonical()
     }
 }
 

@@ -27,9 +27,9 @@ pub mod pg;
 pub mod store;
 mod tls;
 
-pub use error::Rejection;
 use assent_jose as jws;
 use assent_jose::CollectorKey;
+pub use error::Rejection;
 pub use store::Store;
 use store::{Appended, Link, Row};
 
@@ -117,8 +117,12 @@ impl AppState {
     pub async fn new(store: Store, mut settings: Settings, clock: Clock) -> Result<AppState, Rejection> {
         // Compared as browsers send an origin: no space around it, no trailing `/`, lowercase. The
         // CORS header and the receipt's claimed origin are checked against the same list.
-        settings.allow_origins =
-            settings.allow_origins.iter().map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase()).filter(|o| !o.is_empty()).collect();
+        settings.allow_origins = settings
+            .allow_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+            .filter(|o| !o.is_empty())
+            .collect();
         // A key file replaces the key stored in the database. That one stays published only if asked
         // (the acks it signed still verify then, but so would acks forged from the database).
         let (key, stored) = match settings.signing_key {
@@ -129,7 +133,9 @@ impl AppState {
             None => (CollectorKey::from_secret(store.collector_secret().await?), None),
         };
         let mut keys = vec![key.public_jwk()];
-        for k in stored.iter().map(CollectorKey::public_jwk).chain(settings.retired_keys.iter().map(|x| jws::public_jwk(*x))) {
+        for k in
+            stored.iter().map(CollectorKey::public_jwk).chain(settings.retired_keys.iter().map(|x| jws::public_jwk(*x)))
+        {
             if !keys.contains(&k) {
                 keys.push(k);
             }
@@ -212,7 +218,12 @@ fn iso(t: i64) -> Json {
 
 /// A fixed window of one minute per client address.
 async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if state.settings.api_key.as_ref().is_some_and(|key| bearer(request.headers()).is_some_and(|g| same_secret(g.as_bytes(), key.as_bytes()))) {
+    if state
+        .settings
+        .api_key
+        .as_ref()
+        .is_some_and(|key| bearer(request.headers()).is_some_and(|g| same_secret(g.as_bytes(), key.as_bytes())))
+    {
         return next.run(request).await;
     }
     let forwarded = || {
@@ -245,12 +256,20 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
 
 /// `POST /v1/receipts`: one compact JWS as the body (`application/jose` or `text/plain`, which
 /// `sendBeacon` uses), or `{"receipts": ["…", …]}` for a batch.
-async fn post_receipts(State(state): State<AppState>, headers: HeaderMap, body: Result<String, axum::extract::rejection::StringRejection>) -> Response {
+async fn post_receipts(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<String, axum::extract::rejection::StringRejection>,
+) -> Response {
     // axum's own refusals (too large, not UTF-8) answer as JSON like every other refusal.
     let body = match body {
         Ok(body) => body,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return Rejection::TooLarge(format!("the body is over {} bytes: send fewer receipts per batch", state.settings.body_limit)).into_response()
+            return Rejection::TooLarge(format!(
+                "the body is over {} bytes: send fewer receipts per batch",
+                state.settings.body_limit
+            ))
+            .into_response()
         }
         Err(e) => return Rejection::Malformed(format!("body: {}", e.body_text())).into_response(),
     };
@@ -269,7 +288,9 @@ async fn post_receipts(State(state): State<AppState>, headers: HeaderMap, body: 
         Ok(json) => json,
         Err(e) => return Rejection::Malformed(format!("batch body: {e}")).into_response(),
     };
-    let items = match assent_core::json::Fields::new(&batch, "", &["receipts"]).and_then(|f| f.list("receipts", assent_core::json::as_string)) {
+    let items = match assent_core::json::Fields::new(&batch, "", &["receipts"])
+        .and_then(|f| f.list("receipts", assent_core::json::as_string))
+    {
         Ok(Some(items)) => items,
         Ok(None) => return Rejection::Malformed("a batch is {\"receipts\": [\"<jws>\", …]}".into()).into_response(),
         Err(e) => return Rejection::Malformed(format!("batch body: {e}")).into_response(),
@@ -414,7 +435,9 @@ fn ack(key: &CollectorKey, row: &Row) -> String {
 const LAST_SECOND: i64 = 253_402_300_799;
 
 fn parse_at(value: Option<&String>, now: u64) -> Result<i64, Rejection> {
-    let Some(value) = value else { return i64::try_from(now).map_err(|_| Rejection::BadRequest("clock out of range".into())) };
+    let Some(value) = value else {
+        return i64::try_from(now).map_err(|_| Rejection::BadRequest("clock out of range".into()));
+    };
     if let Ok(seconds) = value.parse::<i64>() {
         return if (0..=LAST_SECOND).contains(&seconds) {
             Ok(seconds)
@@ -426,7 +449,9 @@ fn parse_at(value: Option<&String>, now: u64) -> Result<i64, Rejection> {
     }
     let seconds = time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|_| Rejection::BadRequest(format!("at `{value}`: use Unix seconds or RFC 3339, e.g. 2026-11-22T10:00:00Z")))?;
+        .map_err(|_| {
+            Rejection::BadRequest(format!("at `{value}`: use Unix seconds or RFC 3339, e.g. 2026-11-22T10:00:00Z"))
+        })?;
     if !(0..=LAST_SECOND).contains(&seconds) {
         return Err(Rejection::BadRequest(format!("at `{value}` is out of range: give a time from 1970 to 9999")));
     }
@@ -494,7 +519,10 @@ fn subject_id(subject: &str) -> Result<(), Rejection> {
 /// `GET /v1/subjects/{id}/receipts` with `Authorization: Bearer <key>`: the subject's full history.
 async fn export(State(state): State<AppState>, Path(subject): Path<String>, headers: HeaderMap) -> Response {
     let Some(expected) = &state.settings.api_key else {
-        return Rejection::Unauthorized("export is disabled: start the collector with --api-key or ASSENT_API_KEY".into()).into_response();
+        return Rejection::Unauthorized(
+            "export is disabled: start the collector with --api-key or ASSENT_API_KEY".into(),
+        )
+        .into_response();
     };
     if !bearer(&headers).is_some_and(|g| same_secret(g.as_bytes(), expected.as_bytes())) {
         return Rejection::Unauthorized("send Authorization: Bearer <api key>".into()).into_response();

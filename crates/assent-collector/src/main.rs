@@ -76,13 +76,17 @@ async fn main() -> Result<()> {
             let place = url.rsplit('@').next().unwrap_or("").split('?').next().unwrap_or("");
             Store::open_postgres(url).await.with_context(|| format!("PostgreSQL at {place}"))?
         }
-        Some(url) => bail!("--database-url must start with postgres:// (got `{}`); for SQLite use --db <file>", url.split(':').next().unwrap_or("")),
+        Some(url) => bail!(
+            "--database-url must start with postgres:// (got `{}`); for SQLite use --db <file>",
+            url.split(':').next().unwrap_or("")
+        ),
         None => Store::open(&args.db).with_context(|| format!("open {}", args.db.display()))?,
     };
     let signing_key = match &args.signing_key {
         Some(path) => {
             use ed25519_dalek::pkcs8::DecodePrivateKey;
-            let pem = std::fs::read_to_string(path).with_context(|| format!("read --signing-key {}", path.display()))?;
+            let pem =
+                std::fs::read_to_string(path).with_context(|| format!("read --signing-key {}", path.display()))?;
             let key = ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
                 anyhow::anyhow!("--signing-key {}: not an Ed25519 private key in PKCS#8 PEM ({e}); make one with `openssl genpkey -algorithm ed25519`", path.display())
             })?;
@@ -95,11 +99,17 @@ async fn main() -> Result<()> {
         .iter()
         .map(|path| {
             use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey};
-            let pem = std::fs::read_to_string(path).with_context(|| format!("read --retired-key {}", path.display()))?;
+            let pem =
+                std::fs::read_to_string(path).with_context(|| format!("read --retired-key {}", path.display()))?;
             ed25519_dalek::VerifyingKey::from_public_key_pem(&pem)
                 .or_else(|_| ed25519_dalek::SigningKey::from_pkcs8_pem(&pem).map(|k| k.verifying_key()))
                 .map(|k| k.to_bytes())
-                .map_err(|_| anyhow::anyhow!("--retired-key {}: not an Ed25519 public key (SPKI PEM) or private key (PKCS#8 PEM)", path.display()))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--retired-key {}: not an Ed25519 public key (SPKI PEM) or private key (PKCS#8 PEM)",
+                        path.display()
+                    )
+                })
         })
         .collect::<Result<Vec<_>>>()?;
     let settings = Settings {
@@ -114,7 +124,8 @@ async fn main() -> Result<()> {
     };
     let state = AppState::new(store, settings, system_clock()).await?;
     let stop = stopped()?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;
     let storage = if args.database_url.is_some() { "postgresql".to_string() } else { args.db.display().to_string() };
     tracing::info!(listen = %args.listen, storage = %storage, "assent-collector ready");
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())

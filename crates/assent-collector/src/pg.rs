@@ -61,7 +61,8 @@ fn append_only_triggers() -> String {
 /// A query parameter.
 type Param = dyn tokio_postgres::types::ToSql + Sync;
 
-const COLUMNS: &str = "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header";
+const COLUMNS: &str =
+    "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header";
 
 impl From<tokio_postgres::Error> for Rejection {
     fn from(e: tokio_postgres::Error) -> Self {
@@ -135,8 +136,11 @@ impl PgStore {
         let read = connect(url).await?;
         // Instances started together (replicas, a rolling restart) take turns: concurrent CREATE OR
         // REPLACE of one function or trigger fails with "tuple concurrently updated".
-        read.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA} {} COMMIT;", append_only_triggers()))
-            .await?;
+        read.batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA} {} COMMIT;",
+            append_only_triggers()
+        ))
+        .await?;
         let mut write = connect(url).await?;
         // Databases made before acknowledgments were recomputed have an `ack` column; it gets ''.
         let legacy_ack = write.prepare("SELECT ack FROM receipts LIMIT 0").await.is_ok();
@@ -181,12 +185,17 @@ impl PgStore {
     /// The collector's signing secret, shared by every instance (the first one to start makes it).
     pub async fn collector_secret(&self) -> Result<[u8; 32], Rejection> {
         let mut secret = [0u8; 32];
-        getrandom::getrandom(&mut secret).map_err(|e| Rejection::Storage(format!("no randomness for the collector key: {e}")))?;
+        getrandom::getrandom(&mut secret)
+            .map_err(|e| Rejection::Storage(format!("no randomness for the collector key: {e}")))?;
         self.read()
             .await?
-            .execute("INSERT INTO collector_key (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING", &[&secret.as_slice()])
+            .execute(
+                "INSERT INTO collector_key (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+                &[&secret.as_slice()],
+            )
             .await?;
-        let stored: Vec<u8> = self.read().await?.query_one("SELECT secret FROM collector_key WHERE id = 1", &[]).await?.get(0);
+        let stored: Vec<u8> =
+            self.read().await?.query_one("SELECT secret FROM collector_key WHERE id = 1", &[]).await?.get(0);
         stored.try_into().map_err(|_| Rejection::Storage("collector key is not 32 bytes".into()))
     }
 
@@ -198,13 +207,19 @@ impl PgStore {
     /// Appends a verified receipt; answered only after its transaction has committed.
     pub async fn append(&self, row: Row, decide: Decide) -> Result<Appended, Rejection> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.writer.send(Job { row, decide, reply }).map_err(|_| Rejection::Storage("the writer task stopped".into()))?;
+        self.writer
+            .send(Job { row, decide, reply })
+            .map_err(|_| Rejection::Storage("the writer task stopped".into()))?;
         answer.await.map_err(|_| Rejection::Storage("the writer task stopped".into()))?
     }
 
     /// A subject's receipts in arrival order.
     pub async fn subject_receipts(&self, subject: &str) -> Result<Vec<Row>, Rejection> {
-        let rows = self.read().await?.query(&format!("SELECT {COLUMNS} FROM receipts WHERE subject = $1 ORDER BY seq"), &[&subject]).await?;
+        let rows = self
+            .read()
+            .await?
+            .query(&format!("SELECT {COLUMNS} FROM receipts WHERE subject = $1 ORDER BY seq"), &[&subject])
+            .await?;
         Ok(rows.iter().map(row).collect())
     }
 
@@ -260,10 +275,14 @@ async fn apply_batch(
     subjects.dedup();
     let ids: Vec<String> = batch.iter().map(|j| j.row.id.clone()).collect();
     let prevs: Vec<String> = batch.iter().filter_map(|j| j.row.prev.clone()).collect();
-    let (ids_param, subjects_param, prevs_param): ([&Param; 1], [&Param; 1], [&Param; 1]) = ([&ids], [&subjects], [&prevs]);
+    let (ids_param, subjects_param, prevs_param): ([&Param; 1], [&Param; 1], [&Param; 1]) =
+        ([&ids], [&subjects], [&prevs]);
     let looked_up = async {
-        tx.execute("SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) AS s ORDER BY s", &subjects_param)
-            .await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(s, 0)) FROM unnest($1::text[]) AS s ORDER BY s",
+            &subjects_param,
+        )
+        .await?;
         tokio::try_join!(
             tx.query("SELECT id, subject, hash, key_thumbprint FROM receipts WHERE id = ANY($1)", &ids_param),
             // Each chain's head: a subject's chain is the receipts one key signed (see store::HEAD).
@@ -303,7 +322,12 @@ async fn apply_batch(
             Ok(Resolved::Duplicate) => duplicates.push((job.reply, new.id, None)),
             Ok(Resolved::SameIdOtherBytes) => duplicates.push((job.reply, new.id.clone(), Some(new))),
             Ok(Resolved::Insert) => {
-                let l = Link { id: new.id.clone(), subject: new.subject.clone(), hash: new.hash.clone(), key: new.key_thumbprint.clone() };
+                let l = Link {
+                    id: new.id.clone(),
+                    subject: new.subject.clone(),
+                    hash: new.hash.clone(),
+                    key: new.key_thumbprint.clone(),
+                };
                 by_id.insert(l.id.clone(), l.clone());
                 by_hash.insert(l.hash.clone(), l.clone());
                 heads.insert(chain(&l.subject, &l.key), l);
@@ -364,7 +388,8 @@ async fn apply_batch(
     let (seqs, stored) = match written {
         Ok(w) => w,
         Err(e) => {
-            let waiting = new_rows.into_iter().map(|(reply, _)| reply).chain(duplicates.into_iter().map(|(reply, _, _)| reply));
+            let waiting =
+                new_rows.into_iter().map(|(reply, _)| reply).chain(duplicates.into_iter().map(|(reply, _, _)| reply));
             return Err((e.into(), waiting.collect()));
         }
     };

@@ -98,7 +98,10 @@ impl Store {
     /// The signing secret stored in the database, if there is one (never created here).
     pub async fn stored_collector_secret(&self) -> Result<Option<[u8; 32]>, Rejection> {
         let secret = match self {
-            Store::Sqlite(s) => s.with(|c| Ok(c.query_row("SELECT secret FROM collector_key WHERE id = 1", [], |r| r.get::<_, Vec<u8>>(0)).optional()?))?,
+            Store::Sqlite(s) => s.with(|c| {
+                Ok(c.query_row("SELECT secret FROM collector_key WHERE id = 1", [], |r| r.get::<_, Vec<u8>>(0))
+                    .optional()?)
+            })?,
             Store::Postgres(p) => p.stored_collector_secret().await?,
         };
         secret.map(|s| s.try_into().map_err(|_| Rejection::Storage("collector key is not 32 bytes".into()))).transpose()
@@ -172,7 +175,8 @@ CREATE TRIGGER IF NOT EXISTS collector_key_no_delete BEFORE DELETE ON collector_
     BEGIN SELECT RAISE(ABORT, 'the collector key is append-only'); END;
 ";
 
-const COLUMNS: &str = "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header";
+const COLUMNS: &str =
+    "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok(Row {
@@ -247,7 +251,8 @@ impl SqliteStore {
                 return secret.try_into().map_err(|_| Rejection::Storage("collector key is not 32 bytes".into()));
             }
             let mut secret = [0u8; 32];
-            getrandom::getrandom(&mut secret).map_err(|e| Rejection::Storage(format!("no randomness for the collector key: {e}")))?;
+            getrandom::getrandom(&mut secret)
+                .map_err(|e| Rejection::Storage(format!("no randomness for the collector key: {e}")))?;
             c.execute("INSERT INTO collector_key (id, secret) VALUES (1, ?1)", params![secret.to_vec()])?;
             Ok(secret)
         })
@@ -258,7 +263,9 @@ impl SqliteStore {
     /// transaction holding this receipt has committed.
     pub async fn append(&self, row: Row, decide: Decide) -> Result<Appended, Rejection> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        self.writer.send(Job { row, decide, reply }).map_err(|_| Rejection::Storage("the writer thread stopped".into()))?;
+        self.writer
+            .send(Job { row, decide, reply })
+            .map_err(|_| Rejection::Storage("the writer thread stopped".into()))?;
         answer.await.map_err(|_| Rejection::Storage("the writer thread stopped".into()))?
     }
 
@@ -352,7 +359,12 @@ pub(crate) fn same_id(stored: Row, new: &Row) -> Result<Appended, Rejection> {
     Err(Rejection::Conflict(format!("receipt id {} was already stored with different content", new.id)))
 }
 
-fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide, legacy_ack: bool) -> Result<Appended, Rejection> {
+fn append_one(
+    tx: &rusqlite::Transaction<'_>,
+    mut new: Row,
+    decide: Decide,
+    legacy_ack: bool,
+) -> Result<Appended, Rejection> {
     let existing = tx.prepare_cached(BY_ID)?.query_row(params![new.id], link).optional()?;
     let (head, prev_row) = if existing.is_some() {
         (None, None)
@@ -367,12 +379,25 @@ fn append_one(tx: &rusqlite::Transaction<'_>, mut new: Row, decide: Decide, lega
     };
     match resolve(&mut new, existing, head, prev_row, decide)? {
         Resolved::Insert => {}
-        Resolved::Duplicate => return Ok(Appended::Duplicate(tx.prepare_cached(FULL_BY_ID)?.query_row(params![new.id], row)?)),
-        Resolved::SameIdOtherBytes => return same_id(tx.prepare_cached(FULL_BY_ID)?.query_row(params![new.id], row)?, &new),
+        Resolved::Duplicate => {
+            return Ok(Appended::Duplicate(tx.prepare_cached(FULL_BY_ID)?.query_row(params![new.id], row)?))
+        }
+        Resolved::SameIdOtherBytes => {
+            return same_id(tx.prepare_cached(FULL_BY_ID)?.query_row(params![new.id], row)?, &new)
+        }
     }
     tx.prepare_cached(if legacy_ack { INSERT_LEGACY } else { INSERT })?.execute(params![
-        new.id, new.subject, new.issued_at, new.received_at, new.hash, new.prev, new.chain, new.jws, new.claims,
-        new.key_thumbprint, new.gpc_header
+        new.id,
+        new.subject,
+        new.issued_at,
+        new.received_at,
+        new.hash,
+        new.prev,
+        new.chain,
+        new.jws,
+        new.claims,
+        new.key_thumbprint,
+        new.gpc_header
     ])?;
     new.seq = tx.last_insert_rowid();
     Ok(Appended::New(new))

@@ -133,20 +133,28 @@ impl ServerCertVerifier for Verifier {
         }
         match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             // webpki checks the name only after the chain: a name error means the chain is trusted.
-            Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. }))
-                if self.check == Check::Chain =>
-            {
-                Ok(ServerCertVerified::assertion())
-            }
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) if self.check == Check::Chain => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
@@ -165,7 +173,10 @@ mod tests {
         // Regression guard: tokio-postgres refuses verify-ca/verify-full and any sslrootcert.
         assert_eq!(wire("postgres://u@h/db").unwrap(), "postgres://u@h/db");
         assert_eq!(wire("postgres://u@h/db?sslmode=verify-full").unwrap(), "postgres://u@h/db?sslmode=require");
-        assert_eq!(wire("postgres://u@h/db?sslmode=allow&application_name=x").unwrap(), "postgres://u@h/db?application_name=x&sslmode=prefer");
+        assert_eq!(
+            wire("postgres://u@h/db?sslmode=allow&application_name=x").unwrap(),
+            "postgres://u@h/db?application_name=x&sslmode=prefer"
+        );
         // Review regressions: the public roots without a name check would accept any public certificate.
         assert_eq!(wire("postgres://u@h/db?sslrootcert=system").unwrap(), "postgres://u@h/db?sslmode=require");
         let weak = wire("postgres://u@h/db?sslrootcert=system&sslmode=verify-ca").unwrap_err();

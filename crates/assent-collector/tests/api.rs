@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use assent_collector::{app, AppState, Settings, Store};
-use assent_jose as jws;
 use assent_core::json::Json;
 use assent_core::receipt::{Claims, PurposeClaim};
 use assent_core::{Flow, Method};
+use assent_jose as jws;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -36,14 +36,18 @@ enum Backend {
 /// A fresh PostgreSQL database on the test server, or `None` (skipped) outside `npm test`.
 async fn postgres_url() -> Option<String> {
     let Ok(base) = std::env::var("ASSENT_TEST_DATABASE_URL") else {
-        assert!(std::env::var_os("CI").is_none(), "CI must run the PostgreSQL suite: ASSENT_TEST_DATABASE_URL is not set");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the PostgreSQL suite: ASSENT_TEST_DATABASE_URL is not set"
+        );
         eprintln!("PostgreSQL variant skipped: set ASSENT_TEST_DATABASE_URL (npm test starts a server and sets it)");
         return None;
     };
     let mut random = [0u8; 8];
     getrandom::getrandom(&mut random).unwrap();
     let name = format!("assent_t_{}", u64::from_le_bytes(random));
-    let (client, connection) = tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
+    let (client, connection) =
+        tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);
     client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
     Some(format!("{base}/{name}"))
@@ -115,8 +119,18 @@ fn claims(n: u8, iat: u64, analytics: bool, prev: Option<String>) -> Claims {
         notice_version: "2026-11-01".into(),
         notice_sha256: "a".repeat(64),
         purposes: vec![
-            PurposeClaim { id: "analytics".into(), granted: analytics, data_categories: vec!["usage data".into()], legitimate_interest: false },
-            PurposeClaim { id: "ai_training".into(), granted: false, data_categories: vec![], legitimate_interest: false },
+            PurposeClaim {
+                id: "analytics".into(),
+                granted: analytics,
+                data_categories: vec!["usage data".into()],
+                legitimate_interest: false,
+            },
+            PurposeClaim {
+                id: "ai_training".into(),
+                granted: false,
+                data_categories: vec![],
+                legitimate_interest: false,
+            },
         ],
         method: if analytics { Method::AcceptAll } else { Method::Withdrawal },
         gpc: false,
@@ -171,7 +185,12 @@ async fn export(app: &Router) -> Json {
 }
 
 fn field<'a>(json: &'a Json, key: &str) -> &'a Json {
-    json.as_object().unwrap().iter().find(|(k, _)| k == key).map(|(_, v)| v).unwrap_or_else(|| panic!("no {key} in {json:?}"))
+    json.as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("no {key} in {json:?}"))
 }
 
 fn stored_count(export: &Json) -> usize {
@@ -200,7 +219,10 @@ async fn a_valid_receipt_is_stored_once_and_acknowledged_with_a_countersignature
     let sig = ed25519_dalek::Signature::from_slice(&B64.decode(parts[2]).unwrap()).unwrap();
     key.verify_strict(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig).expect("ack signature verifies");
     let ack_payload = String::from_utf8(B64.decode(parts[1]).unwrap()).unwrap();
-    assert!(ack_payload.contains(&jws::receipt_hash(&jws)) && ack_payload.contains("\"receivedAt\":1790000000"), "{ack_payload}");
+    assert!(
+        ack_payload.contains(&jws::receipt_hash(&jws)) && ack_payload.contains("\"receivedAt\":1790000000"),
+        "{ack_payload}"
+    );
 
     // A duplicate returns the same result and stores no second row.
     let (status2, body2) = post(&env.app, &jws).await;
@@ -268,13 +290,33 @@ async fn bad_input_gets_a_4xx_with_a_reason_and_is_never_stored(backend: Backend
     let hs256 = format!("{}.{}.{}", B64.encode(r#"{"alg":"HS256","typ":"JWT"}"#), parts[1], parts[2]);
     let none = format!("{}.{}.", B64.encode(r#"{"alg":"none","jwk":{"kty":"OKP"}}"#), parts[1]);
     let table: Vec<(String, StatusCode, &str)> = vec![
-        ("not a jws".into(), StatusCode::BAD_REQUEST, "malformed receipt: a JWS compact string has three base64url parts"),
-        (format!("{}.{}.{}", parts[0], tampered_payload, parts[2]), StatusCode::BAD_REQUEST, "bad signature: the Ed25519 signature does not match"),
+        (
+            "not a jws".into(),
+            StatusCode::BAD_REQUEST,
+            "malformed receipt: a JWS compact string has three base64url parts",
+        ),
+        (
+            format!("{}.{}.{}", parts[0], tampered_payload, parts[2]),
+            StatusCode::BAD_REQUEST,
+            "bad signature: the Ed25519 signature does not match",
+        ),
         (hs256, StatusCode::BAD_REQUEST, "malformed receipt: header.alg `HS256` is not accepted"),
         (none, StatusCode::BAD_REQUEST, "malformed receipt: header.alg `none` is not accepted"),
-        (sign_ed25519(ED_HEADER, &payload.replace("\"v\":1", "\"v\":9")), StatusCode::UNPROCESSABLE_ENTITY, "invalid receipt: v: receipt version 9 is not supported"),
-        (sign_ed25519(ED_HEADER, &payload.replacen('{', "{ ", 1)), StatusCode::UNPROCESSABLE_ENTITY, "invalid receipt: payload: is not canonical JSON"),
-        (signed(&claims(2, NOW + 3_600, true, None)), StatusCode::TOO_EARLY, "receipt issued in the future: iat 1790003600 is more than 300 s after"),
+        (
+            sign_ed25519(ED_HEADER, &payload.replace("\"v\":1", "\"v\":9")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid receipt: v: receipt version 9 is not supported",
+        ),
+        (
+            sign_ed25519(ED_HEADER, &payload.replacen('{', "{ ", 1)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid receipt: payload: is not canonical JSON",
+        ),
+        (
+            signed(&claims(2, NOW + 3_600, true, None)),
+            StatusCode::TOO_EARLY,
+            "receipt issued in the future: iat 1790003600 is more than 300 s after",
+        ),
     ];
     for (body, status, reason) in table {
         let (got, text) = post(&env.app, &body).await;
@@ -284,9 +326,15 @@ async fn bad_input_gets_a_4xx_with_a_reason_and_is_never_stored(backend: Backend
     }
     // Review regression: a receipt from a fast clock was refused for good (422) and the browser dropped
     // it. It is refused for now: 425 with the seconds until the collector's clock has caught up.
-    let req = Request::post("/v1/receipts").header("content-type", "text/plain").body(Body::from(signed(&claims(2, NOW + 3_600, true, None)))).unwrap();
+    let req = Request::post("/v1/receipts")
+        .header("content-type", "text/plain")
+        .body(Body::from(signed(&claims(2, NOW + 3_600, true, None))))
+        .unwrap();
     let res = env.app.clone().oneshot(req).await.unwrap();
-    assert_eq!((res.status(), res.headers().get("retry-after").and_then(|v| v.to_str().ok())), (StatusCode::TOO_EARLY, Some("3300")));
+    assert_eq!(
+        (res.status(), res.headers().get("retry-after").and_then(|v| v.to_str().ok())),
+        (StatusCode::TOO_EARLY, Some("3300"))
+    );
     assert_eq!(stored_count(&export(&env.app).await), 0, "nothing refused was stored");
 }
 
@@ -337,10 +385,16 @@ async fn the_gate_answers_per_purpose_and_time(backend: Backend) {
     let (_, during) = get(&env.app, &ask("analytics", NOW - 200)).await;
     expect_test::expect![[r#"{"at":"2026-09-21T14:10:00Z","decidedIn":"site","granted":true,"method":"accept_all","purpose":"analytics","reason":"granted","receipt":"r00000000000000000000000000000002","scope":"site","since":"2026-09-21T13:56:40Z","subject":"0123456789abcdef0123456789abcdef","until":"2027-10-16T14:05:00Z"}"#]].assert_eq(&during);
     let (_, after) = get(&env.app, &ask("analytics", NOW)).await;
-    assert!(after.contains("\"granted\":false") && after.contains("\"reason\":\"refused\"") && after.contains("r00000000000000000000000000000003"), "{after}");
+    assert!(
+        after.contains("\"granted\":false")
+            && after.contains("\"reason\":\"refused\"")
+            && after.contains("r00000000000000000000000000000003"),
+        "{after}"
+    );
     let (_, ai) = get(&env.app, &ask("ai_training", NOW - 200)).await;
     assert!(ai.contains("\"granted\":false"), "AI training was never granted: {ai}");
-    let (_, rfc) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=2026-09-21T14:10:00Z")).await;
+    let (_, rfc) =
+        get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=2026-09-21T14:10:00Z")).await;
     assert_eq!(rfc, during, "RFC 3339 and Unix seconds ask the same question");
     let (status, bad) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?at=now")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -354,7 +408,10 @@ async fn the_gate_answers_per_purpose_and_time(backend: Backend) {
     let (_, now) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics")).await;
     assert!(now.contains("\"granted\":true") && now.contains("r00000000000000000000000000000004"), "{now}");
     let (_, earlier) = get(&env.app, &ask("analytics", NOW - 1)).await;
-    assert!(earlier.contains("\"granted\":false") && earlier.contains("r00000000000000000000000000000003"), "before it arrived: {earlier}");
+    assert!(
+        earlier.contains("\"granted\":false") && earlier.contains("r00000000000000000000000000000003"),
+        "before it arrived: {earlier}"
+    );
 }
 
 /// Issue 4: `scope=conversation:<id>` answers with that conversation's own AI-training choice, and
@@ -363,7 +420,12 @@ async fn the_gate_answers_for_a_conversation_scope(backend: Backend) {
     let Some(env) = fresh(backend).await else { return };
     let toggle = |n: u8, iat: u64, on: bool, conversation: &str, prev: &str| {
         let mut c = claims(n, iat, false, Some(jws::receipt_hash(prev)));
-        c.purposes = vec![PurposeClaim { id: "ai_training".into(), granted: on, data_categories: vec!["chat transcripts".into()], legitimate_interest: false }];
+        c.purposes = vec![PurposeClaim {
+            id: "ai_training".into(),
+            granted: on,
+            data_categories: vec!["chat transcripts".into()],
+            legitimate_interest: false,
+        }];
         c.method = Method::AiToggle;
         c.scope = Some(format!("conversation:{conversation}"));
         signed(&c)
@@ -374,7 +436,8 @@ async fn the_gate_answers_for_a_conversation_scope(backend: Backend) {
     for r in [&site, &on, &off] {
         assert_eq!(post(&env.app, r).await.0, StatusCode::CREATED, "scoped receipts join the subject's one chain");
     }
-    let ask = |scope: &str, at: u64| format!("/v1/subjects/{SUBJECT}/consent?purpose=ai_training&at={at}&scope={scope}");
+    let ask =
+        |scope: &str, at: u64| format!("/v1/subjects/{SUBJECT}/consent?purpose=ai_training&at={at}&scope={scope}");
     // (scope, time, granted, deciding receipt, decided in)
     let table = [
         ("conversation:c-123", NOW - 700, false, "r00000000000000000000000000000001", "site"),
@@ -426,7 +489,12 @@ async fn es256_receipts_from_browsers_without_ed25519_are_accepted(backend: Back
 }
 
 async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend) {
-    let settings = Settings { api_key: Some("secret".into()), body_limit: 8 * 1024, rate_limit_per_minute: 30, ..Settings::default() };
+    let settings = Settings {
+        api_key: Some("secret".into()),
+        body_limit: 8 * 1024,
+        rate_limit_per_minute: 30,
+        ..Settings::default()
+    };
     let Some(env) = env_with(backend, settings).await else { return };
     let r1 = signed(&claims(1, NOW, true, None));
     let r2 = signed(&claims(2, NOW, true, Some(jws::receipt_hash(&r1))));
@@ -453,7 +521,8 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend
     let (status, body) = post(&env.app, &"x".repeat(9 * 1024)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(body.starts_with("{\"error\":\"too large: the body is over"), "{body}");
-    let not_utf8 = Request::post("/v1/receipts").header("content-type", "text/plain").body(Body::from(vec![0xff, 0xfe])).unwrap();
+    let not_utf8 =
+        Request::post("/v1/receipts").header("content-type", "text/plain").body(Body::from(vec![0xff, 0xfe])).unwrap();
     let (status, body) = call(&env.app, not_utf8).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.starts_with("{\"error\":\"malformed receipt: body:"), "{body}");
@@ -461,7 +530,13 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend
     // Contract routes.
     let (status, openapi) = get(&env.app, "/openapi.json").await;
     assert_eq!(status, StatusCode::OK);
-    for route in ["/v1/receipts", "/v1/subjects/{id}/consent", "/v1/subjects/{id}/receipts", "/.well-known/jwks.json", "/healthz"] {
+    for route in [
+        "/v1/receipts",
+        "/v1/subjects/{id}/consent",
+        "/v1/subjects/{id}/receipts",
+        "/.well-known/jwks.json",
+        "/healthz",
+    ] {
         assert!(openapi.contains(&format!("\"{route}\"")), "openapi.json documents {route}");
     }
     assert_eq!(get(&env.app, "/healthz").await, (StatusCode::OK, r#"{"status":"ok"}"#.to_string()));
@@ -473,7 +548,8 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
     // A caller with the API key (a pipeline calling the gate inline) is not limited.
-    let keyed = Request::get(format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics")).header("authorization", "Bearer secret");
+    let keyed = Request::get(format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics"))
+        .header("authorization", "Bearer secret");
     assert_eq!(call(&env.app, keyed.body(Body::empty()).unwrap()).await.0, StatusCode::OK);
 }
 
@@ -484,7 +560,12 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend
 async fn behind_a_proxy_the_rate_limit_is_per_forwarded_client() {
     let settings = Settings { rate_limit_per_minute: 3, trust_forwarded_for: true, ..Settings::default() };
     let env = env_with(Backend::Sqlite, settings).await.unwrap();
-    let from = |client: &str| Request::get("/healthz").header("x-forwarded-for", format!("203.0.113.9, {client}")).body(Body::empty()).unwrap();
+    let from = |client: &str| {
+        Request::get("/healthz")
+            .header("x-forwarded-for", format!("203.0.113.9, {client}"))
+            .body(Body::empty())
+            .unwrap()
+    };
     for _ in 0..3 {
         assert_eq!(call(&env.app, from("198.51.100.1")).await.0, StatusCode::OK);
     }
@@ -494,7 +575,11 @@ async fn behind_a_proxy_the_rate_limit_is_per_forwarded_client() {
     for n in 1..=3 {
         assert_eq!(call(&env.app, from(&format!("2001:db8:1:2::{n}"))).await.0, StatusCode::OK);
     }
-    assert_eq!(call(&env.app, from("2001:db8:1:2:ffff::9")).await.0, StatusCode::TOO_MANY_REQUESTS, "one /64, one bucket");
+    assert_eq!(
+        call(&env.app, from("2001:db8:1:2:ffff::9")).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "one /64, one bucket"
+    );
     assert_eq!(call(&env.app, from("2001:db8:1:3::1")).await.0, StatusCode::OK, "another /64 has its own");
 }
 
@@ -511,10 +596,15 @@ async fn the_receipt_table_refuses_update_and_delete(backend: Backend) {
             let conn = rusqlite::Connection::open(dir.path().join("receipts.sqlite")).unwrap();
             let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
             assert_eq!(mode, "wal");
-            ["UPDATE receipts SET chain = 'linked'", "DELETE FROM receipts", "UPDATE collector_key SET secret = x'00'", "DELETE FROM collector_key"]
-                .iter()
-                .map(|sql| conn.execute(sql, []).unwrap_err().to_string())
-                .collect()
+            [
+                "UPDATE receipts SET chain = 'linked'",
+                "DELETE FROM receipts",
+                "UPDATE collector_key SET secret = x'00'",
+                "DELETE FROM collector_key",
+            ]
+            .iter()
+            .map(|sql| conn.execute(sql, []).unwrap_err().to_string())
+            .collect()
         }
         Some(url) => {
             let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
@@ -535,7 +625,10 @@ async fn the_receipt_table_refuses_update_and_delete(backend: Backend) {
         }
     };
     assert!(errors.iter().all(|e| e.contains("append-only")), "{errors:?}");
-    assert_eq!(errors.iter().filter(|e| e.contains("collector key")).count(), if matches!(backend, Backend::Postgres) { 3 } else { 2 });
+    assert_eq!(
+        errors.iter().filter(|e| e.contains("collector key")).count(),
+        if matches!(backend, Backend::Postgres) { 3 } else { 2 }
+    );
 }
 
 /// PostgreSQL is for several collector instances behind a load balancer: two instances on one database
@@ -546,7 +639,9 @@ async fn two_instances_on_one_postgres_database_keep_one_chain_per_subject() {
     let Some(url) = postgres_url().await else { return };
     let instance = || async {
         let store = Store::open_postgres(&url).await.unwrap();
-        app(AppState::new(store, Settings { api_key: Some("secret".into()), ..Settings::default() }, Arc::new(|| NOW)).await.unwrap())
+        app(AppState::new(store, Settings { api_key: Some("secret".into()), ..Settings::default() }, Arc::new(|| NOW))
+            .await
+            .unwrap())
     };
     let (a, b) = (instance().await, instance().await);
     let (_, jwks_a) = get(&a, "/.well-known/jwks.json").await;
@@ -574,7 +669,13 @@ async fn two_instances_on_one_postgres_database_keep_one_chain_per_subject() {
 async fn a_database_error_in_a_batch_acknowledges_nothing_unstored(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let Some((store, url)) = open(backend, &dir).await else { return };
-    let app = app(AppState::new(store, Settings { rate_limit_per_minute: u32::MAX, ..Settings::default() }, Arc::new(|| NOW)).await.unwrap());
+    let app = app(AppState::new(
+        store,
+        Settings { rate_limit_per_minute: u32::MAX, ..Settings::default() },
+        Arc::new(|| NOW),
+    )
+    .await
+    .unwrap());
     let receipt = |n: u8| {
         let mut c = claims(n, NOW - 10, true, None);
         c.subject = format!("{:032x}", 1000 + n as u32);
@@ -589,13 +690,20 @@ async fn a_database_error_in_a_batch_acknowledges_nothing_unstored(backend: Back
             None => {
                 let conn = rusqlite::Connection::open(dir.path().join("receipts.sqlite")).unwrap();
                 let mut stmt = conn.prepare("SELECT id FROM receipts").unwrap();
-                let ids = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect::<Vec<_>>();
+                let ids =
+                    stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect::<Vec<_>>();
                 ids
             }
             Some(url) => {
                 let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
                 tokio::spawn(connection);
-                client.query("SELECT id FROM receipts", &[]).await.unwrap().iter().map(|r| r.get::<_, String>(0)).collect()
+                client
+                    .query("SELECT id FROM receipts", &[])
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.get::<_, String>(0))
+                    .collect()
             }
         }
     };
@@ -647,14 +755,20 @@ async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Bac
     assert!(body.contains("\"chain\":\"first\""), "the first of its own key's chain: {body}");
     let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 40)).await;
     assert!(answer.contains("\"granted\":false") && answer.contains(assent_core::receipt::OTHER_KEY), "{answer}");
-    assert!(assent_collector::OPENAPI.contains(assent_core::receipt::OTHER_KEY), "the contract lists this reason (review: clients generated from it rejected the answer)");
+    assert!(
+        assent_collector::OPENAPI.contains(assent_core::receipt::OTHER_KEY),
+        "the contract lists this reason (review: clients generated from it rejected the answer)"
+    );
 
     // The subject's own key grants; another key's later refusal then decides.
     let grant = signed(&claims(3, NOW - 30, true, Some("f".repeat(64))));
     assert_eq!(post(&env.app, &grant).await.0, StatusCode::CREATED);
     let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 25)).await;
     assert!(answer.contains("\"granted\":true"), "{answer}");
-    assert_eq!(post(&env.app, &other_key(&claims(4, NOW - 20, false, Some(jws::receipt_hash(&grant))))).await.0, StatusCode::CREATED);
+    assert_eq!(
+        post(&env.app, &other_key(&claims(4, NOW - 20, false, Some(jws::receipt_hash(&grant))))).await.0,
+        StatusCode::CREATED
+    );
     let (_, answer) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at={}", NOW - 10)).await;
     assert!(answer.contains("\"granted\":false") && answer.contains("\"reason\":\"refused\""), "{answer}");
 }
@@ -669,9 +783,17 @@ async fn a_signing_key_file_takes_over_and_the_stored_key_is_published_only_when
     let before = app(AppState::new(store.clone(), Settings::default(), Arc::new(|| NOW)).await.unwrap());
     let (_, body) = post(&before, &signed(&claims(1, NOW - 20, true, None))).await;
     let Json::String(old_ack) = field(&Json::parse(&body).unwrap(), "ack").clone() else { panic!("{body}") };
-    let settings = |publish| Settings { signing_key: Some(assent_collector::Secret([5; 32])), publish_database_key: publish, ..Settings::default() };
+    let settings = |publish| Settings {
+        signing_key: Some(assent_collector::Secret([5; 32])),
+        publish_database_key: publish,
+        ..Settings::default()
+    };
     let alone = jwks(app(AppState::new(store.clone(), settings(false), Arc::new(|| NOW)).await.unwrap())).await;
-    assert!(matches!(field(&alone, "keys"), Json::Array(k) if k.len() == 1), "only the file's key: {}", alone.canonical());
+    assert!(
+        matches!(field(&alone, "keys"), Json::Array(k) if k.len() == 1),
+        "only the file's key: {}",
+        alone.canonical()
+    );
     assert!(jws::verify_ack(&old_ack, &alone).is_err(), "the database's key is not trusted unless published");
     let after = app(AppState::new(store, settings(true), Arc::new(|| NOW)).await.unwrap());
     let published = jwks(after.clone()).await;
@@ -679,9 +801,16 @@ async fn a_signing_key_file_takes_over_and_the_stored_key_is_published_only_when
     assert_eq!(keys.len(), 2, "the file's key and the stored one: {}", published.canonical());
     let new_kid = jws::CollectorKey::from_secret([5; 32]).kid;
     assert_eq!(field(&keys[0], "kid"), &Json::String(new_kid.clone()), "the file's key first");
-    let (_, body) = post(&after, &signed(&claims(2, NOW - 10, false, Some(jws::receipt_hash(&signed(&claims(1, NOW - 20, true, None))))))).await;
+    let (_, body) = post(
+        &after,
+        &signed(&claims(2, NOW - 10, false, Some(jws::receipt_hash(&signed(&claims(1, NOW - 20, true, None)))))),
+    )
+    .await;
     let Json::String(new_ack) = field(&Json::parse(&body).unwrap(), "ack").clone() else { panic!("{body}") };
-    assert!(new_ack.starts_with(&B64.encode(format!(r#"{{"alg":"EdDSA","kid":"{new_kid}","typ":"assent-ack+jws"}}"#))), "new acks are signed with the file's key");
+    assert!(
+        new_ack.starts_with(&B64.encode(format!(r#"{{"alg":"EdDSA","kid":"{new_kid}","typ":"assent-ack+jws"}}"#))),
+        "new acks are signed with the file's key"
+    );
     for ack in [&old_ack, &new_ack] {
         jws::verify_ack(ack, &published).unwrap_or_else(|e| panic!("{e}: {ack}"));
     }
@@ -726,11 +855,18 @@ async fn another_keys_receipts_do_not_break_the_subjects_chain(backend: Backend)
 /// (tower-http panicked on it in a CORS list).
 #[tokio::test]
 async fn receipts_must_claim_an_origin_the_collector_serves() {
-    let settings = |origins: &[&str]| Settings { api_key: Some("secret".into()), allow_origins: origins.iter().map(|o| o.to_string()).collect(), ..Settings::default() };
+    let settings = |origins: &[&str]| Settings {
+        api_key: Some("secret".into()),
+        allow_origins: origins.iter().map(|o| o.to_string()).collect(),
+        ..Settings::default()
+    };
     let env = env_with(Backend::Sqlite, settings(&["https://other.example"])).await.unwrap();
     let (status, body) = post(&env.app, &signed(&claims(1, NOW, true, None))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    assert!(body.contains("origin `https://shop.example` is not one of the sites") && body.contains("--allow-origin"), "{body}");
+    assert!(
+        body.contains("origin `https://shop.example` is not one of the sites") && body.contains("--allow-origin"),
+        "{body}"
+    );
     assert_eq!(stored_count(&export(&env.app).await), 0);
     for origins in [&["https://other.example", "https://shop.example/"][..], &["*"]] {
         let env = env_with(Backend::Sqlite, settings(origins)).await.unwrap();
@@ -741,19 +877,27 @@ async fn receipts_must_claim_an_origin_the_collector_serves() {
     // did not list: with no --allow-origin a stored receipt (201) looked like a network error and was
     // sent again for ever, and a 403's reason never reached the console. Every answer to a receipt POST
     // is readable by the origin that posted it, once (no second header where CORS already set one).
-    for (origins, status) in [(&[][..], StatusCode::CREATED), (&["https://other.example"][..], StatusCode::FORBIDDEN), (&["https://shop.example"][..], StatusCode::CREATED)] {
+    for (origins, status) in [
+        (&[][..], StatusCode::CREATED),
+        (&["https://other.example"][..], StatusCode::FORBIDDEN),
+        (&["https://shop.example"][..], StatusCode::CREATED),
+    ] {
         let env = env_with(Backend::Sqlite, settings(origins)).await.unwrap();
-        let req = Request::post("/v1/receipts").header("content-type", "text/plain").header("origin", "https://shop.example");
-        let res = env.app.clone().oneshot(req.body(Body::from(signed(&claims(1, NOW, true, None)))).unwrap()).await.unwrap();
+        let req =
+            Request::post("/v1/receipts").header("content-type", "text/plain").header("origin", "https://shop.example");
+        let res =
+            env.app.clone().oneshot(req.body(Body::from(signed(&claims(1, NOW, true, None)))).unwrap()).await.unwrap();
         assert_eq!(res.status(), status, "{origins:?}");
         let allowed: Vec<_> = res.headers().get_all("access-control-allow-origin").iter().collect();
         assert_eq!(allowed, ["https://shop.example"], "{origins:?}");
-        let exposed = res.headers().get("access-control-expose-headers").map(|v| v.to_str().unwrap().to_ascii_lowercase());
+        let exposed =
+            res.headers().get("access-control-expose-headers").map(|v| v.to_str().unwrap().to_ascii_lowercase());
         assert_eq!(exposed.as_deref(), Some("retry-after"), "{origins:?}");
     }
     // The GET routes keep the allow-list.
     let env = env_with(Backend::Sqlite, settings(&["https://other.example"])).await.unwrap();
-    let req = Request::get(format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics")).header("origin", "https://shop.example");
+    let req = Request::get(format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics"))
+        .header("origin", "https://shop.example");
     let res = env.app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
@@ -765,7 +909,10 @@ async fn receipts_must_claim_an_origin_the_collector_serves() {
 async fn after_postgresql_drops_its_connections_the_collector_reconnects() {
     let dir = tempfile::tempdir().unwrap();
     let Some((store, Some(url))) = open(Backend::Postgres, &dir).await else { return };
-    let app = app(AppState::new(store, Settings { api_key: Some("secret".into()), ..Settings::default() }, Arc::new(|| NOW)).await.unwrap());
+    let app =
+        app(AppState::new(store, Settings { api_key: Some("secret".into()), ..Settings::default() }, Arc::new(|| NOW))
+            .await
+            .unwrap());
     let first = signed(&claims(1, NOW - 10, true, None));
     assert_eq!(post(&app, &first).await.0, StatusCode::CREATED);
     let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
@@ -794,7 +941,8 @@ async fn postgres_tls_as_sslmode_says() {
     let ca = std::env::var("ASSENT_TEST_DATABASE_CA")
         .expect("ASSENT_TEST_DATABASE_CA: the test PostgreSQL must serve TLS (cargo xtask test starts one that does)");
     let base = std::env::var("ASSENT_TEST_DATABASE_URL").unwrap();
-    let (admin, connection) = tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
+    let (admin, connection) =
+        tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);
     // Opens a store on a fresh database with `query` appended; returns whether every session it
     // opened is encrypted, or the error.
@@ -819,15 +967,33 @@ async fn postgres_tls_as_sslmode_says() {
         }
     };
     let ca_q = |mode: &str| format!("?sslmode={mode}&sslrootcert={ca}");
-    assert_eq!(encrypted(String::new(), false).await, Ok(true), "the default (prefer) encrypts when the server offers TLS");
-    assert_eq!(encrypted("?sslmode=require".into(), false).await, Ok(true), "require encrypts, without a certificate check");
+    assert_eq!(
+        encrypted(String::new(), false).await,
+        Ok(true),
+        "the default (prefer) encrypts when the server offers TLS"
+    );
+    assert_eq!(
+        encrypted("?sslmode=require".into(), false).await,
+        Ok(true),
+        "require encrypts, without a certificate check"
+    );
     assert_eq!(encrypted("?sslmode=disable".into(), false).await, Ok(false), "disable does not encrypt");
-    assert_eq!(encrypted(ca_q("verify-full"), true).await, Ok(true), "verify-full: the CA signed it, and it names localhost");
+    assert_eq!(
+        encrypted(ca_q("verify-full"), true).await,
+        Ok(true),
+        "verify-full: the CA signed it, and it names localhost"
+    );
     assert_eq!(encrypted(ca_q("verify-ca"), false).await, Ok(true), "verify-ca checks the chain, not the name");
     let wrong_name = encrypted(ca_q("verify-full"), false).await.unwrap_err();
-    assert!(wrong_name.contains("not valid for name \"127.0.0.1\"") && wrong_name.contains("connect by that name"), "the certificate does not name 127.0.0.1: {wrong_name}");
+    assert!(
+        wrong_name.contains("not valid for name \"127.0.0.1\"") && wrong_name.contains("connect by that name"),
+        "the certificate does not name 127.0.0.1: {wrong_name}"
+    );
     let untrusted = encrypted("?sslmode=verify-full".into(), true).await.unwrap_err();
-    assert!(untrusted.contains("UnknownIssuer") && untrusted.contains("sslrootcert"), "the Mozilla roots do not include the test CA: {untrusted}");
+    assert!(
+        untrusted.contains("UnknownIssuer") && untrusted.contains("sslrootcert"),
+        "the Mozilla roots do not include the test CA: {untrusted}"
+    );
     let unknown_mode = encrypted("?sslmode=verify".into(), false).await.unwrap_err();
     assert!(unknown_mode.contains("sslmode `verify`") && unknown_mode.contains("verify-full"), "{unknown_mode}");
 }
@@ -838,11 +1004,15 @@ async fn postgres_tls_as_sslmode_says() {
 /// answer and resent the receipt for ever.
 #[tokio::test]
 async fn the_allow_list_is_read_as_browsers_send_origins() {
-    let settings = Settings { allow_origins: vec!["https://shop.example/".into(), " HTTPS://Other.example".into()], ..Settings::default() };
+    let settings = Settings {
+        allow_origins: vec!["https://shop.example/".into(), " HTTPS://Other.example".into()],
+        ..Settings::default()
+    };
     let env = env_with(Backend::Sqlite, settings).await.unwrap();
     for origin in ["https://shop.example", "https://other.example"] {
         let req = Request::post("/v1/receipts").header("content-type", "text/plain").header("origin", origin);
-        let res = env.app.clone().oneshot(req.body(Body::from(signed(&claims(1, NOW, true, None)))).unwrap()).await.unwrap();
+        let res =
+            env.app.clone().oneshot(req.body(Body::from(signed(&claims(1, NOW, true, None)))).unwrap()).await.unwrap();
         assert!(res.status().is_success(), "{origin}: {}", res.status());
         assert_eq!(res.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some(origin));
     }
@@ -872,7 +1042,8 @@ async fn the_gate_and_export_refuse_a_bad_time_or_subject_id() {
         let req = Request::get("/v1/subjects/%00/receipts").header("authorization", "Bearer secret");
         let (status, body) = call(&env.app, req.body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{backend:?}: {body}");
-        let (status, _) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=1790000000")).await;
+        let (status, _) =
+            get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=1790000000")).await;
         assert_eq!(status, StatusCode::OK, "seconds still work");
     }
 }
@@ -884,7 +1055,12 @@ async fn the_gate_and_export_refuse_a_bad_time_or_subject_id() {
 async fn several_instances_can_start_at_once_on_postgresql() {
     let Some(url) = postgres_url().await else { return };
     for round in ["a fresh database", "a set-up one"] {
-        let (a, b, c, d) = tokio::join!(Store::open_postgres(&url), Store::open_postgres(&url), Store::open_postgres(&url), Store::open_postgres(&url));
+        let (a, b, c, d) = tokio::join!(
+            Store::open_postgres(&url),
+            Store::open_postgres(&url),
+            Store::open_postgres(&url),
+            Store::open_postgres(&url)
+        );
         for store in [a, b, c, d] {
             store.unwrap_or_else(|e| panic!("{round}: {e}"));
         }
@@ -910,11 +1086,15 @@ async fn in_a_batch_the_receipts_after_one_refused_for_now_wait(backend: Backend
     };
     assert_eq!(format!("{:?}", field(&results[0], "status")), "Number(\"425\")");
     assert_eq!(format!("{:?}", field(&results[1], "status")), "Number(\"424\")");
-    assert!(format!("{:?}", field(&results[1], "error")).contains("receipt no. 1 of this batch was refused for now"), "{body}");
+    assert!(
+        format!("{:?}", field(&results[1], "error")).contains("receipt no. 1 of this batch was refused for now"),
+        "{body}"
+    );
     assert_eq!(stored_count(&export(&env.app).await), 1, "the successor is not stored ahead of its predecessor");
     // A permanent refusal (a tampered receipt) holds nothing back: the browser drops it, not the rest.
     let parts: Vec<&str> = r3.split('.').collect();
-    let tampered = format!("{}.{}.{}", parts[0], B64.encode(claims(3, NOW - 10, false, None).to_canonical_json()), parts[2]);
+    let tampered =
+        format!("{}.{}.{}", parts[0], B64.encode(claims(3, NOW - 10, false, None).to_canonical_json()), parts[2]);
     let r4 = signed(&claims(4, NOW - 5, true, Some(jws::receipt_hash(&r1))));
     let (_, body) = post(&env.app, &format!(r#"{{"receipts":["{tampered}","{r4}"]}}"#)).await;
     assert!(body.contains("\"chain\":\"linked\""), "{body}");

@@ -59,7 +59,11 @@ fn json_logs_and_a_clean_stop_on_sigterm() {
     let ready = next();
     assert_eq!(field(&ready, "message").as_deref(), Some("assent-collector ready"));
     assert_eq!(field(&ready, "level").as_deref(), Some("INFO"));
-    assert_eq!(field(&ready, "listen"), Some(format!("127.0.0.1:{port}")), "the event's fields are members of the object");
+    assert_eq!(
+        field(&ready, "listen"),
+        Some(format!("127.0.0.1:{port}")),
+        "the event's fields are members of the object"
+    );
 
     // A refused receipt is logged with its reason, as JSON too.
     let answer = http(port, b"POST /v1/receipts HTTP/1.1\r\nhost: x\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot.a.jws");
@@ -125,5 +129,9 @@ fn signing_and_retired_key_files_are_read_and_published() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not an Ed25519 private key in PKCS#8 PEM") && stderr.contains("openssl genpkey -algorithm ed25519"), "{stderr}");
+    assert!(
+        stderr.contains("not an Ed25519 private key in PKCS#8 PEM")
+            && stderr.contains("openssl genpkey -algorithm ed25519"),
+        "{stderr}"
+    );
 }

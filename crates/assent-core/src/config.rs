@@ -231,7 +231,11 @@ pub enum GpcInOptIn {
 
 impl Default for GpcConfig {
     fn default() -> Self {
-        GpcConfig { purposes: default_gpc_purposes(), ai_training_objection: true, in_opt_in_regions: GpcInOptIn::Record }
+        GpcConfig {
+            purposes: default_gpc_purposes(),
+            ai_training_objection: true,
+            in_opt_in_regions: GpcInOptIn::Record,
+        }
     }
 }
 
@@ -418,15 +422,36 @@ impl Config {
         let f = Fields::new(
             v,
             "",
-            &["$schema", "notice", "controller", "languages", "language", "cookie", "expiry", "purposes", "regions", "receipts", "gpc", "consentMode", "optOutEntryPoint", "text", "blocking", "theme"],
+            &[
+                "$schema",
+                "notice",
+                "controller",
+                "languages",
+                "language",
+                "cookie",
+                "expiry",
+                "purposes",
+                "regions",
+                "receipts",
+                "gpc",
+                "consentMode",
+                "optOutEntryPoint",
+                "text",
+                "blocking",
+                "theme",
+            ],
         )?;
         let notice = Fields::new(f.required("notice")?, "notice", &["version", "url"])?;
-        let notice = Notice { version: as_string(notice.required("version")?, "notice.version")?, url: notice.string("url")? };
+        let notice =
+            Notice { version: as_string(notice.required("version")?, "notice.version")?, url: notice.string("url")? };
         let cookie = match f.get("cookie") {
             None => CookieConfig::default(),
             Some(c) => {
                 let c = Fields::new(c, "cookie", &["name", "domain"])?;
-                CookieConfig { name: c.string("name")?.unwrap_or_else(default_cookie_name), domain: c.string("domain")? }
+                CookieConfig {
+                    name: c.string("name")?.unwrap_or_else(default_cookie_name),
+                    domain: c.string("domain")?,
+                }
             }
         };
         let expiry = match f.get("expiry") {
@@ -445,7 +470,9 @@ impl Config {
                 let r = Fields::new(r, "regions", &["rules", "default", "geoEndpoint"])?;
                 let rules = r.list("rules", |v, path| {
                     let rule = Fields::new(v, path, &["match", "flow", "exempt"])?;
-                    let matches = rule.list("match", as_string)?.ok_or_else(|| invalid(rule.path("match"), "missing: list region codes or groups"))?;
+                    let matches = rule
+                        .list("match", as_string)?
+                        .ok_or_else(|| invalid(rule.path("match"), "missing: list region codes or groups"))?;
                     Ok(RegionRule {
                         matches,
                         flow: flow(rule.required("flow")?, &rule.path("flow"))?,
@@ -463,7 +490,11 @@ impl Config {
             None => Vec::new(),
             Some(t) => {
                 let members = t.as_object().ok_or_else(|| invalid("text", "expected an object of strings"))?;
-                members.iter().map(|(k, v)| Ok((k.clone(), text_override(v, &format!("text.{k}"))?))).collect::<Result<_, ConfigError>>()?
+                members.iter().map(|(k, v)| Ok((k.clone(), text_override(v, &format!("text.{k}"))?))).collect::<Result<
+                    _,
+                    ConfigError,
+                >>(
+                )?
             }
         };
         let mut gpc_defaulted = true;
@@ -474,7 +505,12 @@ impl Config {
                 let in_opt_in_regions = match g.string("inOptInRegions")?.as_deref() {
                     None | Some("record") => GpcInOptIn::Record,
                     Some("prefillRefusal") => GpcInOptIn::PrefillRefusal,
-                    Some(other) => return Err(invalid("gpc.inOptInRegions", format!("`{other}`: use `record` or `prefillRefusal` (GPC never grants anything)"))),
+                    Some(other) => {
+                        return Err(invalid(
+                            "gpc.inOptInRegions",
+                            format!("`{other}`: use `record` or `prefillRefusal` (GPC never grants anything)"),
+                        ))
+                    }
                 };
                 let purposes = g.list("purposes", as_string)?;
                 gpc_defaulted = purposes.is_none();
@@ -492,15 +528,29 @@ impl Config {
                 let purposes = match c.get("purposes") {
                     None => None,
                     Some(map) => {
-                        let members = map.as_object().ok_or_else(|| invalid("consentMode.purposes", "expected an object: {\"analytics\": [\"analytics_storage\"]}"))?;
+                        let members = map.as_object().ok_or_else(|| {
+                            invalid(
+                                "consentMode.purposes",
+                                "expected an object: {\"analytics\": [\"analytics_storage\"]}",
+                            )
+                        })?;
                         Some(
                             members
                                 .iter()
                                 .map(|(k, v)| {
                                     let path = format!("consentMode.purposes.{k}");
                                     let types = match v {
-                                        Json::Array(items) => items.iter().enumerate().map(|(i, t)| as_string(t, &format!("{path}[{i}]"))).collect::<Result<Vec<_>, _>>()?,
-                                        other => return Err(invalid(&path, format!("expected a list of consent types, found {}", other.describe()))),
+                                        Json::Array(items) => items
+                                            .iter()
+                                            .enumerate()
+                                            .map(|(i, t)| as_string(t, &format!("{path}[{i}]")))
+                                            .collect::<Result<Vec<_>, _>>()?,
+                                        other => {
+                                            return Err(invalid(
+                                                &path,
+                                                format!("expected a list of consent types, found {}", other.describe()),
+                                            ))
+                                        }
                                     };
                                     Ok((k.clone(), types))
                                 })
@@ -522,7 +572,12 @@ impl Config {
             None | Some("privacyChoices") => EntryPoint::PrivacyChoices,
             Some("doNotSell") => EntryPoint::DoNotSell,
             Some("none") => EntryPoint::None,
-            Some(other) => return Err(invalid("optOutEntryPoint", format!("`{other}`: use `privacyChoices`, `doNotSell` or `none`"))),
+            Some(other) => {
+                return Err(invalid(
+                    "optOutEntryPoint",
+                    format!("`{other}`: use `privacyChoices`, `doNotSell` or `none`"),
+                ))
+            }
         };
         let theme = match f.get("theme") {
             None => Theme::default(),
@@ -533,20 +588,28 @@ impl Config {
                         None | Some("auto") => Scheme::Auto,
                         Some("light") => Scheme::Light,
                         Some("dark") => Scheme::Dark,
-                        Some(other) => return Err(invalid("theme.scheme", format!("`{other}`: use `auto`, `light` or `dark`"))),
+                        Some(other) => {
+                            return Err(invalid("theme.scheme", format!("`{other}`: use `auto`, `light` or `dark`")))
+                        }
                     },
                     position: match t.string("position")?.as_deref() {
                         None | Some("bar") => Position::Bar,
                         Some("box") => Position::Box,
                         Some("modal") => Position::Modal,
-                        Some(other) => return Err(invalid("theme.position", format!("`{other}`: use `bar`, `box` or `modal`"))),
+                        Some(other) => {
+                            return Err(invalid("theme.position", format!("`{other}`: use `bar`, `box` or `modal`")))
+                        }
                     },
                 }
             }
         };
         let receipts = match f.get("receipts") {
             None => Receipts::default(),
-            Some(r) => Receipts { endpoints: Fields::new(r, "receipts", &["endpoints"])?.list("endpoints", as_string)?.unwrap_or_default() },
+            Some(r) => Receipts {
+                endpoints: Fields::new(r, "receipts", &["endpoints"])?
+                    .list("endpoints", as_string)?
+                    .unwrap_or_default(),
+            },
         };
         let blocking = match f.get("blocking") {
             None => Blocking::default(),
@@ -570,8 +633,9 @@ impl Config {
                 }
             }
         };
-        let purposes: Vec<Purpose> =
-            f.list("purposes", purpose)?.ok_or_else(|| invalid("purposes", "missing: list the purposes, starting with `necessary`"))?;
+        let purposes: Vec<Purpose> = f
+            .list("purposes", purpose)?
+            .ok_or_else(|| invalid("purposes", "missing: list the purposes, starting with `necessary`"))?;
         let consent_mode = consent_mode.map(|(explicit, mut cm)| {
             cm.purposes = explicit.unwrap_or_else(|| {
                 crate::consent_mode::DEFAULT_MAP
@@ -626,7 +690,10 @@ impl Config {
         }
         for (i, lang) in self.languages.iter().enumerate() {
             if !is_language_tag(lang) {
-                return invalid(format!("languages[{i}]"), format!("`{lang}` is not a language tag like `de` or `pt-BR`"));
+                return invalid(
+                    format!("languages[{i}]"),
+                    format!("`{lang}` is not a language tag like `de` or `pt-BR`"),
+                );
             }
         }
         if let Some(lang) = &self.language {
@@ -636,7 +703,10 @@ impl Config {
         }
         for (field, days) in [("grantedDays", self.expiry.granted_days), ("refusedDays", self.expiry.refused_days)] {
             if days == 0 || days > 395 {
-                return invalid(format!("expiry.{field}"), format!("{days} days: must be between 1 and 395 (13 months)"));
+                return invalid(
+                    format!("expiry.{field}"),
+                    format!("{days} days: must be between 1 and 395 (13 months)"),
+                );
             }
         }
         let mut seen = Vec::new();
@@ -706,13 +776,19 @@ impl Config {
         if let Some(cm) = &self.consent_mode {
             for (id, types) in &cm.purposes {
                 if self.purpose(id).is_none() {
-                    return invalid(format!("consentMode.purposes.{id}"), format!("`{id}` is not a configured purpose"));
+                    return invalid(
+                        format!("consentMode.purposes.{id}"),
+                        format!("`{id}` is not a configured purpose"),
+                    );
                 }
                 for (j, t) in types.iter().enumerate() {
                     if !crate::consent_mode::TYPES.contains(&t.as_str()) || t == "security_storage" {
                         return invalid(
                             format!("consentMode.purposes.{id}[{j}]"),
-                            format!("`{t}` is not a Consent Mode type a purpose can grant: use {}", crate::consent_mode::TYPES[..6].join(", ")),
+                            format!(
+                                "`{t}` is not a Consent Mode type a purpose can grant: use {}",
+                                crate::consent_mode::TYPES[..6].join(", ")
+                            ),
                         );
                     }
                 }
@@ -728,7 +804,10 @@ impl Config {
         }
         if let Some(url) = &self.regions.geo_endpoint {
             if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
-                return invalid("regions.geoEndpoint".into(), format!("`{url}` must be an http(s) URL or a path starting with `/`"));
+                return invalid(
+                    "regions.geoEndpoint".into(),
+                    format!("`{url}` must be an http(s) URL or a path starting with `/`"),
+                );
             }
         }
         for (i, rule) in self.regions.rules.iter().enumerate() {
@@ -766,15 +845,27 @@ impl Config {
             match &rule.purpose {
                 Some(id) if self.purpose(id).is_none() => {
                     let ids: Vec<&str> = self.purposes.iter().map(|p| p.id.as_str()).collect();
-                    return invalid(format!("{path}.purpose"), format!("`{id}` is not a purpose of this config; use one of {}", ids.join(", ")));
+                    return invalid(
+                        format!("{path}.purpose"),
+                        format!("`{id}` is not a purpose of this config; use one of {}", ids.join(", ")),
+                    );
                 }
                 None if !existing => {
-                    return invalid(format!("{path}.purpose"), format!("missing: `{}` is not in the tracker database, so it needs a purpose", rule.name));
+                    return invalid(
+                        format!("{path}.purpose"),
+                        format!("missing: `{}` is not in the tracker database, so it needs a purpose", rule.name),
+                    );
                 }
                 _ => {}
             }
             if !existing && rule.matches.is_empty() {
-                return invalid(format!("{path}.match"), format!("missing: list the hosts of `{}`, like `cdn.example.com` or `example.com/collect`", rule.name));
+                return invalid(
+                    format!("{path}.match"),
+                    format!(
+                        "missing: list the hosts of `{}`, like `cdn.example.com` or `example.com/collect`",
+                        rule.name
+                    ),
+                );
             }
             for (j, m) in rule.matches.iter().enumerate() {
                 if !is_pattern(m) {
@@ -820,7 +911,8 @@ fn is_language_tag(s: &str) -> bool {
 
 fn flow(v: &Json, path: &str) -> Result<Flow, ConfigError> {
     let name = as_string(v, path)?;
-    Flow::parse(&name).ok_or_else(|| invalid(path, format!("`{name}` is not a flow: use `optIn`, `optOut` or `notice`")))
+    Flow::parse(&name)
+        .ok_or_else(|| invalid(path, format!("`{name}` is not a flow: use `optIn`, `optOut` or `notice`")))
 }
 
 fn text_override(v: &Json, path: &str) -> Result<TextOverride, ConfigError> {
@@ -834,7 +926,17 @@ fn purpose(v: &Json, path: &str) -> Result<Purpose, ConfigError> {
     let f = Fields::new(
         v,
         path,
-        &["id", "required", "optOut", "name", "description", "services", "dataCategories", "cookieDays", "legitimateInterest"],
+        &[
+            "id",
+            "required",
+            "optOut",
+            "name",
+            "description",
+            "services",
+            "dataCategories",
+            "cookieDays",
+            "legitimateInterest",
+        ],
     )?;
     let text = |key: &str| f.get(key).map(|v| text_override(v, &f.path(key))).transpose();
     Ok(Purpose {
@@ -846,7 +948,10 @@ fn purpose(v: &Json, path: &str) -> Result<Purpose, ConfigError> {
         services: f
             .list("services", |v, path| {
                 let s = Fields::new(v, path, &["name", "privacyUrl"])?;
-                Ok(Service { name: as_string(s.required("name")?, &s.path("name"))?, privacy_url: s.string("privacyUrl")? })
+                Ok(Service {
+                    name: as_string(s.required("name")?, &s.path("name"))?,
+                    privacy_url: s.string("privacyUrl")?,
+                })
             })?
             .unwrap_or_default(),
         data_categories: f.list("dataCategories", as_string)?.unwrap_or_default(),

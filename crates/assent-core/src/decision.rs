@@ -65,7 +65,8 @@ impl RegionSource {
 
 /// An IANA timezone name as browsers report it: `Area/Location`, letters, digits, `/`, `_`, `+`, `-`.
 pub fn is_timezone(zone: &str) -> bool {
-    (1..=64).contains(&zone.len()) && zone.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'+' | b'-'))
+    (1..=64).contains(&zone.len())
+        && zone.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'+' | b'-'))
 }
 
 /// Seconds since the Unix epoch, UTC. Passed in by the caller: the core never reads a clock.
@@ -113,7 +114,9 @@ impl Method {
     /// Inverse of [`Method::as_str`].
     pub fn parse(s: &str) -> Option<Method> {
         use Method::*;
-        [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api, AiToggle, Gpc, Placeholder].into_iter().find(|m| m.as_str() == s)
+        [AcceptAll, RejectAll, PreferencesSaved, Withdrawal, Acknowledged, Api, AiToggle, Gpc, Placeholder]
+            .into_iter()
+            .find(|m| m.as_str() == s)
     }
 }
 
@@ -191,8 +194,10 @@ impl Decision {
             if s.is_empty() {
                 return Some(Vec::new());
             }
-            let ids: Vec<String> =
-                s.split('.').map(|id| crate::purpose::is_purpose_id(id).then(|| id.to_string())).collect::<Option<_>>()?;
+            let ids: Vec<String> = s
+                .split('.')
+                .map(|id| crate::purpose::is_purpose_id(id).then(|| id.to_string()))
+                .collect::<Option<_>>()?;
             // Sorted and unique, as the core writes them.
             ids.windows(2).all(|w| w[0] < w[1]).then_some(ids)
         };

@@ -206,9 +206,6 @@ impl Bits {
         while !self.0.len().is_multiple_of(6) {
             self.0.push(false);
         }
-        self.0
-            .chunks(6)
-            .map(|c| DICT[c.iter().fold(0usize, |acc, b| acc << 1 | usize::from(*b))] as char)
-            .collect()
+        self.0.chunks(6).map(|c| DICT[c.iter().fold(0usize, |acc, b| acc << 1 | usize::from(*b))] as char).collect()
     }
 }

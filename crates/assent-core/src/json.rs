@@ -363,9 +363,10 @@ impl<'a> Fields<'a> {
     pub fn u32(&self, key: &str) -> Result<Option<u32>, ConfigError> {
         match self.get(key) {
             None => Ok(None),
-            Some(Json::Number(n)) => {
-                n.parse().map(Some).map_err(|_| invalid(self.path(key), format!("expected a whole number of days, found {n}")))
-            }
+            Some(Json::Number(n)) => n
+                .parse()
+                .map(Some)
+                .map_err(|_| invalid(self.path(key), format!("expected a whole number of days, found {n}"))),
             Some(v) => Err(expected(&self.path(key), "a number", v)),
         }
     }
@@ -380,7 +381,12 @@ impl<'a> Fields<'a> {
             None => Ok(None),
             Some(Json::Array(items)) => {
                 let path = self.path(key);
-                items.iter().enumerate().map(|(i, v)| item(v, &format!("{path}[{i}]"))).collect::<Result<_, _>>().map(Some)
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| item(v, &format!("{path}[{i}]")))
+                    .collect::<Result<_, _>>()
+                    .map(Some)
             }
             Some(v) => Err(expected(&self.path(key), "an array", v)),
         }
@@ -413,7 +419,12 @@ mod tests {
             Json::Object(vec![
                 (
                     "a".into(),
-                    Json::Array(vec![Json::Number("1".into()), Json::Number("-2.5e3".into()), Json::Bool(true), Json::Null])
+                    Json::Array(vec![
+                        Json::Number("1".into()),
+                        Json::Number("-2.5e3".into()),
+                        Json::Bool(true),
+                        Json::Null
+                    ])
                 ),
                 ("b".into(), Json::String("x\"é😀\n".into())),
                 ("c".into(), Json::Object(vec![])),

@@ -29,4 +29,3 @@ pub use session::{Basis, Effect, Event, Record, Session, Source, Ui, Visitor};
 
 // Wire-format versions live with their formats: `decision::STORED_FORM_VERSION` (the cookie) and
 // `receipt::RECEIPT_VERSION` (signed receipts), read by the loader, the collector and the CLI.
-

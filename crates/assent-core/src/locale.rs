@@ -23,8 +23,8 @@ pub fn negotiate(available: &[String], forced: Option<&str>, html_lang: Option<&
 
 /// Latin American and Caribbean regions whose Spanish is `es-419` (UN M.49 region 419).
 const LATIN_AMERICA: &[&str] = &[
-    "419", "AR", "BO", "BR", "BZ", "CL", "CO", "CR", "CU", "DO", "EC", "GT", "HN", "MX", "NI", "PA", "PE", "PR", "PY", "SV", "US",
-    "UY", "VE",
+    "419", "AR", "BO", "BR", "BZ", "CL", "CO", "CR", "CU", "DO", "EC", "GT", "HN", "MX", "NI", "PA", "PE", "PR", "PY",
+    "SV", "US", "UY", "VE",
 ];
 
 /// The locale files a language tag may be served by, best first.
@@ -36,10 +36,15 @@ fn candidates(want: &str) -> Vec<String> {
     let parts: Vec<&str> = tag.split('-').collect();
     let primary = parts[0].to_ascii_lowercase();
     let script = parts[1..].iter().find(|p| p.len() == 4).map(|p| p.to_ascii_lowercase());
-    let region = parts[1..].iter().find(|p| p.len() == 2 || (p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit()))).map(|p| p.to_ascii_uppercase());
+    let region = parts[1..]
+        .iter()
+        .find(|p| p.len() == 2 || (p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit())))
+        .map(|p| p.to_ascii_uppercase());
     let mut out = vec![tag.clone()];
     let variant = match primary.as_str() {
-        "zh" if script.as_deref() == Some("hant") || matches!(region.as_deref(), Some("TW" | "HK" | "MO")) => Some("zh-Hant"),
+        "zh" if script.as_deref() == Some("hant") || matches!(region.as_deref(), Some("TW" | "HK" | "MO")) => {
+            Some("zh-Hant")
+        }
         "zh" => Some("zh-Hans"),
         "es" if region.as_deref().is_some_and(|r| LATIN_AMERICA.contains(&r)) => Some("es-419"),
         "pt" if region.as_deref() == Some("BR") => Some("pt-BR"),
@@ -87,7 +92,9 @@ pub fn plural_categories(lang: &str) -> Option<&'static [&'static str]> {
     const ONE_FEW_MANY_OTHER: &[&str] = &["one", "few", "many", "other"];
     const ONE_FEW_OTHER: &[&str] = &["one", "few", "other"];
     Some(match lang {
-        "bg" | "da" | "de" | "el" | "en" | "et" | "fi" | "fa" | "hi" | "hu" | "is" | "nl" | "no" | "sv" | "tr" => ONE_OTHER,
+        "bg" | "da" | "de" | "el" | "en" | "et" | "fi" | "fa" | "hi" | "hu" | "is" | "nl" | "no" | "sv" | "tr" => {
+            ONE_OTHER
+        }
         "ja" | "ko" | "zh-Hans" | "zh-Hant" | "th" | "vi" | "id" | "ms" => OTHER,
         "fr" | "es" | "es-419" | "it" | "pt" | "pt-BR" => ONE_MANY_OTHER,
         "cs" | "sk" | "pl" | "ru" | "uk" | "lt" => ONE_FEW_MANY_OTHER,
@@ -139,7 +146,11 @@ pub fn parse_plural(text: &str) -> Option<Plural<'_>> {
 pub fn plural(text: &str, category: &str, n: u64) -> String {
     match parse_plural(text) {
         Some(p) => {
-            let pick = p.branches.iter().find(|(c, _)| *c == category).or_else(|| p.branches.iter().find(|(c, _)| *c == "other"));
+            let pick = p
+                .branches
+                .iter()
+                .find(|(c, _)| *c == category)
+                .or_else(|| p.branches.iter().find(|(c, _)| *c == "other"));
             pick.map_or_else(String::new, |(_, t)| t.replace('#', &n.to_string()))
         }
         None => text.to_string(),
@@ -166,22 +177,33 @@ pub fn string_problems(lang: &str, text: &str, reference: &str) -> Vec<String> {
                         out.push(format!("invalid plural forms {got:?}: `{lang}` has exactly {want:?} (CLDR)"));
                     }
                 }
-                None => out.push(format!("no plural rules are known for `{lang}`: add its CLDR categories to locale::plural_categories")),
+                None => out.push(format!(
+                    "no plural rules are known for `{lang}`: add its CLDR categories to locale::plural_categories"
+                )),
             }
             for (category, branch) in &t.branches {
                 if !branch.contains('#') {
                     out.push(format!("plural form `{category}` lacks `#` (the number)"));
                 }
                 if !placeholders(branch).is_empty() {
-                    out.push(format!("plural form `{category}` has placeholders {:?}; only `#` is allowed inside", placeholders(branch)));
+                    out.push(format!(
+                        "plural form `{category}` has placeholders {:?}; only `#` is allowed inside",
+                        placeholders(branch)
+                    ));
                 }
             }
         }
-        (Some(_), None) => out.push("must be a plural message like the reference's (`{n, plural, one {…} other {…}}`)".into()),
+        (Some(_), None) => {
+            out.push("must be a plural message like the reference's (`{n, plural, one {…} other {…}}`)".into())
+        }
         (None, Some(_)) => out.push("is a plural message, but the reference's is not".into()),
         (None, None) => {
             if placeholders(text) != placeholders(reference) {
-                out.push(format!("has placeholders {:?}, the reference has {:?}", placeholders(text), placeholders(reference)));
+                out.push(format!(
+                    "has placeholders {:?}, the reference has {:?}",
+                    placeholders(text),
+                    placeholders(reference)
+                ));
             }
         }
     }

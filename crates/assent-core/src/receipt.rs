@@ -6,11 +6,11 @@
 //! The full description, with the notice-text rule, is in docs/receipts.md.
 
 use crate::config::Config;
-use crate::scoped::{Scope, ScopedChoice};
 use crate::decision::{Decision, Method, Timestamp};
 use crate::error::ConfigError;
 use crate::flow::Flow;
 use crate::json::{as_string, invalid, Fields, Json};
+use crate::scoped::{Scope, ScopedChoice};
 
 /// Version of the receipt claims. A receiver refuses versions it does not know.
 pub const RECEIPT_VERSION: u32 = 1;
@@ -78,8 +78,22 @@ pub struct Claims {
 
 /// The top-level claim names, in canonical (sorted) order.
 const CLAIM_NAMES: [&str; 16] = [
-    "controller", "exp", "flow", "gpc", "iat", "id", "locale", "method", "notice", "origin", "prev", "purposes",
-    "region", "scope", "sub", "v",
+    "controller",
+    "exp",
+    "flow",
+    "gpc",
+    "iat",
+    "id",
+    "locale",
+    "method",
+    "notice",
+    "origin",
+    "prev",
+    "purposes",
+    "region",
+    "scope",
+    "sub",
+    "v",
 ];
 
 impl Claims {
@@ -190,7 +204,13 @@ impl Claims {
             ("id".into(), s(&self.id)),
             ("locale".into(), s(&self.locale)),
             ("method".into(), s(self.method.as_str())),
-            ("notice".into(), Json::Object(vec![("sha256".into(), s(&self.notice_sha256)), ("version".into(), s(&self.notice_version))])),
+            (
+                "notice".into(),
+                Json::Object(vec![
+                    ("sha256".into(), s(&self.notice_sha256)),
+                    ("version".into(), s(&self.notice_version)),
+                ]),
+            ),
             ("origin".into(), s(&self.origin)),
             ("prev".into(), opt(&self.prev)),
             ("purposes".into(), Json::Object(purposes)),
@@ -211,12 +231,18 @@ impl Claims {
         let json = Json::parse(text)?;
         let claims = Claims::from_json(&json)?;
         if claims.to_canonical_json() != text {
-            return Err(invalid("payload", "is not canonical JSON (RFC 8785): keys sorted, no whitespace, integers only"));
+            return Err(invalid(
+                "payload",
+                "is not canonical JSON (RFC 8785): keys sorted, no whitespace, integers only",
+            ));
         }
         // Re-serialising keeps a repeated purpose, so the check above lets it through; but readers
         // disagree on which copy counts (JS `JSON.parse` takes the last), and RFC 8785 forbids it.
         if let Some(w) = claims.purposes.windows(2).find(|w| w[0].id == w[1].id) {
-            return Err(invalid(format!("purposes.{}", w[0].id), "is listed twice: one receipt must mean one thing to every reader"));
+            return Err(invalid(
+                format!("purposes.{}", w[0].id),
+                "is listed twice: one receipt must mean one thing to every reader",
+            ));
         }
         Ok(claims)
     }
@@ -225,7 +251,10 @@ impl Claims {
         let f = Fields::new(v, "", &CLAIM_NAMES)?;
         let version = f.u32("v")?.ok_or_else(|| invalid("v", "missing: the receipt version"))?;
         if version != RECEIPT_VERSION {
-            return Err(invalid("v", format!("receipt version {version} is not supported (this build reads {RECEIPT_VERSION})")));
+            return Err(invalid(
+                "v",
+                format!("receipt version {version} is not supported (this build reads {RECEIPT_VERSION})"),
+            ));
         }
         let hex = |path: &str, value: String, len: usize| {
             if lower_hex(&value, len) {
@@ -257,7 +286,12 @@ impl Claims {
                 let legitimate_interest = match p.string("basis")?.as_deref() {
                     None => false,
                     Some("legitimateInterest") => true,
-                    Some(other) => return Err(invalid(p.path("basis"), format!("`{other}`: the only basis written is `legitimateInterest` (absent means consent)"))),
+                    Some(other) => {
+                        return Err(invalid(
+                            p.path("basis"),
+                            format!("`{other}`: the only basis written is `legitimateInterest` (absent means consent)"),
+                        ))
+                    }
                 };
                 Ok(PurposeClaim {
                     id: id.clone(),
@@ -279,7 +313,8 @@ impl Claims {
             notice_version: as_string(notice.required("version")?, "notice.version")?,
             notice_sha256: hex("notice.sha256", as_string(notice.required("sha256")?, "notice.sha256")?, 64)?,
             purposes,
-            method: Method::parse(&method_name).ok_or_else(|| invalid("method", format!("`{method_name}` is not a capture method")))?,
+            method: Method::parse(&method_name)
+                .ok_or_else(|| invalid("method", format!("`{method_name}` is not a capture method")))?,
             gpc: f.bool("gpc")?.ok_or_else(|| invalid("gpc", "missing"))?,
             expires_at: time("exp")?,
             prev: f.string("prev")?.map(|p| hex("prev", p, 64)).transpose()?,
@@ -287,7 +322,10 @@ impl Claims {
                 .string("scope")?
                 .map(|scope| match Scope::parse(&scope) {
                     Some(_) => Ok(scope),
-                    None => Err(invalid("scope", format!("`{scope}`: use `conversation:<id>` or `service:<name>` (null for the whole site)"))),
+                    None => Err(invalid(
+                        "scope",
+                        format!("`{scope}`: use `conversation:<id>` or `service:<name>` (null for the whole site)"),
+                    )),
                 })
                 .transpose()?,
         })
@@ -314,10 +352,17 @@ pub fn notice_text(config: &Config, flow: Flow, text: impl Fn(&str) -> String) -
         Flow::OptOut => "banner.optOutBody",
         Flow::Notice => "banner.noticeBody",
     };
-    let mut keys: Vec<String> =
-        ["banner.title", body, "prefs.title", "prefs.intro", "prefs.separateTitle", "prefs.separateNote", "prefs.withdrawNote"]
-            .map(String::from)
-            .to_vec();
+    let mut keys: Vec<String> = [
+        "banner.title",
+        body,
+        "prefs.title",
+        "prefs.intro",
+        "prefs.separateTitle",
+        "prefs.separateNote",
+        "prefs.withdrawNote",
+    ]
+    .map(String::from)
+    .to_vec();
     for p in &config.purposes {
         keys.push(format!("purpose.{}.name", p.id));
         keys.push(format!("purpose.{}.description", p.id));
@@ -345,7 +390,8 @@ pub fn toggle_text(config: &Config, basis: crate::session::Basis, text: impl Fn(
 /// `placeholder.message` and `placeholder.always` (the embed's placeholder); when that ends,
 /// `prefs.allowedTitle` and `prefs.allowedNote` (the preferences dialog's list of such services).
 pub fn service_text(config: &Config, on: bool, service: &str, text: impl Fn(&str) -> String) -> String {
-    let keys: [&str; 2] = if on { ["placeholder.message", "placeholder.always"] } else { ["prefs.allowedTitle", "prefs.allowedNote"] };
+    let keys: [&str; 2] =
+        if on { ["placeholder.message", "placeholder.always"] } else { ["prefs.allowedTitle", "prefs.allowedNote"] };
     keys.iter()
         .map(|k| format!("{k}={}", text(k).replace("{controller}", &config.controller).replace("{service}", service)))
         .collect::<Vec<_>>()
@@ -420,11 +466,17 @@ pub const OTHER_KEY: &str = "granted only by a receipt signed with another key t
 /// answer applies.
 pub fn gate(receipts: &[Evidence<'_>], purpose: &str, at: Timestamp, scope: Option<&str>) -> GateAnswer {
     let own_key = receipts.first().map(|e| e.key);
-    let all: Vec<(&Claims, bool)> =
-        receipts.iter().filter(|e| e.claims.issued_at.min(e.received_at.unwrap_or(u64::MAX)) <= at).map(|e| (e.claims, Some(e.key) == own_key)).collect();
+    let all: Vec<(&Claims, bool)> = receipts
+        .iter()
+        .filter(|e| e.claims.issued_at.min(e.received_at.unwrap_or(u64::MAX)) <= at)
+        .map(|e| (e.claims, Some(e.key) == own_key))
+        .collect();
     if let Some(scope) = scope {
-        let scoped: Vec<(&Claims, bool)> =
-            all.iter().copied().filter(|(c, _)| c.scope.as_deref() == Some(scope) && c.granted(purpose).is_some()).collect();
+        let scoped: Vec<(&Claims, bool)> = all
+            .iter()
+            .copied()
+            .filter(|(c, _)| c.scope.as_deref() == Some(scope) && c.granted(purpose).is_some())
+            .collect();
         // The conversation's latest choice decides while it lasts, a refusal as much as a grant; once it
         // has expired the site-wide choice applies, as in the browser.
         let widens_only = matches!(Scope::parse(scope), Some(Scope::Service(_)));
@@ -432,9 +484,15 @@ pub fn gate(receipts: &[Evidence<'_>], purpose: &str, at: Timestamp, scope: Opti
         // A scope's choice counts only under the notice version it was made under, as in the browser:
         // a site-wide receipt under another version that arrives after it ends it.
         let renewed = latest.is_some_and(|(c, _)| {
-            all.iter().skip_while(|(x, _)| !std::ptr::eq(*x, *c)).any(|(x, _)| x.scope.is_none() && x.notice_version != c.notice_version)
+            all.iter()
+                .skip_while(|(x, _)| !std::ptr::eq(*x, *c))
+                .any(|(x, _)| x.scope.is_none() && x.notice_version != c.notice_version)
         });
-        if !renewed && latest.is_some_and(|(c, trusted)| at < c.expires_at && (!widens_only || (*trusted && c.granted(purpose) == Some(true)))) {
+        if !renewed
+            && latest.is_some_and(|(c, trusted)| {
+                at < c.expires_at && (!widens_only || (*trusted && c.granted(purpose) == Some(true)))
+            })
+        {
             if let Some(answer) = decide(&scoped, purpose, at) {
                 return answer;
             }

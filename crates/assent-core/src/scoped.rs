@@ -119,7 +119,8 @@ pub struct ScopedChoice {
 /// A conversation id is 1 to 64 characters of `A-Z a-z 0-9 . _ : -`: safe in storage, receipts
 /// (`scope: "conversation:<id>"`) and URLs without escaping.
 pub fn is_conversation_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+    (1..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 /// A service name is 1 to 64 characters, not blank at either end, without `|`, `;`, `,` or control

@@ -1,14 +1,14 @@
 //! The consent state machine: events in, effects out. Time and randomness are arguments.
 
-use crate::trackers::Trackers;
 use crate::config::Config;
-use crate::scoped::{self, is_conversation_id, is_service_name, Kind, Scope, ScopedChoice};
 use crate::config::GpcInOptIn;
 use crate::decision::{hex, is_timezone, Decision, Method, RegionSource, Timestamp};
 use crate::error::UsageError;
 use crate::flow::Flow;
 use crate::purpose::{AI_TRAINING, NECESSARY};
 use crate::region::{matches_any, resolve_flow, resolve_flow_somewhere_in, resolve_rule, Region};
+use crate::scoped::{self, is_conversation_id, is_service_name, Kind, Scope, ScopedChoice};
+use crate::trackers::Trackers;
 
 const DAY: u64 = 86_400;
 
@@ -225,7 +225,9 @@ impl Session {
             let single: Vec<String> = config
                 .purposes
                 .iter()
-                .filter(|p| [&p.name, &p.description].iter().any(|t| matches!(t, Some(crate::config::TextOverride::All(_)))))
+                .filter(|p| {
+                    [&p.name, &p.description].iter().any(|t| matches!(t, Some(crate::config::TextOverride::All(_))))
+                })
                 .map(|p| format!("purposes[{}]", p.id))
                 .collect();
             if !single.is_empty() {
@@ -273,7 +275,8 @@ impl Session {
         if session.gpc_applies() {
             // Global Privacy Control in an opt-out region: the opt-out of sale, sharing and targeted
             // advertising is applied with no prompt. The notice shows once, saying so.
-            let choices = session.choices().into_iter().map(|(id, on)| (id.clone(), on && !session.gpc_refuses(&id))).collect();
+            let choices =
+                session.choices().into_iter().map(|(id, on)| (id.clone(), on && !session.gpc_refuses(&id))).collect();
             let mut random = random;
             let mut applied = session.record(choices, Method::Gpc, now, &mut random);
             applied.retain(|e| *e != Effect::Render(Ui::Hidden));
@@ -310,7 +313,11 @@ impl Session {
         if let Some(update) = session.consent_mode_update() {
             // Google tags hear the state in force before any gated tag runs: the rules' defaults for
             // Google's own geolocation when nothing is decided yet, then this visitor's state.
-            let mut commands = if session.decision.is_none() { crate::consent_mode::region_defaults(&session.config) } else { Vec::new() };
+            let mut commands = if session.decision.is_none() {
+                crate::consent_mode::region_defaults(&session.config)
+            } else {
+                Vec::new()
+            };
             commands.push(update);
             effects.push(Effect::ConsentMode(commands));
         }
@@ -501,19 +508,16 @@ impl Session {
 
     /// Ends every scoped grant that `which` picks, each with a receipt (method `withdrawal`):
     /// withdrawing site-wide is as easy as granting in any scope.
-    fn end_grants(
-        &mut self,
-        now: Timestamp,
-        random: Random<'_>,
-        which: impl Fn(&ScopedChoice) -> bool,
-    ) -> Vec<Effect> {
+    fn end_grants(&mut self, now: Timestamp, random: Random<'_>, which: impl Fn(&ScopedChoice) -> bool) -> Vec<Effect> {
         let on: Vec<(Scope, String)> = self
             .scoped
             .iter()
             .filter(|c| c.on && self.in_force(c, now) && which(c))
             .map(|c| (c.scope.clone(), c.purpose.clone()))
             .collect();
-        on.into_iter().flat_map(|(scope, purpose)| self.choose(scope, purpose, false, Method::Withdrawal, now, random)).collect()
+        on.into_iter()
+            .flat_map(|(scope, purpose)| self.choose(scope, purpose, false, Method::Withdrawal, now, random))
+            .collect()
     }
 
     fn render(&mut self, ui: Ui) -> Vec<Effect> {
@@ -541,7 +545,8 @@ impl Session {
             // An objection that stands from a decision set aside is an answer: it is kept.
             && !self.standing.iter().any(|p| p == AI_TRAINING);
         let current_ai = self.allowed(AI_TRAINING);
-        let allowed_before: Vec<String> = self.config.purposes.iter().filter(|p| self.allowed(&p.id)).map(|p| p.id.clone()).collect();
+        let allowed_before: Vec<String> =
+            self.config.purposes.iter().filter(|p| self.allowed(&p.id)).map(|p| p.id.clone()).collect();
         for (id, on) in choices {
             if unshown && id == AI_TRAINING && on == current_ai {
                 continue;
@@ -559,7 +564,8 @@ impl Session {
         // Outside opt-in, refusing a purpose that runs by default is an opt-out. It must not lapse back
         // into running sooner than a grant would (California: 12 months before asking again), so it
         // keeps the longer of the two expiries.
-        let opts_out = self.flow != Flow::OptIn && denied.iter().any(|id| self.config.purpose(id).is_some_and(|p| p.opt_out));
+        let opts_out =
+            self.flow != Flow::OptIn && denied.iter().any(|id| self.config.purpose(id).is_some_and(|p| p.opt_out));
         let expiry = &self.config.expiry;
         let days = match (grants_optional, opts_out) {
             (true, _) => expiry.granted_days,
@@ -593,7 +599,8 @@ impl Session {
         let mut effects = vec![Effect::Store { value, max_age }, Effect::Render(Ui::Hidden)];
         // Google tags hear the new state before any tag it allows runs.
         effects.extend(self.consent_mode_update().map(|u| Effect::ConsentMode(vec![u])));
-        let refused: Vec<String> = self.config.purposes.iter().filter(|p| !self.allowed(&p.id)).map(|p| p.id.clone()).collect();
+        let refused: Vec<String> =
+            self.config.purposes.iter().filter(|p| !self.allowed(&p.id)).map(|p| p.id.clone()).collect();
         let withdrawn = refused.iter().any(|p| allowed_before.contains(p));
         effects.extend([
             Effect::ApplyGates,
@@ -647,7 +654,11 @@ impl Session {
         now: Timestamp,
         random: Random<'_>,
     ) -> Result<Vec<Effect>, UsageError> {
-        let known = self.trackers.services().iter().find(|s| is_service_name(&service) && s.name.eq_ignore_ascii_case(&service));
+        let known = self
+            .trackers
+            .services()
+            .iter()
+            .find(|s| is_service_name(&service) && s.name.eq_ignore_ascii_case(&service));
         let Some(known) = known else {
             return Err(UsageError::UnknownService(service));
         };
@@ -749,7 +760,9 @@ impl Session {
     pub fn allowed_for_service(&self, purpose: &str, service: &str, now: Timestamp) -> bool {
         self.allowed(purpose)
             || self.scoped.iter().any(|c| {
-                c.on && self.in_force(c, now) && c.purpose == purpose && matches!(&c.scope, Scope::Service(n) if n.eq_ignore_ascii_case(service))
+                c.on && self.in_force(c, now)
+                    && c.purpose == purpose
+                    && matches!(&c.scope, Scope::Service(n) if n.eq_ignore_ascii_case(service))
             })
     }
 
@@ -783,8 +796,9 @@ impl Session {
     /// was shown: `objection_shown` says whether this conversation's toggle is on screen.
     pub fn do_not_train(&self, conversation: Option<&str>, objection_shown: bool, now: Timestamp) -> bool {
         let on = self.allowed_in(AI_TRAINING, conversation, now);
-        let answered = self.decision.as_ref().is_some_and(|d| d.granted.iter().chain(&d.denied).any(|p| p == AI_TRAINING))
-            || conversation.is_some_and(|c| self.conversation_choice(c, now).is_some());
+        let answered =
+            self.decision.as_ref().is_some_and(|d| d.granted.iter().chain(&d.denied).any(|p| p == AI_TRAINING))
+                || conversation.is_some_and(|c| self.conversation_choice(c, now).is_some());
         !(on && (answered || objection_shown))
     }
 
@@ -837,7 +851,11 @@ impl Session {
     /// Whether the region's rule exempts `purpose` from prior consent (on by default, can be refused).
     fn exempt(&self, purpose: &str) -> bool {
         self.region_source != RegionSource::Unknown
-            && self.region.as_ref().and_then(|r| resolve_rule(&self.config, r)).is_some_and(|rule| rule.exempt.iter().any(|p| p == purpose))
+            && self
+                .region
+                .as_ref()
+                .and_then(|r| resolve_rule(&self.config, r))
+                .is_some_and(|rule| rule.exempt.iter().any(|p| p == purpose))
     }
 
     /// Where the region came from.
@@ -922,7 +940,9 @@ fn locate(config: &Config, visitor: &Visitor, effects: &mut Vec<Effect>) -> (Opt
         // A code that names no place (`XX`) is the sender's way of saying it does not know: no warning.
         let placeholder = code.len() == 2 && code.bytes().all(|b| b.is_ascii_alphabetic());
         if parsed.is_none() && !placeholder {
-            effects.push(Effect::Warn(format!("{what} `{code}` is not an ISO 3166 code like `DE` or `US-CA`; ignoring it")));
+            effects.push(Effect::Warn(format!(
+                "{what} `{code}` is not an ISO 3166 code like `DE` or `US-CA`; ignoring it"
+            )));
         }
         parsed
     };
@@ -958,4 +978,3 @@ fn locate(config: &Config, visitor: &Visitor, effects: &mut Vec<Effect>) -> (Opt
     let source = zone.map_or(RegionSource::Unknown, |z| RegionSource::Timezone(z.to_string()));
     (None, source, config.strictest_flow())
 }
-

@@ -51,11 +51,7 @@ pub fn database() -> Vec<Service> {
 /// The loader's compact form of the database: `purpose|name|pattern,pattern` per service, services
 /// joined by `;`. `build.rs` refuses names and patterns that hold a separator.
 pub fn loader_table() -> String {
-    DATABASE
-        .iter()
-        .map(|s| format!("{}|{}|{}", s.purpose, s.name, s.matches.join(",")))
-        .collect::<Vec<_>>()
-        .join(";")
+    DATABASE.iter().map(|s| format!("{}|{}|{}", s.purpose, s.name, s.matches.join(","))).collect::<Vec<_>>().join(";")
 }
 
 /// Whether `pattern` (`host` or `host/path-prefix`) covers a URL with this host and path.
@@ -97,7 +93,8 @@ pub fn host_and_path(url: &str) -> Option<(&str, &str)> {
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
+    let host =
+        host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(h, _)| h);
     let path = &rest[end..];
     let path = &path[..path.find(['?', '#']).unwrap_or(path.len())];
     Some((host, if path.is_empty() { "/" } else { path }))
@@ -180,15 +177,20 @@ impl Trackers {
     /// `storage_keys` that they set, except a name that a service still allowed uses too.
     /// A cookie is expired for the host alone and for every parent domain, on `/` and on every prefix
     /// of `path`: the variants a page at `host` + `path` can see.
-    pub fn cleanup(&self, refused: &[String], cookie_names: &[&str], storage_keys: &[&str], host: &str, path: &str) -> Cleanup {
-        let (services, allowed): (Vec<&Service>, Vec<&Service>) = self.services.iter().partition(|s| refused.contains(&s.name));
+    pub fn cleanup(
+        &self,
+        refused: &[String],
+        cookie_names: &[&str],
+        storage_keys: &[&str],
+        host: &str,
+        path: &str,
+    ) -> Cleanup {
+        let (services, allowed): (Vec<&Service>, Vec<&Service>) =
+            self.services.iter().partition(|s| refused.contains(&s.name));
         let owned = |names: &[&str], pick: fn(&Service) -> &Vec<String>| -> Vec<String> {
             let sets = |list: &[&Service], n: &str| list.iter().any(|s| pick(s).iter().any(|p| name_matches(p, n)));
-            let mut out: Vec<String> = names
-                .iter()
-                .filter(|n| sets(&services, n) && !sets(&allowed, n))
-                .map(|n| n.to_string())
-                .collect();
+            let mut out: Vec<String> =
+                names.iter().filter(|n| sets(&services, n) && !sets(&allowed, n)).map(|n| n.to_string()).collect();
             out.sort();
             out.dedup();
             out

@@ -15,7 +15,10 @@ fn minimal_config_parses_with_defaults() {
     assert_eq!(c.languages, assent_core::locale::shipped(), "every shipped language by default");
     assert_eq!(c.languages[0], "en", "English first: the fallback");
     assert_eq!(c.expiry.refused_days, 182);
-    assert!(parse(&MINIMAL.replace(r#"}]}"#, r#"}],"cookie":{"domain":".acme.test"}}"#)).is_ok(), "a shared cookie without receipt endpoints is fine");
+    assert!(
+        parse(&MINIMAL.replace(r#"}]}"#, r#"}],"cookie":{"domain":".acme.test"}}"#)).is_ok(),
+        "a shared cookie without receipt endpoints is fine"
+    );
 }
 
 #[test]
@@ -55,11 +58,26 @@ fn errors_name_the_field() {
 fn missing_and_mistyped_sections_are_named() {
     let table = [
         (r#"{"controller":"Acme","purposes":[]}"#, "config: notice: missing: this field is required"),
-        (r#"{"notice":{"version":"1"},"controller":"Acme"}"#, "config: purposes: missing: list the purposes, starting with `necessary`"),
-        (r#"{"notice":{"version":"1"},"controller":"Acme","purposes":{}}"#, "config: purposes: expected an array, found an object"),
-        (r#"{"notice":{"version":"1"},"controller":"Acme","purposes":[{"id":"necessary","required":"yes"}]}"#, "config: purposes[0].required: expected `true` or `false`, found the string \"yes\""),
-        (r#"{"notice":{"version":"1"},"controller":"Acme","purposes":[{"id":"necessary","required":true}],"expiry":{"refusedDays":1.5}}"#, "config: expiry.refusedDays: expected a whole number of days, found 1.5"),
-        (r#"{"notice":{"version":"1"},"controller":"Acme","purposes":[{"id":"necessary","required":true}],"text":{"banner.title":{"de":3}}}"#, "config: text.banner.title.de: expected a string, found the number 3"),
+        (
+            r#"{"notice":{"version":"1"},"controller":"Acme"}"#,
+            "config: purposes: missing: list the purposes, starting with `necessary`",
+        ),
+        (
+            r#"{"notice":{"version":"1"},"controller":"Acme","purposes":{}}"#,
+            "config: purposes: expected an array, found an object",
+        ),
+        (
+            r#"{"notice":{"version":"1"},"controller":"Acme","purposes":[{"id":"necessary","required":"yes"}]}"#,
+            "config: purposes[0].required: expected `true` or `false`, found the string \"yes\"",
+        ),
+        (
+            r#"{"notice":{"version":"1"},"controller":"Acme","purposes":[{"id":"necessary","required":true}],"expiry":{"refusedDays":1.5}}"#,
+            "config: expiry.refusedDays: expected a whole number of days, found 1.5",
+        ),
+        (
+            r#"{"notice":{"version":"1"},"controller":"Acme","purposes":[{"id":"necessary","required":true}],"text":{"banner.title":{"de":3}}}"#,
+            "config: text.banner.title.de: expected a string, found the number 3",
+        ),
         ("[", "config is not valid JSON: unexpected end of input at line 1 column 2"),
     ];
     for (text, expected) in table {

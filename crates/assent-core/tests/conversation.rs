@@ -1,17 +1,25 @@
 //! Per-conversation AI-training choices (issue 4): scope, override, stored form, legitimate interest,
 //! receipts and the scoped gate.
 
-use assent_core::scoped::{decode_all, encode_all, unmade, Kind, Scope, ScopedChoice, MAX_STORED};
 use assent_core::hash::config_fingerprint;
 use assent_core::receipt::{gate, toggle_text, Claims, Evidence};
-use assent_core::{Visitor, Basis, Config, Effect, Event, Method, Record, Session, Source, UsageError};
+use assent_core::scoped::{decode_all, encode_all, unmade, Kind, Scope, ScopedChoice, MAX_STORED};
+use assent_core::{Basis, Config, Effect, Event, Method, Record, Session, Source, UsageError, Visitor};
 
 const DEMO: &str = include_str!("../../../web/demo/assent.json");
 const NOW: u64 = 1_790_000_000;
 const DAY: u64 = 86_400;
 
 fn start_with(text: &str, region: &str) -> Session {
-    Session::start(Config::parse(text).unwrap(), config_fingerprint(text), &Visitor::in_region(region), None, NOW, || [9; 16]).0
+    Session::start(
+        Config::parse(text).unwrap(),
+        config_fingerprint(text),
+        &Visitor::in_region(region),
+        None,
+        NOW,
+        || [9; 16],
+    )
+    .0
 }
 
 /// Fresh random bytes on every call, across calls (ids must differ).
@@ -41,7 +49,17 @@ fn scoped_records(effects: &[Effect]) -> Vec<ScopedChoice> {
 
 /// The claims of a conversation receipt made in Germany (origin, locale and hash do not matter here).
 fn scoped_claims(choice: &ScopedChoice, config: &Config, s: &Session) -> Claims {
-    Claims::for_scoped(choice, config, Some("DE".into()), s.flow(), "o".into(), "en".into(), "a".repeat(64), false, None)
+    Claims::for_scoped(
+        choice,
+        config,
+        Some("DE".into()),
+        s.flow(),
+        "o".into(),
+        "en".into(),
+        "a".repeat(64),
+        false,
+        None,
+    )
 }
 
 /// A config that rests `ai_training` on legitimate interest in the US only.
@@ -85,7 +103,10 @@ fn conversation_choices_survive_a_reload_and_expire_back_to_the_site_wide_choice
     let mut again = start_with(DEMO, "DE");
     again.restore_scoped(Kind::Conversation, &stored);
     assert!(again.allowed_in("ai_training", Some("c-123"), NOW + DAY));
-    assert!(!again.allowed_in("ai_training", Some("c-123"), NOW + 391 * DAY), "expired: the site-wide choice (none) applies");
+    assert!(
+        !again.allowed_in("ai_training", Some("c-123"), NOW + 391 * DAY),
+        "expired: the site-wide choice (none) applies"
+    );
     // The subject id chosen for the toggle is kept when the banner is answered later.
     let subject = again.conversation_choice("c-123", NOW).unwrap().subject.clone();
     again.handle(Event::RejectAll(Source::Ui), NOW + 5, counter()).unwrap();
@@ -127,7 +148,11 @@ fn stored_form_is_bounded_and_rejects_garbage() {
         s = "ab".repeat(16),
         r = "cd".repeat(16)
     );
-    assert_eq!(decode_all(&garbage, Kind::Conversation), vec![choice(7)], "malformed lines are skipped, valid ones kept");
+    assert_eq!(
+        decode_all(&garbage, Kind::Conversation),
+        vec![choice(7)],
+        "malformed lines are skipped, valid ones kept"
+    );
 }
 
 #[test]
@@ -165,7 +190,17 @@ fn legitimate_interest_starts_on_but_counts_only_once_the_objection_was_shown() 
     let off = recorded(&toggle(&mut s, "c", false, NOW));
     assert!(s.do_not_train(Some("c"), true, NOW));
     let config = Config::parse(&text).unwrap();
-    let claims = Claims::for_scoped(&off, &config, Some("US-CA".into()), s.flow(), "https://x.example".into(), "en".into(), "a".repeat(64), false, None);
+    let claims = Claims::for_scoped(
+        &off,
+        &config,
+        Some("US-CA".into()),
+        s.flow(),
+        "https://x.example".into(),
+        "en".into(),
+        "a".repeat(64),
+        false,
+        None,
+    );
     let json = claims.to_canonical_json();
     assert!(json.contains(r#""purposes":{"ai_training":{"basis":"legitimateInterest","dataCategories":["chat transcripts"],"granted":false}}"#), "{json}");
     assert_eq!(Claims::from_canonical_json(&json).unwrap(), claims, "the basis survives the round trip");
@@ -176,7 +211,17 @@ fn toggle_receipts_carry_scope_method_and_the_toggle_copy_hash_rule() {
     let config = Config::parse(DEMO).unwrap();
     let mut s = start_with(DEMO, "DE");
     let choice = recorded(&toggle(&mut s, "c-123", true, NOW));
-    let claims = Claims::for_scoped(&choice, &config, Some("DE".into()), s.flow(), "https://x.example".into(), "en".into(), "b".repeat(64), true, Some("c".repeat(64)));
+    let claims = Claims::for_scoped(
+        &choice,
+        &config,
+        Some("DE".into()),
+        s.flow(),
+        "https://x.example".into(),
+        "en".into(),
+        "b".repeat(64),
+        true,
+        Some("c".repeat(64)),
+    );
     assert_eq!(claims.scope.as_deref(), Some("conversation:c-123"));
     assert_eq!(claims.method, Method::AiToggle);
     assert_eq!(claims.purposes.len(), 1, "a toggle receipt speaks for ai_training only");
@@ -197,7 +242,8 @@ fn the_scoped_gate_uses_the_conversation_choice_and_falls_back_to_the_site_wide_
     let on = claims_of(&recorded(&toggle(&mut s, "A", true, NOW + 100)), &s);
     let off = claims_of(&recorded(&toggle(&mut s, "A", false, NOW + 200)), &s);
     s.handle(Event::Save(vec![("ai_training".into(), true)], Source::Ui), NOW + 300, counter()).unwrap();
-    let site = Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let site =
+        Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
     let all = [on.clone(), off.clone(), site.clone()];
     // (time, scope, granted, deciding receipt)
     let table = [
@@ -267,11 +313,15 @@ fn an_expired_conversation_choice_falls_back_to_the_site_wide_one_in_the_gate() 
     let config = Config::parse(DEMO).unwrap();
     let mut s = start_with(DEMO, "DE");
     s.handle(Event::Save(vec![("ai_training".into(), true)], Source::Ui), NOW, counter()).unwrap();
-    let site = Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let site =
+        Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
     let off = recorded(&toggle(&mut s, "A", false, NOW + 10));
     let off = scoped_claims(&off, &config, &s);
     let all = [site.clone(), off.clone()];
-    assert!(!gate(&one_key(&all), "ai_training", NOW + 20, Some("conversation:A")).granted, "the refusal decides while it lasts");
+    assert!(
+        !gate(&one_key(&all), "ai_training", NOW + 20, Some("conversation:A")).granted,
+        "the refusal decides while it lasts"
+    );
     let later = off.expires_at + 1;
     let answer = gate(&one_key(&all), "ai_training", later, Some("conversation:A"));
     assert_eq!((answer.granted, answer.decided_in), (true, None), "then the site-wide grant, as in the browser");
@@ -309,15 +359,20 @@ fn a_new_notice_version_ends_conversation_grants_in_the_gate() {
     let on = scoped_claims(&on, &v1, &s);
     let mut s2 = start_with(&text, "DE");
     s2.handle(Event::RejectAll(Source::Ui), NOW + 10, counter()).unwrap();
-    let rejected = Claims::for_decision(s2.decision().unwrap(), &v2, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let rejected =
+        Claims::for_decision(s2.decision().unwrap(), &v2, "o".into(), "en".into(), "a".repeat(64), false, None);
     let all = [on.clone(), rejected.clone()];
     let answer = gate(&one_key(&all), "ai_training", NOW + 20, Some("conversation:A"));
     assert_eq!((answer.granted, answer.receipt.as_ref()), (false, Some(&rejected.id)), "{answer:?}");
-    assert!(gate(&one_key(&all), "ai_training", NOW + 5, Some("conversation:A")).granted, "before it, the grant counted");
+    assert!(
+        gate(&one_key(&all), "ai_training", NOW + 5, Some("conversation:A")).granted,
+        "before it, the grant counted"
+    );
     // Under the same notice version, the conversation's own grant still overrides a site-wide refusal.
     let mut s3 = start_with(DEMO, "DE");
     s3.handle(Event::Save(vec![("ai_training".into(), false)], Source::Ui), NOW + 10, counter()).unwrap();
-    let refused = Claims::for_decision(s3.decision().unwrap(), &v1, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let refused =
+        Claims::for_decision(s3.decision().unwrap(), &v1, "o".into(), "en".into(), "a".repeat(64), false, None);
     let all = [on.clone(), refused];
     assert!(gate(&one_key(&all), "ai_training", NOW + 20, Some("conversation:A")).granted);
 }

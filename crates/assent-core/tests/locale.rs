@@ -16,9 +16,9 @@ fn the_config_then_html_lang_then_the_browser_then_the_first_language() {
         (Some("de"), Some("es"), &["pt-BR"], "de"),
         (None, Some("es"), &["pt-BR"], "es"),
         (None, None, &["pt-BR", "de"], "pt-BR"),
-        (None, Some("xx"), &["fr-CA", "de-AT"], "de"),  // nothing for xx or fr: the next, by primary subtag
-        (None, None, &["ja"], "en"),                    // nothing matches: the config's first
-        (Some("xx"), None, &["de"], "de"),              // a forced language that is not offered is skipped
+        (None, Some("xx"), &["fr-CA", "de-AT"], "de"), // nothing for xx or fr: the next, by primary subtag
+        (None, None, &["ja"], "en"),                   // nothing matches: the config's first
+        (Some("xx"), None, &["de"], "de"),             // a forced language that is not offered is skipped
         (None, None, &["zh-TW"], "zh-Hant"),
         (None, None, &["zh-HK"], "zh-Hant"),
         (None, None, &["zh-Hant-HK"], "zh-Hant"),
@@ -46,10 +46,16 @@ fn assent_ships_forty_plus_languages_with_the_reference_first_and_known_plural_r
     let langs = shipped();
     assert_eq!(langs[0], "en");
     assert!(langs.len() >= 40, "{} languages", langs.len());
-    for l in ["bg", "hr", "cs", "da", "nl", "en", "et", "fi", "fr", "de", "el", "hu", "ga", "it", "lv", "lt", "mt", "pl", "pt", "ro", "sk", "sl", "es", "sv"] {
+    for l in [
+        "bg", "hr", "cs", "da", "nl", "en", "et", "fi", "fr", "de", "el", "hu", "ga", "it", "lv", "lt", "mt", "pl",
+        "pt", "ro", "sk", "sl", "es", "sv",
+    ] {
         assert!(langs.iter().any(|x| x == l), "the EU's official language {l}");
     }
-    for l in ["pt-BR", "es-419", "zh-Hans", "zh-Hant", "ja", "ko", "hi", "th", "vi", "id", "ms", "tr", "ru", "uk", "ar", "he", "fa", "sr", "no", "is"] {
+    for l in [
+        "pt-BR", "es-419", "zh-Hans", "zh-Hant", "ja", "ko", "hi", "th", "vi", "id", "ms", "tr", "ru", "uk", "ar",
+        "he", "fa", "sr", "no", "is",
+    ] {
         assert!(langs.iter().any(|x| x == l), "{l}");
     }
     for l in &langs {
@@ -66,7 +72,9 @@ fn plural_messages_pick_the_category_and_fill_the_number() {
     assert_eq!(plural(msg, "other", 30), "Kept 30 days");
     assert_eq!(plural(msg, "few", 3), "Kept 3 days", "a missing category falls back to other");
     assert_eq!(plural("Plain {x}", "one", 1), "Plain {x}", "other messages are left alone");
-    for bad in ["{days, plural, one {x} other {y}", "{days, plural}", "{, plural, one {#}}", "{days, plural, one {a {b}}}"] {
+    for bad in
+        ["{days, plural, one {x} other {y}", "{days, plural}", "{, plural, one {#}}", "{days, plural, one {a {b}}}"]
+    {
         assert_eq!(parse_plural(bad), None, "{bad}");
     }
 }
@@ -114,7 +122,17 @@ fn california_keeps_the_legal_wording_in_english_exactly_as_the_reference_file_h
         assert_eq!(en.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()), Some(*text), "{key}");
     }
     let demo = include_str!("../../../web/demo/assent.json");
-    let start = |region: &str| Session::start(Config::parse(demo).unwrap(), config_fingerprint(demo), &Visitor::in_region(region), None, 0, || [1; 16]).0;
+    let start = |region: &str| {
+        Session::start(
+            Config::parse(demo).unwrap(),
+            config_fingerprint(demo),
+            &Visitor::in_region(region),
+            None,
+            0,
+            || [1; 16],
+        )
+        .0
+    };
     assert_eq!(start("US-CA").legal_english("gpc.honored"), Some("Opt-Out Request Honored"));
     assert_eq!(start("US-CA").legal_english("banner.title"), None, "only the strings with legal force");
     assert_eq!(start("US-VA").legal_english("gpc.honored"), None, "California only");

@@ -3,7 +3,7 @@
 use assent_core::hash::config_fingerprint;
 use assent_core::json::Json;
 use assent_core::receipt::{gate, notice_text, Claims, Evidence, OTHER_KEY};
-use assent_core::{Visitor, Config, Decision, Effect, Event, Flow, Session, Source};
+use assent_core::{Config, Decision, Effect, Event, Flow, Session, Source, Visitor};
 
 const DEMO: &str = include_str!("../../../web/demo/assent.json");
 const EN: &str = include_str!("../../../locales/en.json");
@@ -24,9 +24,17 @@ fn canonical_json_sorts_by_utf16_and_escapes_like_json_stringify() {
 
 fn decision() -> (Config, Decision) {
     let config = Config::parse(DEMO).unwrap();
-    let (mut s, _) = Session::start(config.clone(), config_fingerprint(DEMO), &Visitor::in_region("DE"), None, 1_790_000_000, || [9; 16]);
+    let (mut s, _) = Session::start(
+        config.clone(),
+        config_fingerprint(DEMO),
+        &Visitor::in_region("DE"),
+        None,
+        1_790_000_000,
+        || [9; 16],
+    );
     let effects = s.handle(Event::AcceptAll(Source::Ui), 1_790_000_000, || [9; 16]).unwrap();
-    let value = effects.iter().find_map(|e| if let Effect::Store { value, .. } = e { Some(value.clone()) } else { None });
+    let value =
+        effects.iter().find_map(|e| if let Effect::Store { value, .. } = e { Some(value.clone()) } else { None });
     (config, Decision::decode(&value.unwrap()).unwrap())
 }
 
@@ -57,13 +65,26 @@ fn receivers_refuse_non_canonical_or_malformed_claims() {
     twice.purposes.insert(1, copy);
     let first = twice.purposes[0].id.clone();
     let table = [
-        (twice.to_canonical_json(), format!("config: purposes.{first}: is listed twice: one receipt must mean one thing to every reader").leak() as &str),
-        (text.replacen('{', "{ ", 1), "config: payload: is not canonical JSON (RFC 8785): keys sorted, no whitespace, integers only"),
+        (
+            twice.to_canonical_json(),
+            format!("config: purposes.{first}: is listed twice: one receipt must mean one thing to every reader").leak()
+                as &str,
+        ),
+        (
+            text.replacen('{', "{ ", 1),
+            "config: payload: is not canonical JSON (RFC 8785): keys sorted, no whitespace, integers only",
+        ),
         (text.replace("\"v\":1", "\"v\":2"), "config: v: receipt version 2 is not supported (this build reads 1)"),
-        (text.replace("\"method\":\"accept_all\"", "\"method\":\"nodded\""), "config: method: `nodded` is not a capture method"),
+        (
+            text.replace("\"method\":\"accept_all\"", "\"method\":\"nodded\""),
+            "config: method: `nodded` is not a capture method",
+        ),
         (text.replace("\"gpc\":false,", ""), "config: gpc: missing"),
         (text.replace("\"sub\":\"0909", "\"sub\":\"ZZ09"), "config: sub: must be 32 lowercase hex digits"),
-        (text.replace("\"iat\":1790000000", "\"iat\":\"yesterday\""), "config: iat: expected Unix seconds, found the string \"yesterday\""),
+        (
+            text.replace("\"iat\":1790000000", "\"iat\":\"yesterday\""),
+            "config: iat: expected Unix seconds, found the string \"yesterday\"",
+        ),
     ];
     for (bad, expected) in table {
         assert_eq!(Claims::from_canonical_json(&bad).unwrap_err().to_string(), expected);
@@ -78,7 +99,18 @@ fn notice_text_is_recomputable_from_the_locale_file() {
     let lookup = |k: &str| strings.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let text = notice_text(&config, Flow::OptIn, lookup);
     let lines: Vec<&str> = text.lines().map(|l| l.split('=').next().unwrap()).collect();
-    assert_eq!(lines[..7], ["banner.title", "banner.body", "prefs.title", "prefs.intro", "prefs.separateTitle", "prefs.separateNote", "prefs.withdrawNote"]);
+    assert_eq!(
+        lines[..7],
+        [
+            "banner.title",
+            "banner.body",
+            "prefs.title",
+            "prefs.intro",
+            "prefs.separateTitle",
+            "prefs.separateNote",
+            "prefs.withdrawNote"
+        ]
+    );
     assert_eq!(lines.len(), 7 + 2 * config.purposes.len());
     assert!(text.starts_with("banner.title=Your privacy choices\nbanner.body=Demo Shop Ltd would like"), "{text}");
     assert!(!text.ends_with('\n'));
@@ -100,7 +132,8 @@ fn analytics(granted: bool, iat: u64, id: &str) -> Claims {
 #[test]
 fn only_the_subjects_first_key_can_grant_but_any_key_can_refuse() {
     let t = 1_790_000_000;
-    let (refusal, forged, later_refusal) = (analytics(false, t, "r1"), analytics(true, t + 10, "r2"), analytics(false, t + 20, "r3"));
+    let (refusal, forged, later_refusal) =
+        (analytics(false, t, "r1"), analytics(true, t + 10, "r2"), analytics(false, t + 20, "r3"));
     let receipts = [
         Evidence { claims: &refusal, key: "browser", received_at: None },
         Evidence { claims: &forged, key: "attacker", received_at: None },
@@ -110,7 +143,10 @@ fn only_the_subjects_first_key_can_grant_but_any_key_can_refuse() {
     assert_eq!((answer.granted, answer.reason, answer.receipt.as_deref()), (false, OTHER_KEY, Some("r2")));
     assert_eq!(gate(&receipts, "analytics", t + 25, None).reason, "refused", "another key's refusal is honoured");
     // The same grant from the subject's own key is honoured.
-    let own = [Evidence { claims: &refusal, key: "browser", received_at: None }, Evidence { claims: &forged, key: "browser", received_at: None }];
+    let own = [
+        Evidence { claims: &refusal, key: "browser", received_at: None },
+        Evidence { claims: &forged, key: "browser", received_at: None },
+    ];
     assert!(gate(&own, "analytics", t + 15, None).granted);
 }
 
@@ -122,7 +158,10 @@ fn the_latest_receipt_to_arrive_decides_even_when_a_fast_clock_made_an_earlier_o
     let t = 1_790_000_000;
     let grant = analytics(true, t + 240, "r1"); // the clock was 240 s fast
     let withdrawal = analytics(false, t + 60, "r2"); // corrected, a minute later in real time
-    let chain = [Evidence { claims: &grant, key: "k", received_at: None }, Evidence { claims: &withdrawal, key: "k", received_at: None }];
+    let chain = [
+        Evidence { claims: &grant, key: "k", received_at: None },
+        Evidence { claims: &withdrawal, key: "k", received_at: None },
+    ];
     for at in [t + 100, t + 300, t + 86_400] {
         let answer = gate(&chain, "analytics", at, None);
         assert_eq!((answer.granted, answer.receipt.as_deref()), (false, Some("r2")), "at +{}", at - t);

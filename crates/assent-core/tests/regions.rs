@@ -79,7 +79,10 @@ fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_f
             assert!(effects.iter().any(|e| matches!(e, Effect::Warn(w) if w.contains("`Germany`"))), "{effects:?}");
         }
         if region == Some("XX") || geo == Some("ZZ") {
-            assert!(!effects.iter().any(|e| matches!(e, Effect::Warn(_))), "an unknown country is no mistake: {effects:?}");
+            assert!(
+                !effects.iter().any(|e| matches!(e, Effect::Warn(_))),
+                "an unknown country is no mistake: {effects:?}"
+            );
         }
     }
 }
@@ -155,7 +158,10 @@ fn gpc_in_an_opt_in_region_is_recorded_and_can_prefill_a_refusal_but_never_grant
     assert!(s.decision().is_none() && s.ui() == Ui::Banner, "no automatic decision: the opt-in banner asks");
     s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
     let d = s.decision().unwrap();
-    assert!(d.gpc && d.granted.contains(&"marketing".to_string()), "recorded; an explicit Accept all is the visitor's choice");
+    assert!(
+        d.gpc && d.granted.contains(&"marketing".to_string()),
+        "recorded; an explicit Accept all is the visitor's choice"
+    );
 
     let prefill = DEMO.replace(r#""receipts":"#, r#""gpc": { "inOptInRegions": "prefillRefusal" }, "receipts":"#);
     let (mut s, _) = start_with(&prefill, &visitor(Some("DE"), None, None, true), None);
@@ -187,7 +193,10 @@ fn the_stored_form_keeps_the_region_source_and_gpc_so_the_loader_can_compare() {
     let (mut s, _) = start(&visitor(None, None, Some("Europe/Berlin"), true));
     s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
     let d = Decision::decode(&s.decision().unwrap().encode()).unwrap();
-    assert_eq!((d.region.as_deref(), &d.region_source, d.gpc), (Some("DE"), &RegionSource::Timezone("Europe/Berlin".into()), true));
+    assert_eq!(
+        (d.region.as_deref(), &d.region_source, d.gpc),
+        (Some("DE"), &RegionSource::Timezone("Europe/Berlin".into()), true)
+    );
     // The same visitor with the signal switched off: the decision stands as it was made (with GPC).
     let (s2, effects) = start_with(DEMO, &visitor(None, None, Some("Europe/Berlin"), false), Some(&d.encode()));
     assert!(!effects.iter().any(|e| matches!(e, Effect::Store { .. })), "{effects:?}");
@@ -223,17 +232,21 @@ fn a_refresh_keeps_the_flow_and_gpc_a_decision_was_made_under() {
     assert!(again.allowed("marketing"), "the explicit opt-in still wins");
 }
 
-
 #[test]
 fn consent_mode_defaults_come_from_the_rules_and_updates_follow_decisions() {
     use assent_core::consent_mode::{Command, TYPES};
     let names = |state: &[bool; 7]| TYPES.iter().zip(state).filter(|(_, g)| **g).map(|(t, _)| *t).collect::<Vec<_>>();
     let (mut s, effects) = start(&Visitor::in_region("DE"));
-    let Some(Effect::ConsentMode(commands)) = effects.iter().find(|e| matches!(e, Effect::ConsentMode(_))) else { panic!("{effects:?}") };
+    let Some(Effect::ConsentMode(commands)) = effects.iter().find(|e| matches!(e, Effect::ConsentMode(_))) else {
+        panic!("{effects:?}")
+    };
     // One default per rule (groups expanded for Google's geolocation), then this visitor's update.
     let defaults: Vec<&Command> = commands.iter().filter(|c| c.command == "default").collect();
     assert_eq!(defaults.len(), 4);
-    assert!(defaults[0].region.contains(&"DE".to_string()) && defaults[0].region.contains(&"NO".to_string()), "EEA expanded");
+    assert!(
+        defaults[0].region.contains(&"DE".to_string()) && defaults[0].region.contains(&"NO".to_string()),
+        "EEA expanded"
+    );
     assert_eq!(names(&defaults[0].state), ["security_storage"], "opt-in: everything denied but security");
     assert_eq!(names(&defaults[1].state), ["analytics_storage", "security_storage"], "GB: the analytics exemption");
     assert!(defaults[3].region.contains(&"US-CA".to_string()));
@@ -244,7 +257,9 @@ fn consent_mode_defaults_come_from_the_rules_and_updates_follow_decisions() {
     let effects = s.handle(Event::Save(vec![("analytics".into(), true)], Source::Ui), NOW, rng).unwrap();
     let at = |f: fn(&Effect) -> bool| effects.iter().position(f).unwrap();
     assert!(at(|e| matches!(e, Effect::ConsentMode(_))) < at(|e| matches!(e, Effect::ApplyGates)));
-    let Some(Effect::ConsentMode(update)) = effects.iter().find(|e| matches!(e, Effect::ConsentMode(_))) else { unreachable!() };
+    let Some(Effect::ConsentMode(update)) = effects.iter().find(|e| matches!(e, Effect::ConsentMode(_))) else {
+        unreachable!()
+    };
     assert_eq!(names(&update[0].state), ["analytics_storage", "security_storage"]);
     assert!(s.decision().unwrap().encode().ends_with("|dddgddg"), "the loader's copy for returning visits");
 }
@@ -323,10 +338,12 @@ fn a_geo_region_keeps_the_zone_it_was_asked_from() {
     s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
     let stored = s.decision().unwrap().encode();
     assert!(stored.contains("|geo:America/Chicago|"), "{stored}");
-    let store = |effects: &[Effect]| effects.iter().find_map(|e| match e {
-        Effect::Store { value, .. } => Some(value.clone()),
-        _ => None,
-    });
+    let store = |effects: &[Effect]| {
+        effects.iter().find_map(|e| match e {
+            Effect::Store { value, .. } => Some(value.clone()),
+            _ => None,
+        })
+    };
     let (_, effects) = start(&v("America/Chicago"));
     let (_, same) = start_with(DEMO, &v("America/Chicago"), Some(&stored));
     assert_eq!(store(&same), None, "nothing to refresh: {effects:?}");

@@ -2,11 +2,11 @@
 //! receipted, ended with the purpose, excluded from cleanup, and the same answer in the collector's
 //! gate.
 
+use assent_core::config::Blocking;
 use assent_core::hash::config_fingerprint;
 use assent_core::receipt::{gate, service_text, Claims, Evidence};
 use assent_core::scoped::{decode_all, is_service_name, merge, Kind, Scope, ScopedChoice};
 use assent_core::trackers::Trackers;
-use assent_core::config::Blocking;
 use assent_core::{Config, Effect, Event, Method, Record, Session, Source, UsageError, Visitor};
 
 const DEMO: &str = include_str!("../../../web/demo/assent.json");
@@ -14,7 +14,15 @@ const NOW: u64 = 1_790_000_000;
 const DAY: u64 = 86_400;
 
 fn start() -> Session {
-    Session::start(Config::parse(DEMO).unwrap(), config_fingerprint(DEMO), &Visitor::in_region("DE"), None, NOW, counter()).0
+    Session::start(
+        Config::parse(DEMO).unwrap(),
+        config_fingerprint(DEMO),
+        &Visitor::in_region("DE"),
+        None,
+        NOW,
+        counter(),
+    )
+    .0
 }
 
 /// Fresh random bytes on every call (receipt ids must differ).
@@ -60,15 +68,32 @@ fn always_allowing_a_service_lets_that_service_alone_run_while_its_purpose_stays
     assert!(effects.contains(&Effect::StoreScoped(choice.clone())));
 
     assert_eq!(s.decide_element("marketing", Some("YouTube"), NOW + 10), Ok(true));
-    assert_eq!(s.decide_element("marketing", Some("Meta Pixel"), NOW + 10), Ok(false), "other marketing services stay blocked");
+    assert_eq!(
+        s.decide_element("marketing", Some("Meta Pixel"), NOW + 10),
+        Ok(false),
+        "other marketing services stay blocked"
+    );
     assert_eq!(s.decide_element("marketing", None, NOW + 10), Ok(false), "the purpose itself stays refused");
     assert!(!s.allowed("marketing"));
-    assert_eq!(s.decide_element("analytics", Some("YouTube"), NOW + 10), Ok(false), "the grant is for YouTube under marketing only");
+    assert_eq!(
+        s.decide_element("analytics", Some("YouTube"), NOW + 10),
+        Ok(false),
+        "the grant is for YouTube under marketing only"
+    );
     assert_eq!(s.allowed_services(NOW + 10).len(), 1);
 
     // It survives a reload from the stored line, and expires back to the purpose's answer.
     let stored = merge("", choice);
-    assert_eq!(stored, format!("3|YouTube|marketing|1|{}|{}|{}|{}|2026-11-01|placeholder", choice.subject, choice.receipt, NOW + 10, NOW + 10 + 390 * DAY));
+    assert_eq!(
+        stored,
+        format!(
+            "3|YouTube|marketing|1|{}|{}|{}|{}|2026-11-01|placeholder",
+            choice.subject,
+            choice.receipt,
+            NOW + 10,
+            NOW + 10 + 390 * DAY
+        )
+    );
     let mut again = start();
     again.restore_scoped(Kind::Service, &stored);
     assert!(again.allowed_for_service("marketing", "YouTube", NOW + 20));
@@ -112,11 +137,20 @@ fn refusing_everything_or_withdrawing_the_purpose_ends_the_grant_but_other_choic
     allow(&mut s, "YouTube", true, NOW + 10);
     let effects = s.handle(Event::Withdraw(Some("analytics".into())), NOW + 20, counter()).unwrap();
     assert!(scoped_receipts(&effects).is_empty());
-    let effects = s.handle(Event::Save(vec![("marketing".into(), false), ("analytics".into(), true)], Source::Ui), NOW + 30, counter()).unwrap();
+    let effects = s
+        .handle(
+            Event::Save(vec![("marketing".into(), false), ("analytics".into(), true)], Source::Ui),
+            NOW + 30,
+            counter(),
+        )
+        .unwrap();
     assert!(scoped_receipts(&effects).is_empty(), "the preferences list the service on its own");
     assert!(s.allowed_for_service("marketing", "YouTube", NOW + 30));
     let services = cleaned(&effects).unwrap();
-    assert!(services.contains(&"Meta Pixel".to_string()) && !services.contains(&"YouTube".to_string()), "an allowed service keeps its cookies");
+    assert!(
+        services.contains(&"Meta Pixel".to_string()) && !services.contains(&"YouTube".to_string()),
+        "an allowed service keeps its cookies"
+    );
     let effects = s.handle(Event::Withdraw(Some("marketing".into())), NOW + 40, counter()).unwrap();
     assert_eq!(scoped_receipts(&effects).len(), 1);
     assert!(!s.allowed_for_service("marketing", "YouTube", NOW + 40));
@@ -160,9 +194,12 @@ fn service_receipts_carry_the_scope_and_the_copy_that_asked_and_the_gate_only_wi
     let config = Config::parse(DEMO).unwrap();
     let mut s = start();
     s.handle(Event::RejectAll(Source::Ui), NOW, counter()).unwrap();
-    let refusal = Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let refusal =
+        Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
     let flow = s.flow();
-    let claims_of = |c: &ScopedChoice| Claims::for_scoped(c, &config, Some("DE".into()), flow, "o".into(), "en".into(), "b".repeat(64), false, None);
+    let claims_of = |c: &ScopedChoice| {
+        Claims::for_scoped(c, &config, Some("DE".into()), flow, "o".into(), "en".into(), "b".repeat(64), false, None)
+    };
     let on = claims_of(&scoped_receipts(&allow(&mut s, "YouTube", true, NOW + 100))[0]);
     let off = claims_of(&scoped_receipts(&allow(&mut s, "YouTube", false, NOW + 200))[0]);
     assert_eq!(on.scope.as_deref(), Some("service:YouTube"));
@@ -177,19 +214,30 @@ fn service_receipts_carry_the_scope_and_the_copy_that_asked_and_the_gate_only_wi
     }
 
     s.handle(Event::AcceptAll(Source::Ui), NOW + 300, counter()).unwrap();
-    let accept = Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
+    let accept =
+        Claims::for_decision(s.decision().unwrap(), &config, "o".into(), "en".into(), "a".repeat(64), false, None);
     let all = [refusal, on.clone(), off.clone(), accept.clone()];
     let scope = Some("service:YouTube");
     // (time, granted, deciding receipt)
-    for (at, granted, receipt) in [(NOW + 50, false, &all[0]), (NOW + 150, true, &on), (NOW + 250, false, &all[0]), (NOW + 350, true, &accept)] {
+    for (at, granted, receipt) in
+        [(NOW + 50, false, &all[0]), (NOW + 150, true, &on), (NOW + 250, false, &all[0]), (NOW + 350, true, &accept)]
+    {
         let answer = gate(&one_key(&all), "marketing", at, scope);
-        assert_eq!((answer.granted, answer.receipt.as_deref()), (granted, Some(receipt.id.as_str())), "at +{}", at - NOW);
+        assert_eq!(
+            (answer.granted, answer.receipt.as_deref()),
+            (granted, Some(receipt.id.as_str())),
+            "at +{}",
+            at - NOW
+        );
     }
     // The ended grant does not refuse what the site-wide decision later grants: it only widened.
     assert_eq!(gate(&one_key(&all), "marketing", NOW + 350, scope).decided_in, None);
 
     let text = service_text(&config, true, "YouTube", |k| format!("<{k} {{service}}>"));
-    assert_eq!(text, "placeholder.message=<placeholder.message YouTube>\nplaceholder.always=<placeholder.always YouTube>");
+    assert_eq!(
+        text,
+        "placeholder.message=<placeholder.message YouTube>\nplaceholder.always=<placeholder.always YouTube>"
+    );
     let text = service_text(&config, false, "YouTube", |k| format!("<{k}>"));
     assert_eq!(text, "prefs.allowedTitle=<prefs.allowedTitle>\nprefs.allowedNote=<prefs.allowedNote>");
 }
@@ -202,7 +250,15 @@ fn a_new_notice_version_ends_every_scoped_choice_made_under_the_old_one() {
     s.handle(Event::RejectAll(Source::Ui), NOW, counter()).unwrap();
     let stored = merge("", &scoped_receipts(&allow(&mut s, "YouTube", true, NOW + 10))[0]);
     let bumped = DEMO.replace("2026-11-01", "2026-12-01");
-    let mut later = Session::start(Config::parse(&bumped).unwrap(), config_fingerprint(&bumped), &Visitor::in_region("DE"), None, NOW + 20, counter()).0;
+    let mut later = Session::start(
+        Config::parse(&bumped).unwrap(),
+        config_fingerprint(&bumped),
+        &Visitor::in_region("DE"),
+        None,
+        NOW + 20,
+        counter(),
+    )
+    .0;
     later.restore_scoped(Kind::Service, &stored);
     assert!(!later.allowed_for_service("marketing", "YouTube", NOW + 20), "asked again under the new notice");
     assert!(later.allowed_services(NOW + 20).is_empty());
@@ -217,14 +273,27 @@ fn a_new_notice_version_ends_every_scoped_choice_made_under_the_old_one() {
 #[test]
 fn ended_grants_are_recorded_before_a_cleanup_that_reloads() {
     let text = DEMO.replacen("\"regions\"", "\"blocking\": {\"reloadOnWithdraw\": true}, \"regions\"", 1);
-    let mut s = Session::start(Config::parse(&text).unwrap(), config_fingerprint(&text), &Visitor::in_region("DE"), None, NOW, counter()).0;
+    let mut s = Session::start(
+        Config::parse(&text).unwrap(),
+        config_fingerprint(&text),
+        &Visitor::in_region("DE"),
+        None,
+        NOW,
+        counter(),
+    )
+    .0;
     s.handle(Event::AcceptAll(Source::Ui), NOW, counter()).unwrap();
     s.handle(Event::AiToggle { conversation: "c-1".into(), on: true }, NOW, counter()).unwrap();
     s.handle(Event::Withdraw(Some("marketing".into())), NOW + 5, counter()).unwrap();
     allow(&mut s, "YouTube", true, NOW + 10);
     let effects = s.handle(Event::RejectAll(Source::Ui), NOW + 20, counter()).unwrap();
     let cleanup = effects.iter().position(|e| matches!(e, Effect::Cleanup { reload: true, .. })).expect("a reload");
-    let scoped: Vec<usize> = effects.iter().enumerate().filter(|(_, e)| matches!(e, Effect::Receipt(Record::Scoped(_)))).map(|(i, _)| i).collect();
+    let scoped: Vec<usize> = effects
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e, Effect::Receipt(Record::Scoped(_))))
+        .map(|(i, _)| i)
+        .collect();
     assert_eq!(scoped.len(), 2, "YouTube's grant and the conversation's");
     assert!(scoped.iter().all(|i| *i < cleanup), "{effects:?}");
     assert!(scoped_receipts(&effects).iter().all(|c| c.method == Method::Withdrawal));

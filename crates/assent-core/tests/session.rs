@@ -1,7 +1,7 @@
 //! Data-driven tests of the consent state machine: (config, region, stored state, event) → decision.
 
 use assent_core::hash::config_fingerprint;
-use assent_core::{Visitor, Config, Decision, Effect, Event, Flow, Method, Session, Source, Ui, UsageError};
+use assent_core::{Config, Decision, Effect, Event, Flow, Method, Session, Source, Ui, UsageError, Visitor};
 
 const DEMO: &str = include_str!("../../../web/demo/assent.json");
 const NOW: u64 = 1_790_000_000;
@@ -12,7 +12,14 @@ fn demo() -> Config {
 }
 
 fn start(region: Option<&str>, stored: Option<&str>) -> (Session, Vec<Effect>) {
-    Session::start(demo(), config_fingerprint(DEMO), &Visitor { region: region.map(String::from), ..Visitor::default() }, stored, NOW, rng)
+    Session::start(
+        demo(),
+        config_fingerprint(DEMO),
+        &Visitor { region: region.map(String::from), ..Visitor::default() },
+        stored,
+        NOW,
+        rng,
+    )
 }
 
 fn rng() -> [u8; 16] {
@@ -20,8 +27,7 @@ fn rng() -> [u8; 16] {
 }
 
 fn granted(s: &Session) -> Vec<&str> {
-    let mut v: Vec<&str> =
-        s.config().purposes.iter().map(|p| p.id.as_str()).filter(|id| s.allowed(id)).collect();
+    let mut v: Vec<&str> = s.config().purposes.iter().map(|p| p.id.as_str()).filter(|id| s.allowed(id)).collect();
     v.sort();
     v
 }
@@ -94,7 +100,12 @@ fn accept_all_never_grants_ai_training() {
     assert_eq!(granted(&s), ["analytics", "marketing", "necessary", "preferences", "replay"]);
     assert_eq!(
         without_consent_mode(&effects)[1..],
-        [Effect::Render(Ui::Hidden), Effect::ApplyGates, Effect::Changed, Effect::Receipt(assent_core::Record::Site(s.decision().unwrap().clone()))],
+        [
+            Effect::Render(Ui::Hidden),
+            Effect::ApplyGates,
+            Effect::Changed,
+            Effect::Receipt(assent_core::Record::Site(s.decision().unwrap().clone()))
+        ],
         "store, hide, apply, announce, make the receipt"
     );
     let d = Decision::decode(&stored_value(&effects)).unwrap();
@@ -138,15 +149,34 @@ fn stored_decision_is_asked_again_when_expired_notice_changed_or_flow_stricter()
     assert_eq!(same.ui(), Ui::Hidden);
 
     // Expired.
-    let later = Session::start(demo(), config_fingerprint(DEMO), &Visitor::in_region("US-CA"), Some(&value), d.expires_at, || [9; 16]).0;
+    let later = Session::start(
+        demo(),
+        config_fingerprint(DEMO),
+        &Visitor::in_region("US-CA"),
+        Some(&value),
+        d.expires_at,
+        || [9; 16],
+    )
+    .0;
     assert_eq!(later.ui(), Ui::Banner, "an expired decision asks again");
 
     // Notice version bumped.
     let bumped_text = DEMO.replace("2026-11-01", "2026-12-01");
     let bumped = Config::parse(&bumped_text).unwrap();
-    let (s3, _) = Session::start(bumped, config_fingerprint(&bumped_text), &Visitor::in_region("US-CA"), Some(&value), NOW, || [9; 16]);
+    let (s3, _) = Session::start(
+        bumped,
+        config_fingerprint(&bumped_text),
+        &Visitor::in_region("US-CA"),
+        Some(&value),
+        NOW,
+        || [9; 16],
+    );
     assert_eq!(s3.ui(), Ui::Banner, "a new notice version asks again");
-    assert_eq!(granted(&s3), ["analytics", "marketing", "necessary", "preferences"], "opt-out defaults stand meanwhile");
+    assert_eq!(
+        granted(&s3),
+        ["analytics", "marketing", "necessary", "preferences"],
+        "opt-out defaults stand meanwhile"
+    );
 
     // Opt-out acknowledgment carried into an opt-in region is no consent there.
     let (s4, _) = start(Some("DE"), Some(&value));
@@ -160,7 +190,10 @@ fn changed_config_or_region_refreshes_the_stored_form_without_asking() {
     let value = stored_value(&s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap());
     let edited = DEMO.replace("Demo Shop Ltd", "Demo Shop GmbH");
     let config = Config::parse(&edited).unwrap();
-    let (s2, effects) = Session::start(config, config_fingerprint(&edited), &Visitor::in_region("AT"), Some(&value), NOW + 10, || [9; 16]);
+    let (s2, effects) =
+        Session::start(config, config_fingerprint(&edited), &Visitor::in_region("AT"), Some(&value), NOW + 10, || {
+            [9; 16]
+        });
     assert_eq!(s2.ui(), Ui::Hidden);
     let refreshed = Decision::decode(&stored_value(&effects)).unwrap();
     assert_eq!(refreshed.config_fingerprint, config_fingerprint(&edited));
@@ -206,7 +239,11 @@ fn closing_is_never_a_decision() {
     assert_eq!(s.handle(Event::Close, NOW, rng).unwrap(), vec![Effect::Render(Ui::Hidden)]);
     s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
     s.handle(Event::OpenPreferences, NOW, rng).unwrap();
-    assert_eq!(s.handle(Event::Close, NOW, rng).unwrap(), vec![Effect::Render(Ui::Hidden)], "with a decision, nothing stays");
+    assert_eq!(
+        s.handle(Event::Close, NOW, rng).unwrap(),
+        vec![Effect::Render(Ui::Hidden)],
+        "with a decision, nothing stays"
+    );
 }
 
 #[test]
@@ -233,7 +270,16 @@ fn stored_form_round_trips_and_rejects_garbage() {
     let bad_consent_mode = format!("{}x", &value[..value.len() - 1]);
     let old_version = value.replacen("3|", "1|", 1);
     let bad_source = value.replace("|page|", "|tz:../x|");
-    for garbage in ["", "2|x", "1|short|v|1|2|||00000000|api||optIn", &value.replace("reject_all", "maybe"), &flipped, &old_version, &bad_source, &bad_consent_mode] {
+    for garbage in [
+        "",
+        "2|x",
+        "1|short|v|1|2|||00000000|api||optIn",
+        &value.replace("reject_all", "maybe"),
+        &flipped,
+        &old_version,
+        &bad_source,
+        &bad_consent_mode,
+    ] {
         assert_eq!(Decision::decode(garbage), None, "{garbage:?}");
     }
 }
@@ -241,23 +287,30 @@ fn stored_form_round_trips_and_rejects_garbage() {
 #[test]
 fn refusing_a_purpose_cleans_up_its_trackers_and_reloads_only_after_a_withdrawal_when_configured() {
     // The purposes of the services a cleanup names.
-    let cleanup = |s: &Session, effects: &[Effect]| effects.iter().find_map(|e| match e {
-        Effect::Cleanup { services, reload } => {
-            let mut purposes: Vec<String> = services
-                .iter()
-                .map(|n| s.trackers().services().iter().find(|t| &t.name == n).expect("a known service").purpose.clone())
-                .collect();
-            purposes.sort();
-            purposes.dedup();
-            Some((purposes, *reload))
-        }
-        _ => None,
-    });
+    let cleanup = |s: &Session, effects: &[Effect]| {
+        effects.iter().find_map(|e| match e {
+            Effect::Cleanup { services, reload } => {
+                let mut purposes: Vec<String> = services
+                    .iter()
+                    .map(|n| {
+                        s.trackers().services().iter().find(|t| &t.name == n).expect("a known service").purpose.clone()
+                    })
+                    .collect();
+                purposes.sort();
+                purposes.dedup();
+                Some((purposes, *reload))
+            }
+            _ => None,
+        })
+    };
     // A first "Reject all": nothing was allowed, so nothing to reload; the trackers' leftovers
     // (set before Assent was installed, say) are removed all the same. ai_training has no tracker.
     let (mut s, _) = start(Some("DE"), None);
     let effects = s.handle(Event::RejectAll(Source::Ui), NOW, rng).unwrap();
-    assert_eq!(cleanup(&s, &effects), Some((vec!["analytics".into(), "marketing".into(), "preferences".into(), "replay".into()], false)));
+    assert_eq!(
+        cleanup(&s, &effects),
+        Some((vec!["analytics".into(), "marketing".into(), "preferences".into(), "replay".into()], false))
+    );
     // Accept all refuses nothing that has trackers: no cleanup.
     let effects = s.handle(Event::AcceptAll(Source::Ui), NOW, rng).unwrap();
     assert_eq!(cleanup(&s, &effects), None);
@@ -275,11 +328,28 @@ fn refusing_a_purpose_cleans_up_its_trackers_and_reloads_only_after_a_withdrawal
 #[test]
 fn prose_in_one_language_while_many_are_offered_is_reported() {
     let text = DEMO.replacen(r#"{ "id": "replay","#, r#"{ "id": "replay", "description": "Records your clicks.","#, 1);
-    let (_, effects) = Session::start(Config::parse(&text).unwrap(), config_fingerprint(&text), &Visitor::in_region("DE"), None, NOW, rng);
-    let warning = effects.iter().find_map(|e| match e { Effect::Warn(w) if w.contains("untranslated") => Some(w.clone()), _ => None });
-    assert!(warning.as_deref().is_some_and(|w| w.contains("purposes[replay]") && w.contains(&format!("{} languages", assent_core::locale::shipped().len()))), "{warning:?}");
+    let (_, effects) = Session::start(
+        Config::parse(&text).unwrap(),
+        config_fingerprint(&text),
+        &Visitor::in_region("DE"),
+        None,
+        NOW,
+        rng,
+    );
+    let warning = effects.iter().find_map(|e| match e {
+        Effect::Warn(w) if w.contains("untranslated") => Some(w.clone()),
+        _ => None,
+    });
+    assert!(
+        warning.as_deref().is_some_and(|w| w.contains("purposes[replay]")
+            && w.contains(&format!("{} languages", assent_core::locale::shipped().len()))),
+        "{warning:?}"
+    );
     let (_, effects) = start(Some("DE"), None);
-    assert!(!effects.iter().any(|e| matches!(e, Effect::Warn(w) if w.contains("untranslated"))), "the demo config gives none");
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Warn(w) if w.contains("untranslated"))),
+        "the demo config gives none"
+    );
 }
 
 /// Review finding: a tab read the shared cookie once, so a withdrawal made in another tab did not
@@ -296,8 +366,14 @@ fn a_decision_another_tab_stored_since_is_adopted() {
     assert!(effects.contains(&Effect::ApplyGates) && effects.contains(&Effect::Changed), "{effects:?}");
     assert!(!b.allowed("analytics"), "the withdrawal holds in the other tab");
     // Its next choice starts from the adopted decision: analytics stays withdrawn.
-    let next = Decision::decode(&stored_value(&b.handle(Event::Withdraw(Some("marketing".into())), NOW + 30, || [3; 16]).unwrap())).unwrap();
-    assert!(!next.granted.contains(&"analytics".to_string()) && !next.granted.contains(&"marketing".to_string()), "{next:?}");
+    let next = Decision::decode(&stored_value(
+        &b.handle(Event::Withdraw(Some("marketing".into())), NOW + 30, || [3; 16]).unwrap(),
+    ))
+    .unwrap();
+    assert!(
+        !next.granted.contains(&"analytics".to_string()) && !next.granted.contains(&"marketing".to_string()),
+        "{next:?}"
+    );
     // An older decision (a tab that wrote late) and an expired one are not taken in.
     let (mut c, _) = start(Some("FR"), Some(&withdrawn));
     assert!(c.adopt_stored(&first, NOW + 40).is_empty(), "older");

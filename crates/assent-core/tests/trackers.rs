@@ -81,10 +81,28 @@ fn loader_table_carries_every_service_and_pattern() {
             (f[1].to_string(), f[0].to_string(), f[2].split(',').map(String::from).collect())
         })
         .collect();
-    let db: Vec<(String, String, Vec<String>)> = database().into_iter().map(|s| (s.name, s.purpose, s.matches)).collect();
+    let db: Vec<(String, String, Vec<String>)> =
+        database().into_iter().map(|s| (s.name, s.purpose, s.matches)).collect();
     assert_eq!(parsed, db);
     assert!(db.len() >= 25, "the issue names at least these services");
-    for name in ["Google Analytics", "Google Tag Manager", "Meta Pixel", "Hotjar", "Microsoft Clarity", "FullStory", "LogRocket", "Mixpanel", "Segment", "Amplitude", "Heap", "TikTok Pixel", "LinkedIn Insight", "YouTube", "Vimeo", "Google Maps"] {
+    for name in [
+        "Google Analytics",
+        "Google Tag Manager",
+        "Meta Pixel",
+        "Hotjar",
+        "Microsoft Clarity",
+        "FullStory",
+        "LogRocket",
+        "Mixpanel",
+        "Segment",
+        "Amplitude",
+        "Heap",
+        "TikTok Pixel",
+        "LinkedIn Insight",
+        "YouTube",
+        "Vimeo",
+        "Google Maps",
+    ] {
         assert!(db.iter().any(|s| s.0 == name), "{name} is missing from data/trackers.json");
     }
 }

@@ -42,7 +42,8 @@ pub fn verify(compact: &str) -> Result<Verified, JwsError> {
     let header_text = String::from_utf8(part(header_b64, "header")?)
         .map_err(|_| JwsError::Malformed("the header is not UTF-8".into()))?;
     let header = Json::parse(&header_text).map_err(|e| JwsError::Malformed(format!("header: {e}")))?;
-    let h = Fields::new(&header, "header", &["alg", "jwk", "typ", "kid"]).map_err(|e| JwsError::Malformed(e.to_string()))?;
+    let h = Fields::new(&header, "header", &["alg", "jwk", "typ", "kid"])
+        .map_err(|e| JwsError::Malformed(e.to_string()))?;
     let alg = h.string("alg").ok().flatten().unwrap_or_default();
     match alg.as_str() {
         "EdDSA" | "ES256" => {}
@@ -64,7 +65,9 @@ pub fn verify(compact: &str) -> Result<Verified, JwsError> {
     let thumbprint_input = match alg.as_str() {
         "EdDSA" => {
             if jwk_field("kty")? != "OKP" || jwk_field("crv")? != "Ed25519" {
-                return Err(JwsError::Malformed("header.jwk: EdDSA needs {\"kty\":\"OKP\",\"crv\":\"Ed25519\"}".into()));
+                return Err(JwsError::Malformed(
+                    "header.jwk: EdDSA needs {\"kty\":\"OKP\",\"crv\":\"Ed25519\"}".into(),
+                ));
             }
             let x = jwk_field("x")?;
             let key: [u8; 32] = part(&x, "jwk.x")?
@@ -74,8 +77,9 @@ pub fn verify(compact: &str) -> Result<Verified, JwsError> {
                 .map_err(|_| JwsError::Malformed("header.jwk.x: not a valid Ed25519 point".into()))?;
             let sig = ed25519_dalek::Signature::from_slice(&signature)
                 .map_err(|_| JwsError::BadSignature("an Ed25519 signature is 64 bytes".into()))?;
-            verify_strict(&key, signing_input.as_bytes(), &sig)
-                .map_err(|_| JwsError::BadSignature("the Ed25519 signature does not match header and payload".into()))?;
+            verify_strict(&key, signing_input.as_bytes(), &sig).map_err(|_| {
+                JwsError::BadSignature("the Ed25519 signature does not match header and payload".into())
+            })?;
             format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#)
         }
         "ES256" => {
@@ -121,12 +125,12 @@ const SMALL_ORDER_Y: [[u8; 32]; 7] = {
         p,
         p_plus_one,
         [
-            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05,
-            0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+            0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf,
+            0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
         ],
         [
-            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa,
-            0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
+            0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20,
+            0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a,
         ],
     ]
 };
@@ -137,7 +141,11 @@ const SMALL_ORDER_Y: [[u8; 32]; 7] = {
 /// `verify_strict` decompresses R to test its order. That is only needed when R's y coordinate is one
 /// a small-order point can have; for every other R the plain check answers the same: an R that is not
 /// a point, or not in canonical form, never equals the canonical encoding that verification recomputes.
-fn verify_strict(key: &ed25519_dalek::VerifyingKey, message: &[u8], sig: &ed25519_dalek::Signature) -> Result<(), ed25519_dalek::SignatureError> {
+fn verify_strict(
+    key: &ed25519_dalek::VerifyingKey,
+    message: &[u8],
+    sig: &ed25519_dalek::Signature,
+) -> Result<(), ed25519_dalek::SignatureError> {
     let mut y = *sig.r_bytes();
     y[31] &= 0x7f;
     if key.is_weak() || SMALL_ORDER_Y.contains(&y) {
@@ -151,16 +159,22 @@ fn verify_strict(key: &ed25519_dalek::VerifyingKey, message: &[u8], sig: &ed2551
 pub fn verify_ack(compact: &str, jwks: &Json) -> Result<String, JwsError> {
     let compact = compact.trim();
     let mut parts = compact.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(sig_b64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(header_b64), Some(payload_b64), Some(sig_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(JwsError::Malformed("a JWS compact string has three base64url parts separated by `.`".into()));
     };
-    let header = String::from_utf8(part(header_b64, "header")?).map_err(|_| JwsError::Malformed("the header is not UTF-8".into()))?;
+    let header = String::from_utf8(part(header_b64, "header")?)
+        .map_err(|_| JwsError::Malformed("the header is not UTF-8".into()))?;
     let header = Json::parse(&header).map_err(|e| JwsError::Malformed(format!("header: {e}")))?;
     let member = |json: &Json, name: &str| -> Option<String> {
         json.as_object()?.iter().find(|(k, _)| k == name).and_then(|(_, v)| as_string(v, name).ok())
     };
-    if member(&header, "alg").as_deref() != Some("EdDSA") || member(&header, "typ").as_deref() != Some("assent-ack+jws") {
-        return Err(JwsError::Malformed("not an acknowledgment: the header needs alg EdDSA and typ assent-ack+jws".into()));
+    if member(&header, "alg").as_deref() != Some("EdDSA") || member(&header, "typ").as_deref() != Some("assent-ack+jws")
+    {
+        return Err(JwsError::Malformed(
+            "not an acknowledgment: the header needs alg EdDSA and typ assent-ack+jws".into(),
+        ));
     }
     let kid = member(&header, "kid").ok_or_else(|| JwsError::Malformed("header.kid: missing".into()))?;
     let keys = jwks.as_object().and_then(|m| m.iter().find(|(k, _)| k == "keys")).and_then(|(_, v)| match v {
@@ -170,12 +184,17 @@ pub fn verify_ack(compact: &str, jwks: &Json) -> Result<String, JwsError> {
     let key = keys
         .into_iter()
         .flatten()
-        .find(|k| member(k, "kid").as_deref() == Some(&kid) && member(k, "kty").as_deref() == Some("OKP") && member(k, "crv").as_deref() == Some("Ed25519"))
+        .find(|k| {
+            member(k, "kid").as_deref() == Some(&kid)
+                && member(k, "kty").as_deref() == Some("OKP")
+                && member(k, "crv").as_deref() == Some("Ed25519")
+        })
         .ok_or_else(|| JwsError::BadSignature(format!("key `{kid}` is not an Ed25519 key in the JWKS")))?;
     let x: [u8; 32] = part(&member(key, "x").unwrap_or_default(), "JWKS key's x")?
         .try_into()
         .map_err(|_| JwsError::Malformed(format!("JWKS key `{kid}`: an Ed25519 key is 32 bytes")))?;
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| JwsError::Malformed(format!("JWKS key `{kid}`: not a valid Ed25519 point")))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&x)
+        .map_err(|_| JwsError::Malformed(format!("JWKS key `{kid}`: not a valid Ed25519 point")))?;
     let sig = ed25519_dalek::Signature::from_slice(&part(sig_b64, "signature")?)
         .map_err(|_| JwsError::BadSignature("an Ed25519 signature is 64 bytes".into()))?;
     key.verify_strict(format!("{header_b64}.{payload_b64}").as_bytes(), &sig)
@@ -264,12 +283,17 @@ mod tests {
         }
         assert!(multiple.is_identity());
         for y in SMALL_ORDER_Y {
-            assert!(CompressedEdwardsY(y).decompress().is_some_and(|p| p.is_small_order()), "{y:02x?} is not a small-order y");
+            assert!(
+                CompressedEdwardsY(y).decompress().is_some_and(|p| p.is_small_order()),
+                "{y:02x?} is not a small-order y"
+            );
         }
     }
 
     fn k(r: &[u8; 32], a: &[u8; 32], message: &[u8]) -> Scalar {
-        Scalar::from_bytes_mod_order_wide(&Sha512::new().chain_update(r).chain_update(a).chain_update(message).finalize().into())
+        Scalar::from_bytes_mod_order_wide(
+            &Sha512::new().chain_update(r).chain_update(a).chain_update(message).finalize().into(),
+        )
     }
 
     /// Guards that the fast path answers as `verify_strict` does, including the two signatures that

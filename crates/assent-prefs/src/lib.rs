@@ -10,7 +10,7 @@
 use std::any::Any;
 use std::rc::Rc;
 
-use assent_ui::{wire, AllowedService, Intent, OnIntent, Props, PurposeItem, Texts, Legal};
+use assent_ui::{wire, AllowedService, Intent, Legal, OnIntent, Props, PurposeItem, Texts};
 use js_sys::Function;
 use leptos::mount::mount_to;
 use leptos::prelude::*;
@@ -246,4 +246,3 @@ fn purpose_row(t: &Texts, p: PurposeItem, on: RwSignal<bool>) -> impl IntoView {
         </li>
     }
 }
-

@@ -14,10 +14,13 @@ use web_sys::Element;
 /// button's text (and `on_always` is given).
 #[wasm_bindgen]
 pub fn placeholder(frame: Element, props: &str, on_load: Function, on_always: Option<Function>) -> Result<(), JsValue> {
-    let props = wire::placeholder_from_wire(props).ok_or("assent-prefs: the placeholder's props are not in the wire format")?;
+    let props =
+        wire::placeholder_from_wire(props).ok_or("assent-prefs: the placeholder's props are not in the wire format")?;
     let target = frame.clone();
     let on_frame_load = Closure::<dyn Fn()>::new(move || {
-        let Some(doc) = target.dyn_ref::<web_sys::HtmlIFrameElement>().and_then(|f| f.content_document()) else { return };
+        let Some(doc) = target.dyn_ref::<web_sys::HtmlIFrameElement>().and_then(|f| f.content_document()) else {
+            return;
+        };
         for (id, callback) in [(LOAD_BUTTON_ID, Some(&on_load)), (ALWAYS_BUTTON_ID, on_always.as_ref())] {
             if let (Some(button), Some(callback)) = (doc.get_element_by_id(id), callback) {
                 let callback = callback.clone();

@@ -29,7 +29,12 @@ impl Drop for MountedToggle {
 impl MountedToggle {
     /// Renders the toggle into `host`'s shadow root (attached open if it has none), showing `on`.
     /// A flip goes to `on_toggle`; the adapter records it and shows the result with [`Self::set`].
-    pub fn mount(host: &Element, props: ToggleProps, on: bool, on_toggle: OnToggle) -> Result<MountedToggle, wasm_bindgen::JsValue> {
+    pub fn mount(
+        host: &Element,
+        props: ToggleProps,
+        on: bool,
+        on_toggle: OnToggle,
+    ) -> Result<MountedToggle, wasm_bindgen::JsValue> {
         let on = RwSignal::new(on);
         let root: ShadowRoot = match host.shadow_root() {
             Some(root) => root,

@@ -24,9 +24,10 @@ fn mount(view: View, layer: Layer) -> (Overlay, Rc<RefCell<Vec<Intent>>>) {
 
 fn mount_with(view: View, props: Props) -> (Overlay, Rc<RefCell<Vec<Intent>>>) {
     assert_eq!(view, View::Preferences, "this module mounts the dialog only");
-    support::mount_with(view, props, |sink| Box::new(move |parent, props| mount_preferences(parent.clone(), props.clone(), sink)))
+    support::mount_with(view, props, |sink| {
+        Box::new(move |parent, props| mount_preferences(parent.clone(), props.clone(), sink))
+    })
 }
-
 
 /// Lets Leptos run its scheduled effects (attribute updates happen after the event handler returns).
 async fn tick() {
@@ -41,7 +42,11 @@ async fn preferences_switches_start_as_given_and_save_sends_every_optional_purpo
     let (overlay, sent) = mount(View::Preferences, Layer::OptIn);
     let switches = all(&overlay, "[role=switch]");
     let ids: Vec<String> = switches.iter().map(|s| s.get_attribute("data-purpose").unwrap()).collect();
-    assert_eq!(ids, ["analytics", "marketing", "ai_training"], "necessary has no switch; AI training comes last, apart");
+    assert_eq!(
+        ids,
+        ["analytics", "marketing", "ai_training"],
+        "necessary has no switch; AI training comes last, apart"
+    );
     assert!(switches.iter().all(|s| s.get_attribute("aria-checked").as_deref() == Some("false")), "nothing pre-ticked");
     assert_eq!(all(&overlay, ".separate-title").len(), 1);
     switches[0].click();
@@ -62,19 +67,24 @@ async fn services_allowed_always_are_listed_and_one_click_ends_one_with_focus_ke
     drop(overlay);
 
     let mut with = props(Layer::OptIn);
-    with.allowed_services = ["YouTube", "Vimeo"].map(|n| AllowedService { name: n.into(), purpose: "Marketing".into() }).to_vec();
+    with.allowed_services =
+        ["YouTube", "Vimeo"].map(|n| AllowedService { name: n.into(), purpose: "Marketing".into() }).to_vec();
     let (overlay, sent) = mount_with(View::Preferences, with);
     let rows = all(&overlay, ".allowed-services li");
-    assert_eq!(rows.iter().map(|r| r.text_content().unwrap()).collect::<Vec<_>>(), [
-        "YouTube · MarketingStop allowing YouTube",
-        "Vimeo · MarketingStop allowing Vimeo",
-    ]);
+    assert_eq!(
+        rows.iter().map(|r| r.text_content().unwrap()).collect::<Vec<_>>(),
+        ["YouTube · MarketingStop allowing YouTube", "Vimeo · MarketingStop allowing Vimeo",]
+    );
     button(&overlay, "Stop allowing YouTube").click();
     tick().await;
     assert!(rows[0].hidden(), "the row goes");
     assert!(!rows[1].hidden());
     let focused = overlay.shadow_root().active_element().unwrap();
-    assert_eq!(focused.text_content().as_deref(), Some("Services you always allow"), "focus lands on the list's heading");
+    assert_eq!(
+        focused.text_content().as_deref(),
+        Some("Services you always allow"),
+        "focus lands on the list's heading"
+    );
     assert_eq!(*sent.borrow(), [Intent::StopService("YouTube".into())], "at once, without Save");
 }
 
@@ -124,16 +134,29 @@ async fn ai_toggle_renders_inside_a_host_shadow_root_as_a_labelled_switch() {
     let switch = toggle.switch().expect("a switch in the element's own shadow root");
     assert_eq!(switch.tag_name(), "BUTTON", "a button: Space and Enter flip it, and it takes focus");
     assert_eq!(switch.get_attribute("aria-checked").as_deref(), Some("false"), "off until the adapter says otherwise");
-    assert_eq!(switch.text_content().as_deref(), Some("Use this conversation to improve our support assistant"), "the label is visible");
+    assert_eq!(
+        switch.text_content().as_deref(),
+        Some("Use this conversation to improve our support assistant"),
+        "the label is visible"
+    );
     let root = element.shadow_root().unwrap();
     let link = root.query_selector("a").unwrap().unwrap();
     assert_eq!(link.get_attribute("href").as_deref(), Some("/privacy"));
     assert_eq!(link.text_content().as_deref(), Some("Learn more"));
     let desc_id = switch.get_attribute("aria-describedby").unwrap();
-    assert!(root.get_element_by_id(&desc_id).unwrap().text_content().unwrap().starts_with("Off unless you turn it on."));
+    assert!(root
+        .get_element_by_id(&desc_id)
+        .unwrap()
+        .text_content()
+        .unwrap()
+        .starts_with("Off unless you turn it on."));
 
     switch.focus().unwrap();
-    assert_eq!(root.active_element().as_ref(), Some(switch.unchecked_ref::<Element>()), "focusable inside nested shadow roots");
+    assert_eq!(
+        root.active_element().as_ref(),
+        Some(switch.unchecked_ref::<Element>()),
+        "focusable inside nested shadow roots"
+    );
     switch.click();
     tick().await;
     assert_eq!(*flips.borrow(), [true], "the flip goes to the adapter");
@@ -165,12 +188,23 @@ fn the_dialog_takes_props_and_sends_intents_as_wire_text() {
     let sent = Rc::new(RefCell::new(Vec::<String>::new()));
     let sink = sent.clone();
     let on_intent = wasm_bindgen::closure::Closure::<dyn Fn(String)>::new(move |s: String| sink.borrow_mut().push(s));
-    let shown = assent_prefs::preferences(parent.clone(), &assent_ui::wire::props_to_wire(&props(Layer::OptIn)), on_intent.as_ref().unchecked_ref::<js_sys::Function>().clone()).unwrap();
+    let shown = assent_prefs::preferences(
+        parent.clone(),
+        &assent_ui::wire::props_to_wire(&props(Layer::OptIn)),
+        on_intent.as_ref().unchecked_ref::<js_sys::Function>().clone(),
+    )
+    .unwrap();
     let reject = parent.query_selector(".foot .btn").unwrap().unwrap().unchecked_into::<HtmlElement>();
     assert_eq!(reject.text_content().as_deref(), Some("Reject all"));
     reject.click();
-    assert_eq!(sent.borrow().iter().filter_map(|s| assent_ui::wire::intent_from_wire(s)).collect::<Vec<_>>(), [Intent::RejectAll]);
-    assert!(assent_prefs::preferences(parent.clone(), "{}", js_sys::Function::new_no_args("")).is_err(), "bad props are refused, not shown half");
+    assert_eq!(
+        sent.borrow().iter().filter_map(|s| assent_ui::wire::intent_from_wire(s)).collect::<Vec<_>>(),
+        [Intent::RejectAll]
+    );
+    assert!(
+        assent_prefs::preferences(parent.clone(), "{}", js_sys::Function::new_no_args("")).is_err(),
+        "bad props are refused, not shown half"
+    );
     drop(shown);
     assert!(parent.query_selector(".dialog").unwrap().is_none(), "freeing the handle unmounts it");
     parent.remove();

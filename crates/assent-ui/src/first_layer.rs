@@ -79,8 +79,16 @@ impl Dom {
     }
 
     /// A button (`class="btn"`, one style for every choice) that sends `intent`.
-    fn button(&mut self, parent: &Element, key: &str, label: &str, intent: Intent, on_intent: &OnIntent) -> Result<(), JsValue> {
-        let button = self.text_el(parent, "button", &[("type", "button"), ("class", "btn"), ("data-key", key)], label)?;
+    fn button(
+        &mut self,
+        parent: &Element,
+        key: &str,
+        label: &str,
+        intent: Intent,
+        on_intent: &OnIntent,
+    ) -> Result<(), JsValue> {
+        let button =
+            self.text_el(parent, "button", &[("type", "button"), ("class", "btn"), ("data-key", key)], label)?;
         let on_intent = on_intent.clone();
         self.on(&button, "click", move |_| on_intent(intent.clone()))
     }
@@ -134,7 +142,12 @@ fn banner(parent: &HtmlElement, props: &Props, on_intent: &OnIntent) -> Result<S
         Layer::OptOut => "banner.optOutBody",
         Layer::Notice => "banner.noticeBody",
     };
-    let body = dom.text_el(&text, "p", &[("id", "assent-banner-body")], &t.fill(body_key, &[("controller", &props.controller)]))?;
+    let body = dom.text_el(
+        &text,
+        "p",
+        &[("id", "assent-banner-body")],
+        &t.fill(body_key, &[("controller", &props.controller)]),
+    )?;
     if let Some(url) = &props.notice_url {
         body.append_with_str_1(" ")?;
         dom.text_el(&body, "a", &[("href", url)], &t.get("banner.noticeLink"))?;
@@ -153,7 +166,9 @@ fn banner(parent: &HtmlElement, props: &Props, on_intent: &OnIntent) -> Result<S
         Layer::OptOut => {
             &[("prefs", "banner.privacyChoices", Intent::OpenPreferences), ("ok", "banner.ok", Intent::Acknowledge)]
         }
-        Layer::Notice => &[("prefs", "banner.preferences", Intent::OpenPreferences), ("ok", "banner.ok", Intent::Acknowledge)],
+        Layer::Notice => {
+            &[("prefs", "banner.preferences", Intent::OpenPreferences), ("ok", "banner.ok", Intent::Acknowledge)]
+        }
     };
     for (key, label, intent) in buttons {
         dom.button(&actions, key, &t.get(label), intent.clone(), on_intent)?;

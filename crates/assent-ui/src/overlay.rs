@@ -117,7 +117,9 @@ impl Overlay {
         let container = self.container.clone();
         let handler = Closure::<dyn Fn(FocusEvent)>::new(move |ev: FocusEvent| {
             let Some(target) = ev.target().and_then(|t| t.dyn_into::<Element>().ok()) else { return };
-            let (Ok(Some(banner)), Some(window)) = (root.query_selector(".banner, .entry"), web_sys::window()) else { return };
+            let (Ok(Some(banner)), Some(window)) = (root.query_selector(".banner, .entry"), web_sys::window()) else {
+                return;
+            };
             if target == host {
                 return;
             }

@@ -7,7 +7,9 @@ use std::rc::Rc;
 
 use assent_core::json::Json;
 
-use crate::{AllowedService, Intent, Layer, Legal, PlaceholderProps, Position, Props, PurposeItem, Scheme, Texts, ToggleProps};
+use crate::{
+    AllowedService, Intent, Layer, Legal, PlaceholderProps, Position, Props, PurposeItem, Scheme, Texts, ToggleProps,
+};
 
 fn string(s: &str) -> Json {
     Json::String(s.to_string())
@@ -128,11 +130,14 @@ pub fn props_to_wire(p: &Props) -> String {
     let texts = p.texts.0.iter().map(|(k, v)| Json::Array(vec![string(k), string(v)])).collect();
     let allowed = p.allowed_services.iter().map(|s| Json::Array(vec![string(&s.name), string(&s.purpose)])).collect();
     object(vec![
-        ("layer", string(match p.layer {
-            Layer::OptIn => "optIn",
-            Layer::OptOut => "optOut",
-            Layer::Notice => "notice",
-        })),
+        (
+            "layer",
+            string(match p.layer {
+                Layer::OptIn => "optIn",
+                Layer::OptOut => "optOut",
+                Layer::Notice => "notice",
+            }),
+        ),
         ("texts", Json::Array(texts)),
         ("lang", string(&p.lang)),
         ("controller", string(&p.controller)),
@@ -359,7 +364,11 @@ mod tests {
                 retention: None,
                 on: true,
             }],
-            status: Some(Legal { text: "Opt-Out Request Honored".into(), lang: Some("en".into()), translation: Some("t".into()) }),
+            status: Some(Legal {
+                text: "Opt-Out Request Honored".into(),
+                lang: Some("en".into()),
+                translation: Some("t".into()),
+            }),
             entry_label: None,
             rtl: true,
             scheme: Scheme::Dark,

@@ -24,7 +24,6 @@ fn mount_with(view: View, props: Props) -> (Overlay, Rc<RefCell<Vec<Intent>>>) {
     support::mount_with(view, props, |sink| first_layer(view, sink))
 }
 
-
 #[wasm_bindgen_test]
 fn opt_in_banner_offers_three_equal_choices_and_sends_intents() {
     let (overlay, sent) = mount(View::Banner, Layer::OptIn);
@@ -97,7 +96,11 @@ fn a_modal_first_layer_ignores_escape_and_keeps_tab_inside() {
     buttons[2].focus().unwrap();
     press(&dialog, "Tab");
     let first = overlay.shadow_root().active_element().unwrap();
-    assert_eq!(first.get_attribute("href").as_deref(), Some("/privacy"), "Tab wraps to the first control, the notice link");
+    assert_eq!(
+        first.get_attribute("href").as_deref(),
+        Some("/privacy"),
+        "Tab wraps to the first control, the notice link"
+    );
 }
 
 #[wasm_bindgen_test]

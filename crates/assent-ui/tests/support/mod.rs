@@ -68,7 +68,11 @@ pub fn props(layer: Layer) -> Props {
 
 /// Mounts `view` with `props` in a fresh overlay, through the `Mount` that `mount` makes from the
 /// intent sink; returns the overlay and the intents sent.
-pub fn mount_with(view: View, props: Props, mount: impl FnOnce(OnIntent) -> Mount) -> (Overlay, Rc<RefCell<Vec<Intent>>>) {
+pub fn mount_with(
+    view: View,
+    props: Props,
+    mount: impl FnOnce(OnIntent) -> Mount,
+) -> (Overlay, Rc<RefCell<Vec<Intent>>>) {
     let document = web_sys::window().unwrap().document().unwrap();
     if let Some(old) = document.get_element_by_id("assent-ui") {
         old.remove();
