@@ -110,7 +110,35 @@ fn serve(root: &Path) -> Result<()> {
     demo
 }
 
+/// Formatting and lints, as tests: an unformatted file or a clippy warning (native or wasm, tests
+/// included) fails the run, in its first minutes.
+fn lint() -> Result<()> {
+    let have = |tool: &str| Command::new("cargo").args([tool, "--version"]).output().is_ok_and(|o| o.status.success());
+    if !have("fmt") || !have("clippy") {
+        run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
+    }
+    run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
+    run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    dist::ensure_wasm_target()?;
+    run(Command::new("cargo").args([
+        "clippy",
+        "-p",
+        "assent-client",
+        "-p",
+        "assent-ui",
+        "-p",
+        "assent-prefs",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
 fn test(root: &Path) -> Result<()> {
+    lint()?;
     dist::dist(root)?;
     // Bytes are deterministic: a bundle over its budget fails the run.
     size::report(root)?;
