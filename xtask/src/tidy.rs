@@ -104,3 +104,16 @@ fn locale_guesses_follow_the_core() {
         assert!(!pairs.iter().any(|p| p.starts_with(plain)), "{plain} needs no guess: {guesses}");
     }
 }
+
+/// ARCHITECTURE.md quotes the stored form the core writes now: its version and its field count.
+#[test]
+fn architecture_quotes_the_current_stored_form() {
+    let text = fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let quoted = text
+        .split('`')
+        .find(|s| s.contains("|subject|notice version|"))
+        .expect("ARCHITECTURE.md quotes the stored form as `N|subject|notice version|…`");
+    let fields: Vec<&str> = quoted.split('|').collect();
+    assert_eq!(fields[0], assent_core::decision::STORED_FORM_VERSION, "the stored form's version in `{quoted}`");
+    assert_eq!(fields.len(), assent_core::decision::STORED_FORM_FIELDS, "the field count of `{quoted}`");
+}

@@ -24,6 +24,9 @@ pub const STORED_FORM_VERSION: &str = "3";
 /// version-2 cookie to the core once, so a decision made under the old resolution is checked again.
 pub const PREVIOUS_FORM_VERSION: &str = "2";
 
+/// How many `|`-separated fields the stored form has (its version first).
+pub const STORED_FORM_FIELDS: usize = 17;
+
 /// Where the region in force came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionSource {
@@ -187,7 +190,7 @@ impl Decision {
     /// Reads a cookie value; `None` for anything malformed or of another version (treated as no decision).
     pub fn decode(value: &str) -> Option<Decision> {
         let f: Vec<&str> = value.split('|').collect();
-        if f.len() != 17 || (f[0] != STORED_FORM_VERSION && f[0] != PREVIOUS_FORM_VERSION) {
+        if f.len() != STORED_FORM_FIELDS || (f[0] != STORED_FORM_VERSION && f[0] != PREVIOUS_FORM_VERSION) {
             return None;
         }
         let split = |s: &str| -> Option<Vec<String>> {
