@@ -1,14 +1,11 @@
 //! Per-conversation AI-training choices (issue 4): scope, override, stored form, legitimate interest,
 //! receipts and the scoped gate.
 
+use crate::common::{counter, scoped_receipts, DAY, DEMO, NOW};
 use assent_core::hash::config_fingerprint;
 use assent_core::receipt::{gate, toggle_text, Claims, Evidence};
 use assent_core::scoped::{decode_all, encode_all, unmade, Kind, Scope, ScopedChoice, MAX_STORED};
-use assent_core::{Basis, Config, Effect, Event, Method, Record, Session, Source, UsageError, Visitor};
-
-const DEMO: &str = include_str!("../../../web/demo/assent.json");
-const NOW: u64 = 1_790_000_000;
-const DAY: u64 = 86_400;
+use assent_core::{Basis, Config, Effect, Event, Method, Session, Source, UsageError, Visitor};
 
 fn start_with(text: &str, region: &str) -> Session {
     Session::start(
@@ -22,29 +19,12 @@ fn start_with(text: &str, region: &str) -> Session {
     .0
 }
 
-/// Fresh random bytes on every call, across calls (ids must differ).
-fn counter() -> impl FnMut() -> [u8; 16] {
-    static N: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
-    || [N.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_add(1); 16]
-}
-
 fn toggle(s: &mut Session, conversation: &str, on: bool, at: u64) -> Vec<Effect> {
     s.handle(Event::AiToggle { conversation: conversation.into(), on }, at, counter()).unwrap()
 }
 
 fn recorded(effects: &[Effect]) -> ScopedChoice {
-    scoped_records(effects).into_iter().next().expect("a conversation receipt")
-}
-
-/// Every conversation receipt among `effects`, in order.
-fn scoped_records(effects: &[Effect]) -> Vec<ScopedChoice> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Receipt(Record::Scoped(c)) => Some(c.clone()),
-            _ => None,
-        })
-        .collect()
+    scoped_receipts(effects).into_iter().next().expect("a conversation receipt")
 }
 
 /// The claims of a conversation receipt made in Germany (origin, locale and hash do not matter here).
@@ -263,8 +243,8 @@ fn the_scoped_gate_uses_the_conversation_choice_and_falls_back_to_the_site_wide_
     }
 }
 
-/// Review finding: under legitimate interest, "Accept all" on the first layer (which never shows
-/// AI training) must not make data trainable. AI training stays unanswered: nothing is stamped
+/// Under legitimate interest, "Accept all" on the first layer (which never shows AI training) does not
+/// make data trainable. AI training stays unanswered: nothing is stamped
 /// trainable, the receipt does not claim it, until the visitor sees the choice.
 #[test]
 fn a_first_layer_answer_under_legitimate_interest_leaves_ai_training_unanswered() {
@@ -285,7 +265,7 @@ fn a_first_layer_answer_under_legitimate_interest_leaves_ai_training_unanswered(
     assert!(!s.do_not_train(None, false, NOW + 1));
 }
 
-/// Review finding: withdrawing AI training site-wide (or "Reject all") also ends every conversation's
+/// Withdrawing AI training site-wide (or "Reject all") also ends every conversation's
 /// own grant, each with a receipt, so withdrawing is as easy as granting in both scopes.
 #[test]
 fn a_site_wide_withdrawal_ends_conversation_grants_with_receipts() {
@@ -295,7 +275,7 @@ fn a_site_wide_withdrawal_ends_conversation_grants_with_receipts() {
         toggle(&mut s, "B", false, NOW);
         let effects = s.handle(event.clone(), NOW + 10, counter()).unwrap();
         let ended: Vec<(String, bool, Method)> =
-            scoped_records(&effects).iter().map(|c| (c.scope.key().to_string(), c.on, c.method)).collect();
+            scoped_receipts(&effects).iter().map(|c| (c.scope.key().to_string(), c.on, c.method)).collect();
         assert_eq!(ended, [("A".to_string(), false, Method::Withdrawal)], "{event:?}: only A was on");
         assert!(s.do_not_train(Some("A"), true, NOW + 10), "{event:?}");
     }
@@ -306,7 +286,7 @@ fn a_site_wide_withdrawal_ends_conversation_grants_with_receipts() {
     assert!(!s.do_not_train(Some("A"), false, NOW + 10));
 }
 
-/// Review finding: an expired conversation refusal no longer decides in the gate (the browser falls
+/// An expired conversation refusal no longer decides in the gate (the browser falls
 /// back to the site-wide choice then, and so must the collector and the CLI).
 #[test]
 fn an_expired_conversation_choice_falls_back_to_the_site_wide_one_in_the_gate() {
@@ -327,7 +307,7 @@ fn an_expired_conversation_choice_falls_back_to_the_site_wide_one_in_the_gate() 
     assert_eq!((answer.granted, answer.decided_in), (true, None), "then the site-wide grant, as in the browser");
 }
 
-/// Review finding: two tabs must not overwrite each other's conversation choices. Each write merges
+/// Two tabs do not overwrite each other's conversation choices. Each write merges
 /// one choice into what is stored now.
 #[test]
 fn storing_a_choice_keeps_what_another_tab_stored() {
@@ -346,9 +326,9 @@ fn one_key(all: &[Claims]) -> Vec<Evidence<'_>> {
     all.iter().map(|claims| Evidence { claims, key: "browser-key", received_at: None }).collect()
 }
 
-/// Review finding: a conversation's grant made under an earlier notice version no longer counts in
-/// the browser once the notice changes, so it must not count in the gate after a site-wide receipt
-/// under the new version: "Reject all" under the new notice used to leave it granted there.
+/// A conversation's grant made under an earlier notice version no longer counts in the browser once the
+/// notice changes, nor in the gate after a site-wide receipt under the new version: "Reject all" under
+/// the new notice used to leave it granted there.
 #[test]
 fn a_new_notice_version_ends_conversation_grants_in_the_gate() {
     let v1 = Config::parse(DEMO).unwrap();
@@ -377,7 +357,7 @@ fn a_new_notice_version_ends_conversation_grants_in_the_gate() {
     assert!(gate(&one_key(&all), "ai_training", NOW + 20, Some("conversation:A")).granted);
 }
 
-/// Review finding: a browser keeps MAX_STORED conversation choices; the grant it forgets to make room
+/// A browser keeps MAX_STORED conversation choices; the grant it forgets to make room
 /// ends with a withdrawal receipt, so the gate stops honouring it when the browser does (and a later
 /// "Reject all", which ends only the grants the browser still holds, leaves none behind).
 #[test]
@@ -393,7 +373,7 @@ fn a_grant_the_browser_forgets_ends_with_a_receipt() {
     }
     let at = NOW + 1_000;
     let effects = toggle(&mut s, "new", true, at);
-    let scoped = scoped_records(&effects);
+    let scoped = scoped_receipts(&effects);
     assert_eq!(
         scoped.iter().map(|c| (c.scope.key(), c.on, c.method)).collect::<Vec<_>>(),
         [("c0", false, Method::Withdrawal), ("new", true, Method::AiToggle)],
@@ -408,10 +388,10 @@ fn a_grant_the_browser_forgets_ends_with_a_receipt() {
     assert_eq!(effects.iter().filter(|e| matches!(e, Effect::Receipt(_))).count(), 1, "c1 was a refusal");
 }
 
-/// Review finding: a scoped choice whose receipt was not made before the page went away is re-made
-/// from its stored line on the next page view, and that line named no method: a withdrawal came back
-/// as `ai_toggle` (with the toggle copy's hash), a "Stop allowing" as `placeholder`. Version-3 lines
-/// keep the method; the receipt keeps the notice version the choice was made under.
+/// A scoped choice whose receipt was not made before the page went away is re-made from its stored line
+/// on the next page view with its own method and the notice version it was made under (version-3 lines
+/// keep the method). The line used to name no method: a withdrawal came back as `ai_toggle` (with the
+/// toggle copy's hash), a "Stop allowing" as `placeholder`.
 #[test]
 fn a_stored_choice_keeps_its_method_and_notice_version() {
     let mut s = start_with(DEMO, "DE");
@@ -431,11 +411,12 @@ fn a_stored_choice_keeps_its_method_and_notice_version() {
     assert_eq!(ScopedChoice::decode(&line.replace("|withdrawal", "|maybe"), Kind::Conversation), None);
 }
 
-/// Review finding: when the choice the browser's marker names had been replaced by a later choice for
-/// the same conversation (on, made; then off, and the page went away before signing), every stored
-/// choice was made again on the next page view. Those older than the chain's last 64 ids were signed a
-/// second time under their ids: refused (409), and the browser's chain moved onto receipts the
-/// collector never stored, so the real one became a gap. The marker's time bounds it now.
+/// Only the stored choices after the one the browser's marker names are made again, bounded by the
+/// marker's time, even when that choice has been replaced by a later choice for the same conversation
+/// (on, made; then off, and the page went away before signing). Every stored choice used to be made
+/// again then: those older than the chain's last 64 ids were signed a second time under their ids,
+/// refused (409), and the browser's chain moved onto receipts the collector never stored, so the real
+/// one became a gap.
 #[test]
 fn only_choices_after_the_marked_one_are_made_again() {
     let choice = |key: &str, n: u64| ScopedChoice {

@@ -27,11 +27,11 @@ fn urls_are_classified_by_host_suffix_and_path_prefix() {
         ("https://www.facebook.com/tr?id=1&ev=PageView", Some(("Meta Pixel", "marketing"))),
         ("https://static.hotjar.com/c/hotjar-1.js?sv=6", Some(("Hotjar", "replay"))),
         ("https://www.clarity.ms/tag/abc", Some(("Microsoft Clarity", "replay"))),
-        // Review: LogRocket's current snippet host, and Google Ads' conversion and remarketing paths.
+        // LogRocket's current snippet host, and Google Ads' conversion and remarketing paths.
         ("https://cdn.lgrckt-in.com/LogRocket.min.js", Some(("LogRocket", "replay"))),
         ("https://www.google.com/rmkt/collect/1/?random=2", Some(("Google Ads", "marketing"))),
         ("https://www.google.com/ccm/collect?en=conversion", Some(("Google Ads", "marketing"))),
-        // Google's country domains serve the same paths (review: GA's audience pings went to them).
+        // Google's country domains serve the same paths (GA's audience pings go to them).
         ("https://www.google.de/ads/ga-audiences?v=1&t=sr", Some(("Google Ads", "marketing"))),
         ("https://www.google.co.uk/maps/embed?pb=1", Some(("Google Maps", "preferences"))),
         ("https://google.com.br/pagead/1p-user-list/1/", Some(("Google Ads", "marketing"))),

@@ -45,8 +45,9 @@ fn errors_name_the_field() {
         (MINIMAL.replace(r#"}]}"#, r#"}],"blocking":{"services":[{"name":"Acme Stats","purpose":"analytics","match":["https://stats.acme.test/x"]}]}}"#), "config: blocking.services[0].match[0]: `https://stats.acme.test/x` must be a lowercase host with an optional path, like `cdn.example.com` or `example.com/collect` (no scheme, port or query)"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"blocking":{"allow":["Stats.Example.com"]}}"#), "config: blocking.allow[0]: `Stats.Example.com` must be a lowercase host with an optional path, like `stats.example.com` (no scheme, port or query)"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"blocking":{"reload":true}}"#), "config: blocking.reload: unknown field, expected one of `auto`, `services`, `allow`, `reloadOnWithdraw`"),
-        // Regression guard (review): a decision shared by cookie across subdomains was receipted again
-        // on each one under the same id with another key (409, evidence lost; later grants never counted).
+        // A cookie shared across subdomains cannot be combined with receipts. Such a decision used to be
+        // receipted again on each one under the same id with another key (409, evidence lost; later grants
+        // never counted).
         (MINIMAL.replace(r#"}]}"#, r#"}],"cookie":{"domain":".acme.test"},"receipts":{"endpoints":["/v1/receipts"]}}"#), "config: cookie.domain: cannot be combined with `receipts.endpoints` yet: receipts are signed with a key kept per origin, so a decision shared across subdomains cannot be receipted as one subject's chain; remove one of them"),
     ];
     for (text, expected) in table {

@@ -1,12 +1,10 @@
 //! The receipt wire format: RFC 8785 canonical JSON, claims round trip, and the notice-text rule.
 
+use crate::common::{DEMO, EN};
 use assent_core::hash::config_fingerprint;
 use assent_core::json::Json;
 use assent_core::receipt::{gate, notice_text, Claims, Evidence, OTHER_KEY};
 use assent_core::{Config, Decision, Effect, Event, Flow, Session, Source, Visitor};
-
-const DEMO: &str = include_str!("../../../web/demo/assent.json");
-const EN: &str = include_str!("../../../locales/en.json");
 
 #[test]
 fn canonical_json_sorts_by_utf16_and_escapes_like_json_stringify() {
@@ -57,8 +55,8 @@ fn claims_serialise_canonically_and_round_trip() {
 #[test]
 fn receivers_refuse_non_canonical_or_malformed_claims() {
     let text = claims().to_canonical_json();
-    // Regression guard (review): a purpose written twice re-serialised to the same bytes and passed,
-    // while `JSON.parse` (jose, any JS reader) takes the other copy than the collector did.
+    // A purpose written twice is refused. It used to re-serialise to the same bytes and pass, while
+    // `JSON.parse` (jose, any JS reader) takes the other copy than the collector did.
     let mut twice = claims();
     let mut copy = twice.purposes[0].clone();
     copy.granted = !copy.granted;
@@ -126,7 +124,7 @@ fn analytics(granted: bool, iat: u64, id: &str) -> Claims {
     c
 }
 
-/// Review finding: the subject id is readable by the page's scripts, so anyone can sign a receipt for
+/// The subject id is readable by the page's scripts, so anyone can sign a receipt for
 /// it with a key of their own. Only the key of the subject's first receipt can grant; another key's
 /// receipt still counts as a refusal, which is always safe to honour.
 #[test]
@@ -150,7 +148,7 @@ fn only_the_subjects_first_key_can_grant_but_any_key_can_refuse() {
     assert!(gate(&own, "analytics", t + 15, None).granted);
 }
 
-/// Review finding: receipts are ordered by arrival (their chain), not by `iat`. A browser clock that
+/// Receipts are ordered by arrival (their chain), not by `iat`. A browser clock that
 /// ran 4 minutes fast for a grant (within the collector's 300 s skew) and was corrected before the
 /// withdrawal a minute later gave the withdrawal the earlier `iat`, and the grant kept winning.
 #[test]

@@ -2,16 +2,13 @@
 //! receipted, ended with the purpose, excluded from cleanup, and the same answer in the collector's
 //! gate.
 
+use crate::common::{counter, scoped_receipts, DAY, DEMO, NOW};
 use assent_core::config::Blocking;
 use assent_core::hash::config_fingerprint;
 use assent_core::receipt::{gate, service_text, Claims, Evidence};
 use assent_core::scoped::{decode_all, is_service_name, merge, Kind, Scope, ScopedChoice};
 use assent_core::trackers::Trackers;
 use assent_core::{Config, Effect, Event, Method, Record, Session, Source, UsageError, Visitor};
-
-const DEMO: &str = include_str!("../../../web/demo/assent.json");
-const NOW: u64 = 1_790_000_000;
-const DAY: u64 = 86_400;
 
 fn start() -> Session {
     Session::start(
@@ -25,24 +22,8 @@ fn start() -> Session {
     .0
 }
 
-/// Fresh random bytes on every call (receipt ids must differ).
-fn counter() -> impl FnMut() -> [u8; 16] {
-    static N: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
-    || [N.fetch_add(1, std::sync::atomic::Ordering::Relaxed).wrapping_add(1); 16]
-}
-
 fn allow(s: &mut Session, service: &str, on: bool, at: u64) -> Vec<Effect> {
     s.handle(Event::AllowService { service: service.into(), on }, at, counter()).unwrap()
-}
-
-fn scoped_receipts(effects: &[Effect]) -> Vec<ScopedChoice> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Receipt(Record::Scoped(c)) => Some(c.clone()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn cleaned(effects: &[Effect]) -> Option<Vec<String>> {
@@ -242,8 +223,9 @@ fn service_receipts_carry_the_scope_and_the_copy_that_asked_and_the_gate_only_wi
     assert_eq!(text, "prefs.allowedTitle=<prefs.allowedTitle>\nprefs.allowedNote=<prefs.allowedNote>");
 }
 
-/// Review regression: a grant made under an earlier notice version kept loading the service after
-/// the version changed (the banner asked again, but YouTube ran).
+/// A new notice version ends every scoped choice made under the old one. A grant made under an earlier
+/// version used to keep loading the service after the version changed (the banner asked again, but
+/// YouTube ran).
 #[test]
 fn a_new_notice_version_ends_every_scoped_choice_made_under_the_old_one() {
     let mut s = start();
@@ -268,8 +250,8 @@ fn a_new_notice_version_ends_every_scoped_choice_made_under_the_old_one() {
     assert!(later.allowed_for_service("marketing", "YouTube", NOW + 20));
 }
 
-/// Review regression: with reloadOnWithdraw, "Reject all" reloaded the page before the receipts of
-/// the grants it ended were queued.
+/// With reloadOnWithdraw, the receipts of the grants "Reject all" ends are queued before the cleanup
+/// reloads the page; it used to reload first.
 #[test]
 fn ended_grants_are_recorded_before_a_cleanup_that_reloads() {
     let text = DEMO.replacen("\"regions\"", "\"blocking\": {\"reloadOnWithdraw\": true}, \"regions\"", 1);

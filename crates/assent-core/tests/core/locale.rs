@@ -116,12 +116,12 @@ fn right_to_left_languages() {
 fn california_keeps_the_legal_wording_in_english_exactly_as_the_reference_file_has_it() {
     use assent_core::hash::config_fingerprint;
     use assent_core::{Config, Session, Visitor};
-    let json = assent_core::json::Json::parse(include_str!("../../../locales/en.json")).unwrap();
+    let json = assent_core::json::Json::parse(crate::common::EN).unwrap();
     let en = assent_core::json::string_map(&json, "").unwrap();
     for (key, text) in assent_core::locale::CALIFORNIA_ENGLISH {
         assert_eq!(en.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()), Some(*text), "{key}");
     }
-    let demo = include_str!("../../../web/demo/assent.json");
+    let demo = crate::common::DEMO;
     let start = |region: &str| {
         Session::start(
             Config::parse(demo).unwrap(),

@@ -1,11 +1,9 @@
 //! Issue 5: where the region comes from (data-region, geo endpoint, timezone, strictest), the default
 //! matrix in the demo config, and Global Privacy Control.
 
+use crate::common::{DEMO, NOW};
 use assent_core::hash::config_fingerprint;
 use assent_core::{Config, Decision, Effect, Event, Flow, Method, Record, RegionSource, Session, Source, Ui, Visitor};
-
-const DEMO: &str = include_str!("../../../web/demo/assent.json");
-const NOW: u64 = 1_790_000_000;
 
 fn rng() -> [u8; 16] {
     [3; 16]
@@ -39,8 +37,8 @@ fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_f
         (Some("DE"), Some("US-CA"), Some("America/Los_Angeles"), Some("DE"), Page, Flow::OptIn),
         // The geo answer keeps the zone it was asked from: the loader trusts it only in that zone.
         (None, Some("US-TX"), Some("Europe/Berlin"), Some("US-TX"), Geo("Europe/Berlin".into()), Flow::OptOut),
-        // Review finding: a country alone (a CDN's country header) got `regions.default` (notice), so a
-        // Californian with GPC had marketing on and GPC ignored. It may be any subdivision: the strictest.
+        // A country alone (a CDN's country header) may be any of its subdivisions: the strictest applies.
+        // It used to get `regions.default` (notice), so a Californian with GPC had marketing on.
         (Some("US"), None, None, Some("US"), Page, Flow::OptOut),
         (Some("ca"), None, None, Some("CA"), Page, Flow::OptIn),
         (None, Some("US"), Some("America/New_York"), Some("US"), Geo("America/New_York".into()), Flow::OptOut),
@@ -58,7 +56,7 @@ fn the_region_comes_from_data_region_then_geo_then_timezone_then_the_strictest_f
         (None, None, Some("Asia/Tokyo"), Some("JP"), Timezone("Asia/Tokyo".into()), Flow::Notice),
         (None, None, Some("Europe/Zurich"), Some("CH"), Timezone("Europe/Zurich".into()), Flow::Notice),
         (None, None, Some("America/Sao_Paulo"), Some("BR"), Timezone("America/Sao_Paulo".into()), Flow::OptIn),
-        // zone.tab's own country wins over a tzdb link's target (review finding: Busingen is German).
+        // zone.tab's own country wins over a tzdb link's target (Busingen is German, not Swiss).
         (None, None, Some("Europe/Busingen"), Some("DE"), Timezone("Europe/Busingen".into()), Flow::OptIn),
         (None, None, Some("America/Lower_Princes"), Some("SX"), Timezone("America/Lower_Princes".into()), Flow::Notice),
         // An old alias that some browsers still report.
@@ -204,7 +202,7 @@ fn the_stored_form_keeps_the_region_source_and_gpc_so_the_loader_can_compare() {
     assert_eq!(s2.ui(), Ui::Hidden);
 }
 
-/// Review finding: refreshing the stored form must not rewrite what a decision was made under. A US
+/// Refreshing the stored form does not rewrite what a decision was made under. A US
 /// visit must not turn a Berlin opt-in decision into an opt-out one, and a visit without GPC must not
 /// let GPC later override an explicit opt-in made with GPC on.
 #[test]
@@ -283,9 +281,10 @@ fn gpp_usnat_strings_match_the_iab_encoder() {
     }
 }
 
-/// Review finding: outside opt-in, a decision set aside (a new notice version, a move to a stricter
-/// flow) was dropped whole, so what the visitor had opted out of ran again by default until they
-/// answered the new banner. California holds an opt-out until the consumer opts back in.
+/// Outside opt-in, an opt-out holds when the decision is set aside (a new notice version, a move to a
+/// stricter flow): California holds an opt-out until the consumer opts back in. The decision used to be
+/// dropped whole, so what the visitor had opted out of ran again by default until they answered the new
+/// banner.
 #[test]
 fn an_opt_out_holds_when_the_decision_is_asked_again() {
     const DAYS: u64 = 24 * 60 * 60;
@@ -355,10 +354,10 @@ fn a_geo_region_keeps_the_zone_it_was_asked_from() {
     assert!(store(&travelled).is_some_and(|v| v.contains("|geo:America/Denver|")), "{travelled:?}");
 }
 
-/// Review finding on the country-alone fix: cookies written before it (form version 2) for
-/// `data-region="US"` say `notice`, and the loader would have gone on acting on them alone for up to
-/// 390 days. The loader acts only on version 3; the core reads version 2, checks it again under the
-/// new resolution, and writes it as 3.
+/// A version-2 cookie is checked again and rewritten as version 3: the loader acts only on version 3; the
+/// core reads version 2, checks it again under the current region resolution, and writes it as 3. Cookies
+/// written for `data-region="US"` before a country alone got its strictest subdivision say `notice`, and the
+/// loader would otherwise go on acting on them alone for up to 390 days.
 #[test]
 fn a_version_2_cookie_is_checked_again_and_rewritten() {
     let (mut s, _) = start(&Visitor::in_region("JP"));

@@ -1,11 +1,8 @@
 //! Data-driven tests of the consent state machine: (config, region, stored state, event) → decision.
 
+use crate::common::{DAY, DEMO, NOW};
 use assent_core::hash::config_fingerprint;
 use assent_core::{Config, Decision, Effect, Event, Flow, Method, Session, Source, Ui, UsageError, Visitor};
-
-const DEMO: &str = include_str!("../../../web/demo/assent.json");
-const NOW: u64 = 1_790_000_000;
-const DAY: u64 = 86_400;
 
 fn demo() -> Config {
     Config::parse(DEMO).expect("demo config is valid")
@@ -227,8 +224,8 @@ fn closing_is_never_a_decision() {
     let (mut s, _) = start(Some("DE"), None);
     s.handle(Event::OpenPreferences, NOW, rng).unwrap();
     let effects = s.handle(Event::Close, NOW, rng).unwrap();
-    // Without a decision the first layer comes back: the visitor has not answered (review regression:
-    // closing the dialog left an opt-in visitor with no banner and no way back on that page).
+    // Without a decision the first layer comes back: the visitor has not answered. Closing the dialog
+    // used to leave an opt-in visitor with no banner and no way back on that page.
     assert_eq!(effects, vec![Effect::Render(Ui::Banner)]);
     assert!(s.decision().is_none());
     assert_eq!(granted(&s), ["necessary"]);
@@ -323,8 +320,9 @@ fn refusing_a_purpose_cleans_up_its_trackers_and_reloads_only_after_a_withdrawal
     assert_eq!(cleanup(&s, &effects), Some((vec!["analytics".into()], true)));
 }
 
-/// Review regression: the default `languages` became every shipped language, so a purpose described
-/// in one string showed untranslated to most visitors without a word to the site owner.
+/// Prose in one language while many are offered is reported to the site owner. Since the default
+/// `languages` is every shipped language, a purpose described in one string would otherwise show
+/// untranslated to most visitors without a word.
 #[test]
 fn prose_in_one_language_while_many_are_offered_is_reported() {
     let text = DEMO.replacen(r#"{ "id": "replay","#, r#"{ "id": "replay", "description": "Records your clicks.","#, 1);
@@ -352,9 +350,9 @@ fn prose_in_one_language_while_many_are_offered_is_reported() {
     );
 }
 
-/// Review finding: a tab read the shared cookie once, so a withdrawal made in another tab did not
-/// hold in it, and its next choice granted the withdrawn purpose again. `adopt_stored` takes in the
-/// newer decision; its own, an older or an expired one changes nothing.
+/// A tab takes in a decision another tab stored since: `adopt_stored` takes in the newer decision; its own,
+/// an older or an expired one changes nothing. A tab used to read the shared cookie once, so a withdrawal
+/// made in another tab did not hold in it, and its next choice granted the withdrawn purpose again.
 #[test]
 fn a_decision_another_tab_stored_since_is_adopted() {
     let (mut a, _) = start(Some("FR"), None);

@@ -1,0 +1,13 @@
+//! The core's integration tests, in one binary with shared fixtures (`common`): data-driven tables of
+//! (config, region, stored cookie, event) → decision, config errors, receipts and the gate, regions,
+//! services, conversations, trackers and locales.
+
+mod common;
+mod config;
+mod conversation;
+mod locale;
+mod receipt;
+mod regions;
+mod services;
+mod session;
+mod trackers;
