@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setup, openPage, prefsDialog, waitFor, DEMO_CONFIG } from './helpers.mjs';
+import { setup, openPage, prefsDialog, waitFor, quiet, painted, DEMO_CONFIG } from './helpers.mjs';
 
 /** The first layer, in any language. */
 const banner = (p) => p.locator('#assent-ui .banner');
@@ -109,10 +109,11 @@ test('axe: zero violations in every flow, in light and dark, left to right and r
       } catch (e) {
         throw new Error(`${name} (${variant}): ${e.message}`);
       }
-      await p.waitForTimeout(100);
+      await painted(p);
       for (const v of await axe(p)) found.push(`${name} (${variant}): ${v}`);
       if (name === 'embed placeholder') {
         const frame = p.frames().find((f) => f !== p.mainFrame());
+        await painted(frame);
         for (const v of await axe(frame)) found.push(`${name} (${variant}, inside the frame): ${v}`);
       }
       await ctx.close();
@@ -146,7 +147,7 @@ test('the preferences dialog: modal and labelled, focus moves in, is trapped and
   await p.keyboard.press('Space');
   assert.equal(await analytics.getAttribute('aria-checked'), 'true');
   // Escape closes without granting anything; with no decision yet the banner is back, with focus on
-  // the button that opened the dialog (review regression: the banner was gone, with no way back).
+  // the button that opened the dialog. (It used to leave no banner, and no way back.)
   await p.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
   assert.equal(await p.evaluate(() => window.assent.consent()), null, 'no decision');
@@ -235,17 +236,34 @@ test('equal prominence: "Accept all" and "Reject all" have the same size, weight
 });
 
 test('no layout shift: showing, answering and reopening Assent, and a placeholder, shift nothing (CLS 0)', async () => {
-  const observe = `window.cls = 0; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.cls += e.value; }).observe({ type: 'layout-shift', buffered: true });`;
+  const observe = `window.shifts = []; window.clsObserver = new PerformanceObserver((l) => { window.shifts.push(...l.getEntries()); });
+    window.clsObserver.observe({ type: 'layout-shift', buffered: true });`;
+  // Every shift recorded so far, those not yet handed to the observer's callback included, and what moved.
+  const cls = (p) => p.evaluate(() => {
+    window.shifts.push(...window.clsObserver.takeRecords());
+    const what = (n) => (n ? `${n.nodeName.toLowerCase()}${n.className ? '.' + n.className : ''}` : 'a removed node');
+    const moved = window.shifts.map((e) => `${e.value.toFixed(5)} at ${Math.round(e.startTime)} ms: ${e.sources
+      .map((s) => `${what(s.node)} ${JSON.stringify(s.previousRect)} → ${JSON.stringify(s.currentRect)}`).join(', ')}`);
+    return [window.shifts.reduce((sum, e) => sum + e.value, 0), moved.join('; ')];
+  });
   for (const path of ['/fixtures/a/long.html', '/fixtures/a/embed.html', '/fixtures/a/ca.html']) {
-    const { context, page: p } = await open(path, { initScript: observe });
+    const { context, page: p, log } = await open(path, { initScript: observe });
+    // The banner has settled: what showing it set going has landed (its strings, the preferences module
+    // fetched once the banner is idle) and the page has been painted since.
     await banner(p).waitFor();
-    await p.waitForTimeout(300);
+    await quiet(log);
+    await painted(p);
     await p.evaluate(() => window.assent.showPreferences());
     await prefsDialog(p).waitFor();
     await p.keyboard.press('Escape');
     await p.evaluate(() => window.assent.rejectAll());
-    await p.waitForTimeout(500);
-    assert.equal(await p.evaluate(() => window.cls), 0, path);
+    // The banner is gone, whatever the decision set going has landed (the strings of the entry point, the
+    // receipts module) and the page has been laid out and painted since: every shift has been recorded.
+    await banner(p).waitFor({ state: 'detached' });
+    await quiet(log);
+    await painted(p);
+    const [shift, moved] = await cls(p);
+    assert.equal(shift, 0, `${path}: ${moved}`);
     await context.close();
   }
 });
@@ -475,7 +493,8 @@ test('theming: custom properties reach the UI; dark by system setting or by conf
   await banner(p).waitFor();
   assert.equal(await banner(p).getAttribute('aria-modal'), 'true');
   await p.keyboard.press('Escape');
-  await p.waitForTimeout(200);
+  // Escape has been handled, with whatever its handler set going, and the page painted since.
+  await painted(p);
   assert.equal(await banner(p).isVisible(), true, 'a modal first layer must be answered: Escape does not dismiss it');
   const b = await p.locator('#assent-ui .banner').boundingBox();
   assert.ok(Math.abs(b.x + b.width / 2 - 640) < 2 && Math.abs(b.y + b.height / 2 - 400) < 2, `centred: ${JSON.stringify(b)}`);

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setup, openPage, banner, prefsDialog, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY, CLI, verifiedClaims } from './helpers.mjs';
+import { setup, openPage, banner, prefsDialog, DEMO_CONFIG, freePort, startCollector, waitFor, quiet, receiptsAt, KEY, CLI, verifiedClaims } from './helpers.mjs';
 
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
 const CONTROLLER = JSON.parse(DEMO_CONFIG).controller;
@@ -81,7 +81,7 @@ test('"Always allow YouTube": that service alone loads, now and on later views, 
   await always.focus();
   await page.keyboard.press('Enter');
   await waitFor(() => count('www.youtube-nocookie.com/embed/xyz') === 1, 'the YouTube embed to load');
-  await page.waitForTimeout(300);
+  await quiet(log);
   assert.equal(count('player.vimeo.com'), 0, 'Vimeo, also marketing, stays held');
   assert.equal(count('connect.facebook.net'), 0, 'the Meta pixel, also marketing, stays held');
   assert.deepEqual(await page.evaluate(() => [
@@ -141,7 +141,7 @@ test('"Always allow YouTube": that service alone loads, now and on later views, 
   assert.equal(count('www.youtube-nocookie.com'), 4, 'YouTube did not load again');
 
   // A frame the page marked itself (data-category/data-src, no data-service) is known by its URL:
-  // "Always allow Vimeo" loads it (review regression: the grant was recorded, but nothing loaded).
+  // "Always allow Vimeo" loads it. (The grant used to be recorded while nothing loaded.)
   await vimeo.getByRole('button', { name: 'Always allow Vimeo' }).click();
   await waitFor(() => count('player.vimeo.com/video/76979871') === 1, 'the marked Vimeo embed to load');
   await page.reload();

@@ -225,10 +225,10 @@ test('bad input: a toggle without a usable conversation id is reported, renders 
   await context.close();
 });
 
-// Review regression: a conversation choice whose page went away before its receipt was signed was
-// made only when a later page loaded the wasm for something else. The loader decided every page
-// without a toggle alone (it checked the site-wide receipt only), so the collector's gate went on
-// answering the withdrawn grant.
+// A conversation choice whose page went away before its receipt was signed is made on the next page view,
+// even one without a toggle. It used to be made only when a later page loaded the wasm for something else:
+// the loader decided every page without a toggle alone (it checked the site-wide receipt only), so the
+// collector's gate went on answering the withdrawn grant.
 test('a choice whose page went away before its receipt is made on the next page view, even without a toggle', async () => {
   const { context, page, log } = await openPage(env);
   await load(page, `${env.base}/chat.html?region=DE`);

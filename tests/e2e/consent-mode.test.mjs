@@ -87,8 +87,9 @@ test('a returning visit sends the update from the stored decision before any tag
   await context.close();
 });
 
-// Review regression: a page that assigned `dataLayer = [...]` after the loader replaced the array that
-// held the consent default, and Google tags with no default act as if consent were granted.
+// The consent default stays first when the page assigns `dataLayer = [...]` after the loader. Such a page
+// used to replace the array that held the default, and Google tags with no default act as if consent were
+// granted.
 test('a page that assigns its dataLayer after the loader keeps the consent default first', async () => {
   const { context, page, log } = await openPage(env);
   await load(page, `${env.base}/fixtures/assigns-datalayer.html`);
@@ -107,8 +108,8 @@ test('a page that assigns its dataLayer after the loader keeps the consent defau
   await context.close();
 });
 
-// Review regression: the attribute without `consentMode` in the config denied every Google tag for good,
-// silently (no update is ever sent).
+// The attribute without `consentMode` in the config is named in the console, with what to add. It used to
+// deny every Google tag for good, silently (no update is ever sent).
 test('data-consent-mode without consentMode in the config says what to add', async () => {
   const { context, page, log } = await openPage(env);
   await load(page, `${env.base}/fixtures/no-consent-mode.html`);

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  setup, openPage, load, hits, banner, prefsDialog, decisionCookie, DEMO_CONFIG, GATED, ALL_GATED, WASM,
+  setup, openPage, load, quiet, hits, banner, prefsDialog, decisionCookie, DEMO_CONFIG, GATED, ALL_GATED, WASM,
 } from './helpers.mjs';
 
 const noticeV2 = DEMO_CONFIG.replace('"version": "2026-11-01"', '"version": "2026-12-01"');
@@ -68,7 +68,7 @@ test('allowing only analytics loads the analytics tag exactly once and nothing e
   await dialog.waitFor({ state: 'detached' });
   await page.waitForFunction(() => window.demoRuns.analytics === 1);
   await page.evaluate(() => { window.assent.rescan(); window.assent.rescan(); });
-  await page.waitForLoadState('networkidle');
+  await quiet(log);
   assert.deepEqual(hits(log, GATED.analytics), ['/tags/analytics.js', '/tags/pixel.gif']);
   assert.deepEqual(hits(log, GATED.marketing), [], 'no marketing request');
   assert.deepEqual(await page.evaluate(() => window.demoRuns), { necessary: 1, analytics: 1, gtag: 1, pixel: 1 },
@@ -115,8 +115,8 @@ test('bumping the notice version in config shows the banner again and blocks unt
   await context.close();
 });
 
-// Review finding: in an opt-out region a new notice dropped the decision whole, so what the visitor had
-// opted out of ran again by default while the banner asked again. An opt-out holds until they opt back in.
+// In an opt-out region an opt-out holds until the visitor opts back in, even while a new notice asks again.
+// A new notice used to drop the decision whole, so what the visitor had opted out of ran again by default.
 test('in an opt-out region, an opt-out holds while a new notice asks again', async () => {
   const { context, page, log } = await openPage(env);
   await load(page, `${env.base}/?region=US-CA`);
@@ -142,7 +142,7 @@ test('Escape closes the banner, records nothing and leaves everything blocked', 
   assert.equal(focused, 'assent-ui', 'focus moved into the banner');
   await page.keyboard.press('Escape');
   await banner(page).waitFor({ state: 'detached' });
-  await page.waitForLoadState('networkidle');
+  await quiet(log);
   assert.deepEqual(hits(log, ALL_GATED), []);
   assert.equal(await decisionCookie(context), undefined, 'no decision stored');
   assert.equal(await page.evaluate(() => window.assent.consent()), null);
@@ -179,7 +179,7 @@ test('the preferences dialog traps focus, closes on Escape without granting, and
   await dialog.waitFor({ state: 'detached' });
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Privacy preferences',
     'focus returned to the button that opened the dialog');
-  await page.waitForLoadState('networkidle');
+  await quiet(log);
   assert.deepEqual(hits(log, ALL_GATED), [], 'the toggled switch was not saved');
   assert.equal(await decisionCookie(context), undefined);
   await context.close();
@@ -203,9 +203,9 @@ test('AI training is never granted by Accept all and is asked on its own switch'
   await context.close();
 });
 
-// Review finding: each tab read the shared cookie once. A tab opened earlier kept stamping
-// `do_not_train: false` after the visitor withdrew AI training in another tab, and its next choice
-// (here withdrawing analytics) granted AI training again, with a receipt saying so.
+// A tab takes in what another tab stored since. Each tab used to read the shared cookie once: a tab opened
+// earlier kept stamping `do_not_train: false` after the visitor withdrew AI training in another tab, and its
+// next choice (here withdrawing analytics) granted AI training again, with a receipt saying so.
 test('a withdrawal in one tab holds in the tabs opened before it, with and without the wasm', async () => {
   const { context, page: a } = await openPage(env);
   const granted = async () => (await decisionCookie(context)).value.split('|')[5].split('.');
@@ -242,8 +242,8 @@ test('a withdrawal in one tab holds in the tabs opened before it, with and witho
   await reaches(b, null);
   assert.deepEqual(await b.evaluate(() => [window.assent.allowed('ai_training'), window.assent.allowed('analytics')]), [false, true]);
   assert.deepEqual(bWasm, [], 'the loader answered from the cookie alone');
-  // Review finding (same tab, loader path): conversation ids matched in any case before the wasm
-  // loaded, so c-ABC took c-abc's newer grant. Only service names match in any case, as in the core.
+  // Before the wasm loads (the loader's path), conversation ids match case-sensitively: only service names
+  // match in any case, as in the core. They used to match in any case, so c-ABC took c-abc's newer grant.
   const exp = Math.floor(Date.now() / 1000) + 3600;
   await b.evaluate((exp) => localStorage.setItem('assent.conversations', [
     `2|c-ABC|ai_training|0|s|r${'1'.repeat(32)}|1|${exp}|2026-11-01`,

@@ -189,3 +189,20 @@ test('a preferences module that cannot load leaves the banner working and says w
   await banner(page).getByRole('button', { name: 'Accept all' }).click();
   await page.waitForFunction(() => window.assent.consent()?.purposes.analytics === true);
 });
+
+test('a preferences module from another build is not used, and the console says to serve one folder', async () => {
+  const { page, log } = await openPage(env);
+  // The glue as another build would answer: its wire version differs.
+  await page.route((url) => url.pathname === '/assent/assent_prefs.js', async (route) => {
+    const body = (await (await route.fetch()).text()).replace(/as wireVersion\b/, 'as wireVersionOfThisBuild');
+    await route.fulfill({ body: `${body}\nexport const wireVersion = () => 99;`, contentType: 'text/javascript' });
+  });
+  await page.goto(`${env.base}/?region=DE`);
+  await banner(page).getByRole('button', { name: 'Preferences' }).click();
+  await waitFor(() => log.consoleErrors.some((e) => e.includes('preferences module')), 'the console line');
+  assert.match(log.consoleErrors.find((e) => e.includes('preferences module')),
+    /it is from another build \(wire version 99, this client reads 1\): serve every file of one build from one folder/);
+  assert.equal(await page.locator('#assent-ui .dialog').count(), 0, 'no dialog from a module that may misread its props');
+  await banner(page).getByRole('button', { name: 'Reject all' }).click();
+  await page.waitForFunction(() => window.assent.consent()?.purposes.analytics === false);
+});

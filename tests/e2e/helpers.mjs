@@ -42,14 +42,105 @@ export async function openPage(env, { initScript, viewport, context: options = {
   const context = await env.browser.newContext({ viewport: viewport || { width: 1280, height: 800 }, ...options });
   if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
-  const log = { requests: [], consoleErrors: [], consoleWarnings: [], pageErrors: [] };
-  page.on('request', (r) => log.requests.push(new URL(r.url()).pathname));
+  const log = track(page, { requests: [], consoleErrors: [], consoleWarnings: [], pageErrors: [] });
   page.on('console', (m) => {
     if (m.type() === 'error') log.consoleErrors.push(m.text());
     if (m.type() === 'warning') log.consoleWarnings.push(m.text());
   });
   page.on('pageerror', (e) => log.pageErrors.push(String(e)));
   return { context, page, log };
+}
+
+const frameOf = (request) => { try { return request.frame(); } catch { return null; } }; // none for a worker's
+
+/** Records `page`'s requests in `log` (created if not given): `requests`, the path of each in order, and
+ * what `quiet` reads, the requests still in flight and when the last one started or ended. `openPage`
+ * does this for its page; call it for a page made otherwise. Returns `log`. */
+export function track(page, log = { requests: [] }) {
+  log.inFlight = new Map(); // request → { seq, frame, navigation, answered }
+  log.lastActivity = Date.now();
+  let seq = 0;
+  const pending = new Map(); // frame → the seq of its latest navigation request not yet committed
+  const gone = new Map(); // frame → requests of it with a lower seq belong to a document that has gone
+  const touch = () => { log.lastActivity = Date.now(); };
+  const drop = (keep) => {
+    for (const [r, state] of log.inFlight) if (!keep(state)) log.inFlight.delete(r);
+    touch();
+  };
+  page.on('request', (r) => {
+    seq += 1;
+    const frame = frameOf(r);
+    const navigation = r.isNavigationRequest();
+    log.requests.push(new URL(r.url()).pathname);
+    log.inFlight.set(r, { seq, frame, navigation, answered: false });
+    if (navigation && frame) pending.set(frame, seq);
+    touch();
+  });
+  const ended = (r) => {
+    log.inFlight.delete(r);
+    touch();
+  };
+  page.on('requestfinished', ended);
+  page.on('requestfailed', ended);
+  // A frame's requests end with its document, and a frame's navigation with the next one it commits (a
+  // placeholder's srcdoc, say): Chromium reports no end for the requests it cancels then, nor for a keepalive
+  // request (a receipt's delivery) whose page went away while its answer was read. Nothing of them can
+  // reach the page any more. (A same-document navigation, pushState, ends only the frame's navigations.)
+  page.on('framenavigated', (frame) => {
+    const from = pending.get(frame) ?? 0;
+    pending.delete(frame);
+    if (from) gone.set(frame, from);
+    drop((s) => s.frame !== frame || !(s.navigation || s.seq < from || (from && s.answered)));
+  });
+  page.on('framedetached', (frame) => drop((s) => s.frame !== frame));
+  page.on('response', (res) => {
+    const state = log.inFlight.get(res.request());
+    if (!state) return;
+    state.answered = true;
+    if (state.seq < (gone.get(state.frame) ?? 0)) log.inFlight.delete(res.request());
+    touch();
+  });
+  return log;
+}
+
+/** Waits until the page `log` records (see `track`) has gone quiet: no request in flight, and none started
+ * or ended for `idle` ms. It throws if that has not happened within `max` ms.
+ *
+ * What it proves: everything the page had set going by the time of the call (a released tag, the requests
+ * that tag makes, the frame it loads, the next tag those inject) has run its course, since each step of such
+ * a chain goes through the network. Call it before asserting that something did NOT happen (no request
+ * reached a host, a tag ran once and no more): the assertion then covers everything the page did until it
+ * went quiet, not merely the first few hundred milliseconds. It does not see work a page defers on a timer
+ * without touching the network: wait for that, and for what MUST happen, with a signal of its own first
+ * (`waitFor`, `page.waitForFunction`, a locator). Quiet proves an absence, not an arrival. */
+export async function quiet(log, { idle = 500, max = 15000 } = {}) {
+  const end = Date.now() + max;
+  for (;;) {
+    const now = Date.now();
+    if (log.inFlight.size === 0 && now - log.lastActivity >= idle) return;
+    if (now > end) {
+      const open = [...log.inFlight].map(([r, s]) => `${r.url()} (${s.answered ? 'answered' : 'unanswered'})`).join(', ');
+      throw new Error(`the page did not go quiet within ${max} ms${open ? `; still in flight: ${open}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until the page shows its current state: web fonts loaded, every finite CSS animation and
+ * transition (in the document and in open shadow roots) finished, and two animation frames rendered
+ * since, so that the layout and paint of the current DOM, and the layout shifts it caused, are done.
+ * It proves what the page looks like after the last change, not that no later change will come. */
+export async function painted(target) {
+  await target.evaluate(async () => {
+    await document.fonts.ready;
+    const roots = [document];
+    for (let i = 0; i < roots.length; i++) for (const e of roots[i].querySelectorAll('*')) if (e.shadowRoot) roots.push(e.shadowRoot);
+    const running = new Set(roots.flatMap((r) => r.getAnimations()));
+    await Promise.all([...running]
+      .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+      .map((a) => a.finished.catch(() => {})));
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  });
 }
 
 /** Requests made so far to any of `paths` (query strings ignored). */
@@ -115,12 +206,12 @@ export async function exported(port, subject) {
   return (await res.json()).receipts;
 }
 
-/** Waits until the collector on `port` has exactly `n` receipts of `subject`; returns them. */
 /** A receipt's claims, after `jose` (not our code) verified its signature with the key in its header. */
 export async function verifiedClaims(jws) {
   return JSON.parse(new TextDecoder().decode((await compactVerify(jws, EmbeddedJWK)).payload));
 }
 
+/** Waits until the collector on `port` has exactly `n` receipts of `subject`; returns them. */
 export function receiptsAt(port, subject, n, what) {
   return waitFor(async () => { const r = await exported(port, subject); return r.length === n && r; }, what);
 }

@@ -43,7 +43,7 @@ test('receipts made in Chromium verify with jose, carry the notice hash, and cha
   try {
     const { context, page } = await openPage(env);
     await load(page, `${env.base}/?region=DE&config=${configPath}`);
-    // Review regression: the banner showed "{controller}" literally while the receipt hashed the name.
+    // The banner names the controller, as the receipt's hash does. (It used to show "{controller}".)
     await page.getByRole('dialog', { name: 'Your privacy choices at Demo Shop Ltd' }).waitFor();
     await banner(page).getByRole('button', { name: 'Accept all' }).click();
     const consent = await page.evaluate(() => window.assent.consent());
@@ -136,10 +136,30 @@ test('the outbox survives reloads while the collector is down, then delivers eve
   }
 });
 
-// Review regressions: the outbox dropped receipts the collector refused only for now. A fast device
-// clock (425), a collector that does not list the site yet (403), an HTML page answered with 200
-// (a single-page app's fallback route) and a 4xx that is no collector's refusal (an ingress's 404
-// page during a deploy) each lost the receipt for good.
+/** Waits until this page's delivery run has recorded what became of the latest receipt: gone from the
+ * outbox (delivered, or refused for good) or kept there with a next try for each endpoint it did not reach. */
+function deliveryRecorded(page) {
+  return waitFor(() => page.evaluate(async () => {
+    const id = window.assent.consent().receipt;
+    const items = await new Promise((resolve, reject) => {
+      const open = indexedDB.open('assent');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const all = db.transaction('outbox').objectStore('outbox').getAll();
+        all.onsuccess = () => { db.close(); resolve(all.result); };
+        all.onerror = () => { db.close(); reject(all.error); };
+      };
+    });
+    const item = items.find((i) => i.id === id);
+    return !item || item.endpoints.every((u) => item.delivered.includes(u) || item.retry?.[u]?.attempts > 0);
+  }), 'the delivery run to record what became of the latest receipt');
+}
+
+// The outbox keeps a receipt the collector refused only for now and delivers it later: a fast device clock
+// (425), a collector that does not list the site yet (403), an HTML page answered with 200 (a single-page
+// app's fallback route) and a 4xx that is no collector's refusal (an ingress's 404 page during a deploy).
+// Each of them used to lose the receipt for good.
 test('receipts refused for now are kept and delivered later, each exactly once', async () => {
   const collector = await startCollector(port, join(dir, 'later.sqlite'), env.base);
   const { context, page } = await openPage(env);
@@ -177,7 +197,7 @@ test('receipts refused for now are kept and delivered later, each exactly once',
       // reload (its pagehide beacon would otherwise carry it past the route to the real collector).
       if (i < steps.length - 1) await waitFor(() => logged.length > before, `the answer to receipt ${i + 2} to be logged`);
       if (i === 3) await page.waitForFunction(() => localStorage.getItem('assent.outbox') === null);
-      await page.waitForTimeout(500);
+      await deliveryRecorded(page);
       await page.reload(); // a new page view sends what the outbox kept at once
       await page.evaluate(() => window.assent.ready);
     }
@@ -193,9 +213,9 @@ test('receipts refused for now are kept and delivered later, each exactly once',
   }
 });
 
-// Review regression: the outbox was sent in the order of the device clock, so a clock stepped back
-// between two receipts sent the later one first; the collector flagged both as gaps, and the gate
-// took the earlier decision (the last to arrive) as the visitor's latest.
+// The outbox is sent in the order receipts were made, whatever the device clock says. It used to follow the
+// clock, so a clock stepped back between two receipts sent the later one first; the collector flagged both
+// as gaps, and the gate took the earlier decision (the last to arrive) as the visitor's latest.
 test('the outbox is sent in the order receipts were made, even after the clock was stepped back', async () => {
   const { context, page } = await openPage(env);
   await load(page, `${env.base}/?region=DE&config=${configPath}`);
@@ -217,9 +237,9 @@ test('the outbox is sent in the order receipts were made, even after the clock w
   }
 });
 
-// Review regression: reading the chain head and advancing it were separate steps, so two tabs deciding
-// at the same moment both chained onto the same receipt; the collector refused the second as a fork
-// (409) and the outbox dropped it, leaving a real decision with no evidence.
+// Reading the chain head and advancing it are one step across tabs. They used to be separate, so two tabs
+// deciding at the same moment both chained onto the same receipt; the collector refused the second as a
+// fork (409) and the outbox dropped it, leaving a real decision with no evidence.
 test('two tabs deciding at the same moment make one linked chain: nothing is refused as a fork', async () => {
   const collector = await startCollector(port, join(dir, 'tabs.sqlite'), env.base);
   try {
@@ -236,10 +256,11 @@ test('two tabs deciding at the same moment make one linked chain: nothing is ref
     // the head and advancing it: the race, every time.
     await page.evaluate(() => {
       const sign = crypto.subtle.sign.bind(crypto.subtle);
-      crypto.subtle.sign = async (...args) => { await new Promise((r) => setTimeout(r, 700)); return sign(...args); };
+      crypto.subtle.sign = async (...args) => { window.signing = true; await new Promise((r) => setTimeout(r, 700)); return sign(...args); };
     });
     const first = page.evaluate(() => window.assent.set({ analytics: false }));
-    await page.waitForTimeout(200);
+    // The first tab has read the head and is signing.
+    await page.waitForFunction(() => window.signing === true);
     await Promise.all([first, other.evaluate(() => window.assent.set({ marketing: false }))]);
     const all = await receiptsAt(port, subject, 3, 'both new receipts');
     assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked'], 'one chain, no fork and no gap');
@@ -306,9 +327,10 @@ test('where WebCrypto has no Ed25519, receipts fall back to ES256 and still veri
   }
 });
 
-// Review regression: a tab cleared `localStorage["assent.outbox"]` from its own copy of the outbox when its
-// delivery run ended, although another tab had queued a receipt meanwhile. That receipt then waited,
-// unsent, until a decision happened to load the receipts module again.
+// A tab's delivery run leaves `localStorage["assent.outbox"]` set while another tab's receipt waits in the
+// outbox. It used to clear the flag from its own copy of the outbox although another tab had queued a
+// receipt meanwhile; that receipt then waited, unsent, until a decision happened to load the receipts
+// module again.
 test('a receipt another tab queued during this tab\'s delivery is still sent on the next page view', async () => {
   const collector = await startCollector(port, join(dir, 'flag.sqlite'), env.base);
   try {
@@ -323,6 +345,14 @@ test('a receipt another tab queued during this tab\'s delivery is still sent on 
     await page.route((url) => url.port === String(port), async (route) => { await held; await route.continue(); });
     await page.evaluate(() => window.assent.set({ analytics: false }));
     await receiptMade(page);
+    // Every write of the flag from now on is this tab's delivery run saying whether the outbox still holds
+    // anything (queueing the receipt set it before the receipt was marked made).
+    await page.evaluate(() => {
+      window.flagWrites = [];
+      const { setItem, removeItem } = Storage.prototype;
+      Storage.prototype.setItem = function (k, v) { if (k === 'assent.outbox') window.flagWrites.push(String(v)); return setItem.call(this, k, v); };
+      Storage.prototype.removeItem = function (k) { if (k === 'assent.outbox') window.flagWrites.push(null); return removeItem.call(this, k); };
+    });
     // The other tab cannot reach the collector, decides, and is gone before its receipt is sent (killed:
     // no pagehide beacon either).
     const other = await context.newPage();
@@ -334,7 +364,7 @@ test('a receipt another tab queued during this tab\'s delivery is still sent on 
     await other.close();
     release();
     await receiptsAt(port, subject, 2, 'this tab\'s receipt');
-    await page.waitForFunction(() => localStorage.getItem('assent.outbox') === null, null, { timeout: 3000 }).catch(() => {});
+    await page.waitForFunction(() => window.flagWrites.length > 0); // the run has ended
     assert.equal(await page.evaluate(() => localStorage.getItem('assent.outbox')), '1', 'the other tab\'s receipt still waits');
     await page.unroute(() => true);
     await page.reload(); // the next page view sends it
@@ -346,8 +376,8 @@ test('a receipt another tab queued during this tab\'s delivery is still sent on 
   }
 });
 
-// Review regression: after the device clock was stepped back, a receipt waiting on its backoff waited as
-// long as the clock was off, and its timer (over 2^31 ms) fired at once, again and again.
+// A receipt waiting on its backoff is due at once when the device clock has been stepped back. It used to
+// wait as long as the clock was off, and its timer (over 2^31 ms) fired at once, again and again.
 test('a receipt waiting to be retried is sent when the clock was stepped back a month', async () => {
   const { context, page } = await openPage(env);
   await load(page, `${env.base}/?region=DE&config=${configPath}`);
@@ -367,8 +397,8 @@ test('a receipt waiting to be retried is sent when the clock was stepped back a 
   }
 });
 
-// Review regression: with two endpoints, the second collector's acknowledgment overwrote the first's,
-// so the visitor's browser kept the countersignature of one collector only.
+// With two endpoints, the browser keeps each collector's acknowledgment. The second one's used to overwrite
+// the first's, so the browser kept the countersignature of one collector only.
 test('with two endpoints, each collector\'s acknowledgment is kept', async () => {
   const one = await startCollector(port, join(dir, 'ack1.sqlite'), env.base);
   const two = await startCollector(port2, join(dir, 'ack2.sqlite'), env.base);
@@ -398,9 +428,9 @@ test('with two endpoints, each collector\'s acknowledgment is kept', async () =>
   }
 });
 
-// Review regression: the backoff was kept per receipt, not per endpoint, so with one of two collectors
-// down, the healthy one got receipts only on the next page view: a failure at the first endpoint set
-// the receipt's next try, and the second endpoint, checked right after, waited for it.
+// The backoff is kept per endpoint, so with one of two collectors down the healthy one gets each receipt at
+// once. It used to be kept per receipt: a failure at the first endpoint set the receipt's next try, the
+// second endpoint, checked right after, waited for it, and got receipts only on the next page view.
 test('with two endpoints, one that is down does not hold up the other', async () => {
   const up = await startCollector(port2, join(dir, 'up.sqlite'), env.base); // the first endpoint is not running
   try {
@@ -431,9 +461,9 @@ async function decideWithoutLocales({ context, page, log }, decide) {
   return page.evaluate(() => window.assent.consent().subject);
 }
 
-// Review regression: when no locale file loaded (offline, a 5xx), the receipt hashed the key names
-// ("banner.title=banner.title…") as the notice: signed evidence of a text the visitor never saw. No
-// receipt is made then; the next page view makes it, with the real notice's hash.
+// When no locale file loaded (offline, a 5xx), no receipt is made; the next page view makes it, with the
+// real notice's hash. The receipt used to hash the key names ("banner.title=banner.title…") as the notice:
+// signed evidence of a text the visitor never saw.
 test('no receipt hashes a notice whose strings did not load; the next page view makes it', async () => {
   const collector = await startCollector(port, join(dir, 'nolocale.sqlite'), env.base);
   try {
@@ -453,8 +483,8 @@ test('no receipt hashes a notice whose strings did not load; the next page view 
   }
 });
 
-// Review regression: a site-wide receipt made on a later page view stated that page view's GPC signal,
-// not the one its decision was made under. Here the visitor decides with GPC on, the receipt cannot be
+// A site-wide receipt made on a later page view states the GPC signal its decision was made under; it used
+// to state that page view's. Here the visitor decides with GPC on, the receipt cannot be
 // made (no locale file), and GPC is off by the next page view, which makes it: it must say `gpc: true`.
 test('a receipt made on a later page view states the GPC signal its decision was made under', async () => {
   const collector = await startCollector(port, join(dir, 'gpc-later.sqlite'), env.base);

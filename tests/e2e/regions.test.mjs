@@ -192,8 +192,9 @@ test('__gpp: the stub queues calls until the CMP is ready; listeners hear every 
   await de.context.close();
 });
 
-// Review regression: a vendor that kept a reference to the loader's stub (`const gpp = window.__gpp`)
-// and called it after the CMP was ready got a 'stub' ping, and every other command was queued for ever.
+// A vendor that kept a reference to the loader's stub (`const gpp = window.__gpp`) and calls it after the
+// CMP is ready is answered by the CMP. It used to get a 'stub' ping, and every other command was queued for
+// ever.
 test('__gpp: a reference to the stub kept from before the CMP was ready is answered by the CMP', async () => {
   const { context, page } = await openPage(env, {
     initScript: () => {
@@ -234,14 +235,13 @@ test('bad input: a slow geo endpoint falls back to the timezone in time; a wrong
   await c2.close();
 });
 
-// Review findings (regions):
-// 1. A country alone, as a CDN's country header gives it (`data-region="US"`), got `regions.default`
-//    (notice): a Californian with GPC had marketing on and the signal ignored. It may be any of the
-//    country's subdivisions, so the strictest rule anywhere in it applies.
-// 2. A code that names no place (Cloudflare's `XX` for unknown) counted as a region, and the
-//    timezone was never read: the config's default applied. It now falls through to the timezone.
-// 3. The loader trusted a geo answer until the decision expired, so a visitor who pressed OK in Japan
-//    (notice) had tags run in France without being asked. A geo answer now holds in its own timezone.
+// 1. A country alone, as a CDN's country header gives it (`data-region="US"`), may be any of the country's
+//    subdivisions, so the strictest rule anywhere in it applies. It used to get `regions.default` (notice):
+//    a Californian with GPC had marketing on and the signal ignored.
+// 2. A code that names no place (Cloudflare's `XX` for unknown) falls through to the timezone. It used to
+//    count as a region, and the timezone was never read: the config's default applied.
+// 3. A geo answer holds only in its own timezone. The loader used to trust it until the decision expired,
+//    so a visitor who pressed OK in Japan (notice) had tags run in France without being asked.
 test('a country alone gets the strictest rule in it, a placeholder code falls back to the timezone, and a geo answer holds only in its timezone', async () => {
   const us = await openPage(env, { initScript: GPC_ON });
   await load(us.page, `${env.base}/?region=US`);

@@ -1,7 +1,7 @@
 // The returning-visit fast path, bad input, blocked storage and activation order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, openPage, load, hits, banner, decisionCookie, receiptMade, DEMO_CONFIG, GATED, ALL_GATED, WASM } from './helpers.mjs';
+import { setup, openPage, load, quiet, hits, banner, decisionCookie, receiptMade, DEMO_CONFIG, GATED, ALL_GATED, WASM } from './helpers.mjs';
 
 // A config whose bytes are not all ASCII: the loader's fingerprint must agree with the core's on UTF-8.
 const unicodeConfig = DEMO_CONFIG.replace('Demo Shop Ltd', 'Démo Shöp GmbH – 日本');
@@ -91,7 +91,7 @@ for (const [name, config, expected] of [
     assert.equal(await page.evaluate(() => window.demoRuns.necessary), 1, 'necessary still runs');
     // The API refuses to record anything rather than guess.
     await page.evaluate(() => window.assent.acceptAll());
-    await page.waitForLoadState('networkidle');
+    await quiet(log);
     assert.deepEqual(hits(log, ALL_GATED), []);
     assert.equal(await page.evaluate(() => window.assent.allowed('analytics')), false);
     assert.equal(await decisionCookie(context), undefined);
@@ -107,7 +107,7 @@ test('a tag naming an unknown purpose stays blocked, even after Accept all, and 
     log.consoleErrors.join(' / '));
   await acceptAll(page);
   await page.waitForFunction(() => window.ran.includes('marketing'));
-  await page.waitForLoadState('networkidle');
+  await quiet(log);
   assert.deepEqual(hits(log, ['/tags/analytics.js']), []);
   // Returning visit: the stored decision does not cover `analytcs`, so the core decides (and reports) again.
   log.requests.length = 0;
@@ -139,12 +139,12 @@ test('storage that throws still lets the banner work for this page view', async 
 });
 
 test('activation keeps document order and the original attributes, and runs each element once', async () => {
-  const { context, page } = await openPage(env);
+  const { context, page, log } = await openPage(env);
   await load(page, `${env.base}/fixtures/order.html`);
   await acceptAll(page);
   await page.waitForFunction(() => window.order.length === 3);
   await page.evaluate(() => window.assent.rescan());
-  await page.waitForLoadState('networkidle');
+  await quiet(log);
   assert.deepEqual(await page.evaluate(() => window.order),
     ['slow-external', 'inline-after-slow', 'module:string']);
   const attrs = await page.evaluate(() => {

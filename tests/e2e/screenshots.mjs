@@ -4,7 +4,7 @@
 // Run with `npm run screenshots` (`cargo xtask screenshots`, which builds first). With `--sheets DIR`,
 // it also writes one contact sheet per flow into DIR, to look at them side by side.
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { setup, openPage } from './helpers.mjs';
+import { setup, openPage, painted } from './helpers.mjs';
 
 const GPC_ON = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true, configurable: true });';
 const OUT = 'docs/screenshots';
@@ -36,7 +36,7 @@ for (const [flow, [path, options, show, target]] of Object.entries(FLOWS)) {
         await page.goto(`${env.base}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
         await page.evaluate(() => window.assent.ready);
         await show(page);
-        await page.waitForTimeout(200);
+        await painted(page);
         const file = `${OUT}/${flow}-${lang}-${colorScheme}-${width}x${height}.png`;
         await target(page).screenshot({ path: file });
         shots[flow].push(file);

@@ -92,7 +92,7 @@ fn verify_checks_the_collectors_acknowledgments_against_its_jwks() {
     // A row the collector would not countersign (it no longer verified as stored).
     let stdout = run(&original.replacen(&format!("\"{}\"", acks[2]), "null", 1), &jwks);
     assert!(stdout.contains("no ack: the collector did not countersign this row"), "{stdout}");
-    // A row whose ack was deleted altogether fails too (review: it passed, with one ack fewer counted).
+    // A row whose ack was deleted altogether fails too; it used to pass, with one ack fewer counted.
     let stdout = run(&original.replacen(&format!("\"ack\": \"{}\",", acks[1]), "", 1), &jwks);
     assert!(stdout.contains("no ack:") && stdout.ends_with("1 of 3 receipts failed\n"), "{stdout}");
     // A row whose time of receipt was edited: the ack says otherwise.
@@ -115,8 +115,9 @@ fn verify_checks_the_collectors_acknowledgments_against_its_jwks() {
     assert!(stdout.contains("is not an Ed25519 key in the JWKS"), "{stdout}");
 }
 
-/// Review finding: with `--jwks`, a bare JWS line beside an export passed without any acknowledgment
-/// ("3 acknowledgments verify" over 4 receipts), so a receipt the collector never saw could be slipped in.
+/// With `--jwks`, every receipt needs the collector's acknowledgment: a bare JWS line beside an export fails.
+/// It used to pass without one ("3 acknowledgments verify" over 4 receipts), so a receipt the collector never
+/// saw could be slipped in.
 #[test]
 fn verify_with_jwks_fails_a_receipt_that_is_not_an_export_row() {
     let mut claims = fixture_claims(0);
@@ -209,7 +210,7 @@ fn filter_keeps_only_records_made_while_ai_training_was_granted() {
     );
     let summary = text(&out.stderr);
     assert!(summary.contains("kept 3 of 10 records for purpose `ai_training`"), "{summary}");
-    // Review finding: a record stamped `do_not_train: true` is dropped whatever the receipts say at the
+    // A record stamped `do_not_train: true` is dropped whatever the receipts say at the
     // record's time (its time field may be an ingestion time, or the opt-out's receipt may be missing).
     assert!(
         summary.contains("dropped 7: 4 without `ai_training` granted at their time, 1 stamped `do_not_train`, 1 without a subject, 0 without a readable time, 0 with a conversation id that is not one, 1 not JSON"),
@@ -226,9 +227,9 @@ fn filter(receipts: &str, data: &str, dir: &std::path::Path) -> (String, String)
     (text(&out.stdout), text(&out.stderr))
 }
 
-/// Review finding: receipts from several exports (one per endpoint) were all weighed, so a copy of the
-/// grant from an export that missed the withdrawal came after it and decided again: a record made
-/// after the opt-out was kept for training.
+/// A receipt found in several exports (one per endpoint) is weighed once. Every copy used to be weighed, so
+/// a copy of the grant from an export that missed the withdrawal came after it and decided again: a record
+/// made after the opt-out was kept for training.
 #[test]
 fn filter_counts_a_receipt_once_when_exports_overlap() {
     let jws = fixture_jws();
@@ -242,9 +243,10 @@ fn filter_counts_a_receipt_once_when_exports_overlap() {
     assert!(summary.contains("counted 2 receipts once that appear again"), "{summary}");
 }
 
-/// Review finding: with overlapping exports, a receipt counted where it first appeared in the file. An
-/// endpoint added after the grant holds only the withdrawal; listed first, its copy came before the
-/// grant, the grant became the latest, and a record made after the opt-out was kept for training.
+/// Overlapping exports are ordered by their chain, not by where a receipt first appears in the file. It used
+/// to count where it first appeared: an endpoint added after the grant holds only the withdrawal; listed
+/// first, its copy came before the grant, the grant became the latest, and a record made after the opt-out
+/// was kept for training.
 #[test]
 fn filter_orders_overlapping_exports_by_their_chain() {
     let jws = fixture_jws();
@@ -258,10 +260,10 @@ fn filter_orders_overlapping_exports_by_their_chain() {
     assert!(summary.contains("counted 1 receipts once that appear again"), "{summary}");
 }
 
-/// Review finding on the chain order: a receipt after a gap (its predecessor is in no export) was
-/// placed by the file's order. With the new endpoint's export (the re-grant after the gap and the
-/// withdrawal) listed first, the old grant came last and decided: a record made after the opt-out was
-/// kept. Receipts that start a run are ordered by when they were received.
+/// The runs of a chain with a gap are ordered by when their first receipts were received: a receipt after a
+/// gap (its predecessor is in no export) starts a run. It used to be placed by the file's order: with the
+/// new endpoint's export (the re-grant after the gap and the withdrawal) listed first, the old grant came
+/// last and decided, and a record made after the opt-out was kept.
 #[test]
 fn filter_orders_the_runs_of_a_chain_with_a_gap_by_when_they_were_received() {
     let dir = tempfile::tempdir().unwrap();
@@ -290,8 +292,9 @@ fn filter_orders_the_runs_of_a_chain_with_a_gap_by_when_they_were_received() {
     assert_eq!(kept, "", "{summary}");
 }
 
-/// Review finding: a numeric conversation id was ignored, so the site-wide choice judged a message of
-/// a conversation whose own choice refused; an id that is there but unusable now drops the record.
+/// A numeric conversation id is read, so the conversation's own choice judges its messages; an id that is
+/// there but unusable drops the record. A numeric id used to be ignored, so the site-wide choice judged a
+/// message of a conversation whose own choice refused.
 #[test]
 fn filter_reads_a_numeric_conversation_id_and_drops_an_unusable_one() {
     // The fixture's site-wide AI-training grant, and conversation 48213's own refusal after it, both

@@ -177,7 +177,9 @@ mod tests {
             wire("postgres://u@h/db?sslmode=allow&application_name=x").unwrap(),
             "postgres://u@h/db?application_name=x&sslmode=prefer"
         );
-        // Review regressions: the public roots without a name check would accept any public certificate.
+        // The public roots (sslrootcert=system) come only with the name check (verify-full), and verify-ca
+        // only with a CA file of one's own: the public roots without a name check would accept any public
+        // certificate.
         assert_eq!(wire("postgres://u@h/db?sslrootcert=system").unwrap(), "postgres://u@h/db?sslmode=require");
         let weak = wire("postgres://u@h/db?sslrootcert=system&sslmode=verify-ca").unwrap_err();
         assert!(weak.contains("sslrootcert=system needs sslmode=verify-full"), "{weak}");

@@ -324,8 +324,8 @@ async fn bad_input_gets_a_4xx_with_a_reason_and_is_never_stored(backend: Backend
         let Json::String(error) = field(&Json::parse(&text).unwrap(), "error").clone() else { panic!("{text}") };
         assert!(error.starts_with(reason), "got: {error}\nwant: {reason}");
     }
-    // Review regression: a receipt from a fast clock was refused for good (422) and the browser dropped
-    // it. It is refused for now: 425 with the seconds until the collector's clock has caught up.
+    // A receipt from a fast clock is refused for now: 425 with the seconds until the collector's clock has
+    // caught up. It used to be refused for good (422), and the browser dropped it.
     let req = Request::post("/v1/receipts")
         .header("content-type", "text/plain")
         .body(Body::from(signed(&claims(2, NOW + 3_600, true, None))))
@@ -400,9 +400,9 @@ async fn the_gate_answers_per_purpose_and_time(backend: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(bad.contains("purpose is required"), "{bad}");
 
-    // Review finding: a receipt counted only from its `iat`. A device clock 4 minutes fast (within the
-    // accepted skew) signed a grant the collector already holds, and the gate said "refused" for those
-    // 4 minutes. A receipt counts from the earlier of its `iat` and when it was received.
+    // A receipt counts from the earlier of its `iat` and when it was received. It used to count only from
+    // its `iat`: a device clock 4 minutes fast (within the accepted skew) signed a grant the collector
+    // already holds, and the gate said "refused" for those 4 minutes.
     let r4 = signed(&claims(4, NOW + 240, true, Some(jws::receipt_hash(&r3))));
     assert_eq!(post(&env.app, &r4).await.0, StatusCode::CREATED);
     let (_, now) = get(&env.app, &format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics")).await;
@@ -469,9 +469,9 @@ async fn es256_receipts_from_browsers_without_ed25519_are_accepted(backend: Back
     let input = format!("{}.{}", B64.encode(header), B64.encode(claims(1, NOW, true, None).to_canonical_json()));
     let sig: p256::ecdsa::Signature = key.sign(input.as_bytes());
     let receipt = format!("{input}.{}", B64.encode(sig.to_bytes()));
-    // Review regression: an ES256 signature has a second valid form, (r, n−s). Anyone who saw the
-    // receipt could post that twin first; the browser's own copy was then refused as a conflict (409)
-    // and dropped from its outbox. It is the same signed content, so it is a duplicate.
+    // An ES256 signature's second valid form, (r, n−s), is the same signed content: a duplicate. Anyone who
+    // saw the receipt could post that twin first; the browser's own copy used to be refused as a conflict
+    // (409) and dropped from its outbox.
     let (r, s) = sig.split_scalars();
     let twin = p256::ecdsa::Signature::from_scalars(r.to_bytes(), (-*s).to_bytes()).unwrap();
     use p256::ecdsa::signature::Verifier as _;
@@ -517,7 +517,7 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend
     assert!(body.contains("Bearer"), "{body}");
 
     // Too large a body: 413. It and a body that is not UTF-8 answer as JSON like every
-    // other refusal (review: axum's own plain-text answers broke clients that parse `error`).
+    // other refusal; axum's own plain-text answers used to break clients that parse `error`.
     let (status, body) = post(&env.app, &"x".repeat(9 * 1024)).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(body.starts_with("{\"error\":\"too large: the body is over"), "{body}");
@@ -571,7 +571,7 @@ async fn behind_a_proxy_the_rate_limit_is_per_forwarded_client() {
     }
     assert_eq!(call(&env.app, from("198.51.100.1")).await.0, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(call(&env.app, from("198.51.100.2")).await.0, StatusCode::OK, "another client has its own bucket");
-    // Review regression: an IPv6 client rotating addresses within its /64 got a fresh limit for each.
+    // An IPv6 client's /64 shares one bucket; rotating addresses within it used to get a fresh limit for each.
     for n in 1..=3 {
         assert_eq!(call(&env.app, from(&format!("2001:db8:1:2::{n}"))).await.0, StatusCode::OK);
     }
@@ -757,7 +757,7 @@ async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Bac
     assert!(answer.contains("\"granted\":false") && answer.contains(assent_core::receipt::OTHER_KEY), "{answer}");
     assert!(
         assent_collector::OPENAPI.contains(assent_core::receipt::OTHER_KEY),
-        "the contract lists this reason (review: clients generated from it rejected the answer)"
+        "the contract lists this reason, or clients generated from it reject the answer"
     );
 
     // The subject's own key grants; another key's later refusal then decides.
@@ -775,7 +775,7 @@ async fn a_receipt_signed_with_another_key_can_refuse_but_not_grant(backend: Bac
 
 /// Guards key rotation: a key file (`--signing-key`) signs new acks. The key the database held is
 /// published only when asked (`--publish-database-key`): then the acks browsers already keep still
-/// verify; otherwise whoever reads the database could sign acks that verify (review).
+/// verify; otherwise whoever reads the database could sign acks that verify.
 async fn a_signing_key_file_takes_over_and_the_stored_key_is_published_only_when_asked(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let Some((store, _)) = open(backend, &dir).await else { return };
@@ -873,10 +873,10 @@ async fn receipts_must_claim_an_origin_the_collector_serves() {
         assert_eq!(post(&env.app, &signed(&claims(1, NOW, true, None))).await.0, StatusCode::CREATED, "{origins:?}");
     }
 
-    // Review finding: the browser could not read the answer to a cross-origin POST whose origin CORS
-    // did not list: with no --allow-origin a stored receipt (201) looked like a network error and was
-    // sent again for ever, and a 403's reason never reached the console. Every answer to a receipt POST
-    // is readable by the origin that posted it, once (no second header where CORS already set one).
+    // Every answer to a receipt POST is readable by the origin that posted it, once (no second header
+    // where CORS already set one). The browser used to be unable to read the answer to a cross-origin POST
+    // whose origin CORS did not list: with no --allow-origin a stored receipt (201) looked like a network
+    // error and was sent again for ever, and a 403's reason never reached the console.
     for (origins, status) in [
         (&[][..], StatusCode::CREATED),
         (&["https://other.example"][..], StatusCode::FORBIDDEN),
@@ -998,10 +998,10 @@ async fn postgres_tls_as_sslmode_says() {
     assert!(unknown_mode.contains("sslmode `verify`") && unknown_mode.contains("verify-full"), "{unknown_mode}");
 }
 
-/// Review finding: the allow-list was used as written for CORS but trimmed of a trailing `/` for the
-/// receipt's origin, so `--allow-origin https://shop.example/` (or a space after a comma in
-/// ASSENT_ALLOW_ORIGINS) stored the receipt but sent no CORS header: the browser could not read the
-/// answer and resent the receipt for ever.
+/// The allow-list is read the way browsers send origins, for CORS as for the receipt's origin. It used to
+/// be used as written for CORS but trimmed of a trailing `/` for the receipt's origin, so
+/// `--allow-origin https://shop.example/` (or a space after a comma in ASSENT_ALLOW_ORIGINS) stored the
+/// receipt but sent no CORS header: the browser could not read the answer and resent the receipt for ever.
 #[tokio::test]
 async fn the_allow_list_is_read_as_browsers_send_origins() {
     let settings = Settings {
@@ -1018,9 +1018,9 @@ async fn the_allow_list_is_read_as_browsers_send_origins() {
     }
 }
 
-/// Review finding: the gate answered 200 with `"at": null` for an `at` in milliseconds, and a subject
-/// id with a NUL byte got 503 on PostgreSQL but 200 on SQLite. Both are the caller's mistake: 400 with
-/// the rule, on both backends, for the gate and the export.
+/// A bad time or subject id is the caller's mistake: 400 with the rule, on both backends, for the gate and
+/// the export. The gate used to answer 200 with `"at": null` for an `at` in milliseconds, and a subject id
+/// with a NUL byte got 503 on PostgreSQL but 200 on SQLite.
 #[tokio::test]
 async fn the_gate_and_export_refuse_a_bad_time_or_subject_id() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
@@ -1028,8 +1028,8 @@ async fn the_gate_and_export_refuse_a_bad_time_or_subject_id() {
         for (uri, says) in [
             (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=1790000000000"), "not milliseconds"),
             (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=-5"), "out of range"),
-            // Review finding: an RFC 3339 time before 1970 was answered for 1970, and an unknown scope
-            // was echoed back with 200 as if it had been asked.
+            // An RFC 3339 time before 1970 and an unknown scope are refused; the first used to be
+            // answered for 1970, the second echoed back with 200 as if it had been asked.
             (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&at=1960-01-01T00:00:00Z"), "from 1970 to 9999"),
             (format!("/v1/subjects/{SUBJECT}/consent?purpose=analytics&scope=foo"), "scope `foo`: use site"),
             ("/v1/subjects/%00/consent?purpose=analytics".to_string(), "32 lowercase hex digits"),
@@ -1048,9 +1048,9 @@ async fn the_gate_and_export_refuse_a_bad_time_or_subject_id() {
     }
 }
 
-/// Review finding: collector instances started together on one database (replicas, a rolling restart)
-/// could fail at start: concurrent `CREATE OR REPLACE` of the same function or trigger fails with
-/// "tuple concurrently updated". They now take turns on an advisory lock.
+/// Collector instances started together on one database (replicas, a rolling restart) all start: they take
+/// turns on an advisory lock. They used to fail at start, since concurrent `CREATE OR REPLACE` of the same
+/// function or trigger fails with "tuple concurrently updated".
 #[tokio::test]
 async fn several_instances_can_start_at_once_on_postgresql() {
     let Some(url) = postgres_url().await else { return };
@@ -1067,10 +1067,10 @@ async fn several_instances_can_start_at_once_on_postgresql() {
     }
 }
 
-/// Review regression: in a batch (the browser's outbox, sent by sendBeacon on pagehide), a receipt
-/// refused for now (425: its device clock was ahead) was followed by its successor being stored as a
-/// gap. When the refused receipt came again, it was a fork: refused for good (409), and the browser
-/// dropped it, so a decision lost its evidence. The successor now waits (424) and nothing is stored.
+/// In a batch (the browser's outbox, sent by sendBeacon on pagehide), the receipts after one refused for now
+/// (425: its device clock was ahead) wait (424), and nothing of them is stored. The successor used to be
+/// stored as a gap; when the refused receipt came again it was a fork, refused for good (409), and the
+/// browser dropped it, so a decision lost its evidence.
 async fn in_a_batch_the_receipts_after_one_refused_for_now_wait(backend: Backend) {
     let Some(env) = fresh(backend).await else { return };
     let r1 = signed(&claims(1, NOW - 100, true, None));
