@@ -2,12 +2,27 @@
 
 use assent_core::purpose::NECESSARY;
 use assent_core::Session;
+use gloo_events::EventListener;
 use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use web_sys::{console, Element, HtmlDocument, Storage};
 
-use crate::placeholders::remove_placeholder;
 use crate::{document, now, put, Client};
+
+/// Services whose traces were removed on this page view, removed again at `pagehide` (their scripts,
+/// which cannot be unloaded, may have written them again), and that listener, from the first cleanup.
+#[derive(Default)]
+pub(crate) struct Cleanup {
+    again: Vec<String>,
+    on_pagehide: Option<EventListener>,
+}
+
+/// What was reported once per page view: unknown categories, blocked cookies.
+#[derive(Default)]
+pub(crate) struct Warned {
+    categories: Vec<String>,
+    storage: bool,
+}
 
 impl Client {
     /// Removes the cookies and storage keys that the services which may not run set (the core names
@@ -27,22 +42,18 @@ impl Client {
         // removing their traces once more at `pagehide` leaves none behind.
         let first = {
             let mut inner = self.inner.borrow_mut();
-            let first = inner.clean_again.is_none();
-            let again = inner.clean_again.get_or_insert_with(Vec::new);
+            let again = &mut inner.cleanup.again;
             for service in services {
                 if !again.contains(service) {
                     again.push(service.clone());
                 }
             }
-            first
+            inner.cleanup.on_pagehide.is_none()
         };
-        if first {
+        if let (true, Some(window)) = (first, web_sys::window()) {
             let client = self.handle();
-            let on_pagehide = Closure::<dyn Fn()>::new(move || client.clean_again());
-            if let Some(w) = web_sys::window() {
-                let _ = w.add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
-            }
-            on_pagehide.forget(); // lives as long as the page
+            let listener = EventListener::new(&window, "pagehide", move |_| client.clean_again());
+            self.inner.borrow_mut().cleanup.on_pagehide = Some(listener);
         }
     }
 
@@ -51,7 +62,7 @@ impl Client {
     fn clean_again(&self) {
         let services: Vec<String> = {
             let inner = self.inner.borrow();
-            let (Some(session), Some(list)) = (&inner.session, &inner.clean_again) else { return };
+            let (Some(session), list) = (&inner.session, &inner.cleanup.again) else { return };
             let t = now();
             session
                 .trackers()
@@ -104,8 +115,8 @@ impl Client {
         let doc: HtmlDocument = document().unchecked_into();
         if let Err(err) = doc.set_cookie(&cookie) {
             let mut inner = self.inner.borrow_mut();
-            if !inner.storage_warned {
-                inner.storage_warned = true;
+            if !inner.warned.storage {
+                inner.warned.storage = true;
                 console::warn_2(
                     &"assent: cookies are blocked, so this choice holds for this page view only:".into(),
                     &err,
@@ -138,8 +149,8 @@ impl Client {
                 Ok(false) if el.tag_name() == "IFRAME" => blocked_frames.push(el.clone()),
                 Ok(false) => {}
                 Err(message) => {
-                    if !inner.reported.contains(&category) {
-                        inner.reported.push(category.clone());
+                    if !inner.warned.categories.contains(&category) {
+                        inner.warned.categories.push(category.clone());
                         console::error_2(&format!("assent: {message}. The element stays blocked:").into(), el);
                     }
                 }
@@ -147,7 +158,7 @@ impl Client {
         }
         drop(inner);
         for frame in allowed.iter().filter_map(|el| el.dyn_into::<Element>().ok()) {
-            remove_placeholder(&frame);
+            self.remove_placeholder(&frame);
         }
         if allowed.length() > 0 {
             let _ = self.shared.run.call1(&JsValue::NULL, &allowed);

@@ -19,7 +19,7 @@ impl Client {
             Some(module) => {
                 let _ = call(&module, "gpp", &[command.into(), callback.into(), parameter, self.gpp_state().into()]);
             }
-            None => self.inner.borrow_mut().gpp_waiting.push((command.to_string(), callback, parameter)),
+            None => self.inner.borrow_mut().prefs.gpp_waiting.push((command.to_string(), callback, parameter)),
         }
     }
 }
@@ -37,7 +37,7 @@ impl Client {
 
     /// The calls that waited for the module, now that it is here.
     pub(crate) fn gpp_flush(&self) {
-        let waiting = std::mem::take(&mut self.inner.borrow_mut().gpp_waiting);
+        let waiting = std::mem::take(&mut self.inner.borrow_mut().prefs.gpp_waiting);
         for (command, callback, parameter) in waiting {
             self.gpp(&command, callback, parameter);
         }
@@ -46,7 +46,7 @@ impl Client {
     /// Tells GPP listeners that the section changed (after every decision). Listeners exist only once
     /// the module is here.
     pub(crate) fn gpp_changed(&self) {
-        let module = match &self.inner.borrow().prefs {
+        let module = match &self.inner.borrow().prefs.module {
             crate::prefs::Module::Ready(module) => module.clone(),
             _ => return,
         };

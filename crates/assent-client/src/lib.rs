@@ -23,7 +23,6 @@ mod toggles;
 mod ui;
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::rc::Rc;
 
 use assent_core::hash::config_fingerprint;
@@ -31,7 +30,7 @@ use assent_core::purpose::NECESSARY;
 use assent_core::region::Region;
 use assent_core::scoped::{self, Kind, Scope};
 use assent_core::{Config, ConfigError, Effect, Event, Record, Session, Source, Visitor};
-use assent_ui::{Overlay, Texts};
+use assent_ui::Overlay;
 use js_sys::{Array, Date, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{console, CustomEvent, CustomEventInit, HtmlDocument, Storage};
@@ -67,30 +66,25 @@ fn put(object: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(object, &key.into(), value);
 }
 
+/// The client's state, grouped by concern; each group is defined beside the code that uses it.
+#[derive(Default)]
 struct Inner {
     session: Option<Session>,
     overlay: Option<Overlay>,
-    /// The preferences module (the dialog and the AI toggle).
-    prefs: prefs::Module,
-    texts: Option<(String, Rc<Texts>)>,
-    /// Resolves once `texts` is loaded; shared by the UI and the receipt worker (one download).
-    texts_loading: Option<js_sys::Promise>,
-    /// No locale file could be loaded: the texts are key names, which no receipt may hash as the notice.
-    texts_missing: bool,
-    /// Choices whose receipts are still to be made, in order (each links to the one before).
-    receipt_queue: VecDeque<Record>,
+    /// The preferences module, and what waits for it.
+    prefs: prefs::Prefs,
+    /// The visitor's strings.
+    texts: ui::TextsState,
+    /// Choices whose receipts are still to be made.
+    receipts: receipts::Queue,
     /// `<assent-ai-toggle>` elements on the page, with their rendered views.
     toggles: Vec<Toggle>,
-    /// Blocked embeds whose placeholders wait for the preferences module (which draws them).
-    placeholders_waiting: Vec<web_sys::Element>,
-    /// `__gpp` calls made before the preferences module (which answers them) landed.
-    gpp_waiting: Vec<(String, Function, JsValue)>,
-    receipt_worker: bool,
-    reported: Vec<String>,
-    storage_warned: bool,
-    /// Services whose traces were removed on this page view, removed again at `pagehide` (their
-    /// scripts, which cannot be unloaded, may have written them again); `None` until the first.
-    clean_again: Option<Vec<String>>,
+    /// Blocked embeds showing a placeholder.
+    placeholders: placeholders::Shown,
+    /// Traces removed on this page view, removed again at `pagehide`.
+    cleanup: gates::Cleanup,
+    /// What was reported once already.
+    warned: gates::Warned,
 }
 
 /// The running client behind `window.assent` once the wasm is loaded.
@@ -175,22 +169,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
         domain.map(|d| format!("; Domain={d}")).unwrap_or_default()
     );
     let client = Client {
-        inner: Rc::new(RefCell::new(Inner {
-            session,
-            overlay: None,
-            prefs: prefs::Module::Absent,
-            texts: None,
-            texts_loading: None,
-            texts_missing: false,
-            receipt_queue: VecDeque::new(),
-            toggles: Vec::new(),
-            gpp_waiting: Vec::new(),
-            placeholders_waiting: Vec::new(),
-            receipt_worker: false,
-            reported: Vec::new(),
-            storage_warned: false,
-            clean_again: None,
-        })),
+        inner: Rc::new(RefCell::new(Inner { session, ..Inner::default() })),
         shared: Rc::new(Shared {
             base: option_string(&options, "base").unwrap_or_default(),
             run,
@@ -218,8 +197,9 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
         };
         (session.and_then(|s| s.decision()).cloned(), [unmade(Kind::Conversation), unmade(Kind::Service)])
     };
-    let queued =
-        |id: &str| client.inner.borrow().receipt_queue.iter().any(|r| matches!(r, Record::Site(d) if d.receipt == id));
+    let queued = |id: &str| {
+        client.inner.borrow().receipts.records.iter().any(|r| matches!(r, Record::Site(d) if d.receipt == id))
+    };
     if storage.is_some() {
         let decision = decision.filter(|d| !queued(&d.receipt));
         if let Some(d) = decision.filter(|d| read("assent.receipt").as_deref() != Some(d.receipt.as_str())) {

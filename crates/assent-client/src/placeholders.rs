@@ -8,8 +8,24 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::Element;
 
 use crate::gates::service_of;
-use crate::prefs::call;
+use crate::prefs::{call, Remote};
 use crate::Client;
+
+/// Blocked embeds and their placeholders: those waiting for the preferences module (which draws them),
+/// and those drawn, each with what keeps it working. Dropping a drawn one removes its listeners.
+#[derive(Default)]
+pub(crate) struct Shown {
+    waiting: Vec<Element>,
+    drawn: Vec<Drawn>,
+}
+
+/// A placeholder the module drew in `frame`: its handle (its listeners) and the client's two callbacks.
+struct Drawn {
+    frame: Element,
+    _view: Remote,
+    _on_load: Closure<dyn Fn()>,
+    _on_always: Option<Closure<dyn Fn()>>,
+}
 
 impl Client {
     /// Shows a placeholder in each blocked embed's own frame (drawn by the preferences module): the
@@ -20,7 +36,7 @@ impl Client {
             let Some((lang, texts)) = client.texts().await else { return };
             let Some(module) = client.prefs_module() else {
                 // Shown when the module lands (`prefs_module` asked for it).
-                client.inner.borrow_mut().placeholders_waiting.extend(frames);
+                client.inner.borrow_mut().placeholders.waiting.extend(frames);
                 return;
             };
             for frame in frames {
@@ -50,22 +66,28 @@ impl Client {
                 } else {
                     let _ = frame.set_attribute(PLACEHOLDER_ATTR, "");
                 }
-                // Both live as long as the placeholder's buttons, for the page view.
+                // Both live as long as the placeholder (see `Drawn`).
                 let loader = client.handle();
                 let target = frame.clone();
-                let on_load = Closure::<dyn Fn()>::new(move || loader.load_embed(&target)).into_js_value();
-                let on_always = match known {
-                    Some(service) => {
-                        let loader = client.handle();
-                        Closure::<dyn Fn()>::new(move || {
-                            loader.dispatch(Event::AllowService { service: service.clone(), on: true });
-                        })
-                        .into_js_value()
+                let on_load = Closure::<dyn Fn()>::new(move || loader.load_embed(&target));
+                let on_always = known.map(|service| {
+                    let loader = client.handle();
+                    Closure::<dyn Fn()>::new(move || {
+                        loader.dispatch(Event::AllowService { service: service.clone(), on: true });
+                    })
+                });
+                let always = on_always.as_ref().map_or(JsValue::NULL, |c| c.as_ref().clone());
+                let args = [frame.clone().into(), props.into(), on_load.as_ref().clone(), always];
+                match call(&module, "placeholder", &args) {
+                    Ok(view) => client.inner.borrow_mut().placeholders.drawn.push(Drawn {
+                        frame,
+                        _view: Remote(view),
+                        _on_load: on_load,
+                        _on_always: on_always,
+                    }),
+                    Err(e) => {
+                        web_sys::console::error_2(&"assent: could not show a blocked embed's placeholder:".into(), &e)
                     }
-                    None => JsValue::NULL,
-                };
-                if let Err(e) = call(&module, "placeholder", &[frame.into(), props.into(), on_load, on_always]) {
-                    web_sys::console::error_2(&"assent: could not show a blocked embed's placeholder:".into(), &e);
                 }
             }
         });
@@ -73,7 +95,7 @@ impl Client {
 
     /// The frames that waited for the preferences module, now that it is here.
     pub(crate) fn placeholders_flush(&self) {
-        let waiting = std::mem::take(&mut self.inner.borrow_mut().placeholders_waiting);
+        let waiting = std::mem::take(&mut self.inner.borrow_mut().placeholders.waiting);
         if !waiting.is_empty() {
             self.show_placeholders(waiting);
         }
@@ -82,8 +104,28 @@ impl Client {
     /// "Load it" on a placeholder: this embed alone, now. Nothing is stored: the next page view
     /// asks again (a lasting choice is made in the preferences).
     fn load_embed(&self, frame: &Element) {
-        remove_placeholder(frame);
+        self.remove_placeholder(frame);
         let _ = self.shared.run.call1(&JsValue::NULL, &Array::of1(frame));
+    }
+
+    /// Takes the placeholder out of an embed's frame, so that its `src` can load, and ends its
+    /// listeners.
+    pub(crate) fn remove_placeholder(&self, frame: &Element) {
+        if let Some(mark) = frame.get_attribute(PLACEHOLDER_ATTR) {
+            let _ = frame.remove_attribute("srcdoc");
+            if mark == "title" {
+                let _ = frame.remove_attribute("title");
+            }
+            let _ = frame.remove_attribute(PLACEHOLDER_ATTR);
+        }
+        let gone: Vec<Drawn> = {
+            let mut inner = self.inner.borrow_mut();
+            let (gone, kept) =
+                std::mem::take(&mut inner.placeholders.drawn).into_iter().partition(|d| &d.frame == frame);
+            inner.placeholders.drawn = kept;
+            gone
+        };
+        drop(gone); // outside the borrow: freeing the module's handle runs its code
     }
 }
 
@@ -115,15 +157,4 @@ fn unseen(frame: &Element) -> bool {
         || frame.has_attribute("hidden")
         || has(b"display:none")
         || has(b"visibility:hidden")
-}
-
-/// Takes the placeholder out of an embed's frame, so that its `src` can load.
-pub(crate) fn remove_placeholder(frame: &Element) {
-    if let Some(mark) = frame.get_attribute(PLACEHOLDER_ATTR) {
-        let _ = frame.remove_attribute("srcdoc");
-        if mark == "title" {
-            let _ = frame.remove_attribute("title");
-        }
-        let _ = frame.remove_attribute(PLACEHOLDER_ATTR);
-    }
 }

@@ -14,6 +14,14 @@ use web_sys::console;
 
 use crate::Client;
 
+/// The preferences module, and the `__gpp` calls that wait for it.
+#[derive(Default)]
+pub(crate) struct Prefs {
+    pub(crate) module: Module,
+    /// `__gpp` calls made before the module (which answers them) landed.
+    pub(crate) gpp_waiting: Vec<(String, Function, JsValue)>,
+}
+
 /// Where the preferences module is.
 #[derive(Default)]
 pub(crate) enum Module {
@@ -27,7 +35,7 @@ pub(crate) enum Module {
 }
 
 /// A view the preferences module shows. Dropping it frees the module's handle, which unmounts the view.
-pub(crate) struct Remote(JsValue);
+pub(crate) struct Remote(pub(crate) JsValue);
 
 impl Drop for Remote {
     fn drop(&mut self) {
@@ -59,7 +67,7 @@ impl Client {
     /// When it lands, whatever waits for it is shown: the dialog if the session still wants it, and
     /// the toggles not rendered yet.
     pub(crate) fn prefs_module(&self) -> Option<JsValue> {
-        if let Module::Ready(module) = &self.inner.borrow().prefs {
+        if let Module::Ready(module) = &self.inner.borrow().prefs.module {
             return Some(module.clone());
         }
         self.load_prefs();
@@ -73,10 +81,10 @@ impl Client {
         };
         {
             let mut inner = self.inner.borrow_mut();
-            if !matches!(inner.prefs, Module::Absent) {
+            if !matches!(inner.prefs.module, Module::Absent) {
                 return;
             }
-            inner.prefs = Module::Loading;
+            inner.prefs.module = Module::Loading;
         }
         let client = self.handle();
         spawn_local(async move {
@@ -84,9 +92,21 @@ impl Client {
                 Ok(promise) => JsFuture::from(js_sys::Promise::resolve(&promise)).await,
                 Err(e) => Err(e),
             };
+            // From the same build, or not used at all.
+            let loaded = loaded.and_then(|module| {
+                let version = call(&module, "wireVersion", &[]).ok().and_then(|v| v.as_f64());
+                match version {
+                    Some(v) if v == f64::from(wire::WIRE_VERSION) => Ok(module),
+                    _ => Err(JsValue::from(format!(
+                        "it is from another build (wire version {}, this client reads {}): serve every file of one build from one folder",
+                        version.map_or_else(|| "none".into(), |v| (v as u32).to_string()), // no float formatting in the bundle
+                        wire::WIRE_VERSION
+                    ))),
+                }
+            });
             match loaded {
                 Ok(module) => {
-                    client.inner.borrow_mut().prefs = Module::Ready(module);
+                    client.inner.borrow_mut().prefs.module = Module::Ready(module);
                     let ui = client.inner.borrow().session.as_ref().map(Session::ui);
                     if ui == Some(Ui::Preferences) {
                         client.render(Ui::Preferences);
@@ -96,7 +116,7 @@ impl Client {
                     client.placeholders_flush();
                 }
                 Err(e) => {
-                    client.inner.borrow_mut().prefs = Module::Absent;
+                    client.inner.borrow_mut().prefs.module = Module::Absent;
                     console::error_2(
                         &format!(
                             "assent: could not load the preferences module ({}assent_prefs.js and assent_prefs_bg.wasm, served as application/wasm); the banner's other choices still work:",
@@ -113,7 +133,7 @@ impl Client {
     /// Asks for the module once the page is idle (the banner is on screen), so that "Preferences" opens
     /// at once when it is clicked. Browsers without `requestIdleCallback` (Safari) wait one second.
     pub(crate) fn prefetch_prefs(&self) {
-        if !matches!(self.inner.borrow().prefs, Module::Absent) || self.shared.prefs.is_none() {
+        if !matches!(self.inner.borrow().prefs.module, Module::Absent) || self.shared.prefs.is_none() {
             return;
         }
         let Some(window) = web_sys::window() else { return };

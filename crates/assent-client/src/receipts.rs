@@ -1,5 +1,7 @@
 //! Consent receipts, made one at a time through assent-receipts.js.
 
+use std::collections::VecDeque;
+
 use assent_core::purpose::AI_TRAINING;
 use assent_core::receipt::{notice_text, service_text, toggle_text, Claims};
 use assent_core::scoped::{Kind, Scope};
@@ -11,6 +13,14 @@ use web_sys::console;
 
 use crate::ui::pick;
 use crate::Client;
+
+/// Choices whose receipts are still to be made, in order (each links to the one before), and whether
+/// the worker that makes them is running.
+#[derive(Default)]
+pub(crate) struct Queue {
+    pub(crate) records: VecDeque<Record>,
+    working: bool,
+}
 
 /// The id of the latest scoped receipt of a kind made in this browser (set by assent-receipts.js).
 pub(crate) fn receipt_marker(kind: Kind) -> &'static str {
@@ -24,8 +34,8 @@ impl Client {
     pub(crate) fn queue_receipt(&self, record: Record) {
         let start_worker = {
             let mut inner = self.inner.borrow_mut();
-            inner.receipt_queue.push_back(record);
-            !std::mem::replace(&mut inner.receipt_worker, true)
+            inner.receipts.records.push_back(record);
+            !std::mem::replace(&mut inner.receipts.working, true)
         };
         if start_worker {
             let client = self.handle();
@@ -37,9 +47,9 @@ impl Client {
     /// decision stands: receipts are evidence, never a condition for the page to work.
     async fn receipt_worker(&self) {
         loop {
-            let next = self.inner.borrow_mut().receipt_queue.pop_front();
+            let next = self.inner.borrow_mut().receipts.records.pop_front();
             let Some(record) = next else {
-                self.inner.borrow_mut().receipt_worker = false;
+                self.inner.borrow_mut().receipts.working = false;
                 return;
             };
             if let Err(e) = self.make_receipt(&record).await {
@@ -59,7 +69,7 @@ impl Client {
         let (lang, texts) = self.texts().await.ok_or("no strings loaded")?;
         // The receipt would hash key names, not the notice shown. Without its marker, a later page view
         // makes it (see `start`).
-        if self.inner.borrow().texts_missing {
+        if self.inner.borrow().texts.missing {
             return Err(
                 "no locale file loaded, so the notice text cannot be hashed; it is made on a later page view".into()
             );

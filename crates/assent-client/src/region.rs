@@ -15,8 +15,9 @@ pub(crate) async fn ask_geo(url: &str) -> Option<String> {
     let abort = web_sys::AbortController::new().ok()?;
     let init = web_sys::RequestInit::new();
     init.set_signal(Some(&abort.signal()));
-    let stop = Closure::once_into_js(move || abort.abort());
-    let timer = window.set_timeout_with_callback_and_timeout_and_arguments_0(stop.unchecked_ref(), 1500).ok();
+    // Owned here: cleared below if the answer comes first, then dropped with this function.
+    let stop = Closure::once(move || abort.abort());
+    let timer = window.set_timeout_with_callback_and_timeout_and_arguments_0(stop.as_ref().unchecked_ref(), 1500).ok();
     let answer = async {
         let response: web_sys::Response =
             JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.ok()?.dyn_into().ok()?;

@@ -132,11 +132,11 @@ impl Client {
     pub(crate) fn render_toggles(&self) {
         let waiting = {
             let inner = self.inner.borrow();
-            inner.texts.is_some() && inner.toggles.iter().any(|t| t.view.is_none())
+            inner.texts.loaded.is_some() && inner.toggles.iter().any(|t| t.view.is_none())
         };
         let module = if waiting { self.prefs_module() } else { None };
         let mut inner = self.inner.borrow_mut();
-        let Some((lang, texts)) = inner.texts.clone() else { return };
+        let Some((lang, texts)) = inner.texts.loaded.clone() else { return };
         let Some(session) = inner.session.take() else { return };
         let t = now();
         let config = session.config();

@@ -14,6 +14,16 @@ use web_sys::console;
 use crate::fetch::fetch_locale;
 use crate::{document, now, Client};
 
+/// The visitor's strings: loaded once (language, strings), the download every caller waits on, and
+/// whether no locale file could be loaded (the texts are then key names, which no receipt may hash as
+/// the notice).
+#[derive(Default)]
+pub(crate) struct TextsState {
+    pub(crate) loaded: Option<(String, Rc<Texts>)>,
+    loading: Option<js_sys::Promise>,
+    pub(crate) missing: bool,
+}
+
 impl Client {
     /// Shows what the session wants. The overlay is taken out of `inner` while it works: moving focus
     /// runs the page's focus handlers, which may call `window.assent` (and so borrow `inner`) at once.
@@ -29,7 +39,7 @@ impl Client {
                 return;
             }
         }
-        let Some((lang, texts)) = self.inner.borrow().texts.clone() else {
+        let Some((lang, texts)) = self.inner.borrow().texts.loaded.clone() else {
             self.load_texts();
             return;
         };
@@ -102,10 +112,10 @@ impl Client {
     pub(crate) async fn texts(&self) -> Option<(String, Rc<Texts>)> {
         let promise = {
             let mut inner = self.inner.borrow_mut();
-            if let Some(loaded) = &inner.texts {
+            if let Some(loaded) = &inner.texts.loaded {
                 return Some(loaded.clone());
             }
-            if inner.texts_loading.is_none() {
+            if inner.texts.loading.is_none() {
                 let session = inner.session.as_ref()?;
                 let config = session.config();
                 let doc = document();
@@ -132,7 +142,7 @@ impl Client {
                             }
                         }
                     }
-                    client.inner.borrow_mut().texts_missing = loaded.is_none();
+                    client.inner.borrow_mut().texts.missing = loaded.is_none();
                     let (lang, mut map) = loaded.unwrap_or_else(|| (lang.clone(), Vec::new()));
                     // Config overrides come last, so they win in `Texts::get`.
                     map.extend(overrides.into_iter().filter_map(|(key, value)| Some((key, pick(&value, &lang)?))));
@@ -143,15 +153,15 @@ impl Client {
                             *text = text.replace("{controller}", &controller);
                         }
                     }
-                    client.inner.borrow_mut().texts = Some((lang, Rc::new(Texts(map))));
+                    client.inner.borrow_mut().texts.loaded = Some((lang, Rc::new(Texts(map))));
                     Ok(JsValue::UNDEFINED)
                 });
-                inner.texts_loading = Some(promise);
+                inner.texts.loading = Some(promise);
             }
-            inner.texts_loading.clone()?
+            inner.texts.loading.clone()?
         };
         let _ = JsFuture::from(promise).await;
-        self.inner.borrow().texts.clone()
+        self.inner.borrow().texts.loaded.clone()
     }
 }
 

@@ -77,6 +77,8 @@ fn prefs_loader() -> JsValue {
     );
     Reflect::set(&exports, &"preferences".into(), &preferences.into_js_value()).unwrap();
     Reflect::set(&exports, &"toggle".into(), &toggle.into_js_value()).unwrap();
+    let version = Closure::<dyn Fn() -> u32>::new(assent_prefs::wire_version);
+    Reflect::set(&exports, &"wireVersion".into(), &version.into_js_value()).unwrap();
     let resolved = js_sys::Promise::resolve(&JsValue::from(exports));
     Closure::<dyn Fn() -> js_sys::Promise>::new(move || resolved.clone()).into_js_value()
 }

@@ -22,6 +22,12 @@ mod placeholder;
 mod toggle;
 pub use toggle::MountedToggle;
 
+/// The wire format this module reads ([`wire::WIRE_VERSION`]); the client checks it when the module lands.
+#[wasm_bindgen(js_name = wireVersion)]
+pub fn wire_version() -> u32 {
+    wire::WIRE_VERSION
+}
+
 /// A view shown by this module. Dropping it (`free()` from JavaScript) takes the view away.
 #[wasm_bindgen]
 pub struct Shown(#[allow(dead_code)] Box<dyn Any>);

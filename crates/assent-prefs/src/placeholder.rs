@@ -4,37 +4,56 @@
 //! of its own and no CSP exception): "Load it" loads this embed, this page view; "Always allow X"
 //! allows that service from now on. The client decides which frames get one, and what they say.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use assent_ui::{wire, PlaceholderProps};
+use gloo_events::EventListener;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
+
+/// A placeholder shown in a frame. Dropping it (`free()` from JavaScript, when the embed loads) ends
+/// its listeners.
+#[wasm_bindgen]
+pub struct Placeholder {
+    _on_frame_load: EventListener,
+    _buttons: Rc<RefCell<Vec<EventListener>>>,
+}
 
 /// Shows the placeholder described by `props` ([`wire::placeholder_to_wire`]'s text) in `frame`.
 /// "Load it" calls `on_load`; "Always allow X" calls `on_always`, offered only when `props` names the
 /// button's text (and `on_always` is given).
 #[wasm_bindgen]
-pub fn placeholder(frame: Element, props: &str, on_load: Function, on_always: Option<Function>) -> Result<(), JsValue> {
+pub fn placeholder(
+    frame: Element,
+    props: &str,
+    on_load: Function,
+    on_always: Option<Function>,
+) -> Result<Placeholder, JsValue> {
     let props =
         wire::placeholder_from_wire(props).ok_or("assent-prefs: the placeholder's props are not in the wire format")?;
+    let buttons = Rc::new(RefCell::new(Vec::new()));
+    let wired = buttons.clone();
     let target = frame.clone();
-    let on_frame_load = Closure::<dyn Fn()>::new(move || {
+    // Each time the frame's document loads (the srcdoc, once), its buttons are wired afresh.
+    let on_frame_load = EventListener::new(&frame, "load", move |_| {
+        let mut wired = wired.borrow_mut();
+        wired.clear();
         let Some(doc) = target.dyn_ref::<web_sys::HtmlIFrameElement>().and_then(|f| f.content_document()) else {
             return;
         };
         for (id, callback) in [(LOAD_BUTTON_ID, Some(&on_load)), (ALWAYS_BUTTON_ID, on_always.as_ref())] {
             if let (Some(button), Some(callback)) = (doc.get_element_by_id(id), callback) {
                 let callback = callback.clone();
-                let on_click = Closure::<dyn Fn()>::new(move || {
+                wired.push(EventListener::new(&button, "click", move |_| {
                     let _ = callback.call0(&JsValue::NULL);
-                });
-                let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
-                on_click.forget(); // lives as long as the placeholder document
+                }));
             }
         }
     });
-    frame.add_event_listener_with_callback("load", on_frame_load.as_ref().unchecked_ref())?;
-    on_frame_load.forget(); // one per blocked embed, for the page view
-    frame.set_attribute("srcdoc", &placeholder_document(&props))
+    frame.set_attribute("srcdoc", &placeholder_document(&props))?;
+    Ok(Placeholder { _on_frame_load: on_frame_load, _buttons: buttons })
 }
 
 /// The id of the "Load it" button inside the placeholder document.

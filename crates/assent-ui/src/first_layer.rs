@@ -5,7 +5,7 @@
 
 use std::any::Any;
 
-use wasm_bindgen::prelude::Closure;
+use gloo_events::EventListener;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, HtmlElement, KeyboardEvent};
 
@@ -29,10 +29,10 @@ pub fn first_layer(view: View, on_intent: OnIntent) -> Mount {
     })
 }
 
-/// Nodes added under the container and the listeners they use. Dropping it removes both.
+/// Nodes added under the container and their listeners. Dropping it removes both.
 struct Shown {
     nodes: Vec<Element>,
-    _listeners: Vec<Closure<dyn Fn(web_sys::Event)>>,
+    _listeners: Vec<EventListener>,
 }
 
 impl Drop for Shown {
@@ -46,7 +46,7 @@ impl Drop for Shown {
 /// A small element builder over one document.
 struct Dom {
     document: Document,
-    listeners: Vec<Closure<dyn Fn(web_sys::Event)>>,
+    listeners: Vec<EventListener>,
 }
 
 impl Dom {
@@ -71,11 +71,8 @@ impl Dom {
         Ok(el)
     }
 
-    fn on(&mut self, target: &Element, event: &str, handler: impl Fn(web_sys::Event) + 'static) -> Result<(), JsValue> {
-        let closure = Closure::<dyn Fn(web_sys::Event)>::new(handler);
-        target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref())?;
-        self.listeners.push(closure);
-        Ok(())
+    fn on(&mut self, target: &Element, event: &'static str, handler: impl Fn(&web_sys::Event) + 'static) {
+        self.listeners.push(EventListener::new(target, event, handler));
     }
 
     /// A button (`class="btn"`, one style for every choice) that sends `intent`.
@@ -90,7 +87,8 @@ impl Dom {
         let button =
             self.text_el(parent, "button", &[("type", "button"), ("class", "btn"), ("data-key", key)], label)?;
         let on_intent = on_intent.clone();
-        self.on(&button, "click", move |_| on_intent(intent.clone()))
+        self.on(&button, "click", move |_| on_intent(intent.clone()));
+        Ok(())
     }
 
     /// A legal string in its own language (marked with `lang`), then its translation in brackets.
@@ -186,7 +184,7 @@ fn banner(parent: &HtmlElement, props: &Props, on_intent: &OnIntent) -> Result<S
             "Tab" if modal => overlay::trap_tab(ev),
             _ => {}
         }
-    })?;
+    });
     Ok(dom.done(nodes))
 }
 
@@ -201,6 +199,6 @@ fn entry_point(parent: &HtmlElement, props: &Props, on_intent: &OnIntent) -> Res
         dom.legal(&label, l)?;
     }
     let on_intent = on_intent.clone();
-    dom.on(&button, "click", move |_| on_intent(Intent::OpenPreferences))?;
+    dom.on(&button, "click", move |_| on_intent(Intent::OpenPreferences));
     Ok(dom.done(vec![button]))
 }

@@ -11,6 +11,10 @@ use crate::{
     AllowedService, Intent, Layer, Legal, PlaceholderProps, Position, Props, PurposeItem, Scheme, Texts, ToggleProps,
 };
 
+/// The version of this format. The two modules come from one build and one folder; a page that mixes
+/// builds (a stale cache) gets a clear error instead of a misread prop.
+pub const WIRE_VERSION: u32 = 1;
+
 fn string(s: &str) -> Json {
     Json::String(s.to_string())
 }
