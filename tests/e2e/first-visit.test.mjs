@@ -186,6 +186,12 @@ test('a preferences module that cannot load leaves the banner working and says w
   assert.match(log.consoleErrors.find((e) => e.includes('preferences module')),
     /^assent: could not load the preferences module \(http:\/\/[^ ]+\/assent\/assent_prefs\.js and assent_prefs_bg\.wasm, served as application\/wasm\)/);
   assert.equal(await page.evaluate(() => window.assent.allowed('analytics')), false, 'nothing optional allowed');
+  // The __gpp handler is in that module: a call fails, as GPP says, rather than never being answered.
+  const answer = await page.evaluate(() => new Promise((r) => {
+    window.__gpp('ping', (v, ok) => r([v, ok]));
+    setTimeout(() => r('no answer within 10 s'), 10000); // a bound on failure, never reached on success
+  }));
+  assert.deepEqual(answer, [null, false]);
   await banner(page).getByRole('button', { name: 'Accept all' }).click();
   await page.waitForFunction(() => window.assent.consent()?.purposes.analytics === true);
 });

@@ -7,8 +7,7 @@ use assent_ui::wire::{gpp_to_wire, GppState};
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use crate::prefs::call;
-use crate::Client;
+use crate::{call, Client};
 
 #[wasm_bindgen]
 impl Client {
@@ -40,6 +39,15 @@ impl Client {
         let waiting = std::mem::take(&mut self.inner.borrow_mut().prefs.gpp_waiting);
         for (command, callback, parameter) in waiting {
             self.gpp(&command, callback, parameter);
+        }
+    }
+
+    /// The module could not load: the calls that waited for it fail (`callback(null, false)`), as GPP
+    /// says a CMP answers what it cannot, rather than never being answered. A later call asks again.
+    pub(crate) fn gpp_unanswerable(&self) {
+        let waiting = std::mem::take(&mut self.inner.borrow_mut().prefs.gpp_waiting);
+        for (_, callback, _) in waiting {
+            let _ = callback.call2(&JsValue::NULL, &JsValue::NULL, &JsValue::FALSE);
         }
     }
 

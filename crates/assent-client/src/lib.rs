@@ -61,6 +61,13 @@ fn option_string(options: &JsValue, key: &str) -> Option<String> {
     Reflect::get(options, &key.into()).ok().and_then(|v| v.as_string())
 }
 
+/// Calls `object[name](...args)`: a method of a JS module the client was handed (the receipt module,
+/// the preferences module).
+fn call(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = Reflect::get(object, &name.into())?.dyn_into()?;
+    f.apply(object, &args.iter().collect::<Array>())
+}
+
 /// Sets `key` on a plain JS object.
 fn put(object: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(object, &key.into(), value);

@@ -8,8 +8,8 @@ use wasm_bindgen_futures::spawn_local;
 use web_sys::Element;
 
 use crate::gates::service_of;
-use crate::prefs::{call, Remote};
-use crate::Client;
+use crate::prefs::Remote;
+use crate::{call, Client};
 
 /// Blocked embeds and their placeholders: those waiting for the preferences module (which draws them),
 /// and those drawn, each with what keeps it working. Dropping a drawn one removes its listeners.

@@ -1,18 +1,18 @@
 //! The preferences module (`assent-prefs`: the dialog and the AI toggle in Leptos, the `__gpp`
-//! handler and the embed placeholders). It is not part of
-//! this module, so the first layer carries no framework: the loader fetches it when the dialog or a
-//! toggle is first needed, and this client asks for it once the banner is idle, so that it is usually
-//! there before the visitor's click. A click that comes first is not lost: the session already wants
-//! the dialog, and it is shown as soon as the module lands.
+//! handler and the embed placeholders). It is not part of this module, so the first layer carries no
+//! framework: the loader fetches it when one of those is first needed, and this client asks for it
+//! once the banner is idle, so that it is usually there before the visitor's click. A click that comes
+//! first is not lost: the session already wants the dialog, and it is shown as soon as the module
+//! lands.
 
 use assent_core::{Session, Ui};
 use assent_ui::{wire, Mount};
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::console;
 
-use crate::Client;
+use crate::{call, Client};
 
 /// The preferences module, and the `__gpp` calls that wait for it.
 #[derive(Default)]
@@ -30,7 +30,7 @@ pub(crate) enum Module {
     Absent,
     /// On its way.
     Loading,
-    /// Loaded: its exports (`preferences`, `toggle`).
+    /// Loaded: its exports (`preferences`, `toggle`, `placeholder`, `gpp`, `gppChanged`, `wireVersion`).
     Ready(JsValue),
 }
 
@@ -54,12 +54,6 @@ impl RemoteToggle {
     pub(crate) fn set(&self, on: bool) {
         let _ = call(&self.view.0, "set", &[JsValue::from_bool(on)]);
     }
-}
-
-/// Calls `object[name](...args)`.
-pub(crate) fn call(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let f: Function = Reflect::get(object, &name.into())?.dyn_into()?;
-    f.apply(object, &args.iter().collect::<Array>())
 }
 
 impl Client {
@@ -117,6 +111,7 @@ impl Client {
                 }
                 Err(e) => {
                     client.inner.borrow_mut().prefs.module = Module::Absent;
+                    client.gpp_unanswerable();
                     console::error_2(
                         &format!(
                             "assent: could not load the preferences module ({}assent_prefs.js and assent_prefs_bg.wasm, served as application/wasm); the banner's other choices still work:",

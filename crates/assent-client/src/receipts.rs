@@ -6,13 +6,13 @@ use assent_core::purpose::AI_TRAINING;
 use assent_core::receipt::{notice_text, service_text, toggle_text, Claims};
 use assent_core::scoped::{Kind, Scope};
 use assent_core::Record;
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::console;
 
 use crate::ui::pick;
-use crate::Client;
+use crate::{call, Client};
 
 /// Choices whose receipts are still to be made, in order (each links to the one before), and whether
 /// the worker that makes them is running.
@@ -145,7 +145,5 @@ impl Client {
 
 /// Calls `object[name](...args)` and awaits the Promise it returns.
 async fn call_async(object: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let f: Function = Reflect::get(object, &name.into())?.dyn_into()?;
-    let result = f.apply(object, &args.iter().collect::<Array>())?;
-    JsFuture::from(js_sys::Promise::resolve(&result)).await
+    JsFuture::from(js_sys::Promise::resolve(&call(object, name, args)?)).await
 }

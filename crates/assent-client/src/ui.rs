@@ -43,15 +43,10 @@ impl Client {
             self.load_texts();
             return;
         };
-        let (props, view) = {
-            let inner = self.inner.borrow();
-            let Some(session) = inner.session.as_ref() else { return };
-            let view = match ui {
-                Ui::Banner => View::Banner,
-                Ui::Preferences => View::Preferences,
-                Ui::Hidden => View::EntryPoint,
-            };
-            (props(session, lang, texts), view)
+        let view = match ui {
+            Ui::Banner => View::Banner,
+            Ui::Preferences => View::Preferences,
+            Ui::Hidden => View::EntryPoint,
         };
         let mount = if view == View::Preferences {
             // Shown when the module lands, if the session still wants it then (`prefs_module`).
@@ -60,6 +55,11 @@ impl Client {
         } else {
             let client = self.handle();
             first_layer(view, Rc::new(move |intent| client.intent(intent)))
+        };
+        let props = {
+            let inner = self.inner.borrow();
+            let Some(session) = inner.session.as_ref() else { return };
+            props(session, lang, texts)
         };
         let existing = self.inner.borrow_mut().overlay.take();
         let mut overlay = match existing.map_or_else(|| Overlay::new(&document()), Ok) {
