@@ -109,6 +109,14 @@ fn hiding_the_banner_removes_it_and_its_listeners() {
     let accept = button(&overlay, "Accept all");
     overlay.hide();
     assert!(overlay.shadow_root().query_selector(".banner").unwrap().is_none(), "gone from the shadow root");
+    // A listener left on the button after its Rust closure is freed would throw when called.
+    let errors = Rc::new(std::cell::Cell::new(0));
+    let count = errors.clone();
+    let on_error = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || count.set(count.get() + 1));
+    let window = web_sys::window().unwrap();
+    window.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).unwrap();
     accept.click();
-    assert!(sent.borrow().is_empty(), "a detached button sends nothing (its listener is removed, not left to throw)");
+    window.remove_event_listener_with_callback("error", on_error.as_ref().unchecked_ref()).unwrap();
+    assert!(sent.borrow().is_empty(), "a detached button sends nothing");
+    assert_eq!(errors.get(), 0, "its listener is removed, not left to throw");
 }
