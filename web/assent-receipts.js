@@ -12,13 +12,13 @@
 
 const FLAG = 'assent.outbox';
 const utf8 = (s) => new TextEncoder().encode(s);
-const b64u = (buf) => btoa(String.fromCharCode.apply(null, new Uint8Array(buf)))
+const b64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
   .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
 
 let database;
 function db() {
-  return database || (database = new Promise((resolve, reject) => {
+  database ||= new Promise((resolve, reject) => {
     const open = indexedDB.open('assent', 1);
     open.onupgradeneeded = () => {
       const d = open.result;
@@ -29,7 +29,8 @@ function db() {
     };
     open.onsuccess = () => resolve(open.result);
     open.onerror = () => reject(open.error);
-  }));
+  });
+  return database;
 }
 
 // Runs `fn(stores)` in one transaction and resolves when it has committed.
@@ -55,13 +56,13 @@ export async function sha256(text) {
 
 let keyPromise;
 function key() {
-  return keyPromise || (keyPromise = get('keys', 'browser').then(async (stored) => {
+  keyPromise ||= get('keys', 'browser').then(async (stored) => {
     if (stored) return stored;
     let pair;
     let alg = 'EdDSA';
     try {
       pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
-    } catch (e) {
+    } catch (_e) {
       alg = 'ES256';
       pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
     }
@@ -71,7 +72,8 @@ function key() {
     const record = { alg: alg, jwk: jwk, privateKey: pair.privateKey };
     await tx(['keys'], 'readwrite', (s) => s.keys.put(record, 'browser'));
     return record;
-  }));
+  });
+  return keyPromise;
 }
 
 // Reading the head (`prev`) and advancing it (`issue`) are one step across tabs: two tabs deciding at the
@@ -82,10 +84,10 @@ const held = {};
 function lock(subject) {
   if (!navigator.locks) return Promise.resolve();
   return new Promise((granted) => {
-    navigator.locks.request('assent-chain:' + subject, () => new Promise((release) => {
+    navigator.locks.request(`assent-chain:${subject}`, () => new Promise((release) => {
       held[subject] = release;
       setTimeout(release, 10000); // a receipt that is never issued must not block the next for good
-      granted();
+      granted(undefined);
     }));
   });
 }
@@ -101,7 +103,7 @@ export async function prev(subject) {
   await lock(subject);
   try {
     const head = await get('chain', subject);
-    return (head && head.hash) || head || null; // {hash, id}; a bare hash from before ids were kept
+    return (head?.hash) || head || null; // {hash, id}; a bare hash from before ids were kept
   } catch (e) {
     unlock(subject);
     throw e;
@@ -112,9 +114,9 @@ export async function prev(subject) {
 export async function sign(payload) {
   const k = await key();
   const header = JSON.stringify({ alg: k.alg, jwk: k.jwk, typ: 'assent-receipt+jws' });
-  const input = b64u(utf8(header)) + '.' + b64u(utf8(payload));
+  const input = `${b64u(utf8(header))}.${b64u(utf8(payload))}`;
   const params = k.alg === 'EdDSA' ? { name: 'Ed25519' } : { name: 'ECDSA', hash: 'SHA-256' };
-  return input + '.' + b64u(await crypto.subtle.sign(params, k.privateKey, utf8(input)));
+  return `${input}.${b64u(await crypto.subtle.sign(params, k.privateKey, utf8(input)))}`;
 }
 
 /**
@@ -131,7 +133,7 @@ export async function issue(payload, id, subject, endpoints, marker, at) {
   }
   // A scoped choice's marker also keeps when it was decided (`id|at`): once a later choice for the same
   // scope has replaced it, the time still tells which choices came after it.
-  issued(marker || 'assent.receipt', at ? id + '|' + at : id);
+  issued(marker || 'assent.receipt', at ? `${id}|${at}` : id);
   if (endpoints.length) flag(true);
   flush();
 }
@@ -167,17 +169,18 @@ async function record(payload, id, subject, endpoints) {
 function issued(marker, id) {
   try {
     localStorage.setItem(marker, id);
-  } catch (e) { /* storage blocked */ }
+  } catch { /* storage blocked */ }
 }
 
 function flag(on) {
   try {
     if (on) localStorage.setItem(FLAG, '1');
     else localStorage.removeItem(FLAG);
-  } catch (e) { /* storage blocked: the loader simply won't know to flush early */ }
+  } catch { /* storage blocked: the loader simply won't know to flush early */ }
 }
 
 let pending = []; // in-memory copy of the outbox, for sendBeacon on pagehide
+/** @type {Promise<unknown> | null} */
 let flushing = null;
 let timer = 0;
 
@@ -217,7 +220,9 @@ async function run(fresh) {
       if (item.delivered.includes(url) || blocked[url]) continue;
       // Each endpoint has its own backoff: one that is down must not hold the others up.
       // (`next`/`attempts` on the item: queued by a version that kept one backoff per receipt.)
-      const r = (item.retry = item.retry || {})[url] || (item.retry[url] = { next: item.next || 0, attempts: item.attempts || 0 });
+      item.retry ||= {};
+      item.retry[url] ||= { next: item.next || 0, attempts: item.attempts || 0 };
+      const r = item.retry[url];
       // A `next` further off than the longest wait (a day) means the clock was stepped back since:
       // due now, or the receipt would wait as long as the clock was off.
       if (!fresh && r.next > Date.now() && r.next - Date.now() <= 864e5) {
@@ -226,12 +231,12 @@ async function run(fresh) {
         continue;
       }
       const outcome = await send(url, item, r);
-      if (outcome >= 0) {
+      if (typeof outcome === 'number') {
         r.attempts += 1;
         // Exponential backoff with full jitter: up to 2^attempts seconds, capped at 10 minutes; never
         // before the collector's Retry-After (`outcome`, in seconds).
         // (At most a day: a clock weeks ahead must not overflow the timer, which would then fire at once.)
-        r.next = Date.now() + Math.max(Math.min(outcome, 86400) * 1000, Math.random() * Math.min(600000, 1000 * Math.pow(2, r.attempts)));
+        r.next = Date.now() + Math.max(Math.min(outcome, 86400) * 1000, Math.random() * Math.min(600000, 1000 * 2 ** r.attempts));
         retryAt = Math.min(retryAt, r.next);
         blocked[url] = true;
       } else {
@@ -260,21 +265,21 @@ async function send(url, item, r) {
       // A collector that accepts the connection but never answers must not hold the outbox up for good.
       signal: AbortSignal.timeout ? AbortSignal.timeout(15000) : undefined,
     });
-  } catch (e) {
+  } catch (_e) {
     return 0; // offline, the collector is down, or it timed out
   }
   const reason = () => res.text().catch(() => '');
   if (res.ok) {
     // An HTML page is not a collector's answer (a single-page app's fallback route, a wrong URL).
     if (/html/.test(res.headers.get('content-type'))) {
-      console.error('assent: ' + url + ' answered receipt ' + item.id + ' with an HTML page, not a collector\'s answer: check receipts.endpoints');
+      console.error(`assent: ${url} answered receipt ${item.id} with an HTML page, not a collector's answer: check receipts.endpoints`);
       return 60;
     }
     try {
       const body = await res.json();
       // One per endpoint: each collector countersigns its own copy.
       if (body.ack) await tx(['acks'], 'readwrite', (s) => s.acks.put({ url: url, ack: body.ack, chain: body.chain }, [item.id, url]));
-    } catch (e) { /* delivered; an unreadable acknowledgment is not a reason to send again */ }
+    } catch { /* delivered; an unreadable acknowledgment is not a reason to send again */ }
     return 'delivered';
   }
   const status = res.status;
@@ -283,23 +288,24 @@ async function send(url, item, r) {
   // 403: the collector does not serve this site yet (its --allow-origin): kept and tried again slowly,
   // so that fixing the collector's settings recovers the evidence.
   if (status === 403) {
-    console.error('assent: ' + url + ' refused receipt ' + item.id + ' (403), kept to retry: ' + text);
+    console.error(`assent: ${url} refused receipt ${item.id} (403), kept to retry: ${text}`);
     return 600;
   }
   let why;
   try {
     const body = JSON.parse(text);
     if (Object.keys(body).join() === 'error') why = body.error;
-  } catch (e) { /* not a collector's answer */ }
+  } catch { /* not a collector's answer */ }
   // Any other 4xx with a collector's reason (exactly {"error": "…"}: a framework's error page such as
   // Spring's {"status", "error", "path"} is not one) is refused for good: the same bytes will never be
   // accepted. Without one it is no verdict on the receipt (a proxy's 404 during a deploy, a
   // firewall's page, a redirect turned into a GET): kept, tried every 10 minutes for a day, then dropped.
-  if (typeof why !== 'string' && Date.now() - (r.unclear = r.unclear || Date.now()) < 864e5) {
-    console.error('assent: ' + url + ' answered receipt ' + item.id + ' with ' + status + ' but no collector\'s reason ({"error"}), kept to retry: ' + text.slice(0, 200));
+  r.unclear ||= Date.now();
+  if (typeof why !== 'string' && Date.now() - r.unclear < 864e5) {
+    console.error(`assent: ${url} answered receipt ${item.id} with ${status} but no collector's reason ({"error"}), kept to retry: ${text.slice(0, 200)}`);
     return 600;
   }
-  console.error('assent: ' + url + ' refused receipt ' + item.id + ' (' + status + '): ' + (why || text.slice(0, 200)));
+  console.error(`assent: ${url} refused receipt ${item.id} (${status}): ${why || text.slice(0, 200)}`);
   return 'refused';
 }
 
@@ -309,9 +315,13 @@ async function send(url, item, r) {
  */
 export function beacon() {
   const batches = {};
-  pending.forEach((item) => item.endpoints.forEach((url) => {
-    if (!item.delivered.includes(url)) (batches[url] = batches[url] || []).push(item.jws);
-  }));
+  for (const item of pending) {
+    for (const url of item.endpoints) {
+      if (item.delivered.includes(url)) continue;
+      batches[url] ||= [];
+      batches[url].push(item.jws);
+    }
+  }
   Object.keys(batches).forEach((url) => {
     navigator.sendBeacon(url, new Blob([JSON.stringify({ receipts: batches[url] })], { type: 'text/plain' }));
   });

@@ -6,6 +6,9 @@ export type PurposeId = string;
 /** How a decision was captured. */
 export type CaptureMethod = 'accept_all' | 'reject_all' | 'preferences_saved' | 'withdrawal' | 'acknowledged' | 'api' | 'ai_toggle' | 'gpc' | 'placeholder';
 
+/** The consent flow a region gets. */
+export type Flow = 'optIn' | 'optOut' | 'notice';
+
 /** Options that scope a question to one chat conversation, or to one tracker service. */
 export interface ScopeOptions {
   /** The conversation id, as on `<assent-ai-toggle conversation="…">`. */
@@ -50,7 +53,7 @@ export interface Consent {
   method: CaptureMethod;
   /** ISO 3166 code in force, if known. */
   region: string | null;
-  flow: 'optIn' | 'optOut' | 'notice';
+  flow: Flow;
   /** Id of the signed receipt that records this decision. */
   receipt: string;
   /** Every purpose the decision answered, allowed or not. */

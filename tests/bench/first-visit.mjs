@@ -182,7 +182,7 @@ const ALL_TOOLS = [
     accept: '#assent-ui section.banner button:has-text("Accept all")',
     // The loader's fast path needs the decision's receipt made in this browser, not just the cookie.
     stored: () => {
-      const c = window.assent && window.assent.consent();
+      const c = window.assent?.consent();
       return !!c && localStorage.getItem('assent.receipt') === c.receipt;
     },
     // On the returning visit the loader must decide alone: the wasm is never requested.
@@ -288,7 +288,8 @@ function launch() {
  * - `shifts`: layout shifts not caused by input, as [startTime, value].
  */
 function BANNER_PROBE({ host, selector }) {
-  const bench = (window.__bench = { bannerAt: null, shifts: [] });
+  const bench = { bannerAt: null, shifts: [] };
+  window.__bench = bench;
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) if (!e.hadRecentInput) bench.shifts.push([e.startTime, e.value]);
   }).observe({ type: 'layout-shift', buffered: true });
@@ -469,7 +470,7 @@ async function run(browser, base, tool, screenshot) {
 /** One unmeasured page load, so that the first measured run does not pay for the browser's start-up. */
 async function warmUp(browser, base) {
   const context = await browser.newContext();
-  await (await context.newPage()).goto(base + '/privacy.html');
+  await (await context.newPage()).goto(`${base}/privacy.html`);
   await context.close();
 }
 
@@ -530,8 +531,10 @@ function printRaw(results) {
   for (const tool of TOOLS) {
     const r = results[tool.name];
     console.log(`${tool.name}:`);
-    r.forEach((x, i) => console.log(`  run ${i + 1}: banner ${ms(x.first.ms)} ms, returning ${ms(x.returning.ms)} ms, ` +
-      `bytes ${bytes(x.first.bytes)} / ${bytes(x.returning.bytes)}, round trips ${x.first.trips} / ${x.returning.trips}, CLS ${x.first.cls.toFixed(3)}`));
+    r.forEach((x, i) => {
+      console.log(`  run ${i + 1}: banner ${ms(x.first.ms)} ms, returning ${ms(x.returning.ms)} ms, ` +
+        `bytes ${bytes(x.first.bytes)} / ${bytes(x.returning.bytes)}, round trips ${x.first.trips} / ${x.returning.trips}, CLS ${x.first.cls.toFixed(3)}`);
+    });
     printWaterfall('first visit, run 1, banner', r[0].first);
     printWaterfall('returning visit, run 1, tag', r[0].returning);
     const errors = [...new Set(r.flatMap((x) => x.errors))];

@@ -39,7 +39,8 @@ try {
         for (let r = 0; r < R; r++) out.push(run(root, B));
         return out.sort((a, b) => a - b);
       }, { fn, B: BATCH, R: ROUNDS });
-      (results[name] ||= {})[variant] = (times[Math.floor(times.length / 2)] / BATCH) * 1e6; // ns per call, median round
+      results[name] ||= {};
+      results[name][variant] = (times[Math.floor(times.length / 2)] / BATCH) * 1e6; // ns per call, median round
     }
     await context.close();
   }

@@ -241,7 +241,7 @@ test('no layout shift: showing, answering and reopening Assent, and a placeholde
   // Every shift recorded so far, those not yet handed to the observer's callback included, and what moved.
   const cls = (p) => p.evaluate(() => {
     window.shifts.push(...window.clsObserver.takeRecords());
-    const what = (n) => (n ? `${n.nodeName.toLowerCase()}${n.className ? '.' + n.className : ''}` : 'a removed node');
+    const what = (n) => (n ? `${n.nodeName.toLowerCase()}${n.className ? `.${n.className}` : ''}` : 'a removed node');
     const moved = window.shifts.map((e) => `${e.value.toFixed(5)} at ${Math.round(e.startTime)} ms: ${e.sources
       .map((s) => `${what(s.node)} ${JSON.stringify(s.previousRect)} → ${JSON.stringify(s.currentRect)}`).join(', ')}`);
     return [window.shifts.reduce((sum, e) => sum + e.value, 0), moved.join('; ')];

@@ -59,7 +59,7 @@ async function claimsOf(subject, n) {
 test('"Always allow YouTube": that service alone loads, now and on later views, with a scoped receipt; the preferences end it in one click', async () => {
   const { context, page, log } = await openPage(env);
   const seen = [];
-  await context.route((url) => HOSTS.some((h) => url.hostname === h || url.hostname.endsWith('.' + h)), (route) => {
+  await context.route((url) => HOSTS.some((h) => url.hostname === h || url.hostname.endsWith(`.${h}`)), (route) => {
     const url = new URL(route.request().url());
     seen.push(url.hostname + url.pathname);
     return route.fulfill({ status: 200, contentType: url.hostname.includes('facebook') ? 'text/javascript' : 'text/html', body: '' });

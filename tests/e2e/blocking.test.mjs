@@ -16,13 +16,13 @@ const head = (body, { region = 'DE', extraHead = '' } = {}) => `<!doctype html><
 // the real tag would (a collect beacon, a pixel).
 const counter = (name) => `(window.tagRuns = window.tagRuns || {}).${name} = (window.tagRuns.${name} || 0) + 1;`;
 const TAGS = {
-  'www.googletagmanager.com/gtm.js': counter('gtm') + `
+  'www.googletagmanager.com/gtm.js': `${counter('gtm')}
     var ga = document.createElement('script'); ga.async = true; ga.src = 'https://www.googletagmanager.com/gtag/js?id=G-TEST';
     document.head.appendChild(ga);
     var fb = document.createElement('script'); fb.async = true; fb.src = 'https://connect.facebook.net/en_US/fbevents.js';
     var first = document.getElementsByTagName('script')[0]; first.parentNode.insertBefore(fb, first);`,
-  'www.googletagmanager.com/gtag/js': counter('ga') + `navigator.sendBeacon('https://region1.google-analytics.com/g/collect?v=2&en=page_view');`,
-  'connect.facebook.net/en_US/fbevents.js': counter('meta') + `new Image().src = 'https://www.facebook.com/tr?id=1&ev=PageView';`,
+  'www.googletagmanager.com/gtag/js': `${counter('ga')}navigator.sendBeacon('https://region1.google-analytics.com/g/collect?v=2&en=page_view');`,
+  'connect.facebook.net/en_US/fbevents.js': `${counter('meta')}new Image().src = 'https://www.facebook.com/tr?id=1&ev=PageView';`,
   'static.hotjar.com/c/hotjar-': counter('hotjar'),
   'www.clarity.ms/tag/': counter('clarity'),
   'cdn.segment.com/analytics.js': counter('segment'),
@@ -122,7 +122,7 @@ after(() => env.close());
 async function trackedPage(options) {
   const opened = await openPage(env, options);
   const seen = [];
-  await opened.context.route((url) => TRACKER_HOSTS.some((h) => url.hostname === h || url.hostname.endsWith('.' + h)), (route) => {
+  await opened.context.route((url) => TRACKER_HOSTS.some((h) => url.hostname === h || url.hostname.endsWith(`.${h}`)), (route) => {
     const url = new URL(route.request().url());
     seen.push(url.hostname + url.pathname);
     const key = Object.keys(TAGS).find((k) => (url.hostname + url.pathname).startsWith(k));
@@ -513,7 +513,7 @@ test('withdrawal deletes the services\' cookies in every domain and path variant
   }, {}, ['--host-resolver-rules=MAP *.shop.test 127.0.0.1']);
   try {
     const { context, page } = await openPage(shop);
-    const url = shop.base.replace('127.0.0.1', 'www.shop.test') + '/fixtures/b/shop/cart.html';
+    const url = `${shop.base.replace('127.0.0.1', 'www.shop.test')}/fixtures/b/shop/cart.html`;
     await page.goto(url);
     await page.evaluate(() => window.assent.ready);
     await page.evaluate(() => window.assent.acceptAll());
@@ -540,12 +540,14 @@ test('withdrawal deletes the services\' cookies in every domain and path variant
     // allowed again since keeps its cookies.
     await page.evaluate(() => window.assent.set({ marketing: true }));
     await page.evaluate(() => {
+      // biome-ignore lint/suspicious/noDocumentCookie: a tracker's own cookie, set as trackers set it
       document.cookie = '_ga=GA1.9; path=/';
+      // biome-ignore lint/suspicious/noDocumentCookie: as above
       document.cookie = '_fbp=fb.9; path=/';
       localStorage.setItem('ajs_user_id', 'again');
     });
     await jarShows(['_fbp@www.shop.test/', '_ga@www.shop.test/', 'cart@www.shop.test/']);
-    await page.goto(shop.base.replace('127.0.0.1', 'www.shop.test') + '/assent/assent.js'); // the page goes
+    await page.goto(`${shop.base.replace('127.0.0.1', 'www.shop.test')}/assent/assent.js`); // the page goes
     await jarShows(['_fbp@www.shop.test/', 'cart@www.shop.test/']);
     assert.deepEqual(await page.evaluate(() => Object.keys(localStorage).filter((k) => !k.startsWith('assent.'))), ['basket']);
     await context.close();
@@ -642,7 +644,7 @@ test('config: a service recategorised, a service added and a host allow-listed a
   };
   const t = await trackedPage();
   await t.context.route('**/fixtures/b/config.json', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify(config) }));
-  await t.context.route('https://stats.acme-cdn.test/**', (r) => { t.seen.push('stats.acme-cdn.test' + new URL(r.request().url()).pathname); r.fulfill({ status: 204 }); });
+  await t.context.route('https://stats.acme-cdn.test/**', (r) => { t.seen.push(`stats.acme-cdn.test${new URL(r.request().url()).pathname}`); r.fulfill({ status: 204 }); });
   await t.context.route('**/fixtures/b/config.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`<script>
     // Injected at once, before the config has arrived.
     ['https://static.hotjar.com/c/hotjar-1.js?sv=6', 'https://cdn.segment.com/analytics.js/v1/K/analytics.min.js'].forEach(function (src) {
@@ -673,7 +675,7 @@ test('config: auto false turns automatic blocking off in the loader as in the co
   config.blocking = { auto: false, services: [{ name: 'Acme Stats', purpose: 'marketing', match: ['stats.acme-cdn.test/collect'] }] };
   const t = await trackedPage();
   await t.context.route('**/fixtures/b/off.json', (r) => r.fulfill({ contentType: 'application/json', body: JSON.stringify(config) }));
-  await t.context.route('https://stats.acme-cdn.test/**', (r) => { t.seen.push('stats.acme-cdn.test' + new URL(r.request().url()).pathname); r.fulfill({ status: 204 }); });
+  await t.context.route('https://stats.acme-cdn.test/**', (r) => { t.seen.push(`stats.acme-cdn.test${new URL(r.request().url()).pathname}`); r.fulfill({ status: 204 }); });
   await t.context.route('**/fixtures/b/off.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`<script>
     window.assent.ready.then(function () { var i = new Image(); i.src = 'https://stats.acme-cdn.test/collect?e=late'; document.body.appendChild(i); });
   </script>`).replace('/assent.json', '/fixtures/b/off.json') }));

@@ -142,7 +142,7 @@ test('scope isolation, reload and an iframe: conversation B is unaffected, and A
   await load(page, `${env.base}/chat.html?region=DE`);
   await banner(page).getByRole('button', { name: 'Reject all' }).click();
   await page.evaluate(() => document.addEventListener('assent:change', (e) => {
-    if (e.detail && e.detail.conversation) window.heard = e.detail;
+    if (e.detail?.conversation) window.heard = e.detail;
   }));
   await toggle(page).click();
   const detail = await waitFor(() => page.evaluate(() => window.heard), 'assent:change at the document');

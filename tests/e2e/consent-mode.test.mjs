@@ -97,7 +97,7 @@ test('a page that assigns its dataLayer after the loader keeps the consent defau
   assert.equal(seen.command, 'default', 'the Google tag found the default in the array the page assigned');
   assert.equal(seen.state.analytics_storage, 'denied');
   const layer = await page.evaluate(() => window.dataLayer.map((e) => (e.pageType ? e : Array.from(e))));
-  assert.deepEqual(layer[0][0] + ' ' + layer[0][1], 'consent default');
+  assert.deepEqual(`${layer[0][0]} ${layer[0][1]}`, 'consent default');
   assert.ok(layer.some((e) => e.pageType === 'product'), 'the page\'s own data is kept');
   assert.equal(layer.filter((e) => e[0] === 'consent' && e[1] === 'default' && !e[2].region).length, 1, 'the default once');
   // Decisions go on reaching the array the page assigned.

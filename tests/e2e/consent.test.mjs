@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  setup, openPage, load, quiet, hits, banner, prefsDialog, decisionCookie, DEMO_CONFIG, GATED, ALL_GATED, WASM,
+  setup, openPage, load, quiet, hits, banner, prefsDialog, decisionCookie, DEMO_CONFIG, GATED, ALL_GATED, 
 } from './helpers.mjs';
 
 const noticeV2 = DEMO_CONFIG.replace('"version": "2026-11-01"', '"version": "2026-12-01"');
@@ -246,8 +246,8 @@ test('a withdrawal in one tab holds in the tabs opened before it, with and witho
   // match in any case, as in the core. They used to match in any case, so c-ABC took c-abc's newer grant.
   const exp = Math.floor(Date.now() / 1000) + 3600;
   await b.evaluate((exp) => localStorage.setItem('assent.conversations', [
-    `2|c-ABC|ai_training|0|s|r${'1'.repeat(32)}|1|${exp}|2026-11-01`,
-    `2|c-abc|ai_training|1|s|r${'2'.repeat(32)}|2|${exp}|2026-11-01`,
+    `2|c-ABC|ai_training|0|${'a'.repeat(32)}|r${'1'.repeat(32)}|1|${exp}|2026-11-01`,
+    `2|c-abc|ai_training|1|${'a'.repeat(32)}|r${'2'.repeat(32)}|2|${exp}|2026-11-01`,
   ].join('\n')), exp);
   assert.deepEqual(await b.evaluate(() => ['c-ABC', 'c-abc'].map((c) => window.assent.stamp({}, { conversation: c }).assent.do_not_train)), [true, false]);
   assert.deepEqual(bWasm, []);

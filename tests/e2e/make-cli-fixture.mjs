@@ -38,10 +38,10 @@ try {
   }
   const claims = exported.receipts.map((r) => JSON.parse(Buffer.from(r.jws.split('.')[1], 'base64url').toString()));
   const [t1, t2, t3] = claims.map((c) => c.iat);
-  writeFileSync('crates/assent-cli/tests/fixtures/export.json', JSON.stringify(exported, null, 2) + '\n');
+  writeFileSync('crates/assent-cli/tests/fixtures/export.json', `${JSON.stringify(exported, null, 2)}\n`);
   // The collector's published key, for `assent verify --jwks`.
   const jwks = await (await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).json();
-  writeFileSync('crates/assent-cli/tests/fixtures/jwks.json', JSON.stringify(jwks, null, 2) + '\n');
+  writeFileSync('crates/assent-cli/tests/fixtures/jwks.json', `${JSON.stringify(jwks, null, 2)}\n`);
   const lines = [
     { subject, timestamp: t1 - 100, text: 'before any choice' },
     { subject, timestamp: t1, text: 'after refusing everything' },
@@ -54,7 +54,7 @@ try {
     { assent: { receipt: claims[1].id, do_not_train: true }, timestamp: (t2 + 1) * 1000, text: 'stamped do_not_train while the receipts say granted' },
   ].map((l) => JSON.stringify(l));
   lines.splice(3, 0, 'this line is not JSON');
-  writeFileSync('crates/assent-cli/tests/fixtures/transcripts.jsonl', lines.join('\n') + '\n');
+  writeFileSync('crates/assent-cli/tests/fixtures/transcripts.jsonl', `${lines.join('\n')}\n`);
   console.log(`fixture: 3 receipts for ${subject} at ${t1}, ${t2}, ${t3}`);
 } finally {
   collector.kill();

@@ -16,7 +16,7 @@ function noticeText(config, flow) {
   const body = { optIn: 'banner.body', optOut: 'banner.optOutBody', notice: 'banner.noticeBody' }[flow];
   const keys = ['banner.title', body, 'prefs.title', 'prefs.intro', 'prefs.separateTitle', 'prefs.separateNote', 'prefs.withdrawNote'];
   for (const p of config.purposes) keys.push(`purpose.${p.id}.name`, `purpose.${p.id}.description`);
-  return keys.map((k) => `${k}=${((config.text || {})[k] || EN[k]).replaceAll('{controller}', config.controller)}`).join('\n');
+  return keys.map((k) => `${k}=${(config.text?.[k] || EN[k]).replaceAll('{controller}', config.controller)}`).join('\n');
 }
 
 let env;
@@ -291,7 +291,7 @@ test('the demo, with the collector behind it, shows the visitor their verified r
     assert.match(rows[1], /withdrawal.*ai_training, marketing.*linked to #1.*verified \(EdDSA\)/s);
     await page.getByRole('button', { name: 'Ask' }).click();
     await page.waitForFunction(() => document.getElementById('answer').textContent.includes('granted'));
-    assert.match(await page.locator('#answer').innerText(), /"granted": true/);
+    assert.match(await page.locator('#answer').textContent(), /"granted": true/);
     await context.close();
   } finally {
     collector.kill();
@@ -307,7 +307,7 @@ test('where WebCrypto has no Ed25519, receipts fall back to ES256 and still veri
       initScript: () => {
         const generate = SubtleCrypto.prototype.generateKey;
         SubtleCrypto.prototype.generateKey = function (alg, ...rest) {
-          if ((alg && alg.name) === 'Ed25519') return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
+          if ((alg?.name) === 'Ed25519') return Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'));
           return generate.call(this, alg, ...rest);
         };
       },

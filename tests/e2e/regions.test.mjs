@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GppModel } from '@iabgpp/cmpapi';
-import { setup, openPage, load, banner, prefsDialog, hits, GATED, ALL_GATED, DEMO_CONFIG, freePort, startCollector, waitFor, receiptsAt, KEY, verifiedClaims } from './helpers.mjs';
+import { setup, openPage, load, banner, prefsDialog, hits, GATED, ALL_GATED, DEMO_CONFIG, freePort, startCollector, receiptsAt, KEY, verifiedClaims } from './helpers.mjs';
 
 const GPC_ON = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true, configurable: true });';
 

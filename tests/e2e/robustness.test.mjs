@@ -69,15 +69,6 @@ test('returning visitor: no banner, and the allowed tags run before the wasm is 
   }
 });
 
-test('the loader and the core compute the same config fingerprint (FNV-1a reference vectors)', async () => {
-  const { context, page } = await openPage(env);
-  await load(page, `${env.base}/?region=DE`);
-  const got = await page.evaluate(() => ['', 'a', 'foobar'].map(window.assent._.fingerprint));
-  // The same vectors are asserted on the Rust side in assent-core's hash.rs.
-  assert.deepEqual(got, ['811c9dc5', 'e40c292c', 'bf9cf968']);
-  await context.close();
-});
-
 for (const [name, config, expected] of [
   ['bad JSON', '/fixtures/bad-json.json', /assent: config is not valid JSON/],
   ['wrong types', '/fixtures/wrong-types.json', /assent: config: purposes\[3\]\.id: expected a string, found the number 42/],

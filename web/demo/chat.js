@@ -1,13 +1,13 @@
 // A small chat widget, as a SaaS vendor would ship it: a custom element with its own shadow root,
 // Assent's toggle in its header, and every outgoing message stamped with the consent facts.
-(function () {
-  'use strict';
-  var CONVERSATIONS = ['c-A', 'c-B'];
+(() => {
+  
+  const CONVERSATIONS = ['c-A', 'c-B'];
 
   class DemoChat extends HTMLElement {
     connectedCallback() {
       if (this.shadowRoot) return;
-      var root = this.attachShadow({ mode: 'open' });
+      const root = this.attachShadow({ mode: 'open' });
       root.innerHTML =
         '<style>' +
         ':host{display:block;max-width:32rem;border:1px solid #999;border-radius:10px;overflow:hidden;font:15px/1.45 system-ui,sans-serif}' +
@@ -28,25 +28,24 @@
         '<button type="submit">Send</button></form>';
       this.toggle = root.querySelector('assent-ai-toggle');
       this.list = root.querySelector('ol');
-      var nav = root.querySelector('nav');
-      var self = this;
-      CONVERSATIONS.forEach(function (id, i) {
-        var b = document.createElement('button');
+      const nav = root.querySelector('nav');
+      CONVERSATIONS.forEach((id, _i) => {
+        const b = document.createElement('button');
         b.type = 'button';
-        b.textContent = 'Conversation ' + id.slice(2);
+        b.textContent = `Conversation ${id.slice(2)}`;
         b.dataset.conversation = id;
-        b.addEventListener('click', function () { self.open(id); });
+        b.addEventListener('click', () => { this.open(id); });
         nav.appendChild(b);
       });
-      root.querySelector('form').addEventListener('submit', function (e) {
+      root.querySelector('form').addEventListener('submit', (e) => {
         e.preventDefault();
-        var input = root.querySelector('input');
-        if (input.value.trim()) self.send(input.value.trim());
+        const input = root.querySelector('input');
+        if (input.value.trim()) this.send(input.value.trim());
         input.value = '';
       });
       // The toggle's own event: the stamp flips with it, no reload.
-      this.toggle.addEventListener('assent:change', function (e) {
-        self.status = e.detail;
+      this.toggle.addEventListener('assent:change', (e) => {
+        this.status = e.detail;
       });
       this.open(CONVERSATIONS[0]);
     }
@@ -54,18 +53,18 @@
     open(id) {
       this.conversation = id;
       this.toggle.setAttribute('conversation', id);
-      this.shadowRoot.querySelectorAll('nav button').forEach(function (b) {
+      this.shadowRoot.querySelectorAll('nav button').forEach((b) => {
         b.setAttribute('aria-pressed', String(b.dataset.conversation === id));
       });
       this.list.textContent = '';
     }
 
     send(text) {
-      var message = window.assent.stamp({ conversation: this.conversation, text: text, timestamp: Date.now() },
+      const message = window.assent.stamp({ conversation: this.conversation, text: text, timestamp: Date.now() },
         { conversation: this.conversation });
-      var li = document.createElement('li');
+      const li = document.createElement('li');
       li.textContent = text;
-      var note = document.createElement('small');
+      const note = document.createElement('small');
       note.textContent = message.assent.do_not_train ? 'do_not_train' : 'may train';
       li.appendChild(note);
       this.list.appendChild(li);
@@ -76,12 +75,10 @@
   }
   customElements.define('demo-chat', DemoChat);
 
-  document.getElementById('training').addEventListener('click', function () {
-    fetch('/demo/training-set').then(function (r) { return r.json(); }).then(function (out) {
+  document.getElementById('training').addEventListener('click', () => {
+    fetch('/demo/training-set').then((r) => r.json()).then((out) => {
       document.getElementById('training-summary').textContent = out.summary || out.error;
-      document.getElementById('training-set').textContent = (out.kept || []).map(function (m) {
-        return m.conversation + ': ' + m.text;
-      }).join('\n');
+      document.getElementById('training-set').textContent = (out.kept || []).map((m) => `${m.conversation}: ${m.text}`).join('\n');
     });
   });
 })();

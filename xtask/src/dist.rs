@@ -97,27 +97,12 @@ pub fn dist(root: &Path) -> Result<()> {
             .args(["--minify", "--format=esm", "--target=es2020"])
             .arg(format!("--outfile={}", out.join(glue).display())))?;
     }
-    run(Command::new(&esbuild)
-        .arg(root.join("web").join(LOADER))
-        .args(["--minify", "--target=es2018", "--legal-comments=inline"])
-        .arg(format!("--outfile={}", out.join(LOADER).display())))?;
-    // The tracker table, from the core's (generated from data/trackers.json): one source for both.
-    let loader = fs::read_to_string(out.join(LOADER))?;
-    if loader.matches("@TRACKERS@").count() != 1 {
-        bail!("web/assent.js must hold the tracker table placeholder '@TRACKERS@' exactly once");
-    }
-    if loader.matches("@LOCALES@").count() != 1 {
-        bail!("web/assent.js must hold the locale list placeholder '@LOCALES@' exactly once");
-    }
-    // The locale files the loader may guess from (it starts the likely one on a first visit), and the
-    // tags the core maps to another file than the plain rule would (`zh-TW` → `zh-Hant`).
-    let files: Vec<String> = read_locales(root)?.into_keys().collect();
-    let locales = locale_guesses(&files);
-    let loader = loader.replace("@TRACKERS@", &assent_core::trackers::loader_table()).replace("@LOCALES@", &locales);
-    fs::write(out.join(LOADER), loader)?;
+    fs::copy(bundle_loader(root)?, out.join(LOADER))?;
+    // The receipt module is loaded only by the wasm client, whose wasm features need Chrome 91 or
+    // Safari 15: ES2021 syntax costs no visitor.
     run(Command::new(&esbuild)
         .arg(root.join("web").join(RECEIPTS))
-        .args(["--minify", "--format=esm", "--target=es2020", "--legal-comments=inline"])
+        .args(["--minify", "--format=esm", "--target=es2021", "--legal-comments=inline"])
         .arg(format!("--outfile={}", out.join(RECEIPTS).display())))?;
     fs::copy(root.join("web/assent.d.ts"), out.join("assent.d.ts"))?;
     for (lang, strings) in read_locales(root)? {
@@ -129,6 +114,42 @@ pub fn dist(root: &Path) -> Result<()> {
     fs::write(out.join("timezones.txt"), assent_core::region::timezone_table())?;
     eprintln!("dist/assent/ is ready");
     Ok(())
+}
+
+/// Where [`bundle_loader`] writes the loader (the client's wasm tests run it from there too).
+pub(crate) const LOADER_BUNDLE: &str = "target/loader/assent.js";
+
+/// Bundles the loader's modules (`web/loader/`) into the one synchronous script a site adds, with the
+/// tracker table and the locale list written in, at [`LOADER_BUNDLE`]. Returns its path.
+pub(crate) fn bundle_loader(root: &Path) -> Result<std::path::PathBuf> {
+    ensure_npm(root)?;
+    let path = root.join(LOADER_BUNDLE);
+    // ES2018: the gate must run, and fail closed, even in a browser too old for the wasm.
+    run(Command::new(root.join("node_modules/.bin/esbuild"))
+        .arg(root.join("web/loader/main.js"))
+        .args([
+            "--bundle",
+            "--format=iife",
+            "--minify",
+            "--target=es2018",
+            "--legal-comments=inline",
+            "--log-level=warning",
+        ])
+        .arg(format!("--outfile={}", path.display())))?;
+    // The tracker table, from the core's (generated from data/trackers.json): one source for both.
+    let loader = fs::read_to_string(&path)?;
+    for placeholder in ["@TRACKERS@", "@LOCALES@"] {
+        if loader.matches(placeholder).count() != 1 {
+            bail!("web/loader/ must hold the placeholder '{placeholder}' exactly once");
+        }
+    }
+    // The locale files the loader may guess from (it starts the likely one on a first visit), and the
+    // tags the core maps to another file than the plain rule would (`zh-TW` → `zh-Hant`).
+    let files: Vec<String> = read_locales(root)?.into_keys().collect();
+    let locales = locale_guesses(&files);
+    let loader = loader.replace("@TRACKERS@", &assent_core::trackers::loader_table()).replace("@LOCALES@", &locales);
+    fs::write(&path, loader)?;
+    Ok(path)
 }
 
 /// The loader's locale table: every file, then `tag:file` (lowercase tag) for each tag the core maps to
@@ -283,7 +304,7 @@ fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
 }
 
 fn ensure_npm(root: &Path) -> Result<()> {
-    let wanted = ["esbuild", "wasm-opt"];
+    let wanted = ["esbuild", "wasm-opt", "biome", "tsc"];
     if wanted.iter().all(|b| root.join("node_modules/.bin").join(b).exists())
         && root.join("node_modules/playwright-core").exists()
     {

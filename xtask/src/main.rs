@@ -110,14 +110,23 @@ fn serve(root: &Path) -> Result<()> {
     demo
 }
 
-/// Formatting and lints, as tests: an unformatted file or a clippy warning (native or wasm, tests
-/// included) fails the run, in its first minutes.
+/// Formatting and lints, as tests: an unformatted file, a clippy warning (native or wasm, tests
+/// included), a JS lint or type error, or a loader/core disagreement on a conformance vector fails the
+/// run, in its first minutes.
 fn lint() -> Result<()> {
     let have = |tool: &str| Command::new("cargo").args([tool, "--version"]).output().is_ok_and(|o| o.status.success());
     if !have("fmt") || !have("clippy") {
         run(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]))?;
     }
     run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
+    // The client's wasm tests run the bundled loader: bundled before anything compiles them.
+    let root = root();
+    dist::bundle_loader(&root)?;
+    // The JS: Biome's lints over web/ and tests/, the type check against web/assent.d.ts, and the
+    // loader's twins of the core against the conformance vectors in data/conformance/.
+    run(Command::new(root.join("node_modules/.bin/biome")).args(["lint", "--error-on-warnings"]))?;
+    run(Command::new(root.join("node_modules/.bin/tsc")).args(["-p", "."]))?;
+    run(Command::new("node").args(["--test", "tests/loader/"]))?;
     run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     dist::ensure_wasm_target()?;
     run(Command::new("cargo").args([

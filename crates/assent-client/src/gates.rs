@@ -184,16 +184,16 @@ impl Client {
     }
 }
 
-/// The tracker service a gated element belongs to: the one its `data-service` names, if the tracker
-/// database (with the config's changes) knows it, else the one its URL matches.
+/// The tracker service a gated element belongs to (`assent_core::trackers::Trackers::service_of`), its
+/// URL resolved against the document's base URL.
 pub(crate) fn service_of(session: &Session, el: &Element) -> Option<String> {
-    let services = session.trackers().services();
-    if let Some(named) = el.get_attribute("data-service") {
-        if let Some(s) = services.iter().find(|s| s.name.eq_ignore_ascii_case(&named)) {
-            return Some(s.name.clone());
-        }
-    }
-    let url = ["data-src", "src", "data-href", "href"].iter().find_map(|a| el.get_attribute(a))?;
-    let absolute = web_sys::Url::new_with_base(&url, &document().base_uri().ok().flatten()?).ok()?.href();
-    session.trackers().classify(&absolute).map(|s| s.name.clone())
+    let url = ["data-src", "src", "data-href", "href"].iter().find_map(|a| el.get_attribute(a));
+    let absolute = url.and_then(|u| {
+        let base = document().base_uri().ok().flatten()?;
+        web_sys::Url::new_with_base(&u, &base).ok().map(|u| u.href())
+    });
+    session
+        .trackers()
+        .service_of(el.get_attribute("data-service").as_deref(), absolute.as_deref())
+        .map(|s| s.name.clone())
 }

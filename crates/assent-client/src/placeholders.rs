@@ -132,29 +132,13 @@ impl Client {
 /// Marks an embed whose frame shows Assent's placeholder (`title` when Assent also set its title).
 const PLACEHOLDER_ATTR: &str = "data-assent-placeholder";
 
-/// A frame the page keeps out of sight (a tracking frame: 1×1, `hidden`, `display:none`): held without
-/// a placeholder, whose buttons would be invisible yet reachable with Tab (and could grant a lasting
-/// choice unseen). The same rule as the loader's `shown()` (for frames), negated.
+/// A frame the page keeps out of sight: held without a placeholder (`assent_core::frames::hidden`).
 fn unseen(frame: &Element) -> bool {
-    // The leading integer, as JS `parseInt` reads it (parsing an f64 would add ~15 KB of float code).
-    let tiny = |name: &str| {
-        let value = frame.get_attribute(name).unwrap_or_default();
-        let value = value.trim_start();
-        let sign = usize::from(value.starts_with('-'));
-        let digits = sign + value[sign..].chars().take_while(char::is_ascii_digit).count();
-        value[..digits].parse::<i64>().is_ok_and(|n| n <= 2)
-    };
-    let style: Vec<u8> = frame
-        .get_attribute("style")
-        .unwrap_or_default()
-        .bytes()
-        .filter(|b| !b.is_ascii_whitespace())
-        .map(|b| b.to_ascii_lowercase())
-        .collect();
-    let has = |needle: &[u8]| style.windows(needle.len()).any(|w| w == needle);
-    tiny("width")
-        || tiny("height")
-        || frame.has_attribute("hidden")
-        || has(b"display:none")
-        || has(b"visibility:hidden")
+    let attr = |name: &str| frame.get_attribute(name);
+    assent_core::frames::hidden(
+        attr("width").as_deref(),
+        attr("height").as_deref(),
+        frame.has_attribute("hidden"),
+        attr("style").as_deref(),
+    )
 }

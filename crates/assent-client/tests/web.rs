@@ -9,7 +9,8 @@ use web_sys::HtmlDocument;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const LOADER: &str = include_str!("../../../web/assent.js");
+// The bundled loader (`cargo xtask test` bundles it before any build: xtask's `dist::bundle_loader`).
+const LOADER: &str = include_str!("../../../target/loader/assent.js");
 const CONFIG: &str = include_str!("../../../web/demo/assent.json");
 
 fn document() -> HtmlDocument {

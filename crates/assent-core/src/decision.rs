@@ -238,6 +238,15 @@ impl Decision {
         (f[12] == if decision.do_not_train() { "1" } else { "0" }).then_some(decision)
     }
 
+    /// Whether this decision, read from the cookie another tab shares, replaces `own` (the decision
+    /// this tab holds, if any) for a page under `notice_version` and `flow` at `now`: another receipt,
+    /// made no earlier, not expired, for this notice, and under a flow at least as strict. The loader's
+    /// `adopts` (`web/loader/stored.js`) is the same rule, pinned by `data/conformance/adoption.json`.
+    pub fn supersedes(&self, own: Option<&Decision>, notice_version: &str, flow: Flow, now: Timestamp) -> bool {
+        let newer = own.is_none_or(|own| own.receipt != self.receipt && self.decided_at >= own.decided_at);
+        newer && self.expires_at > now && self.notice_version == notice_version && self.flow >= flow
+    }
+
     /// Whether data must be kept out of AI training: true unless `ai_training` is granted. Stamped onto
     /// data that leaves the page (`assent.stamp`).
     pub fn do_not_train(&self) -> bool {

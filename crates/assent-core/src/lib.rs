@@ -9,6 +9,7 @@ pub mod consent_mode;
 pub mod decision;
 pub mod error;
 pub mod flow;
+pub mod frames;
 pub mod gpp;
 pub mod hash;
 pub mod json;

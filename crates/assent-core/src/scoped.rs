@@ -161,6 +161,13 @@ impl ScopedChoice {
         line
     }
 
+    /// Whether it still counts under `notice_version` at `now`: not expired, and made under that
+    /// version (a line stored before versions were recorded counts too). The loader's `inForce`
+    /// (`web/loader/stored.js`) is the same rule, pinned by `data/conformance/scoped.json`.
+    pub fn in_force(&self, notice_version: &str, now: Timestamp) -> bool {
+        self.expires_at > now && self.notice_version.as_deref().is_none_or(|v| v == notice_version)
+    }
+
     /// Reads one stored line of `kind`; `None` for anything malformed or of another version.
     pub fn decode(line: &str, kind: Kind) -> Option<ScopedChoice> {
         let f: Vec<&str> = line.split('|').collect();

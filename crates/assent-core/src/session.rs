@@ -747,7 +747,7 @@ impl Session {
 
     /// Whether a scoped choice still counts: not expired, and made under the current notice version.
     fn in_force(&self, c: &ScopedChoice, now: Timestamp) -> bool {
-        c.expires_at > now && c.notice_version.as_ref().is_none_or(|v| *v == self.config.notice.version)
+        c.in_force(&self.config.notice.version, now)
     }
 
     /// The conversation's own AI-training choice, if it has one that has not expired at `now`.
@@ -879,8 +879,7 @@ impl Session {
     /// when the cookie holds this tab's own decision, an older one, or one that does not cover this page.
     pub fn adopt_stored(&mut self, stored: &str, now: Timestamp) -> Vec<Effect> {
         let Some(d) = Decision::decode(stored) else { return Vec::new() };
-        let newer = self.decision.as_ref().is_none_or(|own| own.receipt != d.receipt && d.decided_at >= own.decided_at);
-        if !newer || d.expires_at <= now || d.notice_version != self.config.notice.version || d.flow < self.flow {
+        if !d.supersedes(self.decision.as_ref(), &self.config.notice.version, self.flow, now) {
             return Vec::new();
         }
         self.subject = Some(d.subject.clone());

@@ -172,6 +172,15 @@ impl Trackers {
         self.services.iter().find(|s| s.matches.iter().any(|m| pattern_matches(m, host, path)))
     }
 
+    /// The service of a gated element: the one its `data-service` names (`named`), if the table knows
+    /// it (in any case), else the one its absolute URL belongs to. The loader's `serviceOf`
+    /// (`web/loader/trackers.js`) is the same rule, pinned by `data/conformance/trackers.json`.
+    pub fn service_of(&self, named: Option<&str>, url: Option<&str>) -> Option<&Service> {
+        named
+            .and_then(|n| self.services.iter().find(|s| s.name.eq_ignore_ascii_case(n)))
+            .or_else(|| url.and_then(|u| self.classify(u)))
+    }
+
     /// What to remove when the services named `refused` may not run (every other service may): the
     /// cookies among `cookie_names` (what `document.cookie` shows) and the storage keys among
     /// `storage_keys` that they set, except a name that a service still allowed uses too.

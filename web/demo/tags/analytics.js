@@ -1,2 +1,2 @@
 // Fake analytics tag: records that it ran.
-window.demoRan && window.demoRan('analytics');
+window.demoRan?.('analytics');

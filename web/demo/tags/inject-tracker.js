@@ -2,13 +2,13 @@
 // injects a third-party tracker at run time, as a tag manager would. blocking.html loads it after
 // Assent; misplaced.html loads it before Assent, which is the mistake that page shows.
 window.demoRuns = window.demoRuns || {};
-window.demoRan = function (name) {
+window.demoRan = (name) => {
   demoRuns[name] = (demoRuns[name] || 0) + 1;
   document.dispatchEvent(new CustomEvent('demo:ran'));
 };
-(function (d) {
-  var s = d.createElement('script');
+((d) => {
+  const s = d.createElement('script');
   s.async = true;
-  s.src = location.protocol + '//tracker.localhost:' + location.port + '/tags/tracker.js';
+  s.src = `${location.protocol}//tracker.localhost:${location.port}/tags/tracker.js`;
   d.head.appendChild(s);
 })(document);

@@ -1,2 +1,2 @@
 // Fake marketing tag: records that it ran.
-window.demoRan && window.demoRan('marketing');
+window.demoRan?.('marketing');

@@ -4,6 +4,7 @@
 
 mod common;
 mod config;
+mod conformance;
 mod conversation;
 mod locale;
 mod receipt;
