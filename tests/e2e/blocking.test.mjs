@@ -53,7 +53,16 @@ const pages = {
       new Image().src = 'https://www.google.de/ads/ga-audiences?v=1&t=sr&tid=G-1&z=' + Date.now(); // a country domain
       navigator.sendBeacon('https://api.segment.io/v1/t', JSON.stringify({ event: 'view' }));
       fetch('https://api2.amplitude.com/2/httpapi', { method: 'POST', body: '{}', mode: 'no-cors' }).catch(function (e) { window.fetchFailed = String(e); });
-      var x = new XMLHttpRequest(); x.open('POST', 'https://px.ads.linkedin.com/collect'); x.onerror = function () { window.xhrFailed = true; }; x.send('{}');
+      var x = new XMLHttpRequest(); x.open('POST', 'https://px.ads.linkedin.com/collect'); x.onerror = function () { window.xhrFailed = true; };
+      window.xhrEvents = [];
+      ['readystatechange', 'error', 'loadend'].forEach(function (type) {
+        x.addEventListener(type, function () { window.xhrEvents.push(type + ':' + x.readyState + ':' + x.status); });
+      });
+      x.send('{}');
+      if (!window.syncXhr) {
+        var s = new XMLHttpRequest(); s.open('GET', 'https://px.ads.linkedin.com/sync', false);
+        try { s.send(); window.syncXhr = 'sent'; } catch (e) { window.syncXhr = e.name; }
+      }
     }
     fire();
     document.addEventListener('assent:change', fire);
@@ -416,10 +425,15 @@ test('new Image(), sendBeacon, fetch and XMLHttpRequest to tracker hosts are dro
   assert.deepEqual(t.seen, []);
   const report = await t.page.evaluate(() => window.assent.report());
   assert.deepEqual(report.map((r) => [r.service, r.kind, r.state]).sort(), [
-    ['Amplitude', 'fetch', 'dropped'], ['Google Ads', 'pixel', 'dropped'], ['LinkedIn Insight', 'xhr', 'dropped'], ['Segment', 'beacon', 'dropped'], ['TikTok Pixel', 'pixel', 'dropped'],
+    ['Amplitude', 'fetch', 'dropped'], ['Google Ads', 'pixel', 'dropped'], ['LinkedIn Insight', 'xhr', 'dropped'], ['LinkedIn Insight', 'xhr', 'dropped'],
+    ['Segment', 'beacon', 'dropped'], ['TikTok Pixel', 'pixel', 'dropped'],
   ]);
   assert.match(await t.page.evaluate(() => window.fetchFailed), /TypeError: assent: blocked/, 'fetch fails like a network error');
   assert.equal(await t.page.evaluate(() => window.xhrFailed), true, 'the XHR reports an error');
+  assert.deepEqual(await t.page.evaluate(() => window.xhrEvents), ['readystatechange:4:0', 'error:4:0', 'loadend:4:0'],
+    'the XHR ends as a network error does');
+  assert.equal(await t.page.evaluate(() => window.syncXhr), 'NetworkError', 'a synchronous XHR throws as on a network error');
+  assert.deepEqual(t.log.consoleErrors, [], 'dropping writes nothing red on the console');
   // Allowing the purposes sends nothing that was dropped; the tags' next events go out once each.
   await t.page.evaluate(() => window.assent.acceptAll());
   await waitFor(() => t.seen.length >= 5, 'the tags\' next events');

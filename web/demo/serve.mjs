@@ -24,7 +24,7 @@ const CONFIG = /^\/[\w./-]+\.json$/;
 const LANG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /**
- * Starts the server. `files` maps extra paths to `{ body, type, delay }` (tests use it for fixtures).
+ * Starts the server. `files` maps extra paths to `{ body, type, delay, headers }` (tests use it for fixtures).
  * `cli` and `receiptsDb` (the `assent` binary and the collector's SQLite file) back the chat demo's
  * "which messages may train?" button.
  */
@@ -40,7 +40,7 @@ export function startServer({ port = 8080, host = '127.0.0.1', files = {}, colle
     if (files[path]) {
       const f = files[path];
       if (f.delay) await new Promise((r) => setTimeout(r, f.delay));
-      res.writeHead(200, { ...headers, 'content-type': f.type || types[extname(path)] || 'text/plain' });
+      res.writeHead(200, { ...headers, ...f.headers, 'content-type': f.type || types[extname(path)] || 'text/plain' });
       return res.end(f.body);
     }
     for (const [prefix, dir] of roots) {

@@ -35,6 +35,12 @@ function next() {
       const url = el.getAttribute(`data-${attr}`) || '';
       ranFor.set(el, serviceAt(url));
       setAttr.call(el, attr, url);
+      // A frame that showed the client's placeholder: its `src` first, then the placeholder document
+      // goes, so that it navigates once, to its `src` (see assent-client's `remove_placeholder`).
+      if (el.hasAttribute('data-assent-placeholder')) {
+        el.removeAttribute('srcdoc');
+        el.removeAttribute('data-assent-placeholder');
+      }
       continue;
     }
     if (insertedByPage.has(el)) {

@@ -414,21 +414,23 @@ export function install() {
   );
   wrap(navigator, 'sendBeacon', (orig, args) => drop(args[0], 'beacon') || orig.apply(navigator, args));
   const XHR = window.XMLHttpRequest?.prototype;
-  const open = XHR?.open;
   wrap(XHR, 'open', function (orig, args) {
     opened.set(this, args);
+    delete this.readyState; // a dropped request's state ends when the page opens it again
     return orig.apply(this, args);
   });
-  // A dropped XHR is sent to `about:invalid` instead, so that it fails as a network error does
-  // (readyState, events, and an exception for a synchronous one).
+  // A dropped XHR is never sent: it fails as a network error does, with nothing on the console. A
+  // synchronous one throws a NetworkError; an asynchronous one reaches readyState 4 with status 0,
+  // then fires `readystatechange`, `error` and `loadend`, as the XHR standard's network error does.
   wrap(XHR, 'send', function (orig, args) {
     const o = opened.get(this);
-    if (o && drop(o[1], 'xhr')) {
-      const again = [...o];
-      again[1] = 'about:invalid';
-      open.apply(this, /** @type {any} */ (again));
-    }
-    return orig.apply(this, args);
+    if (!o || !drop(o[1], 'xhr')) return orig.apply(this, args);
+    if (o[2] === false) throw new DOMException('assent: blocked until its purpose is allowed', 'NetworkError');
+    setTimeout(() => {
+      Object.defineProperty(this, 'readyState', { configurable: true, get: () => 4 });
+      this.dispatchEvent(new Event('readystatechange'));
+      for (const type of ['error', 'loadend']) this.dispatchEvent(new ProgressEvent(type));
+    });
   });
   observer.observe(document.documentElement, OBSERVE);
 }

@@ -306,7 +306,9 @@ fn ensure_wasm_bindgen(root: &Path) -> Result<()> {
 fn ensure_npm(root: &Path) -> Result<()> {
     let wanted = ["esbuild", "wasm-opt", "biome", "tsc"];
     if wanted.iter().all(|b| root.join("node_modules/.bin").join(b).exists())
-        && root.join("node_modules/playwright-core").exists()
+        && ["playwright-core", "puppeteer-core", "selenium-webdriver"]
+            .iter()
+            .all(|m| root.join("node_modules").join(m).exists())
     {
         return Ok(());
     }

@@ -17,7 +17,8 @@ mod tidy;
 const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-locales|screenshots>
   dist           build the drop-in bundle into dist/assent/ (npm run build)
   serve          build, then serve the demo at http://127.0.0.1:8080 (npm start)
-  test           every test: native, wasm-bindgen-test in Chromium, Playwright e2e (npm test)
+  test           every test: lints, native, wasm-bindgen-test in Chromium, Playwright e2e, and the
+                 three-engine suite in Chromium, Firefox ESR and WebKitGTK (npm test)
   size           raw/gzip/brotli bytes a site downloads on first and returning visits; fails over a
                  budget in xtask/size-budgets.toml (npm test runs it)
   schema         regenerate docs/config.schema.json from the config model
@@ -192,7 +193,10 @@ fn test(root: &Path) -> Result<()> {
         .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
     // Whole pages in Debian's Chromium through playwright-core, with the real collector binary.
     run(Command::new("cargo").args(["build", "-p", "assent-collector", "-p", "assent-cli"]))?;
-    run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))
+    run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))?;
+    // The same promises in Chromium, Firefox and WebKit, through one harness.
+    ensure_engines()?;
+    run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/engines/"]))
 }
 
 /// A Japanese font for the screenshots (Debian's Chromium has none of its own; Arabic comes with
@@ -207,6 +211,22 @@ fn ensure_japanese_font() -> Result<()> {
 }
 
 /// Debian's Chromium and ChromeDriver (a test tool's own browser download cannot work here).
+/// Firefox ESR, WebKitGTK's WebDriver and the X server it runs under, for the three-engine suite
+/// (`tests/engines/`).
+fn ensure_engines() -> Result<()> {
+    let wanted = [
+        ("/usr/bin/firefox-esr", "firefox-esr"),
+        ("/usr/bin/WebKitWebDriver", "webkit2gtk-driver"),
+        ("/usr/bin/Xvfb", "xvfb"),
+        ("/usr/bin/xauth", "xauth"),
+    ];
+    let missing: Vec<&str> = wanted.iter().filter(|(path, _)| !Path::new(path).exists()).map(|(_, p)| *p).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(&missing, "a browser engine for tests/engines/ is missing")
+}
+
 fn ensure_chromium() -> Result<()> {
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
         return Ok(());

@@ -164,7 +164,7 @@ fn loader_holds_no_policy() {
 #[test]
 fn doc_links_resolve() {
     let root = root();
-    let mut docs: Vec<PathBuf> = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    let mut docs: Vec<PathBuf> = vec![root.join("README.md"), root.join("ARCHITECTURE.md"), root.join("DEVELOPERS.md")];
     docs.extend(
         fs::read_dir(root.join("docs"))
             .unwrap()

@@ -108,15 +108,17 @@ impl Client {
         let _ = self.shared.run.call1(&JsValue::NULL, &Array::of1(frame));
     }
 
-    /// Takes the placeholder out of an embed's frame, so that its `src` can load, and ends its
-    /// listeners.
+    /// Ends the placeholder of an embed's frame that is about to run: its listeners end and the title
+    /// Assent gave it goes. The placeholder document stays until the loader's activation has set the
+    /// frame's `src`: it then removes `srcdoc` (and this mark), so the frame navigates once, to its
+    /// `src`. (Removing `srcdoc` first starts a navigation to `about:blank`, and WebKit drops a `src`
+    /// set while that one is under way.)
     pub(crate) fn remove_placeholder(&self, frame: &Element) {
         if let Some(mark) = frame.get_attribute(PLACEHOLDER_ATTR) {
-            let _ = frame.remove_attribute("srcdoc");
             if mark == "title" {
                 let _ = frame.remove_attribute("title");
             }
-            let _ = frame.remove_attribute(PLACEHOLDER_ATTR);
+            let _ = frame.set_attribute(PLACEHOLDER_ATTR, "");
         }
         let gone: Vec<Drawn> = {
             let mut inner = self.inner.borrow_mut();

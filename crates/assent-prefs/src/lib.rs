@@ -51,16 +51,33 @@ pub fn mount_preferences(parent: HtmlElement, props: Props, on_intent: OnIntent)
 
 /// Adds the dialog's stylesheet to the shadow root `parent` is in, once.
 fn add_dialog_styles(parent: &HtmlElement) {
-    let Ok(root) = parent.get_root_node().dyn_into::<web_sys::ShadowRoot>() else { return };
-    if root.query_selector("style[data-dialog]").ok().flatten().is_some() {
-        return;
+    if let Ok(root) = parent.get_root_node().dyn_into::<web_sys::ShadowRoot>() {
+        let _ = style_once(&root, assent_ui::DIALOG_STYLES);
     }
-    let Some(document) = parent.owner_document() else { return };
-    if let Ok(style) = document.create_element("style") {
-        let _ = style.set_attribute("data-dialog", "");
-        style.set_text_content(Some(assent_ui::DIALOG_STYLES));
-        let _ = root.insert_before(&style, Some(parent));
+}
+
+thread_local! {
+    /// This module's stylesheets, one per text, shared by every shadow root that adopts it.
+    static SHEETS: std::cell::RefCell<Vec<(&'static str, web_sys::CssStyleSheet)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Adds `css` to `root`'s styles unless it has them already (`assent_ui::add_styles`).
+pub(crate) fn style_once(root: &web_sys::ShadowRoot, css: &'static str) -> Result<(), JsValue> {
+    if let Some(sheet) =
+        SHEETS.with(|s| s.borrow().iter().find(|(text, _)| std::ptr::eq(*text, css)).map(|(_, s)| s.clone()))
+    {
+        assent_ui::adopt(root, &sheet);
+        return Ok(());
     }
+    // Without constructable stylesheets, a `<style>` element: once per root.
+    let styles = root.query_selector_all("style")?;
+    if (0..styles.length()).filter_map(|i| styles.item(i)).any(|s| s.text_content().as_deref() == Some(css)) {
+        return Ok(());
+    }
+    if let Some(sheet) = assent_ui::add_styles(root, css)? {
+        SHEETS.with(|s| s.borrow_mut().push((css, sheet)));
+    }
+    Ok(())
 }
 
 /// An `<assent-ai-toggle>` shown by this module.

@@ -36,13 +36,14 @@ pub fn placeholder(
     let buttons = Rc::new(RefCell::new(Vec::new()));
     let wired = buttons.clone();
     let target = frame.clone();
-    // Each time the frame's document loads (the srcdoc, once), its buttons are wired afresh.
+    // Each time the frame's document loads (the srcdoc, once), it is styled and its buttons are wired
+    // afresh.
     let on_frame_load = EventListener::new(&frame, "load", move |_| {
         let mut wired = wired.borrow_mut();
         wired.clear();
-        let Some(doc) = target.dyn_ref::<web_sys::HtmlIFrameElement>().and_then(|f| f.content_document()) else {
-            return;
-        };
+        let Some(frame) = target.dyn_ref::<web_sys::HtmlIFrameElement>() else { return };
+        let Some(doc) = frame.content_document() else { return };
+        style(frame, &doc);
         for (id, callback) in [(LOAD_BUTTON_ID, Some(&on_load)), (ALWAYS_BUTTON_ID, on_always.as_ref())] {
             if let (Some(button), Some(callback)) = (doc.get_element_by_id(id), callback) {
                 let callback = callback.clone();
@@ -54,6 +55,29 @@ pub fn placeholder(
     });
     frame.set_attribute("srcdoc", &placeholder_document(&props))?;
     Ok(Placeholder { _on_frame_load: on_frame_load, _buttons: buttons })
+}
+
+/// Styles the placeholder document with a stylesheet constructed in the frame's own window (a sheet is
+/// adopted only by documents of the window that made it), which a strict CSP's `style-src`, inherited
+/// by the srcdoc document, does not govern; then shows its body. Where constructable stylesheets are
+/// missing, a `<style>` element.
+fn style(frame: &web_sys::HtmlIFrameElement, doc: &web_sys::Document) {
+    let adopted = frame.content_window().and_then(|w| {
+        let constructor: Function = js_sys::Reflect::get(&w, &"CSSStyleSheet".into()).ok()?.dyn_into().ok()?;
+        let sheet = js_sys::Reflect::construct(&constructor, &js_sys::Array::new()).ok()?;
+        let replace: Function = js_sys::Reflect::get(&sheet, &"replaceSync".into()).ok()?.dyn_into().ok()?;
+        replace.call1(&sheet, &STYLE.into()).ok()?;
+        js_sys::Reflect::set(doc, &"adoptedStyleSheets".into(), &js_sys::Array::of1(&sheet)).ok()?.then_some(())
+    });
+    if adopted.is_none() {
+        if let (Ok(style), Some(head)) = (doc.create_element("style"), doc.head()) {
+            style.set_text_content(Some(STYLE));
+            let _ = head.append_child(&style);
+        }
+    }
+    if let Some(body) = doc.body() {
+        body.set_hidden(false);
+    }
 }
 
 /// The id of the "Load it" button inside the placeholder document.
@@ -84,8 +108,8 @@ fn placeholder_document(props: &PlaceholderProps) -> String {
         format!("<button type=\"button\" class=\"quiet\" id=\"{ALWAYS_BUTTON_ID}\">{}</button>", escape(&props.always))
     };
     format!(
-        "<!doctype html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head>\
-<body><main><h1>{}</h1><p class=\"actions\"><button type=\"button\" id=\"{LOAD_BUTTON_ID}\">{}</button>{always}</p>{note}</main></body></html>",
+        "<!doctype html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
+<body hidden><main><h1>{}</h1><p class=\"actions\"><button type=\"button\" id=\"{LOAD_BUTTON_ID}\">{}</button>{always}</p>{note}</main></body></html>",
         escape(&props.lang),
         if props.rtl { "rtl" } else { "ltr" },
         escape(&props.title),

@@ -46,9 +46,7 @@ impl MountedToggle {
         container.set_attribute("lang", &props.lang)?;
         container.set_attribute("dir", if props.rtl { "rtl" } else { "ltr" })?;
         container.set_attribute("data-scheme", props.scheme.as_str())?;
-        let style = document.create_element("style")?;
-        style.set_text_content(Some(TOGGLE_STYLES));
-        container.append_child(&style)?;
+        crate::style_once(&root, TOGGLE_STYLES)?;
         root.append_child(&container)?;
         let mounted = mount_to(container.clone(), move || view! { <AiToggle props=props on=on on_toggle=on_toggle/> });
         Ok(MountedToggle { container, on, _mounted: Box::new(mounted) })

@@ -16,9 +16,11 @@ use web_sys::{HtmlElement, ShadowRoot};
 
 mod first_layer;
 mod overlay;
+mod styles;
 pub mod wire;
 pub use first_layer::first_layer;
 pub use overlay::{trap_tab, Mount, Overlay};
+pub use styles::{add_styles, adopt};
 
 /// The first layer's stylesheet, injected into the shadow root (`src/assent.css`, minified by the
 /// build script). Theming goes through `--assent-*` custom properties, which inherit through the

@@ -46,9 +46,7 @@ impl Overlay {
         };
         parent.append_child(&host)?;
         let root = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
-        let style = document.create_element("style")?;
-        style.set_text_content(Some(crate::STYLES));
-        root.append_child(&style)?;
+        crate::add_styles(&root, crate::STYLES)?;
         let container: HtmlElement = document.create_element("div")?.unchecked_into();
         container.set_class_name("root");
         root.append_child(&container)?;

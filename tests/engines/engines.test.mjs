@@ -1,0 +1,213 @@
+// The same promises in Chromium, Firefox and WebKit (tests/engines/harness.mjs): the gate holds every
+// tracker before a choice and after "Reject all", the banner's choices work, a returning visit runs the
+// allowed tags from the stored decision without the wasm, trackers a page injects at run time are held
+// and run once allowed, the decision's receipt is made and kept in the outbox until a collector takes
+// it, and the AI toggle records a conversation's own choice. Every request for another host goes
+// through the harness's proxy, so "no tracker request" is read from what reached it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEMO_CONFIG } from '../e2e/helpers.mjs';
+import { ENGINES, launch, pageRequests, proxyQuiet, RECORD_ERRORS, recordErrors, startEnv, until } from './harness.mjs';
+
+// The demo config, with a service on a host no browser upgrades to HTTPS (`.test`), so that a tag the
+// page injects can load through the proxy once it is allowed.
+const config = JSON.parse(DEMO_CONFIG);
+config.blocking = { services: [{ name: 'Test Analytics', purpose: 'analytics', match: ['tracker.assent.test'] },
+  { name: 'Test Video', purpose: 'marketing', match: ['video.assent.test'] }] };
+const head = (title) => `<!doctype html><html lang="en"><head><meta charset="utf-8">${RECORD_ERRORS}
+<script src="/assent/assent.js" data-config="/engines.json" data-region="DE"></script><title>${title}</title></head>`;
+// A marked inline tag, and a tag manager's run-time injection: a script over plain HTTP, Google
+// Analytics over HTTPS, and the Meta pixel.
+const PAGE = `${head('engines')}<body><h1>Three engines</h1>
+<script type="text/plain" data-category="analytics">window.__ran = (window.__ran || []).concat('inline');</script>
+<script>
+  const s = document.createElement('script'); s.src = 'http://tracker.assent.test/t.js'; document.head.appendChild(s);
+  const g = document.createElement('script'); g.async = true; g.src = 'https://www.googletagmanager.com/gtag/js?id=G-ENGINES';
+  document.head.appendChild(g);
+  new Image().src = 'https://www.facebook.com/tr?id=1&ev=PageView';
+</script></body></html>`;
+// Three embeds a page injects at run time (once Assent is ready, as a single-page app renders a view),
+// after a tag written with document.write (held as the parser meets it: the config is inline), which
+// the activation chain waits for before it runs the frames; the proxy answers it after DELAY ms.
+const EMBEDS = `<!doctype html><html lang="en"><head><meta charset="utf-8">${RECORD_ERRORS}
+<script type="application/json" id="engines-config">${JSON.stringify(config)}</script>
+<script src="/assent/assent.js" data-config="#engines-config" data-region="DE"></script><title>embeds</title></head>
+<body><h1>Embeds</h1>
+<script>document.write('<script src="http://tracker.assent.test/w.js"><' + '/script>');</script>
+<div id="a"></div><div id="b"></div><div id="c"></div>
+<script>
+  window.assent.ready.then(() => {
+    document.getElementById('a').innerHTML = '<iframe title="A" width="320" height="180" src="http://video.assent.test/a"></iframe>';
+    document.getElementById('b').insertAdjacentHTML('beforeend', '<iframe title="B" width="320" height="180" src="http://video.assent.test/b"></iframe>');
+    const f = document.createElement('iframe');
+    f.title = 'C'; f.width = 320; f.height = 180; f.src = 'http://video.assent.test/c';
+    document.getElementById('c').appendChild(f);
+  });
+</script></body></html>`;
+// The strict policy of docs/csp.md, with a gated inline script and an embed.
+const NONCE = 'enginesNonce0123456789';
+const CSP = `script-src 'nonce-${NONCE}' 'strict-dynamic' 'wasm-unsafe-eval'; style-src 'self' 'nonce-${NONCE}'; object-src 'none'; base-uri 'none'`;
+const STRICT = `<!doctype html><html lang="en"><head><meta charset="utf-8">${recordErrors(NONCE)}
+<script nonce="${NONCE}" src="/assent/assent.js" data-config="/engines.json" data-region="DE"></script><title>csp</title></head>
+<body><h1>Strict CSP</h1>
+<script type="text/plain" data-category="analytics" nonce="${NONCE}">window.__ran = (window.__ran || []).concat('inline');</script>
+<iframe id="video" title="Video" width="320" height="180" src="https://www.youtube.com/embed/csp"></iframe></body></html>`;
+const CHAT = `${head('chat')}<body><h1>Chat</h1><assent-ai-toggle conversation="c-engines"></assent-ai-toggle></body></html>`;
+
+const TRACKER_JS = { type: 'text/javascript', body: "window.__ran = (window.__ran || []).concat('injected');" };
+const VIDEO = { type: 'text/html', body: '<!doctype html><title>video</title><p>video</p>' };
+const DELAY = 40;
+const WRITTEN = { ...TRACKER_JS, delay: DELAY };
+const trackerRequests = pageRequests;
+
+// In-page probes (function bodies, so that every engine's driver runs them the same way).
+const BANNER = `const h = document.getElementById('assent-ui');
+  const b = h && h.shadowRoot.querySelector('section.banner');
+  return b ? [...b.querySelectorAll('button')].map((x) => x.textContent).join('|') : null;`;
+const click = (label) => `[...document.getElementById('assent-ui').shadowRoot.querySelectorAll('section.banner button')]
+  .find((b) => b.textContent === ${JSON.stringify(label)}).click(); return true;`;
+const REPORT = `return JSON.stringify(window.assent.report().map((r) => r.service + ':' + r.state).sort());`;
+const STATE = `return JSON.stringify({
+  ran: window.__ran || [], errors: window.__errors, consent: window.assent.consent() && window.assent.consent().method,
+  wasm: performance.getEntriesByType('resource').some((e) => e.name.includes('assent_client_bg.wasm')),
+});`;
+const HELD = JSON.stringify(['Google Analytics:held', 'Meta Pixel:dropped', 'Test Analytics:held']);
+
+let env;
+before(async () => {
+  env = await startEnv(
+    { '/engines.json': { type: 'application/json', body: JSON.stringify(config) }, '/engines.html': { type: 'text/html', body: PAGE },
+      '/chat.html': { type: 'text/html', body: CHAT }, '/embeds.html': { type: 'text/html', body: EMBEDS },
+      '/csp.html': { type: 'text/html', body: STRICT, headers: { 'content-security-policy': CSP } } },
+    (url) => url.pathname === '/w.js' ? WRITTEN : url.hostname === 'tracker.assent.test' ? TRACKER_JS : url.hostname === 'video.assent.test' ? VIDEO : null,
+  );
+});
+after(() => env.close());
+
+for (const engine of ENGINES) {
+  describe(engine, () => {
+    let browser;
+    before(async () => {
+      browser = await launch(engine, env);
+    });
+    after(() => browser.close());
+
+    test(`${engine}: nothing reaches a tracker before a choice or after "Reject all", and a returning visit keeps it so without the wasm`, async () => {
+      env.proxy.requests.length = 0;
+      const s = await browser.session();
+      try {
+        await s.go(`${env.base}/engines.html`);
+        assert.equal(await until(() => s.run(BANNER), 'the banner'), 'Accept all|Reject all|Preferences');
+        await until(async () => (await s.run(REPORT)) === HELD, 'the three trackers held or dropped');
+        await proxyQuiet(env.proxy);
+        assert.deepEqual(trackerRequests(env.proxy), [], 'no tracker request before a choice');
+        await s.run(click('Reject all'));
+        await until(() => s.run('return !!window.assent.consent();'), 'the decision');
+        await proxyQuiet(env.proxy);
+        assert.deepEqual(trackerRequests(env.proxy), [], 'none after "Reject all"');
+        const rejected = JSON.parse(await s.run(STATE));
+        assert.deepEqual([rejected.ran, rejected.errors, rejected.consent], [[], [], 'reject_all']);
+        // The returning visit: the loader applies the stored refusal alone.
+        await s.go(`${env.base}/engines.html`);
+        await until(async () => (await s.run(REPORT)) === HELD, 'the trackers held again');
+        await until(() => s.run('return !!window.assent.consent();'), 'the stored decision');
+        await proxyQuiet(env.proxy);
+        const back = JSON.parse(await s.run(STATE));
+        assert.deepEqual([back.ran, back.errors, back.wasm, await s.run(BANNER)], [[], [], false, null]);
+        assert.deepEqual(trackerRequests(env.proxy), []);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test(`${engine}: "Accept all" runs the held tags once each, makes the receipt and keeps it in the outbox, and a returning visit runs them without the wasm`, async () => {
+      env.proxy.requests.length = 0;
+      const s = await browser.session();
+      try {
+        await s.go(`${env.base}/engines.html`);
+        await until(() => s.run(BANNER), 'the banner');
+        await s.run(click('Accept all'));
+        await until(async () => JSON.parse(await s.run(STATE)).ran.length === 2, 'the inline and the injected tag to run');
+        // The receipt is made, and the outbox keeps it: no collector answers here.
+        await until(() => s.run(`const c = window.assent.consent();
+          return !!c && localStorage.getItem('assent.receipt') === c.receipt && localStorage.getItem('assent.outbox') === '1';`), 'the receipt in the outbox');
+        await proxyQuiet(env.proxy);
+        const accepted = JSON.parse(await s.run(STATE));
+        assert.deepEqual([[...accepted.ran].sort(), accepted.errors, accepted.consent], [['injected', 'inline'], [], 'accept_all']);
+        assert.deepEqual(trackerRequests(env.proxy).filter((r) => r.startsWith('tracker.assent.test')), ['tracker.assent.test/t.js'], 'the injected tag loads once');
+        assert.ok(trackerRequests(env.proxy).includes('www.googletagmanager.com:443'), `Google Analytics may load now: ${env.proxy.requests}`);
+        assert.ok(!trackerRequests(env.proxy).some((r) => r.startsWith('www.facebook.com')), 'a dropped pixel is not sent later');
+        // The returning visit: the loader runs the allowed tags from the stored decision.
+        await s.go(`${env.base}/engines.html`);
+        await until(async () => JSON.parse(await s.run(STATE)).ran.length === 2, 'both tags on the returning visit');
+        const back = JSON.parse(await s.run(STATE));
+        assert.deepEqual([back.errors, back.wasm, await s.run(BANNER)], [[], false, null]);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test(`${engine}: embeds injected at run time show placeholders, and load once allowed, after a written tag`, async () => {
+      env.proxy.requests.length = 0;
+      const s = await browser.session();
+      try {
+        await s.go(`${env.base}/embeds.html`);
+        const PLACED = `const f = [...document.querySelectorAll('iframe')];
+          return f.length === 3 && f.every((x) => x.hasAttribute('data-assent-placeholder'));`;
+        await until(() => s.run(PLACED), 'a placeholder in each frame');
+        await s.run(click('Accept all'));
+        // Each frame's own request reaching the proxy is the proof that it loaded (and did not stay on
+        // about:blank, as WebKit left frames whose placeholder was removed before their src was set).
+        const frames = ['video.assent.test/a', 'video.assent.test/b', 'video.assent.test/c'];
+        await until(() => frames.every((f) => env.proxy.requests.includes(f)), 'the three frames to load');
+        await proxyQuiet(env.proxy);
+        assert.deepEqual(pageRequests(env.proxy).filter((r) => r.startsWith('video.')).sort(), frames, 'each frame loads once');
+        const after = JSON.parse(await s.run(`return JSON.stringify({ report: window.assent.report().filter((r) => r.kind === 'iframe').map((r) => r.state),
+          srcdoc: [...document.querySelectorAll('iframe')].some((f) => f.hasAttribute('srcdoc')), errors: window.__errors });`));
+        assert.deepEqual(after, { report: ['ran', 'ran', 'ran'], srcdoc: false, errors: [] });
+      } finally {
+        await s.close();
+      }
+    });
+
+    test(`${engine}: under a strict nonce-based CSP the banner, the dialog and the placeholder are styled, and nothing is refused`, async () => {
+      const s = await browser.session();
+      try {
+        await s.go(`${env.base}/csp.html`);
+        await until(() => s.run(BANNER), 'the banner');
+        const ROOT = `const r = document.getElementById('assent-ui').shadowRoot;`;
+        assert.equal(await s.run(`${ROOT} return getComputedStyle(r.querySelector('section.banner')).position;`), 'fixed',
+          'the banner is a fixed first layer, not unstyled in the flow');
+        await until(() => s.run(`const d = document.getElementById('video').contentDocument;
+          return !!d && !!d.getElementById('assent-load') && getComputedStyle(d.body).display === 'flex';`), 'the styled placeholder');
+        await s.run(click('Preferences'));
+        assert.notEqual(await until(() => s.run(`${ROOT} const d = r.querySelector('.dialog'); return d && getComputedStyle(d).borderRadius;`), 'the dialog'), '0px');
+        await s.run(`${ROOT} r.querySelector('[role=switch][data-purpose=analytics]').click(); return true;`);
+        await s.run(`${ROOT} [...r.querySelectorAll('.dialog button')].find((b) => b.textContent === 'Save choices').click(); return true;`);
+        await until(async () => JSON.parse(await s.run(STATE)).ran.length === 1, 'the gated inline script, with its nonce');
+        assert.deepEqual(JSON.parse(await s.run(STATE)).errors, []);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test(`${engine}: the AI toggle records a conversation's own choice`, async () => {
+      const s = await browser.session();
+      try {
+        await s.go(`${env.base}/chat.html`);
+        const SWITCH = `const h = document.querySelector('assent-ai-toggle');
+          const sw = h.shadowRoot && h.shadowRoot.querySelector('[role=switch]');`;
+        assert.equal(await until(() => s.run(`${SWITCH} return sw && sw.getAttribute('aria-checked');`), 'the toggle'), 'false');
+        await s.run(`${SWITCH} sw.click(); return true;`);
+        await until(() => s.run(`${SWITCH} return sw.getAttribute('aria-checked') === 'true';`), 'the toggle on');
+        const got = JSON.parse(await s.run(`return JSON.stringify({
+          allowed: window.assent.allowed('ai_training', { conversation: 'c-engines' }),
+          elsewhere: window.assent.allowed('ai_training'),
+          stamp: window.assent.stamp({}, { conversation: 'c-engines' }).assent.do_not_train, errors: window.__errors });`));
+        assert.deepEqual(got, { allowed: true, elsewhere: false, stamp: false, errors: [] });
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}
