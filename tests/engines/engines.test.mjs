@@ -52,6 +52,24 @@ const STRICT = `<!doctype html><html lang="en"><head><meta charset="utf-8">${rec
 <body><h1>Strict CSP</h1>
 <script type="text/plain" data-category="analytics" nonce="${NONCE}">window.__ran = (window.__ran || []).concat('inline');</script>
 <iframe id="video" title="Video" width="320" height="180" src="https://www.youtube.com/embed/csp"></iframe></body></html>`;
+// Requests a tag sends without an element: each is dropped, and the page's code sees the failure it
+// expects.
+const NETWORK = `${head('network')}<body><h1>Network</h1><script>
+  window.__net = [];
+  fetch('https://api2.amplitude.com/2/httpapi', { method: 'POST', body: '{}', mode: 'no-cors' })
+    .then(() => __net.push('fetch: resolved'), (e) => __net.push('fetch: ' + e.name));
+  const x = new XMLHttpRequest();
+  x.open('POST', 'https://px.ads.linkedin.com/collect');
+  for (const t of ['readystatechange', 'error', 'loadend']) x.addEventListener(t, () => __net.push('xhr ' + t + ': ' + x.readyState + ' ' + x.status));
+  x.send('{}');
+  const y = new XMLHttpRequest();
+  y.open('GET', 'https://px.ads.linkedin.com/sync', false);
+  try { y.send(); __net.push('sync xhr: sent'); } catch (e) { __net.push('sync xhr: ' + e.name); }
+  __net.push('beacon: ' + navigator.sendBeacon('https://api.segment.io/v1/t', '{}'));
+  const i = new Image();
+  i.onerror = () => __net.push('pixel: error');
+  i.src = 'https://analytics.tiktok.com/i18n/pixel/events.js?ev=1';
+</script></body></html>`;
 const CHAT = `${head('chat')}<body><h1>Chat</h1><assent-ai-toggle conversation="c-engines"></assent-ai-toggle></body></html>`;
 
 const TRACKER_JS = { type: 'text/javascript', body: "window.__ran = (window.__ran || []).concat('injected');" };
@@ -78,6 +96,7 @@ before(async () => {
   env = await startEnv(
     { '/engines.json': { type: 'application/json', body: JSON.stringify(config) }, '/engines.html': { type: 'text/html', body: PAGE },
       '/chat.html': { type: 'text/html', body: CHAT }, '/embeds.html': { type: 'text/html', body: EMBEDS },
+      '/network.html': { type: 'text/html', body: NETWORK },
       '/csp.html': { type: 'text/html', body: STRICT, headers: { 'content-security-policy': CSP } } },
     (url) => url.pathname === '/w.js' ? WRITTEN : url.hostname === 'tracker.assent.test' ? TRACKER_JS : url.hostname === 'video.assent.test' ? VIDEO : null,
   );
@@ -185,6 +204,25 @@ for (const engine of ENGINES) {
         await s.run(`${ROOT} r.querySelector('[role=switch][data-purpose=analytics]').click(); return true;`);
         await s.run(`${ROOT} [...r.querySelectorAll('.dialog button')].find((b) => b.textContent === 'Save choices').click(); return true;`);
         await until(async () => JSON.parse(await s.run(STATE)).ran.length === 1, 'the gated inline script, with its nonce');
+        assert.deepEqual(JSON.parse(await s.run(STATE)).errors, []);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test(`${engine}: fetch, XHR, sendBeacon and pixels to trackers are dropped silently, failing as the page expects`, async () => {
+      env.proxy.requests.length = 0;
+      const s = await browser.session();
+      try {
+        await s.go(`${env.base}/network.html`);
+        const net = await until(async () => {
+          const got = JSON.parse(await s.run('return JSON.stringify(window.__net);'));
+          return got.length === 7 && got;
+        }, 'every request to fail');
+        assert.deepEqual([...net].sort(), ['beacon: true', 'fetch: TypeError', 'pixel: error', 'sync xhr: NetworkError',
+          'xhr error: 4 0', 'xhr loadend: 4 0', 'xhr readystatechange: 4 0']);
+        await proxyQuiet(env.proxy);
+        assert.deepEqual(pageRequests(env.proxy), [], 'nothing left the page');
         assert.deepEqual(JSON.parse(await s.run(STATE)).errors, []);
       } finally {
         await s.close();

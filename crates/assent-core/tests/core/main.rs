@@ -7,6 +7,7 @@ mod config;
 mod conformance;
 mod conversation;
 mod locale;
+mod properties;
 mod receipt;
 mod regions;
 mod services;
