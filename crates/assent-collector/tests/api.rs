@@ -3,12 +3,14 @@
 //! database per test). Every test runs as `<name>::sqlite` and `<name>::postgres`. Receipts are built
 //! with the core's wire format and signed here with Ed25519 or P-256, as a browser would.
 
+mod support;
+
 use std::sync::Arc;
 
 use assent_collector::{app, AppState, Settings, Store};
 use assent_core::json::Json;
 use assent_core::receipt::{Claims, PurposeClaim};
-use assent_core::{Flow, Method};
+use assent_core::Method;
 use assent_jose as jws;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -106,52 +108,10 @@ on_both_backends!(
     in_a_batch_the_receipts_after_one_refused_for_now_wait,
 );
 
+use support::{sign_ed25519, signed, ED_HEADER};
+
 fn claims(n: u8, iat: u64, analytics: bool, prev: Option<String>) -> Claims {
-    Claims {
-        id: format!("r{:032x}", n),
-        subject: SUBJECT.into(),
-        issued_at: iat,
-        origin: "https://shop.example".into(),
-        controller: "Demo Shop Ltd".into(),
-        region: Some("DE".into()),
-        flow: Flow::OptIn,
-        locale: "en".into(),
-        notice_version: "2026-11-01".into(),
-        notice_sha256: "a".repeat(64),
-        purposes: vec![
-            PurposeClaim {
-                id: "analytics".into(),
-                granted: analytics,
-                data_categories: vec!["usage data".into()],
-                legitimate_interest: false,
-            },
-            PurposeClaim {
-                id: "ai_training".into(),
-                granted: false,
-                data_categories: vec![],
-                legitimate_interest: false,
-            },
-        ],
-        method: if analytics { Method::AcceptAll } else { Method::Withdrawal },
-        gpc: false,
-        expires_at: iat + 390 * 86_400,
-        prev,
-        scope: None,
-    }
-}
-
-fn sign_ed25519(header: &str, payload: &str) -> String {
-    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
-    let x = B64.encode(key.verifying_key().to_bytes());
-    let header = header.replace("$X", &x);
-    let input = format!("{}.{}", B64.encode(header), B64.encode(payload));
-    format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()))
-}
-
-const ED_HEADER: &str = r#"{"alg":"EdDSA","jwk":{"crv":"Ed25519","kty":"OKP","x":"$X"},"typ":"assent-receipt+jws"}"#;
-
-fn signed(c: &Claims) -> String {
-    sign_ed25519(ED_HEADER, &c.to_canonical_json())
+    support::claims_for(SUBJECT, &format!("r{:032x}", n), iat, analytics, prev)
 }
 
 async fn call(app: &Router, req: Request<Body>) -> (StatusCode, String) {

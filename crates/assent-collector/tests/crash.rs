@@ -1,0 +1,193 @@
+//! Crash safety: receipts posted by concurrent clients while the collector is killed with SIGKILL
+//! mid-stream. After a restart on the same database, every receipt it acknowledged is stored and
+//! exported with its countersignature, and one it never acknowledged is accepted once when the client
+//! sends it again. On SQLite; on PostgreSQL too when `cargo xtask test` provides one.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assent_core::json::Json;
+
+const KEY: &str = "crash-test-key";
+const CLIENTS: usize = 6;
+/// Acknowledgments to wait for before the kill: the clients are then mid-stream.
+const ACKED_BEFORE_KILL: usize = 60;
+
+/// Starts the collector on `port` with the database `db` (a SQLite path, or a PostgreSQL URL).
+fn start(port: u16, db: &Db) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_assent-collector"));
+    cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--api-key", KEY, "--rate-limit", "1000000"])
+        .env_remove("DATABASE_URL")
+        .env_remove("ASSENT_DB")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    match db {
+        Db::Sqlite(path) => cmd.arg("--db").arg(path),
+        Db::Postgres(url) => cmd.args(["--database-url", url]),
+    };
+    let child = cmd.spawn().unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the collector did not listen within 20 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+/// One HTTP/1.1 request; the status and body, or `None` when the connection failed (the collector died).
+fn http(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {KEY}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.get(9..12)?.parse().ok()?;
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Some((status, body))
+}
+
+/// A free port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn subject(client: usize) -> String {
+    format!("{:032x}", 0xc0ffee00 + client)
+}
+
+/// What a client sent: each receipt in chain order, and whether the collector acknowledged it.
+struct Sent {
+    jws: String,
+    id: String,
+    acked: bool,
+}
+
+fn crash_and_recover(db: Db) {
+    let port = free_port();
+    let mut collector = start(port, &db);
+    let acked = Arc::new(Mutex::new(0usize));
+    let dead = Arc::new(AtomicBool::new(false));
+    let now = 1_790_000_000u64;
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let (acked, dead) = (acked.clone(), dead.clone());
+            std::thread::spawn(move || {
+                let mut sent: Vec<Sent> = Vec::new();
+                let mut prev = None;
+                for n in 0..10_000u32 {
+                    let id = format!("r{:08x}{:024x}", c, n);
+                    let jws = support::signed(&support::claims_for(
+                        &subject(c),
+                        &id,
+                        now + u64::from(n),
+                        n % 2 == 0,
+                        prev.clone(),
+                    ));
+                    let answer = http(port, "POST", "/v1/receipts", &jws);
+                    let ok = answer.as_ref().is_some_and(|(status, body)| *status < 300 && body.contains("\"ack\""));
+                    sent.push(Sent { jws: jws.clone(), id, acked: ok });
+                    if !ok {
+                        // The collector died mid-request: this one's fate is unknown to the client.
+                        assert!(dead.load(Ordering::SeqCst) || answer.is_none(), "refused while alive: {answer:?}");
+                        break;
+                    }
+                    *acked.lock().unwrap() += 1;
+                    prev = Some(assent_jose::receipt_hash(&jws));
+                }
+                sent
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    while *acked.lock().unwrap() < ACKED_BEFORE_KILL {
+        assert!(started.elapsed() < Duration::from_secs(60), "too few acknowledgments");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    dead.store(true, Ordering::SeqCst);
+    assert!(Command::new("kill").args(["-KILL", &collector.id().to_string()]).status().unwrap().success());
+    collector.wait().unwrap();
+    let sent: Vec<Vec<Sent>> = clients.into_iter().map(|t| t.join().unwrap()).collect();
+
+    let mut collector = start(port, &db);
+    for (c, sent) in sent.iter().enumerate() {
+        let (status, body) = http(port, "GET", &format!("/v1/subjects/{}/receipts", subject(c)), "").unwrap();
+        assert_eq!(status, 200, "{body}");
+        let export = Json::parse(&body).unwrap();
+        let rows = match export.as_object().unwrap().iter().find(|(k, _)| k == "receipts").map(|(_, v)| v) {
+            Some(Json::Array(rows)) => rows.clone(),
+            other => panic!("{other:?}"),
+        };
+        let stored: Vec<(String, bool)> = rows
+            .iter()
+            .map(|r| {
+                let o = r.as_object().unwrap();
+                let get = |k: &str| o.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+                let id = match get("id") {
+                    Some(Json::String(id)) => id,
+                    other => panic!("{other:?}"),
+                };
+                (id, matches!(get("ack"), Some(Json::String(_))))
+            })
+            .collect();
+        for s in sent.iter().filter(|s| s.acked) {
+            assert!(
+                stored.iter().any(|(id, countersigned)| id == &s.id && *countersigned),
+                "client {c}: acknowledged {} is not exported with its countersignature after SIGKILL",
+                s.id
+            );
+        }
+        // The last one, whose answer never came, is accepted when sent again, and stored once.
+        if let Some(last) = sent.last().filter(|s| !s.acked) {
+            for _ in 0..2 {
+                let (status, body) = http(port, "POST", "/v1/receipts", &last.jws).unwrap();
+                assert!(status == 200 || status == 201, "client {c}: {status} {body}");
+            }
+            let (_, body) = http(port, "GET", &format!("/v1/subjects/{}/receipts", subject(c)), "").unwrap();
+            assert_eq!(body.matches(&last.id).count(), 1, "client {c}: {} stored once", last.id);
+        }
+    }
+    collector.kill().unwrap();
+    collector.wait().unwrap();
+}
+
+#[test]
+fn acknowledged_receipts_survive_sigkill_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    crash_and_recover(Db::Sqlite(dir.path().join("crash.sqlite")));
+}
+
+#[test]
+fn acknowledged_receipts_survive_sigkill_on_postgres() {
+    let Ok(base) = std::env::var("ASSENT_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the PostgreSQL variant: ASSENT_TEST_DATABASE_URL is not set"
+        );
+        eprintln!("PostgreSQL variant skipped: set ASSENT_TEST_DATABASE_URL (npm test starts a server and sets it)");
+        return;
+    };
+    // A fresh database of its own on the test server.
+    let name = format!("assent_crash_{}", std::process::id());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let (client, connection) =
+            tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    });
+    crash_and_recover(Db::Postgres(format!("{base}/{name}")));
+}
