@@ -104,3 +104,31 @@ proptest! {
         prop_assert_eq!(ScopedChoice::decode(&c.encode(), c.scope.kind()), Some(c.clone()));
     }
 }
+
+/// JSON values with what receipts hold: integers (within ±2⁵³), any Unicode text (control characters,
+/// astral planes), nested arrays and objects whose keys are any text.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::Bool),
+        (-(1i64 << 53)..=(1i64 << 53)).prop_map(serde_json::Value::from),
+        any::<String>().prop_map(serde_json::Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+            proptest::collection::btree_map(any::<String>(), inner, 0..6)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    /// The core's RFC 8785 canonical form (what receipts are signed over) is the one an independent
+    /// implementation (the `serde_json_canonicalizer` crate) writes for the same value.
+    #[test]
+    fn canonical_json_matches_an_independent_rfc_8785_implementation(v in json_value()) {
+        let ours = assent_core::json::Json::parse(&serde_json::to_string(&v).unwrap()).unwrap().canonical();
+        prop_assert_eq!(ours, serde_json_canonicalizer::to_string(&v).unwrap());
+    }
+}
