@@ -22,17 +22,22 @@ const ready = new Promise((resolve) => {
 export const settle = () => resolveReady(api);
 
 const now = () => Math.floor(Date.now() / 1000);
-/** The scoped lines the core stored (unreadable storage: none). */
-function lines() {
-  const read = (/** @type {string} */ key) => {
-    try {
-      return localStorage.getItem(key);
-    } catch {
-      return null; // storage blocked
-    }
-  };
-  return { services: read('assent.services'), conversations: read('assent.conversations') };
-}
+/** The scoped lines the core stored (unreadable storage: none), each kind read only when asked for. */
+const read = (/** @type {string} */ key) => {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null; // storage blocked
+  }
+};
+const lines = {
+  get services() {
+    return read('assent.services');
+  },
+  get conversations() {
+    return read('assent.conversations');
+  },
+};
 
 /**
  * The stored decision now: another tab may have decided since (the cookie is shared), and a
@@ -64,7 +69,7 @@ export function applyStored() {
     const purpose = el.getAttribute('data-category') || '';
     // The service is looked up only for what the decision refuses (it may be allowed always).
     if (stored.granted.includes(purpose)) go.push(el);
-    else if (allows(stored, lines(), purpose, { service: serviceOf(serviceTable, el) || '' }, state.version, now())) go.push(el);
+    else if (allows(stored, lines, purpose, { service: serviceOf(serviceTable, el) || '' }, state.version, now())) go.push(el);
     else if (!stored.denied.includes(purpose)) return false;
     else frames ||= shown(el);
   }
@@ -85,7 +90,7 @@ export const api = {
   },
   allowed(purpose, options) {
     if (handedOver()) return use('allowed', [purpose, options]) === true;
-    return allows(fresh(), lines(), purpose, options, state.version, now());
+    return allows(fresh(), lines, purpose, options, state.version, now());
   },
   set: later('set'),
   acceptAll: later('acceptAll'),
@@ -103,7 +108,7 @@ export const api = {
       facts = stored
         ? { receipt: stored.receipt, purposes: stored.granted.slice(), do_not_train: stored.doNotTrain }
         : { receipt: null, purposes: [], do_not_train: true };
-      const own = conversationChoice(lines().conversations, options?.conversation, state.version, now());
+      const own = conversationChoice(lines.conversations, options?.conversation, state.version, now());
       if (own) {
         // The conversation's own AI-training choice, as the core stored it.
         facts.receipt = own.receipt;
