@@ -81,6 +81,8 @@ function key() {
 // fork (the decision would leave no evidence). `prev` takes a Web Lock per subject; `issue` releases it.
 // Without the Locks API (browsers before 2022) the step is unguarded, as before.
 const held = {};
+/** Each subject's receipt ids made already, as `prev` read them under the lock. */
+const madeIds = {};
 function lock(subject) {
   if (!navigator.locks) return Promise.resolve();
   return new Promise((granted) => {
@@ -103,6 +105,7 @@ export async function prev(subject) {
   await lock(subject);
   try {
     const head = await get('chain', subject);
+    madeIds[subject] = head?.ids || [];
     return (head?.hash) || head || null; // {hash, id}; a bare hash from before ids were kept
   } catch (e) {
     unlock(subject);
@@ -139,6 +142,8 @@ export async function issue(payload, id, subject, endpoints, marker, at) {
 }
 
 async function record(payload, id, subject, endpoints) {
+  // Made already (a page view that went away before it could say so): not signed again.
+  if (madeIds[subject]?.includes(id)) return;
   const jws = await sign(payload);
   const hash = await sha256(jws);
   await tx(['outbox', 'chain'], 'readwrite', (s) => {

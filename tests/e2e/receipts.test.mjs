@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
-import { setup, openPage, load, banner, receiptMade, DEMO_CONFIG, freePort, startCollector, exported, waitFor, receiptsAt, KEY, verifiedClaims } from './helpers.mjs';
+import { setup, openPage, load, banner, receiptMade, DEMO_CONFIG, freePort, startCollector, exported, waitFor, receiptsAt, KEY, verifiedClaims, track, quiet } from './helpers.mjs';
 
 const EN = JSON.parse(readFileSync(new URL('../../locales/en.json', import.meta.url), 'utf8'));
 
@@ -500,6 +500,85 @@ test('a receipt made on a later page view states the GPC signal its decision was
     const [receipt] = await receiptsAt(port, subject, 1, 'the receipt, on the next page view');
     const claims = await verifiedClaims(receipt.jws);
     assert.deepEqual([claims.method, claims.gpc, claims.purposes.analytics.granted], ['api', true, true]);
+    await context.close();
+  } finally {
+    collector.kill();
+  }
+});
+
+// Three decisions in one page view, then the page goes at once (navigated, or the tab closed), before
+// any receipt could be made: each decision is pending from the moment it is made, and the next page
+// view makes all three, in the order they were made, chained. A further page view makes none again.
+async function threeDecisionsThenGone(gone) {
+  const collector = await startCollector(port, join(dir, `pending-${gone}.sqlite`), env.base);
+  try {
+    const { context, page } = await openPage(env);
+    await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    await banner(page).waitFor();
+    // All three in one task, and the page leaves in the same task: nothing of the receipt module runs.
+    const subject = await page.evaluate((how) => {
+      window.assent.acceptAll();
+      window.assent.set({ analytics: false });
+      window.assent.withdraw();
+      const s = window.assent.consent().subject;
+      if (how === 'navigated') location.reload();
+      return s;
+    }, gone);
+    let next = page;
+    if (gone === 'closed') {
+      await page.close();
+      next = await context.newPage();
+      await load(next, `${env.base}/?region=DE&config=${configPath}`);
+    } else {
+      await page.waitForURL(/region=DE/);
+    }
+    const all = await receiptsAt(port, subject, 3, 'the three receipts, on the next page view');
+    const claims = await Promise.all(all.map((r) => verifiedClaims(r.jws)));
+    assert.deepEqual(claims.map((c) => c.method), ['api', 'api', 'withdrawal'], 'in the order they were made');
+    assert.deepEqual(claims.map((c) => c.purposes.analytics.granted), [true, false, false]);
+    assert.deepEqual(all.map((r) => r.chain), ['first', 'linked', 'linked']);
+    assert.deepEqual(claims.map((c) => c.prev), [null, all[0].hash, all[1].hash], 'each links to the one before');
+    assert.equal(await next.evaluate(() => localStorage.getItem('assent.pending')), '', 'nothing pending once made');
+    // Another page view: nothing is made again.
+    await next.reload();
+    await next.evaluate(() => window.assent.ready);
+    const log = track(next);
+    await quiet(log);
+    assert.equal((await exported(port, subject)).length, 3, 'no duplicate');
+    await context.close();
+  } finally {
+    collector.kill();
+  }
+}
+
+test('several decisions and an immediate navigation: every one reaches the collector on the next view, in order and chained', () =>
+  threeDecisionsThenGone('navigated'));
+
+test('several decisions and the tab closed at once: every one reaches the collector from the next tab, in order and chained', () =>
+  threeDecisionsThenGone('closed'));
+
+test('storage that refuses the pending list: one console warning, and the decisions and their receipts still go through', async () => {
+  const collector = await startCollector(port, join(dir, 'pending-full.sqlite'), env.base);
+  try {
+    // A full store, for the pending list alone (everything else Assent keeps still fits).
+    const full = `const set = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (k, v) {
+        if (k === 'assent.pending') throw new DOMException('full', 'QuotaExceededError');
+        return set.call(this, k, v);
+      };`;
+    const { context, page, log } = await openPage(env, { initScript: full });
+    await load(page, `${env.base}/?region=DE&config=${configPath}`);
+    await banner(page).getByRole('button', { name: 'Accept all' }).click();
+    await page.evaluate(() => window.assent.set({ analytics: false }));
+    const consent = await page.evaluate(() => window.assent.consent());
+    assert.equal(consent.purposes.analytics, false, 'the decision applies');
+    // The page stays: both receipts are made and delivered.
+    const all = await receiptsAt(port, consent.subject, 2, 'both receipts');
+    assert.deepEqual(all.map((r) => r.chain), ['first', 'linked']);
+    const warnings = log.consoleWarnings.filter((w) => w.startsWith('assent:'));
+    assert.equal(warnings.length, 1, JSON.stringify(log.consoleWarnings));
+    assert.match(warnings[0], /a decision's receipt may be lost if this page goes now: storage is full/);
+    assert.deepEqual(log.consoleErrors.filter((e) => e.includes('assent')), []);
     await context.close();
   } finally {
     collector.kill();

@@ -4,6 +4,7 @@
 import { serviceAt } from './blocking.js';
 import { insertedByPage, ranFor, setAttr, URL_ATTR } from './elements.js';
 import { state } from './state.js';
+import { script as trustedScript, scriptURL } from './trusted.js';
 
 /** The document, and the shadow roots seen in its markup or attached by a script: held elements are found there. */
 export let roots = /** @type {(Document | ShadowRoot)[]} */ ([document]);
@@ -50,12 +51,12 @@ function next() {
       else el.removeAttribute('type');
       const src = el.getAttribute('src') || '';
       el.removeAttribute('src');
-      setAttr.call(el, 'src', src);
+      setAttr.call(el, 'src', /** @type {string} */ (scriptURL(src)));
       continue;
     }
     const script = document.createElement('script');
     for (const a of Array.from(el.attributes)) {
-      if (a.name !== 'type' && a.name !== 'data-type') setAttr.call(script, a.name, a.value);
+      if (a.name !== 'type' && a.name !== 'data-type') setAttr.call(script, a.name, a.name === 'src' ? /** @type {string} */ (scriptURL(a.value)) : a.value);
     }
     if (type) setAttr.call(script, 'type', type);
     if (el.nonce) script.nonce = el.nonce; // the nonce attribute reads empty once parsed; the property keeps it
@@ -64,7 +65,7 @@ function next() {
     const ordered = external && !el.hasAttribute('async') && !el.hasAttribute('nomodule') &&
       (!type || /^(module|(text|application)\/(java|ecma)script)$/i.test(type));
     if (external) script.async = !ordered;
-    else script.text = /** @type {HTMLScriptElement} */ (el).text;
+    else script.text = /** @type {string} */ (trustedScript(/** @type {HTMLScriptElement} */ (el).text));
     if (ordered) {
       waiting = true;
       script.addEventListener('load', next);

@@ -10,6 +10,7 @@ import { insertedByPage, ranFor, released, setAttr, URL_ATTR } from './elements.
 import { hidden } from './rules.js';
 import { state } from './state.js';
 import { trackers } from './trackers.js';
+import { isTrusted, refused, html as trustedHTML, tt as trustedTypesIn } from './trusted.js';
 
 /** @typedef {import('./trackers.js').Service} Service */
 
@@ -294,19 +295,26 @@ function hook(proto, prop, set) {
 /**
  * Markup, rewritten through an inert <template> when it names a tracker host. Scripts inserted as
  * markup never run, so they are only marked as done; document.write's do run (`written`), so they are
- * held. Returns null (use the page's own value) unless it held something.
+ * held. Returns null (use the page's own value) unless it held something. Markup the page passed as
+ * TrustedHTML comes back as TrustedHTML (through the `assent` policy); a string stays a string.
  * @param {unknown} html
  * @param {boolean} [written]
+ * @param {boolean} [trusted]
  */
-function clean(html, written) {
+function clean(html, written, trusted = isTrusted(html)) {
+  let parsed = false;
   try {
     const text = String(html);
+    const kind = (/** @type {string} */ s) => (trusted ? trustedHTML(s) : s);
     if (!table.mayName(text) && !ODD_MARKUP.test(text)) return null;
+    // It may name a tracker, and what the loader holds could not be written back: nothing is written.
+    if (trusted && refused()) return kind('');
     const t = document.createElement('template');
     // What it held shows in `blocked`.
     const before = blocked.length;
     let changed = false;
-    innerHTML.set?.call(t, text);
+    innerHTML.set?.call(t, kind(text));
+    parsed = true;
     for (const el of Array.from(t.content.querySelectorAll('script,iframe,img,link'))) {
       if (el.tagName !== 'SCRIPT' || written) inspect(/** @type {HTMLElement} */ (el), false);
       else if (!marked(el) && tracker(el.getAttribute('src') || '')) {
@@ -324,9 +332,12 @@ function clean(html, written) {
     const out = innerHTML.get?.call(t);
     // document.write's markup may leave elements open for a later write (an ad slot's `<div>`), or
     // close one an earlier write opened: it ends with the page's own end tags, not the template's.
-    return written ? out.replace(TAIL, '') + /** @type {RegExpMatchArray} */ (text.match(TAIL))[0] : out;
-  } catch {
-    return null; // e.g. Trusted Types: the page's value goes through untouched
+    return kind(written ? out.replace(TAIL, '') + /** @type {RegExpMatchArray} */ (text.match(TAIL))[0] : out);
+  } catch (e) {
+    // A string where the page requires TrustedHTML: the browser refused it here, as it would the page's
+    // own write, so the page gets that refusal (once, not twice).
+    if (!parsed && !trusted && trustedTypesIn) throw e;
+    return null;
   }
 }
 
@@ -396,7 +407,7 @@ export function install() {
   });
   for (const name of ['write', 'writeln']) {
     wrap(Document.prototype, name, function (orig, args) {
-      const c = clean(args.join(''), true);
+      const c = clean(args.join(''), true, args.length > 0 && args.every(isTrusted));
       return c === null ? orig.apply(this, args) : orig.call(this, c);
     });
   }

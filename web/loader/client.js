@@ -7,6 +7,7 @@ import { gtag } from './consent-mode.js';
 import { flushGpp } from './gpp-stub.js';
 import { base, gpc, region, timezone } from './page.js';
 import { state } from './state.js';
+import { html } from './trusted.js';
 
 /** @type {{ name: string, args: unknown[], done: (value: unknown) => void }[]} calls made before the client started */
 const queue = [];
@@ -147,7 +148,7 @@ export function boot() {
     .then(([c, m]) =>
       m.start({
         configText: c.text ?? null, configError: c.error || null, region: region || null, timezone: timezone || null,
-        gpc, gtag, stored: c.cookie || null, base, run, pending, receipts, prefs, fetch: handOver,
+        gpc, gtag, stored: c.cookie || null, base, run, pending, receipts, prefs, fetch: handOver, html,
       }),
     )
     .then(

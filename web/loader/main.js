@@ -81,15 +81,17 @@ function applyOnArrival(/** @type {import('./config.js').Config} */ c) {
 
 /**
  * Whether this browser already made the receipt the stored decision names (unknown storage: assume
- * so): the decision's, and each kind's newest scoped choice's (a conversation's AI-training choice, a
- * service allowed always). A page that went away first leaves it to the wasm.
+ * so): the decision's, each kind's newest scoped choice's (a conversation's AI-training choice, a
+ * service allowed always), and every decision still pending (`assent_core::pending`). A page that went
+ * away first leaves them to the wasm.
  */
 function receiptMade(/** @type {string} */ id) {
   try {
-    return localStorage.getItem('assent.receipt') === id && /** @type {const} */ (['conversation', 'service']).every((kind) => {
-      const choices = scopedLines(localStorage.getItem(`assent.${kind}s`), `${kind}s`);
-      return unmade(choices, localStorage.getItem(`assent.receipt.${kind}`) || '').length === 0;
-    });
+    return localStorage.getItem('assent.receipt') === id && !localStorage.getItem('assent.pending') &&
+      /** @type {const} */ (['conversation', 'service']).every((kind) => {
+        const choices = scopedLines(localStorage.getItem(`assent.${kind}s`), `${kind}s`);
+        return unmade(choices, localStorage.getItem(`assent.receipt.${kind}`) || '').length === 0;
+      });
   } catch {
     return true;
   }

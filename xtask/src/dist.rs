@@ -250,7 +250,7 @@ pub(crate) fn locale_problems(root: &Path) -> Result<Vec<String>> {
 }
 
 /// The pinned nightly with `rust-src` (for `-Zbuild-std`) and the wasm32 target, through rustup.
-fn ensure_wasm_toolchain() -> Result<()> {
+pub(crate) fn ensure_wasm_toolchain() -> Result<()> {
     let has = |what: &[&str], wanted: &str| {
         Command::new("rustup")
             .args(what)

@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 mod dist;
+mod fuzz;
 mod postgres;
 mod size;
 #[cfg(test)]
@@ -22,6 +23,8 @@ const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-local
   size           raw/gzip/brotli bytes a site downloads on first and returning visits; fails over a
                  budget in xtask/size-budgets.toml (npm test runs it)
   schema         regenerate docs/config.schema.json from the config model
+  fuzz [SECONDS] every fuzz target (fuzz/) for SECONDS each (default 600) from the committed seeds,
+                 with cargo-fuzz on the pinned nightly; a crash fails with the input to keep
   check-locales  fail on missing or surplus keys or placeholder mismatches in locales/
   screenshots    build, then screenshot the banner and dialog into docs/screenshots/
   bench collector  receipts/s verified and stored, p50/p99, against bare signature verification
@@ -42,6 +45,15 @@ fn main() -> Result<()> {
             size::report(&root)
         }
         "schema" => dist::write_schema(&root.join("docs/config.schema.json")),
+        "fuzz" => {
+            let seconds = match std::env::args().nth(2) {
+                Some(s) => {
+                    s.parse().with_context(|| format!("cargo xtask fuzz [SECONDS]: {s} is not a number of seconds"))?
+                }
+                None => 600,
+            };
+            fuzz::fuzz(&root, seconds)
+        }
         "check-locales" => dist::check_locales(&root),
         "bench" => match std::env::args().nth(2).as_deref() {
             Some("collector") => {
@@ -168,6 +180,8 @@ fn test(root: &Path) -> Result<()> {
             "assent-collector",
             "-p",
             "assent-cli",
+            "-p",
+            "assent-fuzz",
             "-p",
             "xtask",
         ])

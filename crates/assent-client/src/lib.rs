@@ -114,6 +114,8 @@ struct Shared {
     /// The loader's `fetch`, which hands over a request it started before the wasm (the likely locale
     /// file, the timezone table) instead of asking again.
     fetch: Option<Function>,
+    /// The loader's Trusted Types wrapper for markup Assent writes (the `assent` policy; docs/csp.md).
+    html: Option<Function>,
     cookie_suffix: String,
     cookie_name: String,
 }
@@ -184,6 +186,7 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
             receipts: Reflect::get(&options, &"receipts".into()).ok().and_then(|f| f.dyn_into().ok()),
             prefs: Reflect::get(&options, &"prefs".into()).ok().and_then(|f| f.dyn_into().ok()),
             gtag: Reflect::get(&options, &"gtag".into()).ok().and_then(|f| f.dyn_into().ok()),
+            html: Reflect::get(&options, &"html".into()).ok().and_then(|f| f.dyn_into().ok()),
             fetch,
             cookie_suffix,
             cookie_name,
@@ -192,9 +195,12 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     let storage = local_storage();
     let read = |key: &str| storage.as_ref().and_then(|s| s.get_item(key).ok().flatten());
     client.restore_scoped();
+    // Decisions an earlier page view made whose receipts it could not make (it went away first): first,
+    // in the order they were made, so that each links to the one before.
+    client.queue_pending();
     client.carry_out(effects);
-    // Choices whose receipts were never made (the page went away first): make them now
-    // (`scoped::unmade`); receipts already made are skipped by assent-receipts.js (by id).
+    // Stored choices whose receipts were never made: make them now (`scoped::unmade`); receipts
+    // already made are skipped by assent-receipts.js (by id).
     let (decision, scoped) = {
         let inner = client.inner.borrow();
         let session = inner.session.as_ref();
@@ -204,15 +210,14 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
         };
         (session.and_then(|s| s.decision()).cloned(), [unmade(Kind::Conversation), unmade(Kind::Service)])
     };
-    let queued = |id: &str| {
-        client.inner.borrow().receipts.records.iter().any(|r| matches!(r, Record::Site(d) if d.receipt == id))
-    };
+    // The stored choices' own receipts, for what the pending list does not hold (stored by a version
+    // without it, or while storage refused it).
     if storage.is_some() {
-        let decision = decision.filter(|d| !queued(&d.receipt));
+        let decision = decision.filter(|d| !client.queued(&d.receipt));
         if let Some(d) = decision.filter(|d| read("assent.receipt").as_deref() != Some(d.receipt.as_str())) {
             client.queue_receipt(Record::Site(d));
         }
-        for c in scoped.into_iter().flatten() {
+        for c in scoped.into_iter().flatten().filter(|c| !client.queued(&c.receipt)) {
             client.queue_receipt(Record::Scoped(c));
         }
     }
@@ -446,7 +451,7 @@ impl Client {
                     self.gpp_changed();
                 }
                 Effect::Warn(message) => console::warn_1(&format!("assent: {message}").into()),
-                Effect::Receipt(record) => self.queue_receipt(record),
+                Effect::Receipt(record) => self.record_decision(record),
                 Effect::StoreScoped(choice) => {
                     // Merge into what is stored now (other tabs), and pick their choices up too.
                     let kind = choice.scope.kind();

@@ -77,7 +77,8 @@ impl Client {
                     })
                 });
                 let always = on_always.as_ref().map_or(JsValue::NULL, |c| c.as_ref().clone());
-                let args = [frame.clone().into(), props.into(), on_load.as_ref().clone(), always];
+                let html = client.shared.html.as_ref().map_or(JsValue::NULL, |f| f.clone().into());
+                let args = [frame.clone().into(), props.into(), on_load.as_ref().clone(), always, html];
                 match call(&module, "placeholder", &args) {
                     Ok(view) => client.inner.borrow_mut().placeholders.drawn.push(Drawn {
                         frame,

@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 
+use assent_core::pending;
 use assent_core::purpose::AI_TRAINING;
 use assent_core::receipt::{notice_text, service_text, toggle_text, Claims};
 use assent_core::scoped::{Kind, Scope};
@@ -12,7 +13,7 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::console;
 
 use crate::ui::pick;
-use crate::{call, Client};
+use crate::{call, local_storage, Client};
 
 /// Choices whose receipts are still to be made, in order (each links to the one before), and whether
 /// the worker that makes them is running.
@@ -20,6 +21,8 @@ use crate::{call, Client};
 pub(crate) struct Queue {
     pub(crate) records: VecDeque<Record>,
     working: bool,
+    /// The pending list could not be kept (said once).
+    warned: bool,
 }
 
 /// The id of the latest scoped receipt of a kind made in this browser (set by assent-receipts.js).
@@ -31,6 +34,56 @@ pub(crate) fn receipt_marker(kind: Kind) -> &'static str {
 }
 
 impl Client {
+    /// A decision the core just made: kept in the pending list at once, in the same task as its
+    /// cookie or stored line, so that a navigation, a crash or a closed tab before its receipt is made
+    /// loses nothing (the next page view makes it; see `start`). Then its receipt is made.
+    pub(crate) fn record_decision(&self, record: Record) {
+        self.keep_pending(&record);
+        self.queue_receipt(record);
+    }
+
+    fn keep_pending(&self, record: &Record) {
+        let Some(storage) = local_storage() else {
+            return self.pending_warning("storage is unavailable");
+        };
+        let stored = storage.get_item(pending::KEY).ok().flatten().unwrap_or_default();
+        // Full storage: the oldest records waiting go first, then the attempt is given up.
+        let mut keep = pending::MAX;
+        loop {
+            let (list, dropped) = pending::push(&stored, record, keep);
+            match storage.set_item(pending::KEY, &list) {
+                Ok(()) if dropped == 0 => return,
+                Ok(()) => {
+                    return self.pending_warning(&format!("{dropped} older ones waiting were let go"));
+                }
+                Err(_) if keep > 1 => keep /= 2,
+                Err(_) => return self.pending_warning("storage is full"),
+            }
+        }
+    }
+
+    fn pending_warning(&self, why: &str) {
+        if !std::mem::replace(&mut self.inner.borrow_mut().receipts.warned, true) {
+            console::warn_1(
+                &format!("assent: a decision's receipt may be lost if this page goes now: {why} (docs/receipts.md)")
+                    .into(),
+            );
+        }
+    }
+
+    /// Queues the records an earlier page view left pending, oldest first.
+    pub(crate) fn queue_pending(&self) {
+        let stored = local_storage().and_then(|s| s.get_item(pending::KEY).ok().flatten()).unwrap_or_default();
+        for record in pending::read(&stored) {
+            self.queue_receipt(record);
+        }
+    }
+
+    /// Whether a receipt is queued already (pending from an earlier page view, or just decided).
+    pub(crate) fn queued(&self, id: &str) -> bool {
+        self.inner.borrow().receipts.records.iter().any(|r| pending::receipt_id(r) == id)
+    }
+
     pub(crate) fn queue_receipt(&self, record: Record) {
         let start_worker = {
             let mut inner = self.inner.borrow_mut();
@@ -52,12 +105,19 @@ impl Client {
                 self.inner.borrow_mut().receipts.working = false;
                 return;
             };
-            if let Err(e) = self.make_receipt(&record).await {
-                let id = match &record {
-                    Record::Site(d) => &d.receipt,
-                    Record::Scoped(c) => &c.receipt,
-                };
-                console::error_2(&format!("assent: could not make receipt {id}:").into(), &e);
+            let id = pending::receipt_id(&record);
+            match self.make_receipt(&record).await {
+                // Made (in the outbox, or delivered): no longer pending. A failure leaves it pending,
+                // for a later page view.
+                Ok(()) => {
+                    if let Some(storage) = local_storage() {
+                        let stored = storage.get_item(pending::KEY).ok().flatten().unwrap_or_default();
+                        if !stored.is_empty() {
+                            let _ = storage.set_item(pending::KEY, &pending::remove(&stored, id));
+                        }
+                    }
+                }
+                Err(e) => console::error_2(&format!("assent: could not make receipt {id}:").into(), &e),
             }
         }
     }

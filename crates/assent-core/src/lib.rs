@@ -14,6 +14,7 @@ pub mod gpp;
 pub mod hash;
 pub mod json;
 pub mod locale;
+pub mod pending;
 pub mod purpose;
 pub mod receipt;
 pub mod region;

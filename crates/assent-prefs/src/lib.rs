@@ -243,7 +243,9 @@ fn purpose_row(t: &Texts, p: PurposeItem, on: RwSignal<bool>) -> impl IntoView {
                 aria-checked=move || on.get().to_string()
                 aria-labelledby=label_id.clone() aria-describedby=desc_id.clone()
                 on:click=move |_| on.update(|v| *v = !*v)>
-                <span class="knob" aria-hidden="true"></span>
+                // In braces: Leptos would otherwise build this static markup through `innerHTML`, which a
+                // page that requires Trusted Types refuses (docs/csp.md).
+                <span class="knob" aria-hidden={"true"}></span>
             </button>
         }
         .into_any()

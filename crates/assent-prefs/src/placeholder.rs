@@ -23,13 +23,15 @@ pub struct Placeholder {
 
 /// Shows the placeholder described by `props` ([`wire::placeholder_to_wire`]'s text) in `frame`.
 /// "Load it" calls `on_load`; "Always allow X" calls `on_always`, offered only when `props` names the
-/// button's text (and `on_always` is given).
+/// button's text (and `on_always` is given). `html`, the loader's Trusted Types wrapper (the `assent`
+/// policy, docs/csp.md), makes the document a TrustedHTML where the page requires one.
 #[wasm_bindgen]
 pub fn placeholder(
     frame: Element,
     props: &str,
     on_load: Function,
     on_always: Option<Function>,
+    html: Option<Function>,
 ) -> Result<Placeholder, JsValue> {
     let props =
         wire::placeholder_from_wire(props).ok_or("assent-prefs: the placeholder's props are not in the wire format")?;
@@ -53,7 +55,13 @@ pub fn placeholder(
             }
         }
     });
-    frame.set_attribute("srcdoc", &placeholder_document(&props))?;
+    let document = placeholder_document(&props);
+    match html {
+        Some(html) => {
+            js_sys::Reflect::set(&frame, &"srcdoc".into(), &html.call1(&JsValue::NULL, &document.into())?)?;
+        }
+        None => frame.set_attribute("srcdoc", &document)?,
+    }
     Ok(Placeholder { _on_frame_load: on_frame_load, _buttons: buttons })
 }
 

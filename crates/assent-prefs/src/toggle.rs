@@ -82,7 +82,9 @@ fn AiToggle(
             <button type="button" class="switch-row" role="switch" aria-checked=move || on.get().to_string()
                 aria-describedby="assent-toggle-desc"
                 on:click=move |_| on_toggle(!on.get_untracked())>
-                <span class="switch" aria-hidden="true"><span class="knob"></span></span>
+                // Values in braces: Leptos would otherwise build this static markup through `innerHTML`,
+                // which a page that requires Trusted Types refuses (docs/csp.md).
+                <span class="switch" aria-hidden={"true"}><span class={"knob"}></span></span>
                 <span class="label">{props.label.clone()}</span>
             </button>
             <p class="desc" id="assent-toggle-desc">

@@ -7,6 +7,7 @@ mod config;
 mod conformance;
 mod conversation;
 mod locale;
+mod pending;
 mod properties;
 mod receipt;
 mod regions;
