@@ -2,7 +2,7 @@
 // tracker before a choice and after "Reject all", the banner's choices work, a returning visit runs the
 // allowed tags from the stored decision without the wasm, trackers a page injects at run time are held
 // and run once allowed, the decision's receipt is made and kept in the outbox until a collector takes
-// it (every one of three decisions made just before a navigation too), a page under a strict CSP that
+// it (every one of three decisions made just before a navigation or a closed tab too), a page under a strict CSP that
 // requires Trusted Types works, and the AI toggle records a conversation's own choice. Every request for another host goes
 // through the harness's proxy, so "no tracker request" is read from what reached it.
 import { after, before, describe, test } from 'node:test';
@@ -98,6 +98,37 @@ const STATE = `return JSON.stringify({
   ran: window.__ran || [], errors: window.__errors, consent: window.assent.consent() && window.assent.consent().method,
   wasm: performance.getEntriesByType('resource').some((e) => e.name.includes('assent_client_bg.wasm')),
 });`;
+/** The outbox's receipts (no collector answers here), in the order they were made: each one's method,
+ * whether it grants analytics, and whether its `prev` is the hash of the one before. */
+const outbox = async (s) => JSON.parse(await s.run(`return new Promise((done) => {
+  indexedDB.open('assent').onsuccess = (e) => {
+    const all = e.target.result.transaction('outbox').objectStore('outbox').getAll();
+    all.onsuccess = async () => {
+      const items = all.result.sort((a, b) => a.order - b.order);
+      const hex = async (t) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(t)))]
+        .map((b) => b.toString(16).padStart(2, '0')).join('');
+      const out = [];
+      for (const [i, item] of items.entries()) {
+        const c = JSON.parse(atob(item.jws.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+        out.push([c.method, c.purposes.analytics.granted, c.prev === (i ? await hex(items[i - 1].jws) : null)]);
+      }
+      done(JSON.stringify(out));
+    };
+  };
+});`));
+/** Waits until the page has loaded and its resource entries have not grown for `idle` ms (at most `max`). */
+async function settled(s, { idle = 500, max = 10000 } = {}) {
+  const end = Date.now() + max;
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const n = await s.run("return document.readyState === 'complete' ? performance.getEntriesByType('resource').length : -1;");
+    if (n !== last) [last, since] = [n, Date.now()];
+    else if (n >= 0 && Date.now() - since >= idle) return;
+    if (Date.now() > end) throw new Error(`the page did not settle within ${max} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 const HELD = JSON.stringify(['Google Analytics:held', 'Meta Pixel:dropped', 'Test Analytics:held']);
 
 let env;
@@ -178,38 +209,34 @@ for (const engine of ENGINES) {
       }
     });
 
-    test(`${engine}: three decisions and an immediate navigation: the next page view makes all three receipts, in order and chained`, async () => {
-      const s = await browser.session();
-      try {
-        await s.go(`${env.base}/engines.html`);
-        await until(() => s.run(BANNER), 'the banner');
-        // All three in one task, and the page leaves in the same task.
-        await s.run(`window.assent.acceptAll(); window.assent.set({ analytics: false }); window.assent.withdraw();
-          setTimeout(() => location.reload()); return true;`);
-        await until(() => s.run(`return !!window.assent && localStorage.getItem('assent.pending') === '';`), 'nothing pending');
-        // The outbox (no collector answers here), read in the order the receipts were made.
-        const made = JSON.parse(await s.run(`return new Promise((done) => {
-          indexedDB.open('assent').onsuccess = (e) => {
-            const all = e.target.result.transaction('outbox').objectStore('outbox').getAll();
-            all.onsuccess = async () => {
-              const items = all.result.sort((a, b) => a.order - b.order);
-              const hex = async (t) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(t)))]
-                .map((b) => b.toString(16).padStart(2, '0')).join('');
-              const out = [];
-              for (const [i, item] of items.entries()) {
-                const c = JSON.parse(atob(item.jws.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-                out.push([c.method, c.purposes.analytics.granted, c.prev === (i ? await hex(items[i - 1].jws) : null)]);
-              }
-              done(JSON.stringify(out));
-            };
-          };
-        });`));
-        assert.deepEqual(made, [['api', true, true], ['api', false, true], ['withdrawal', false, true]]);
-        assert.deepEqual(JSON.parse(await s.run(STATE)).errors, []);
-      } finally {
-        await s.close();
-      }
-    });
+    // Three decisions in one task, then the page goes at once: navigated, or its tab closed. The next
+    // page view makes all three receipts, in order and chained, and a further one makes none again.
+    for (const gone of ['navigated', 'closed']) {
+      test(`${engine}: three decisions and ${gone === 'closed' ? 'the tab closed' : 'a navigation'} at once: the next page view makes all three receipts, in order and chained, once`, async () => {
+        const s = await browser.session();
+        try {
+          await s.go(`${env.base}/engines.html`);
+          await until(() => s.run(BANNER), 'the banner');
+          await s.run(`window.assent.acceptAll(); window.assent.set({ analytics: false }); window.assent.withdraw();
+            ${gone === 'navigated' ? 'setTimeout(() => location.reload());' : ''} return true;`);
+          if (gone === 'closed') {
+            await s.closeTab();
+            await s.go(`${env.base}/engines.html`);
+          }
+          // (A poll that meets the navigation itself is asked again.)
+          await until(() => s.run(`return !!window.assent && localStorage.getItem('assent.pending') === '';`).catch(() => false), 'nothing pending');
+          assert.deepEqual(await outbox(s), [['api', true, true], ['api', false, true], ['withdrawal', false, true]]);
+          // A further page view, until it has loaded and fetched nothing more for 500 ms (a receipt is
+          // made only by the wasm and the signer module, both fetched).
+          await s.go(`${env.base}/engines.html`);
+          await settled(s);
+          assert.equal((await outbox(s)).length, 3, 'no receipt made twice');
+          assert.deepEqual(JSON.parse(await s.run(STATE)).errors, []);
+        } finally {
+          await s.close();
+        }
+      });
+    }
 
     test(`${engine}: embeds injected at run time show placeholders, and load once allowed, after a written tag`, async () => {
       env.proxy.requests.length = 0;

@@ -101,7 +101,8 @@ export async function proxyQuiet(proxy, { idle = 500, max = 10000 } = {}) {
   }
 }
 
-/** Starts an engine; `session()` opens a fresh profile in it. */
+/** Starts an engine; `session()` opens a fresh profile in it, with one tab: `go` loads a page in it, `run`
+ * evaluates a function body there, and `closeTab` closes it for a new tab in the same profile. */
 export async function launch(engine, env) {
   const proxy = `127.0.0.1:${env.proxy.port}`;
   if (engine === 'chromium') {
@@ -114,10 +115,15 @@ export async function launch(engine, env) {
     return {
       async session() {
         const context = await browser.newContext();
-        const page = await context.newPage();
+        let page = await context.newPage();
         return {
           go: (url) => page.goto(url),
           run: (body) => page.evaluate((b) => new Function(b)(), body),
+          async closeTab() {
+            const next = await context.newPage();
+            await page.close();
+            page = next;
+          },
           close: () => context.close(),
         };
       },
@@ -143,10 +149,15 @@ export async function launch(engine, env) {
     return {
       async session() {
         const context = await browser.createBrowserContext();
-        const page = await context.newPage();
+        let page = await context.newPage();
         return {
           go: (url) => page.goto(url),
           run: (body) => page.evaluate(new Function(body)),
+          async closeTab() {
+            const next = await context.newPage();
+            await page.close();
+            page = next;
+          },
           close: () => context.close(),
         };
       },
@@ -183,6 +194,14 @@ export async function launch(engine, env) {
       return {
         go: (url) => wd.get(url),
         run: (body) => wd.executeScript(body),
+        async closeTab() {
+          const old = await wd.getWindowHandle();
+          await wd.switchTo().newWindow('tab');
+          const next = await wd.getWindowHandle();
+          await wd.switchTo().window(old);
+          await wd.close();
+          await wd.switchTo().window(next);
+        },
         close: () => wd.quit(),
       };
     },
