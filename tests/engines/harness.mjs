@@ -101,6 +101,22 @@ export async function proxyQuiet(proxy, { idle = 500, max = 10000 } = {}) {
   }
 }
 
+/** A session over a Playwright or Puppeteer browser context (the same page API): `evaluate(page, body)`
+ * runs a function body in the current tab. */
+function tabs(context, first, evaluate) {
+  let page = first;
+  return {
+    go: (url) => page.goto(url),
+    run: (body) => evaluate(page, body),
+    async closeTab() {
+      const next = await context.newPage();
+      await page.close();
+      page = next;
+    },
+    close: () => context.close(),
+  };
+}
+
 /** Starts an engine; `session()` opens a fresh profile in it, with one tab: `go` loads a page in it, `run`
  * evaluates a function body there, and `closeTab` closes it for a new tab in the same profile. */
 export async function launch(engine, env) {
@@ -115,17 +131,7 @@ export async function launch(engine, env) {
     return {
       async session() {
         const context = await browser.newContext();
-        let page = await context.newPage();
-        return {
-          go: (url) => page.goto(url),
-          run: (body) => page.evaluate((b) => new Function(b)(), body),
-          async closeTab() {
-            const next = await context.newPage();
-            await page.close();
-            page = next;
-          },
-          close: () => context.close(),
-        };
+        return tabs(context, await context.newPage(), (page, body) => page.evaluate((b) => new Function(b)(), body));
       },
       close: () => browser.close(),
     };
@@ -149,17 +155,7 @@ export async function launch(engine, env) {
     return {
       async session() {
         const context = await browser.createBrowserContext();
-        let page = await context.newPage();
-        return {
-          go: (url) => page.goto(url),
-          run: (body) => page.evaluate(new Function(body)),
-          async closeTab() {
-            const next = await context.newPage();
-            await page.close();
-            page = next;
-          },
-          close: () => context.close(),
-        };
+        return tabs(context, await context.newPage(), (page, body) => page.evaluate(new Function(body)));
       },
       close: () => browser.close(),
     };

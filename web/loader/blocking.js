@@ -301,12 +301,14 @@ function hook(proto, prop, set) {
  * @param {boolean} [written]
  * @param {boolean} [trusted]
  */
-function clean(html, written, trusted = isTrusted(html)) {
+function clean(html, written, trusted) {
   let parsed = false;
   try {
     const text = String(html);
-    const kind = (/** @type {string} */ s) => (trusted ? trustedHTML(s) : s);
     if (!table.mayName(text) && !ODD_MARKUP.test(text)) return null;
+    // Asked only of markup that may name a tracker: every other write goes by untouched, at once.
+    trusted ??= isTrusted(html);
+    const kind = (/** @type {string} */ s) => (trusted ? trustedHTML(s) : s);
     // It may name a tracker, and what the loader holds could not be written back: nothing is written.
     if (trusted && refused()) return kind('');
     const t = document.createElement('template');
