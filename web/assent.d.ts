@@ -66,6 +66,11 @@ export interface StampFacts {
   receipt: string | null;
   purposes: PurposeId[];
   do_not_train: boolean;
+  /**
+   * The same choice in the IETF AIPREF vocabulary: `train-ai=n` where `do_not_train` is true, else
+   * `train-ai=y`. Send it as the `Content-Usage` header with the data (docs/ai-training-data.md).
+   */
+  content_usage: 'train-ai=y' | 'train-ai=n';
   /** `conversation:<id>` when stamped with `{conversation}`. */
   scope?: string;
 }

@@ -79,6 +79,9 @@ test('"Accept all" leaves AI training off in the chat, and messages are stamped 
   assert.equal(await checked(page), 'false');
   const m = await send(page, 'hello after accept all');
   assert.equal(m.assent.do_not_train, true);
+  // The same choice in the AIPREF vocabulary, on the record and as the request's Content-Usage header.
+  assert.equal(m.assent.content_usage, 'train-ai=n');
+  assert.deepEqual(m.received, { 'content-usage': 'train-ai=n' });
   assert.equal(m.assent.scope, 'conversation:c-A');
   assert.ok(m.assent.purposes.includes('analytics') && !m.assent.purposes.includes('ai_training'), JSON.stringify(m.assent));
   assert.deepEqual(log.pageErrors, []);
@@ -106,6 +109,8 @@ test('on, then off, within one conversation: two receipts, the stamps flip at th
   const after = await send(page, 'm3 after off');
 
   assert.deepEqual([before, during, after].map((m) => m.assent.do_not_train), [true, false, true], 'the stamp flips with the toggle, no reload');
+  assert.deepEqual([before, during, after].map((m) => m.received['content-usage']), ['train-ai=n', 'train-ai=y', 'train-ai=n'],
+    'the Content-Usage header flips with it');
   assert.notEqual(during.assent.receipt, after.assent.receipt, 'each message names the receipt in force');
 
   // The receipts: both events, scoped to the conversation, verified by jose, with the toggle copy hash.

@@ -133,7 +133,7 @@ test('a trap in the wasm during an API call leaves optional tags blocked, with o
   assert.equal(await page.evaluate(() => window.assent.allowed('analytics')), false);
   assert.equal(await page.evaluate(() => window.assent.consent()), null);
   const stamped = await page.evaluate(() => window.assent.stamp({ text: 'hi' }).assent);
-  assert.deepEqual(stamped, { receipt: null, purposes: [], do_not_train: true });
+  assert.deepEqual(stamped, { receipt: null, purposes: [], do_not_train: true, content_usage: 'train-ai=n' });
   await page.evaluate(() => {
     const s = document.createElement('script');
     s.type = 'text/plain';

@@ -99,7 +99,10 @@ test('receipts made in Chromium verify with jose, carry the notice hash, and cha
     const stamped = await page.evaluate(() => window.assent.stamp({ text: 'hello' }));
     assert.deepEqual(stamped, {
       text: 'hello',
-      assent: { receipt: second.id, purposes: ['necessary', 'preferences', 'replay', 'marketing'], do_not_train: true },
+      assent: {
+        receipt: second.id, purposes: ['necessary', 'preferences', 'replay', 'marketing'], do_not_train: true,
+        content_usage: 'train-ai=n',
+      },
     });
     await context.close();
   } finally {

@@ -68,8 +68,12 @@
       note.textContent = message.assent.do_not_train ? 'do_not_train' : 'may train';
       li.appendChild(note);
       this.list.appendChild(li);
+      // The choice travels as the AIPREF `Content-Usage` header too, so the backend can honour it
+      // before it reads the body.
       return fetch('/demo/messages', {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-usage': message.assent.content_usage },
+        body: JSON.stringify(message),
       });
     }
   }

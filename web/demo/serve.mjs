@@ -79,11 +79,20 @@ async function chatBackend(req, res, path, messages, cli, db) {
   if (path === '/demo/messages' && req.method === 'POST') {
     const chunks = [];
     for await (const c of req) chunks.push(c);
+    let message;
     try {
-      messages.push(JSON.parse(Buffer.concat(chunks).toString()));
+      message = JSON.parse(Buffer.concat(chunks).toString());
     } catch {
       return json(400, { error: 'send one JSON message' });
     }
+    // The AIPREF `Content-Usage` header travels with the stamp; a backend that reads one must not find
+    // the other saying something else.
+    const usage = req.headers['content-usage'];
+    const stamped = message?.assent?.content_usage;
+    if (usage && stamped && usage !== stamped) {
+      return json(400, { error: `Content-Usage says "${usage}" but the stamp says "${stamped}": send the stamp's value` });
+    }
+    messages.push(usage ? { ...message, received: { 'content-usage': usage } } : message);
     return json(201, { stored: messages.length });
   }
   if (path === '/demo/messages') return json(200, { messages });

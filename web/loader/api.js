@@ -100,7 +100,7 @@ export const api = {
   showPreferences: later('showPreferences'),
   // The payload plus the consent facts that must travel with it.
   stamp(payload, options) {
-    /** @type {import('../assent').StampFacts} */
+    /** @type {Omit<import('../assent').StampFacts, 'content_usage'>} */
     let facts;
     if (handedOver()) facts = use('stampFacts', [options]) || { receipt: null, purposes: [], do_not_train: true };
     else {
@@ -118,7 +118,9 @@ export const api = {
       }
     }
     if (!state.client && options?.conversation) facts.scope = `conversation:${options.conversation}`;
-    return { ...payload, assent: facts };
+    // The choice in the AIPREF vocabulary too, for the `Content-Usage` header (docs/ai-training-data.md).
+    const usage = /** @type {'train-ai=n' | 'train-ai=y'} */ (`train-ai=${facts.do_not_train ? 'n' : 'y'}`);
+    return { ...payload, assent: { ...facts, content_usage: usage } };
   },
   rescan() {
     if (handedOver()) return use('rescan', []);

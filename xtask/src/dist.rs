@@ -194,7 +194,16 @@ pub fn write_schema(path: &Path) -> Result<()> {
 }
 
 pub(crate) fn schema_text() -> Result<String> {
-    let schema = schemars::schema_for!(assent_core::Config);
+    let mut schema = schemars::schema_for!(assent_core::Config);
+    // `contentUsage` is read by `assent signals`, not by the browser, so it is not a field of the
+    // browser's config model; its schema joins the config's here.
+    let mut usage = schemars::schema_for!(assent_core::aipref::ContentUsage);
+    usage.remove("$schema");
+    schema
+        .get_mut("properties")
+        .and_then(|p| p.as_object_mut())
+        .context("the config schema has properties")?
+        .insert("contentUsage".into(), usage.to_value());
     Ok(serde_json::to_string_pretty(&schema)?)
 }
 

@@ -14,12 +14,14 @@ mod postgres;
 mod size;
 #[cfg(test)]
 mod tidy;
+mod warehouse;
 
 const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-locales|screenshots>
   dist           build the drop-in bundle into dist/assent/ (npm run build)
   serve          build, then serve the demo at http://127.0.0.1:8080 (npm start)
-  test           every test: lints, native, wasm-bindgen-test in Chromium, Playwright e2e, and the
-                 three-engine suite in Chromium, Firefox ESR and WebKitGTK (npm test)
+  test           every test: lints, native, the warehouse recipes, wasm-bindgen-test in Chromium,
+                 Playwright e2e, and the three-engine suite in Chromium, Firefox ESR and WebKitGTK (npm test)
+  warehouse      the warehouse recipes of docs/ai-training-data.md against the CLI (npm test runs it)
   size           raw/gzip/brotli bytes a site downloads on first and returning visits; fails over a
                  budget in xtask/size-budgets.toml (npm test runs it)
   schema         regenerate docs/config.schema.json from the config model
@@ -28,6 +30,7 @@ const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-local
   check-locales  fail on missing or surplus keys or placeholder mismatches in locales/
   screenshots    build, then screenshot the banner and dialog into docs/screenshots/
   bench collector  receipts/s verified and stored, p50/p99, against bare signature verification
+  bench filter     assent filter's records/s against 100,000 subjects' intervals, on one core
   bench loader     what the loader's interception adds per appendChild/innerHTML call, in Chromium
   bench first-visit  Assent, vanilla-cookieconsent and Klaro side by side in one Chromium under
                  Lighthouse's mobile profile: time to a visible banner, returning visit, bytes, round trips";
@@ -62,6 +65,10 @@ fn main() -> Result<()> {
                     .args(["run", "--release", "-p", "assent-collector", "--example", "bench"])
                     .env("ASSENT_BENCH_DATABASE_URL", &pg.url))
             }
+            Some("filter") => {
+                run(Command::new("cargo").args(["build", "--release", "-p", "assent-cli", "--bin", "assent"]))?;
+                run(Command::new("cargo").args(["run", "--release", "-p", "assent-cli", "--example", "bench"]))
+            }
             Some("loader") => {
                 dist::dist(&root)?;
                 run(Command::new("node").arg("tests/bench/loader.mjs"))
@@ -71,8 +78,9 @@ fn main() -> Result<()> {
                 dist::dist(&root)?;
                 run(Command::new("node").arg("tests/bench/first-visit.mjs"))
             }
-            _ => bail!("usage: cargo xtask bench <collector|loader|first-visit>"),
+            _ => bail!("usage: cargo xtask bench <collector|filter|loader|first-visit>"),
         },
+        "warehouse" => warehouse::test(&root),
         "screenshots" => {
             ensure_chromium()?;
             ensure_japanese_font()?;
@@ -188,6 +196,8 @@ fn test(root: &Path) -> Result<()> {
         .env("ASSENT_TEST_DATABASE_URL", &pg.url)
         .env("ASSENT_TEST_DATABASE_CA", &pg.ca))?;
     drop(pg);
+    // The DuckDB recipe of docs/ai-training-data.md, as written there, against `assent filter`.
+    warehouse::test(root)?;
     // The UI crates' unit tests (the wire format between the two modules, the placeholder's escaping)
     // are plain Rust.
     run(Command::new("cargo").args(["test", "-p", "assent-ui", "-p", "assent-prefs", "--lib"]))?;

@@ -3,20 +3,30 @@
 //! - `assent verify <receipts>` checks every signature and every subject's chain.
 //! - `assent filter --purpose P --receipts <receipts> <data.jsonl>` keeps only the records whose
 //!   subject had P granted at the record's own time.
+//! - `assent intervals --purpose P --receipts <receipts>` writes the consent-interval table (NDJSON).
+//! - `assent filter … --manifest run.json --signing-key key.pem` also signs a record of the run, and
+//!   `assent verify --manifest run.json` checks it.
+//! - `assent signals <assent.json>` writes the site's publisher signals (robots.txt, tdmrep.json).
 //! - `assent config check <assent.json>` validates a site config.
 //!
 //! `<receipts>` is a collector export (`GET /v1/subjects/{id}/receipts`, one or several, also as
 //! JSONL), a JSONL of compact JWS strings, or a collector's SQLite database file.
 
+mod book;
+mod filter;
+mod intervals;
+mod manifest;
+mod record;
+mod signals;
+
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use assent_core::json::Json;
-use assent_core::receipt::{gate, Claims, Evidence};
-use assent_core::scoped::is_conversation_id;
+use assent_core::receipt::Claims;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -29,13 +39,25 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check every receipt's signature and every subject's chain; report each failure with its id.
+    /// With --manifest, check a training run's signed manifest instead.
     Verify {
-        /// Collector export(s), JSONL of JWS, or a collector SQLite file.
-        receipts: PathBuf,
-        /// The collector's `/.well-known/jwks.json`, saved to a file: also check the countersigned
-        /// acknowledgment of every exported receipt against it.
+        /// Collector export(s), JSONL of JWS, or a collector SQLite file. With --manifest: check that
+        /// every receipt the run relied on is among them and verifies.
+        #[arg(required_unless_present = "manifest")]
+        receipts: Option<PathBuf>,
+        /// A JWKS saved to a file: the collector's `/.well-known/jwks.json` to check the countersigned
+        /// acknowledgment of every exported receipt; with --manifest, the keys a manifest may be signed with.
         #[arg(long)]
         jwks: Option<PathBuf>,
+        /// A manifest written by `assent filter --manifest`.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// With --manifest: the run's input, checked against its hash.
+        #[arg(long, requires = "manifest")]
+        data: Option<PathBuf>,
+        /// With --manifest: the run's output (the kept records), checked against its hash.
+        #[arg(long, requires = "manifest")]
+        output: Option<PathBuf>,
     },
     /// Keep only records whose subject had the purpose granted at the record's time (JSONL in, JSONL out).
     Filter {
@@ -43,8 +65,11 @@ enum Command {
         #[arg(long)]
         purpose: String,
         /// Collector export(s), JSONL of JWS, or a collector SQLite file.
+        #[arg(long, required_unless_present = "intervals", conflicts_with = "intervals")]
+        receipts: Option<PathBuf>,
+        /// Instead of receipts: the interval table for the purpose, as `assent intervals` writes it.
         #[arg(long)]
-        receipts: PathBuf,
+        intervals: Option<PathBuf>,
         /// Field holding the subject id (dotted path). Without it, the stamped `assent.receipt` is used.
         #[arg(long, default_value = "subject")]
         subject_field: String,
@@ -58,6 +83,33 @@ enum Command {
         conversation_field: String,
         /// The data, one JSON object per line (`-` for standard input).
         data: PathBuf,
+        /// Write a signed manifest of this run here: purpose, time, input and output hashes, counts kept
+        /// and dropped by reason, and every receipt relied on.
+        #[arg(long, requires = "signing_key")]
+        manifest: Option<PathBuf>,
+        /// The Ed25519 key that signs the manifest, PKCS#8 PEM (`openssl genpkey -algorithm ed25519`).
+        #[arg(long, requires = "manifest")]
+        signing_key: Option<PathBuf>,
+    },
+    /// Write the consent-interval table for a purpose, one JSON object per line: every subject's spans
+    /// of time with the gate's answer, granted or not, and why.
+    Intervals {
+        /// The purpose, e.g. `ai_training`.
+        #[arg(long)]
+        purpose: String,
+        /// Collector export(s), JSONL of JWS, or a collector SQLite file.
+        #[arg(long)]
+        receipts: PathBuf,
+    },
+    /// Write the site's publisher signals from its config: the robots.txt `Content-Usage` rule, the
+    /// `Content-Usage` header value and `/.well-known/tdmrep.json` (W3C TDMRep).
+    Signals {
+        /// The config file, e.g. assent.json.
+        config: PathBuf,
+        /// The directory to write `robots.txt` (the lines to add) and `.well-known/tdmrep.json` into;
+        /// without it, print them.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Site config commands.
     Config {
@@ -88,16 +140,54 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<bool> {
     match cli.command {
-        Command::Verify { receipts, jwks } => verify(&receipts, jwks.as_deref()),
-        Command::Filter { purpose, receipts, subject_field, time_field, conversation_field, data } => filter(
-            &purpose,
-            &receipts,
-            &Fields { subject: subject_field, time: time_field, conversation: conversation_field },
-            &data,
+        Command::Verify { receipts, jwks, manifest: Some(manifest), data, output } => manifest::verify(
+            &manifest,
+            &manifest::Against {
+                jwks: jwks.as_deref(),
+                data: data.as_deref(),
+                output: output.as_deref(),
+                receipts: receipts.as_deref(),
+            },
         ),
+        Command::Verify { receipts, jwks, .. } => {
+            verify(&receipts.context("name the receipts to verify")?, jwks.as_deref())
+        }
+        Command::Filter {
+            purpose,
+            receipts,
+            intervals,
+            subject_field,
+            time_field,
+            conversation_field,
+            data,
+            manifest,
+            signing_key,
+        } => filter::filter(
+            &purpose,
+            &match (receipts, intervals) {
+                (Some(path), _) => filter::Source::Receipts(path),
+                (None, path) => filter::Source::Intervals(path.context("name --receipts or --intervals")?),
+            },
+            &filter::Fields { subject: subject_field, time: time_field, conversation: conversation_field },
+            &data,
+            manifest.zip(signing_key).map(|(path, key)| filter::Manifest { path, key }).as_ref(),
+        ),
+        Command::Intervals { purpose, receipts } => {
+            let book = book::Book::load(&receipts)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let rows = intervals::write(&book, &purpose, &mut out)?;
+            out.flush()?;
+            eprintln!("assent intervals: {rows} spans for purpose `{purpose}` over {} subjects", book.by_subject.len());
+            book.report("intervals");
+            Ok(true)
+        }
+        Command::Signals { config, out } => signals::run(&config, out.as_deref()),
         Command::Config { command: ConfigCommand::Check { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
-            match assent_core::Config::parse(&text) {
+            let usage = assent_core::json::Json::parse(&text)
+                .and_then(|json| assent_core::aipref::ContentUsage::from_config(&json));
+            match assent_core::Config::parse(&text).and_then(|config| usage.map(|_| config)) {
                 Ok(config) => {
                     println!(
                         "{}: valid ({} purposes, {} region rules)",
@@ -117,13 +207,13 @@ fn run(cli: Cli) -> Result<bool> {
 }
 
 /// A receipt as read, with what a collector export says about it.
-struct Entry {
-    jws: String,
+pub(crate) struct Entry {
+    pub jws: String,
     /// From an export row: the collector's countersignature (none when the row has `ack: null`), the
     /// chain status and the time it was received.
     stored: Option<Stored>,
     /// When the collector received it (Unix seconds): from an export row or a collector database.
-    received: Option<u64>,
+    pub received: Option<u64>,
 }
 
 struct Stored {
@@ -158,7 +248,7 @@ impl Stored {
 }
 
 /// The receipts of any supported source, in their stored order, with the export's details.
-fn load_entries(path: &Path) -> Result<Vec<Entry>> {
+pub(crate) fn load_entries(path: &Path) -> Result<Vec<Entry>> {
     // A collector database is recognised by its 16-byte header, without reading the whole file.
     let mut header = [0u8; 16];
     let is_sqlite = std::fs::File::open(path)
@@ -215,11 +305,11 @@ fn load_entries(path: &Path) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
-fn get<'a>(json: &'a Json, path: &str) -> Option<&'a Json> {
+pub(crate) fn get<'a>(json: &'a Json, path: &str) -> Option<&'a Json> {
     path.split('.').try_fold(json, |node, key| node.as_object()?.iter().find(|(k, _)| k == key).map(|(_, v)| v))
 }
 
-fn field<'a>(json: &'a Json, path: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(json: &'a Json, path: &str) -> Option<&'a str> {
     match get(json, path)? {
         Json::String(s) => Some(s),
         _ => None,
@@ -227,16 +317,16 @@ fn field<'a>(json: &'a Json, path: &str) -> Option<&'a str> {
 }
 
 /// A verified receipt.
-struct Checked {
-    claims: Claims,
-    hash: String,
-    key: String,
+pub(crate) struct Checked {
+    pub claims: Claims,
+    pub hash: String,
+    pub key: String,
     /// When a collector received it, from an export row: the gate counts a receipt from the earlier of
     /// this and its `iat`, as the collector does.
-    received_at: Option<u64>,
+    pub received_at: Option<u64>,
 }
 
-fn check(jws: &str) -> Result<Checked, String> {
+pub(crate) fn check(jws: &str) -> Result<Checked, String> {
     let verified = assent_jose::verify(jws).map_err(|e| e.to_string())?;
     let claims = Claims::from_canonical_json(&verified.payload).map_err(|e| format!("invalid receipt: {e}"))?;
     Ok(Checked { claims, hash: assent_jose::receipt_hash(jws), key: verified.key_thumbprint, received_at: None })
@@ -391,154 +481,20 @@ fn verify(path: &Path, jwks_path: Option<&Path>) -> Result<bool> {
 }
 
 /// A record's time in Unix seconds: seconds, milliseconds (13 digits) or RFC 3339.
-fn record_time(value: &Json) -> Option<u64> {
+pub(crate) fn record_time(value: &Json) -> Option<u64> {
     match value {
         Json::Number(n) => {
             let n: u64 = n.parse().ok()?;
             Some(if n >= 100_000_000_000 { n / 1000 } else { n })
         }
-        Json::String(s) => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-            .ok()
-            .and_then(|t| u64::try_from(t.unix_timestamp()).ok()),
+        Json::String(s) => rfc3339_time(s),
         _ => None,
     }
 }
 
-/// A subject's receipts in chain order: each after the receipt its `prev` names; otherwise (the first,
-/// and each after a gap) in the order they were received when every one says when (export rows, a
-/// collector database), else in the file's order. Exports of several collectors overlap, and one whose
-/// endpoint was added later holds only the later receipts: in file order its withdrawal could come
-/// before the grant it ends.
-fn chain_order(receipts: Vec<Checked>) -> Vec<Checked> {
-    let by_hash: HashMap<&str, usize> = receipts.iter().enumerate().map(|(i, c)| (c.hash.as_str(), i)).collect();
-    let mut placed = vec![false; receipts.len()];
-    let mut order = Vec::with_capacity(receipts.len());
-    let mut starts: Vec<usize> = (0..receipts.len()).collect();
-    if receipts.iter().all(|c| c.received_at.is_some()) {
-        starts.sort_by_key(|&i| (receipts[i].received_at, i));
-    }
-    for start in starts {
-        // Walk back through `prev` to the earliest receipt not placed yet, then place the walk forward.
-        let (mut walk, mut i) = (Vec::new(), start);
-        while !placed[i] && !walk.contains(&i) {
-            walk.push(i);
-            match receipts[i].claims.prev.as_deref().and_then(|p| by_hash.get(p)) {
-                Some(&earlier) => i = earlier,
-                None => break,
-            }
-        }
-        for &i in walk.iter().rev() {
-            placed[i] = true;
-            order.push(i);
-        }
-    }
-    let mut slots: Vec<Option<Checked>> = receipts.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
-}
-
-/// Which fields of a data record hold what `filter` needs.
-struct Fields {
-    subject: String,
-    time: String,
-    conversation: String,
-}
-
-fn filter(purpose: &str, receipts_path: &Path, fields: &Fields, data: &Path) -> Result<bool> {
-    let (subject_field, time_field) = (fields.subject.as_str(), fields.time.as_str());
-    // Each subject's receipts in the file's order (an export is in arrival order), with their keys.
-    let mut by_subject: HashMap<String, Vec<Checked>> = HashMap::new();
-    let mut subject_of_receipt: HashMap<String, String> = HashMap::new();
-    let (mut unverified, mut repeated) = (0, 0);
-    for entry in load_entries(receipts_path)? {
-        match check(&entry.jws).map(|c| Checked { received_at: entry.received, ..c }) {
-            // Several exports (one per endpoint) share receipts: a receipt counts once, where it first
-            // appears, or a copy from an export that missed a later withdrawal would decide again.
-            Ok(c) if subject_of_receipt.contains_key(&c.claims.id) => repeated += 1,
-            Ok(c) => {
-                subject_of_receipt.insert(c.claims.id.clone(), c.claims.subject.clone());
-                by_subject.entry(c.claims.subject.clone()).or_default().push(c);
-            }
-            Err(_) => unverified += 1,
-        }
-    }
-    let by_subject: HashMap<String, Vec<Checked>> = by_subject.into_iter().map(|(s, r)| (s, chain_order(r))).collect();
-    let reader: Box<dyn BufRead> = if data == Path::new("-") {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(std::io::BufReader::new(
-            std::fs::File::open(data).with_context(|| format!("read {}", data.display()))?,
-        ))
-    };
-    let (mut total, mut kept, mut unparseable, mut no_subject, mut no_time, mut no_consent, mut stamped) =
-        (0, 0, 0, 0, 0, 0, 0);
-    let (mut scoped, mut bad_conversation) = (0, 0);
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for line in reader.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        total += 1;
-        let Ok(record) = Json::parse(&line) else {
-            unparseable += 1;
-            continue;
-        };
-        // What `assent.stamp()` said when the record was made wins: an opt-out stamped on the record
-        // drops it even if the receipts (by the record's time field) say granted.
-        if purpose == "ai_training" && get(&record, "assent.do_not_train") == Some(&Json::Bool(true)) {
-            stamped += 1;
-            continue;
-        }
-        let subject = field(&record, subject_field)
-            .map(str::to_string)
-            .or_else(|| field(&record, "assent.receipt").and_then(|r| subject_of_receipt.get(r).cloned()));
-        let Some(subject) = subject else {
-            no_subject += 1;
-            continue;
-        };
-        let Some(at) = get(&record, time_field).and_then(record_time) else {
-            no_time += 1;
-            continue;
-        };
-        // A conversation id may be a number; one that is there but unusable drops the record rather
-        // than letting the site-wide choice judge a message its conversation's own choice governs.
-        let conversation = match get(&record, &fields.conversation) {
-            None | Some(Json::Null) => None,
-            Some(Json::String(id) | Json::Number(id)) if is_conversation_id(id) => Some(format!("conversation:{id}")),
-            Some(_) => {
-                bad_conversation += 1;
-                continue;
-            }
-        };
-        let scope = conversation
-            .or_else(|| field(&record, "assent.scope").filter(|s| s.starts_with("conversation:")).map(str::to_string));
-        let evidence: Vec<Evidence<'_>> = by_subject
-            .get(&subject)
-            .map_or(&[][..], Vec::as_slice)
-            .iter()
-            .map(|c| Evidence { claims: &c.claims, key: &c.key, received_at: c.received_at })
-            .collect();
-        let answer = gate(&evidence, purpose, at, scope.as_deref());
-        if answer.granted {
-            scoped += usize::from(scope.is_some());
-            kept += 1;
-            writeln!(out, "{line}")?;
-        } else {
-            no_consent += 1;
-        }
-    }
-    eprintln!(
-        "assent filter: kept {kept} of {total} records for purpose `{purpose}` (subject from `{subject_field}` or `assent.receipt`, time from `{time_field}`, conversation from `{}` or `assent.scope`; {scoped} of the kept in a conversation scope); \
-         dropped {}: {no_consent} without `{purpose}` granted at their time, {stamped} stamped `do_not_train`, {no_subject} without a subject, {no_time} without a readable time, {bad_conversation} with a conversation id that is not one, {unparseable} not JSON",
-        fields.conversation,
-        total - kept
-    );
-    if unverified > 0 {
-        eprintln!("assent filter: ignored {unverified} receipts whose signature or schema did not verify (run `assent verify`)");
-    }
-    if repeated > 0 {
-        eprintln!("assent filter: counted {repeated} receipts once that appear again in the receipts (several exports share them)");
-    }
-    Ok(true)
+/// An RFC 3339 time in Unix seconds.
+pub(crate) fn rfc3339_time(text: &str) -> Option<u64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
 }

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use assent_core::receipt::Claims;
+use assent_core::json::Json;
+use assent_core::receipt::{gate, Claims, Evidence};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use ed25519_dalek::Signer;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
@@ -37,13 +37,7 @@ fn fixture_claims(n: usize) -> Claims {
 /// `claims` signed as a browser signs a receipt, with a test key of its own (from `seed`): the
 /// browser's key cannot leave the browser.
 fn signed(seed: u8, claims: &Claims) -> String {
-    let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
-    let header = format!(
-        r#"{{"alg":"EdDSA","jwk":{{"crv":"Ed25519","kty":"OKP","x":"{}"}},"typ":"assent-receipt+jws"}}"#,
-        B64.encode(key.verifying_key().to_bytes())
-    );
-    let input = format!("{}.{}", B64.encode(header), B64.encode(claims.to_canonical_json()));
-    format!("{input}.{}", B64.encode(key.sign(input.as_bytes()).to_bytes()))
+    dataset::sign(&ed25519_dalek::SigningKey::from_bytes(&[seed; 32]), claims)
 }
 
 #[test]
@@ -213,7 +207,7 @@ fn filter_keeps_only_records_made_while_ai_training_was_granted() {
     // A record stamped `do_not_train: true` is dropped whatever the receipts say at the
     // record's time (its time field may be an ingestion time, or the opt-out's receipt may be missing).
     assert!(
-        summary.contains("dropped 7: 4 without `ai_training` granted at their time, 1 stamped `do_not_train`, 1 without a subject, 0 without a readable time, 0 with a conversation id that is not one, 1 not JSON"),
+        summary.contains("dropped 7: 4 without `ai_training` granted at their time, 1 stamped `do_not_train`, 0 stamped `Content-Usage: train-ai=n`, 1 without a subject, 0 without a readable time, 0 with a conversation id that is not one, 1 not JSON"),
         "{summary}"
     );
 }
@@ -345,4 +339,325 @@ fn config_check_names_the_field() {
         "{}",
         text(&out.stdout)
     );
+}
+
+#[path = "support/dataset.rs"]
+mod dataset;
+
+/// `--field N` of a JSON line, as text (numbers and strings without quotes).
+fn json_field(line: &str, name: &str) -> Option<String> {
+    let json = Json::parse(line).ok()?;
+    match json.as_object()?.iter().find(|(k, _)| k == name)?.1.clone() {
+        Json::String(s) | Json::Number(s) => Some(s),
+        Json::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The interval table, the collector's gate rule and `assent filter` keep exactly the same records of a
+/// synthetic set made from real signed receipts: grants, withdrawals, expiries, conversation toggles
+/// and a notice change. The interval table is joined the way the SQL and Spark recipes join it: a
+/// record in a conversation uses that conversation's rows when it has any, else the site's.
+#[test]
+fn filter_the_interval_table_and_the_gate_keep_exactly_the_same_records() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset::write(dir.path(), 400, 20_000, 7);
+    let (receipts, records) = (dir.path().join("receipts.jsonl"), dir.path().join("records.jsonl"));
+    let (receipts, records) = (receipts.to_str().unwrap(), records.to_str().unwrap());
+    let lines: Vec<String> = std::fs::read_to_string(records).unwrap().lines().map(str::to_string).collect();
+    let record = |line: &str| {
+        let id: u64 = json_field(line, "id").unwrap().parse().unwrap();
+        let at: u64 = json_field(line, "timestamp").unwrap().parse().unwrap();
+        let scope = json_field(line, "conversation").map(|c| format!("conversation:{c}"));
+        (id, json_field(line, "subject").unwrap(), at, scope)
+    };
+    // What `stamp()` said when the record was sent wins over the receipts: a stamped opt-out drops it.
+    let stamped: std::collections::HashSet<u64> =
+        lines.iter().filter(|l| l.contains(r#""do_not_train":true"#)).map(|l| record(l).0).collect();
+    assert!(stamped.len() > 500, "the set has stamped records: {}", stamped.len());
+
+    // 1. `assent filter`.
+    let out = assent(&["filter", "--purpose", "ai_training", "--receipts", receipts, records]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let by_filter: Vec<u64> = text(&out.stdout).lines().map(|l| record(l).0).collect();
+
+    // 2. The gate itself, over each subject's receipts in their chain's order.
+    let mut chains: std::collections::HashMap<String, Vec<(Claims, String)>> = Default::default();
+    for jws in std::fs::read_to_string(receipts).unwrap().lines() {
+        let v = assent_jose::verify(jws).unwrap();
+        let claims = Claims::from_canonical_json(&v.payload).unwrap();
+        chains.entry(claims.subject.clone()).or_default().push((claims, v.key_thumbprint));
+    }
+    let by_gate: Vec<u64> = lines
+        .iter()
+        .map(|l| record(l))
+        .filter(|(_, subject, at, scope)| {
+            let evidence: Vec<Evidence<'_>> =
+                chains[subject].iter().map(|(claims, key)| Evidence { claims, key, received_at: None }).collect();
+            gate(&evidence, "ai_training", *at, scope.as_deref()).granted
+        })
+        .filter(|(id, ..)| !stamped.contains(id))
+        .map(|(id, ..)| id)
+        .collect();
+
+    // 3. `assent intervals`, joined as the recipes join it.
+    let out = assent(&["intervals", "--purpose", "ai_training", "--receipts", receipts]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // (subject, scope) -> its spans: (valid_from, valid_until, granted).
+    type Spans = Vec<(u64, Option<u64>, bool)>;
+    let mut table: std::collections::HashMap<(String, String), Spans> = Default::default();
+    let (mut reasons, mut deciders) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    for row in text(&out.stdout).lines() {
+        let from = json_field(row, "valid_from").unwrap().parse().unwrap();
+        let until = json_field(row, "valid_until").map(|t| t.parse().unwrap());
+        let granted = json_field(row, "granted").unwrap() == "true";
+        let scope = json_field(row, "scope").unwrap();
+        reasons.insert(json_field(row, "reason").unwrap());
+        deciders.insert((
+            scope.starts_with("conversation:"),
+            json_field(row, "decided_in").unwrap() == "site",
+            granted,
+        ));
+        table.entry((json_field(row, "subject").unwrap(), scope)).or_default().push((from, until, granted));
+    }
+    let by_table: Vec<u64> = lines
+        .iter()
+        .map(|l| record(l))
+        .filter(|(_, subject, at, scope)| {
+            let own = scope.as_ref().and_then(|s| table.get(&(subject.clone(), s.clone())));
+            let rows = own.or_else(|| table.get(&(subject.clone(), "site".into())));
+            rows.into_iter()
+                .flatten()
+                .any(|&(from, until, granted)| granted && from <= *at && until.is_none_or(|u| *at < u))
+        })
+        .filter(|(id, ..)| !stamped.contains(id))
+        .map(|(id, ..)| id)
+        .collect();
+
+    // 4. `assent filter --intervals`, judging by the table instead of the receipts.
+    let table_file = dir.path().join("intervals.ndjson");
+    std::fs::write(&table_file, &out.stdout).unwrap();
+    let out = assent(&["filter", "--purpose", "ai_training", "--intervals", table_file.to_str().unwrap(), records]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let by_filter_table: Vec<u64> = text(&out.stdout).lines().map(|l| record(l).0).collect();
+
+    for (what, kept) in [
+        ("assent filter", &by_filter),
+        ("the interval table", &by_table),
+        ("assent filter --intervals", &by_filter_table),
+    ] {
+        let differ: Vec<&u64> = kept
+            .iter()
+            .filter(|id| !by_gate.contains(id))
+            .chain(by_gate.iter().filter(|id| !kept.contains(id)))
+            .take(10)
+            .collect();
+        assert!(
+            kept == &by_gate,
+            "{what} keeps {} records, the gate {}; first that differ: {differ:?}",
+            kept.len(),
+            by_gate.len()
+        );
+    }
+    // The set exercises every rule: some kept and many dropped, for each reason, and conversations
+    // both overriding the site-wide choice and falling back to it.
+    assert!((1_000..19_000).contains(&by_gate.len()), "kept {}", by_gate.len());
+    for reason in ["granted", "refused", "expired"] {
+        assert!(reasons.contains(reason), "no span {reason}: {reasons:?}");
+    }
+    for (conversation, site_decides, granted) in
+        [(true, false, true), (true, false, false), (true, true, true), (true, true, false)]
+    {
+        assert!(
+            deciders.contains(&(conversation, site_decides, granted)),
+            "no conversation span with decided_in site={site_decides}, granted={granted}"
+        );
+    }
+}
+
+/// The interval table of the real export: refused everything, then AI training granted, then withdrawn.
+/// Each row is a span of the gate's answer, with the receipt, notice version and method that decided it.
+#[test]
+fn intervals_lists_each_span_of_consent_with_the_receipt_that_decided_it() {
+    let out =
+        assent(&["intervals", "--purpose", "ai_training", "--receipts", fixture("export.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let c: Vec<Claims> = (0..3).map(fixture_claims).collect();
+    let row = |n: usize, granted: bool, until: Option<u64>, reason: &str| {
+        format!(
+            r#"{{"subject":"{}","purpose":"ai_training","scope":"site","granted":{granted},"valid_from":{},"valid_until":{},"receipt":"{}","notice_version":"{}","method":"{}","decided_in":"site","reason":"{reason}"}}"#,
+            c[n].subject,
+            c[n].issued_at,
+            until.map_or("null".to_string(), |t| t.to_string()),
+            c[n].id,
+            c[n].notice_version,
+            c[n].method.as_str(),
+        )
+    };
+    let expected = [
+        row(0, false, Some(c[1].issued_at), "refused"),
+        row(1, true, Some(c[2].issued_at), "granted"),
+        // A refusal stays a refusal after it expires: the last span is open.
+        row(2, false, None, "refused"),
+    ];
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout).unwrap().lines().collect();
+    assert_eq!(lines, expected.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(text(&out.stderr), "assent intervals: 3 spans for purpose `ai_training` over 1 subjects\n");
+}
+
+/// A record stamped `Content-Usage: train-ai=n` (the AIPREF vocabulary `assent.stamp()` writes next to
+/// `do_not_train`) is dropped for AI training whatever the receipts say; `train-ai=y` or a value that says
+/// nothing of training leaves the receipts to judge.
+#[test]
+fn filter_drops_records_stamped_content_usage_train_ai_n() {
+    let dir = tempfile::tempdir().unwrap();
+    let granted = fixture_claims(1);
+    let at = granted.issued_at + 1;
+    let record = |text: &str, usage: &str| {
+        format!(
+            r#"{{"subject":"{}","timestamp":{at},"text":"{text}","assent":{{"content_usage":"{usage}"}}}}"#,
+            granted.subject
+        )
+    };
+    let data = [
+        record("no", "train-ai=n"),
+        record("yes", "train-ai=y"),
+        record("search only", "search=n"),
+        record("both, last wins", "train-ai=y, train-ai=n"),
+    ]
+    .join("\n");
+    let (kept, summary) = filter(&fixture_jws().join("\n"), &data, dir.path());
+    let kept: Vec<String> = kept.lines().map(|l| json_field(l, "text").unwrap()).collect();
+    assert_eq!(kept, ["yes", "search only"], "{summary}");
+    assert!(summary.contains("2 stamped `Content-Usage: train-ai=n`"), "{summary}");
+}
+
+/// `--manifest` signs a record of the run: purpose, time, input and output hashes, counts by reason,
+/// and each receipt relied on with its subject. `assent verify --manifest` accepts it against the input,
+/// the output, the receipts and the signer's JWKS, and names any change to any of them.
+#[test]
+fn a_signed_manifest_records_the_run_and_verify_names_any_change() {
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    std::fs::write(path("key.pem"), key.to_pkcs8_pem(Default::default()).unwrap().as_bytes()).unwrap();
+    let (export, data) = (fixture("export.json"), fixture("transcripts.jsonl"));
+    let (export, data) = (export.to_str().unwrap(), data.to_str().unwrap());
+    let out = assent(&[
+        "filter",
+        "--purpose",
+        "ai_training",
+        "--receipts",
+        export,
+        data,
+        "--manifest",
+        &path("run.json"),
+        "--signing-key",
+        &path("key.pem"),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(path("kept.jsonl"), &out.stdout).unwrap();
+    let run = std::fs::read_to_string(path("run.json")).unwrap();
+    let file = Json::parse(&run).unwrap();
+    let manifest = file.as_object().unwrap().iter().find(|(k, _)| k == "manifest").unwrap().1.canonical();
+    let granted = fixture_claims(1);
+    // Who was in the run, and under which consent: the receipt that granted AI training kept 3 records.
+    assert!(
+        manifest.contains(&format!(
+            r#""reliedOn":[{{"receipt":"{}","records":3,"scope":"site","subject":"{}"}}]"#,
+            granted.id, granted.subject
+        )),
+        "{manifest}"
+    );
+    assert!(manifest.contains(r#""dropped":{"bad_conversation":0,"content_usage":0,"do_not_train":1,"no_consent":4,"no_subject":1,"no_time":0,"not_json":1}"#), "{manifest}");
+    assert!(
+        manifest.contains(r#""output":{"records":3,"#) && manifest.contains(r#""input":{"records":10,"#),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(r#""purpose":"ai_training""#) && manifest.contains(r#""type":"training-run""#),
+        "{manifest}"
+    );
+
+    // The signer's published key, as a team would publish it.
+    let jwks = format!(r#"{{"keys":[{}]}}"#, assent_jose::public_jwk(key.verifying_key().to_bytes()).canonical());
+    std::fs::write(path("jwks.json"), &jwks).unwrap();
+    let verify = |run: &str, extra: &[&str]| {
+        std::fs::write(path("check.json"), run).unwrap();
+        let check = path("check.json");
+        let mut args = vec!["verify", "--manifest", check.as_str()];
+        args.extend_from_slice(extra);
+        let out = assent(&args);
+        (out.status.code(), text(&out.stdout))
+    };
+    let (jwks_path, kept, r) = (path("jwks.json"), path("kept.jsonl"), export);
+    let all = ["--jwks", jwks_path.as_str(), "--data", data, "--output", kept.as_str(), r];
+    let (code, said) = verify(&run, &all);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.starts_with("ok: training run for `ai_training` at "), "{said}");
+    assert!(said.ends_with("kept 3 of 10 records, relying on 1 receipts of 1 subjects; the input matches its hash; the output matches its hash; every receipt relied on verifies\n"), "{said}");
+
+    // A count changed in the readable manifest.
+    let (code, said) = verify(&run.replace(r#""records":3,"scope""#, r#""records":2,"scope""#), &all);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("the readable `manifest` differs from what the signature covers"), "{said}");
+    // Other data than the run read, or another key than the team's.
+    let other = fixture("export.json");
+    let (code, said) = verify(&run, &["--data", other.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("is not the run's input.sha256"), "{said}");
+    let stranger = format!(r#"{{"keys":[{}]}}"#, assent_jose::public_jwk([9; 32]).canonical());
+    std::fs::write(path("stranger.json"), stranger).unwrap();
+    let (code, said) = verify(&run, &["--jwks", &path("stranger.json")]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("signature: "), "{said}");
+    // Receipts that do not hold the one relied on.
+    std::fs::write(path("none.jsonl"), &fixture_jws()[0]).unwrap();
+    let (code, said) = verify(&run, &[&path("none.jsonl")]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains(&format!("receipt {} relied on is not among the verified receipts", granted.id)), "{said}");
+}
+
+/// `assent signals` writes the site's stance toward AI crawlers from the config: a robots.txt group with
+/// the AIPREF `Content-Usage` rule (added once) and `/.well-known/tdmrep.json` (W3C TDMRep); a bad value
+/// is named by `config check` too.
+#[test]
+fn signals_write_robots_txt_and_tdmrep_json_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/demo/assent.json")).unwrap();
+    let with = |usage: &str| demo.replacen('{', &format!(r#"{{"contentUsage": {usage},"#), 1);
+    let config = dir.path().join("assent.json");
+    std::fs::write(&config, with(r#"{"trainAi": false, "search": true, "tdmPolicy": "https://shop.example/tdm"}"#))
+        .unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("robots.txt"), "User-Agent: *\nDisallow: /cart\n").unwrap();
+    for _ in 0..2 {
+        let out = assent(&["signals", config.to_str().unwrap(), "--out", site.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert_eq!(
+        std::fs::read_to_string(site.join("robots.txt")).unwrap(),
+        "User-Agent: *\nDisallow: /cart\n\nUser-Agent: *\nContent-Usage: train-ai=n, search=y\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(site.join(".well-known/tdmrep.json")).unwrap(),
+        "[{\"location\":\"/*\",\"tdm-policy\":\"https://shop.example/tdm\",\"tdm-reservation\":1}]\n"
+    );
+    let printed = text(&assent(&["signals", config.to_str().unwrap()]).stdout);
+    assert!(printed.contains("Content-Usage: train-ai=n, search=y"), "{printed}");
+
+    std::fs::write(&config, with(r#"{"trainAi": true, "tdmPolicy": "https://shop.example/tdm"}"#)).unwrap();
+    let out = assent(&["config", "check", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("contentUsage.tdmPolicy: applies only when rights are reserved"),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::write(&config, &demo).unwrap();
+    let out = assent(&["signals", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no contentUsage: add e.g."), "{}", text(&out.stderr));
 }

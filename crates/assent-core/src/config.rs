@@ -435,6 +435,8 @@ impl Config {
                 "receipts",
                 "gpc",
                 "consentMode",
+                // The site's stance toward AI crawlers, read by `assent signals` only (aipref::ContentUsage).
+                "contentUsage",
                 "optOutEntryPoint",
                 "text",
                 "blocking",

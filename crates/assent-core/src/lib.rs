@@ -21,6 +21,11 @@ pub mod region;
 pub mod scoped;
 pub mod session;
 pub mod trackers;
+// Native tools only (the CLI, the collector). Left out of the wasm build: its callers of the shared
+// config readers changed how those inline before link-time optimisation, and cost the browser
+// bundle 170 bytes brotli of code it never runs.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod aipref;
 
 pub use config::Config;
 pub use decision::{Decision, Method, RegionSource, Timestamp};

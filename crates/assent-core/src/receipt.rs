@@ -429,6 +429,8 @@ pub struct GateAnswer {
     pub method: Option<Method>,
     /// The scope of the deciding receipt: `None` for the site-wide choice.
     pub decided_in: Option<String>,
+    /// The notice version the deciding receipt answered.
+    pub notice_version: Option<String>,
 }
 
 /// One stored receipt as the gate weighs it: its claims, and the thumbprint of the key that signed it
@@ -447,6 +449,17 @@ pub struct Evidence<'a> {
 
 /// Why a grant is not honoured when only another key than the subject's signed it.
 pub const OTHER_KEY: &str = "granted only by a receipt signed with another key than the subject's first receipt";
+
+/// Every reason [`gate`] gives, so that a table of its answers (`assent intervals`) reads back.
+pub const REASONS: [&str; 7] = [
+    "granted",
+    "legitimate interest, not objected to",
+    "refused",
+    "expired",
+    "no receipt for this subject at that time",
+    "the receipt does not name this purpose",
+    OTHER_KEY,
+];
 
 /// The purpose-scoped gate over one subject's receipts, **in arrival order** (the collector's `seq`,
 /// an export's order). `scope` is `None` for the whole site. Of the receipts issued (or received, if
@@ -507,6 +520,7 @@ pub fn gate(receipts: &[Evidence<'_>], purpose: &str, at: Timestamp, scope: Opti
         receipt: None,
         method: None,
         decided_in: None,
+        notice_version: None,
     })
 }
 
@@ -541,5 +555,62 @@ fn decide(relevant: &[(&Claims, bool)], purpose: &str, at: Timestamp) -> Option<
         receipt: Some(latest.id.clone()),
         method: Some(latest.method),
         decided_in: latest.scope.clone(),
+        notice_version: Some(latest.notice_version.clone()),
     })
+}
+
+/// One span of time over which [`gate`] gives the same answer for a subject, purpose and scope:
+/// from `from` (inclusive) to `until` (exclusive; `None` while it lasts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interval {
+    /// Start, Unix seconds.
+    pub from: Timestamp,
+    /// End, Unix seconds: the next receipt, a withdrawal or the expiry; `None` for open.
+    pub until: Option<Timestamp>,
+    /// The gate's answer throughout.
+    pub answer: GateAnswer,
+}
+
+/// The times at which [`gate`]'s answer over these receipts can change: each receipt starts to count
+/// (the earlier of its `iat` and its arrival) and each one expires. Between two of them nothing the
+/// gate reads changes.
+fn breakpoints(receipts: &[Evidence<'_>]) -> Vec<Timestamp> {
+    let mut times: Vec<Timestamp> = receipts
+        .iter()
+        .flat_map(|e| [e.claims.issued_at.min(e.received_at.unwrap_or(u64::MAX)), e.claims.expires_at])
+        .collect();
+    times.sort_unstable();
+    times.dedup();
+    times
+}
+
+/// The subject's whole timeline for `purpose` in `scope` (`None` for the whole site): [`gate`] asked
+/// at every time its answer can change, adjacent spans with the same answer merged. It is the gate by
+/// construction, so for any `at` from the first receipt on, the span holding `at` carries exactly
+/// `gate(receipts, purpose, at, scope)`; before the first receipt there is none (the gate's "no
+/// receipt"). Granted spans are the intervals in which consent was in force.
+pub fn intervals(receipts: &[Evidence<'_>], purpose: &str, scope: Option<&str>) -> Vec<Interval> {
+    let times = breakpoints(receipts);
+    let mut out: Vec<Interval> = Vec::new();
+    for (i, &from) in times.iter().enumerate() {
+        let answer = gate(receipts, purpose, from, scope);
+        let until = times.get(i + 1).copied();
+        match out.last_mut() {
+            // `since` and `until` of the answer can differ within a run of one receipt's grant (an
+            // earlier grant joins it); the span is the same consent, so compare what decides.
+            Some(last) if same_span(&last.answer, &answer) => last.until = until,
+            _ => out.push(Interval { from, until, answer }),
+        }
+    }
+    out
+}
+
+fn same_span(a: &GateAnswer, b: &GateAnswer) -> bool {
+    (a.granted, a.reason, &a.receipt, &a.decided_in) == (b.granted, b.reason, &b.receipt, &b.decided_in)
+}
+
+/// The span of `timeline` (from [`intervals`]) that holds `at`, if any.
+pub fn interval_at(timeline: &[Interval], at: Timestamp) -> Option<&Interval> {
+    let i = timeline.partition_point(|s| s.from <= at);
+    timeline[..i].last().filter(|s| s.until.is_none_or(|u| at < u))
 }

@@ -157,6 +157,17 @@ fn verify_strict(
 /// Verifies a collector's acknowledgment (an EdDSA JWS with `kid` in its header) against the keys of a
 /// JWKS document (`/.well-known/jwks.json`); returns its payload.
 pub fn verify_ack(compact: &str, jwks: &Json) -> Result<String, JwsError> {
+    verify_with_jwks(compact, jwks, ACK_TYPE)
+}
+
+/// The `typ` of a collector's acknowledgment.
+pub const ACK_TYPE: &str = "assent-ack+jws";
+/// The `typ` of a signed training-run manifest (`assent filter --manifest`).
+pub const MANIFEST_TYPE: &str = "assent-manifest+jws";
+
+/// Verifies an EdDSA JWS of type `typ` with `kid` in its header against the keys of a JWKS document;
+/// returns its payload.
+pub fn verify_with_jwks(compact: &str, jwks: &Json, typ: &str) -> Result<String, JwsError> {
     let compact = compact.trim();
     let mut parts = compact.split('.');
     let (Some(header_b64), Some(payload_b64), Some(sig_b64), None) =
@@ -170,11 +181,8 @@ pub fn verify_ack(compact: &str, jwks: &Json) -> Result<String, JwsError> {
     let member = |json: &Json, name: &str| -> Option<String> {
         json.as_object()?.iter().find(|(k, _)| k == name).and_then(|(_, v)| as_string(v, name).ok())
     };
-    if member(&header, "alg").as_deref() != Some("EdDSA") || member(&header, "typ").as_deref() != Some("assent-ack+jws")
-    {
-        return Err(JwsError::Malformed(
-            "not an acknowledgment: the header needs alg EdDSA and typ assent-ack+jws".into(),
-        ));
+    if member(&header, "alg").as_deref() != Some("EdDSA") || member(&header, "typ").as_deref() != Some(typ) {
+        return Err(JwsError::Malformed(format!("not an {typ}: the header needs alg EdDSA and typ {typ}")));
     }
     let kid = member(&header, "kid").ok_or_else(|| JwsError::Malformed("header.kid: missing".into()))?;
     let keys = jwks.as_object().and_then(|m| m.iter().find(|(k, _)| k == "keys")).and_then(|(_, v)| match v {
@@ -198,7 +206,7 @@ pub fn verify_ack(compact: &str, jwks: &Json) -> Result<String, JwsError> {
     let sig = ed25519_dalek::Signature::from_slice(&part(sig_b64, "signature")?)
         .map_err(|_| JwsError::BadSignature("an Ed25519 signature is 64 bytes".into()))?;
     key.verify_strict(format!("{header_b64}.{payload_b64}").as_bytes(), &sig)
-        .map_err(|_| JwsError::BadSignature(format!("the acknowledgment's signature does not match key `{kid}`")))?;
+        .map_err(|_| JwsError::BadSignature(format!("the signature does not match key `{kid}`")))?;
     String::from_utf8(part(payload_b64, "payload")?).map_err(|_| JwsError::Malformed("the payload is not UTF-8".into()))
 }
 
@@ -244,9 +252,14 @@ impl CollectorKey {
         public_jwk(self.key.verifying_key().to_bytes())
     }
 
-    /// Signs a canonical JSON payload as a compact JWS with `kid` in the header.
+    /// Signs a canonical JSON payload as an acknowledgment: a compact JWS with `kid` in the header.
     pub fn sign(&self, payload: &Json) -> String {
-        let header = format!(r#"{{"alg":"EdDSA","kid":"{}","typ":"assent-ack+jws"}}"#, self.kid);
+        self.sign_typed(payload, ACK_TYPE)
+    }
+
+    /// Signs a canonical JSON payload as a compact JWS of type `typ` with `kid` in the header.
+    pub fn sign_typed(&self, payload: &Json, typ: &str) -> String {
+        let header = format!(r#"{{"alg":"EdDSA","kid":"{}","typ":"{typ}"}}"#, self.kid);
         let input = format!("{}.{}", B64.encode(header), B64.encode(payload.canonical()));
         let sig = self.key.sign(input.as_bytes());
         format!("{input}.{}", B64.encode(sig.to_bytes()))

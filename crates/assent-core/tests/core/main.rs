@@ -2,6 +2,7 @@
 //! (config, region, stored cookie, event) → decision, config errors, receipts and the gate, regions,
 //! services, conversations, trackers and locales.
 
+mod aipref;
 mod common;
 mod config;
 mod conformance;

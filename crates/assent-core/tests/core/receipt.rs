@@ -3,7 +3,7 @@
 use crate::common::{DEMO, EN};
 use assent_core::hash::config_fingerprint;
 use assent_core::json::Json;
-use assent_core::receipt::{gate, notice_text, Claims, Evidence, OTHER_KEY};
+use assent_core::receipt::{gate, interval_at, intervals, notice_text, Claims, Evidence, OTHER_KEY, REASONS};
 use assent_core::{Config, Decision, Effect, Event, Flow, Session, Source, Visitor};
 
 #[test]
@@ -163,5 +163,73 @@ fn the_latest_receipt_to_arrive_decides_even_when_a_fast_clock_made_an_earlier_o
     for at in [t + 100, t + 300, t + 86_400] {
         let answer = gate(&chain, "analytics", at, None);
         assert_eq!((answer.granted, answer.receipt.as_deref()), (false, Some("r2")), "at +{}", at - t);
+    }
+}
+
+/// One receipt of a generated history: which scope, whether `analytics` is granted, which key signed
+/// it, how its `iat`, arrival and expiry fall, and the notice version.
+type Step = (u8, bool, bool, u64, Option<u64>, u64, bool);
+
+fn history(steps: &[Step]) -> Vec<(Claims, &'static str, Option<u64>)> {
+    let t = 1_790_000_000;
+    let mut clock = t;
+    steps
+        .iter()
+        .enumerate()
+        .map(|(n, &(scope, granted, own_key, gap, late, life, renewed))| {
+            clock += gap;
+            let mut c = analytics(granted, clock, &format!("r{n}"));
+            c.expires_at = clock + life;
+            c.scope = match scope {
+                0 | 1 => None,
+                2 => Some("conversation:a".into()),
+                3 => Some("conversation:b".into()),
+                _ => Some("service:youtube".into()),
+            };
+            if renewed {
+                c.notice_version = "2".into();
+            }
+            (c, if own_key || n == 0 { "own" } else { "other" }, late.map(|l| clock + l))
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    /// The interval table is the gate: for every scope and at every time around every receipt, the span
+    /// holding the time carries the gate's own answer, and before the first receipt there is none.
+    #[test]
+    fn the_intervals_give_the_gates_answer_at_every_time(
+        steps in proptest::collection::vec(
+            (0u8..5, proptest::bool::ANY, proptest::bool::weighted(0.85), 0u64..50,
+             proptest::option::of(0u64..30), 1u64..120, proptest::bool::weighted(0.2)),
+            1..12,
+        )
+    ) {
+        let chain = history(&steps);
+        let evidence: Vec<Evidence<'_>> =
+            chain.iter().map(|(c, key, late)| Evidence { claims: c, key, received_at: *late }).collect();
+        let first = evidence.iter().map(|e| e.claims.issued_at.min(e.received_at.unwrap_or(u64::MAX))).min().unwrap();
+        let last = evidence.iter().map(|e| e.claims.expires_at).max().unwrap();
+        for scope in [None, Some("conversation:a"), Some("conversation:b"), Some("service:youtube")] {
+            let timeline = intervals(&evidence, "analytics", scope);
+            for pair in timeline.windows(2) {
+                proptest::prop_assert_eq!(pair[0].until, Some(pair[1].from), "spans are contiguous");
+            }
+            for at in first.saturating_sub(2)..=last + 2 {
+                let expected = gate(&evidence, "analytics", at, scope);
+                proptest::prop_assert!(REASONS.contains(&expected.reason), "{} is not listed in REASONS", expected.reason);
+                match interval_at(&timeline, at) {
+                    None => proptest::prop_assert!(at < first && !expected.granted, "no span at {} ({:?})", at, scope),
+                    Some(span) => {
+                        let a = &span.answer;
+                        proptest::prop_assert_eq!(
+                            (a.granted, a.reason, &a.receipt, &a.decided_in, a.method, &a.notice_version),
+                            (expected.granted, expected.reason, &expected.receipt, &expected.decided_in, expected.method, &expected.notice_version),
+                            "at {} in {:?}", at, scope
+                        );
+                    }
+                }
+            }
+        }
     }
 }
