@@ -1,4 +1,5 @@
-"""The warehouse recipes of docs/ai-training-data.md, run as they are written there, against the CLI.
+"""The warehouse recipes of docs/ai-training-data.md (DuckDB and PySpark), run as they are written there,
+and the `assent` Python package (crates/assent-py) over PyArrow, pandas and Polars, against the CLI.
 
 A synthetic data set of real signed receipts (grants, withdrawals, expiries, per-conversation toggles,
 a notice change) and 1,000,000 chat records, one in twenty stamped `do_not_train`, is written by the
@@ -50,6 +51,7 @@ class Recipes(unittest.TestCase):
         run("intervals", "--purpose", "ai_training", "--receipts", d / "receipts.jsonl", out="intervals.ndjson")
         run("filter", "--purpose", "ai_training", "--receipts", d / "receipts.jsonl", d / "records.jsonl",
             out="kept.jsonl")
+        cls.receipts, cls.records = d / "receipts.jsonl", d / "records.jsonl"
         cls.kept = sorted(ids(d / "kept.jsonl"))
         with open(d / "records.jsonl") as f:
             cls.stamped = sum(1 for line in f if '"do_not_train":true' in line)
@@ -80,6 +82,82 @@ class Recipes(unittest.TestCase):
         # Each kept row names the receipt it relies on.
         missing = con.execute("SELECT count(*) FROM trainable WHERE receipt IS NULL").fetchone()[0]
         self.assertEqual(missing, 0)
+
+    def test_pyspark_keeps_exactly_the_records_assent_filter_keeps(self):
+        from pyspark.sql import SparkSession
+
+        # Local mode on this machine's cores; the recipe's getOrCreate() picks this session up. The JVM
+        # resolves the recipe's relative paths against the directory it starts in.
+        cwd = os.getcwd()
+        os.chdir(self.dir.name)
+        spark = (
+            SparkSession.builder.master("local[2]")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.memory", "2g")
+            .getOrCreate()
+        )
+        spark.sparkContext.setLogLevel("ERROR")
+        try:
+            exec(recipe("spark"), {})
+            kept = sorted(row.id for row in spark.read.json("trainable").select("id").collect())
+        finally:
+            os.chdir(cwd)
+            spark.stop()
+        self.assertEqual(len(kept), len(set(kept)), "each message joins one span at most")
+        self.assertEqual(len(kept), len(self.kept), "Spark and assent filter keep as many records")
+        self.assertEqual(kept, self.kept, "Spark and assent filter keep the same records")
+
+    def test_the_python_package_keeps_exactly_the_records_assent_filter_keeps(self):
+        import assent
+        import pandas as pd
+        import polars as pl
+        import pyarrow.json
+
+        table = pyarrow.json.read_json(self.records)
+        by_receipts = assent.filter(table, "ai_training", receipts=self.receipts)
+        self.assertEqual(sorted(by_receipts.column("id").to_pylist()), self.kept, "PyArrow, judged by receipts")
+        # The same by the interval table, and in pandas and Polars, on the first 200,000 records.
+        table_file = Path(self.dir.name) / "intervals.ndjson"
+        first = table.slice(0, 200_000)
+        expected = [i for i in self.kept if i < 200_000]
+        self.assertGreater(len(expected), 20_000)
+        for name, data in [("pyarrow", first), ("pandas", first.to_pandas()), ("polars", pl.from_arrow(first))]:
+            kept = assent.filter(data, "ai_training", intervals=table_file)
+            self.assertIs(type(kept), type(data), name)
+            ids = kept["id"].to_list() if name != "pyarrow" else kept.column("id").to_pylist()
+            self.assertEqual(sorted(ids), expected, f"{name}, judged by the interval table")
+        # Dropped records are counted by reason, as `assent filter` counts them.
+        keep, relied, dropped = assent.mask(first, "ai_training", intervals=table_file)
+        self.assertEqual(sum(keep), len(expected))
+        self.assertTrue(all(r is not None for r, k in zip(relied, keep) if k), "each kept row names its receipt")
+        self.assertGreater(dropped["do_not_train"], 0)
+        self.assertEqual(sum(dropped.values()) + sum(keep), 200_000)
+        self.assertIsInstance(pd.DataFrame(), pd.DataFrame)
+
+    def test_the_python_package_reads_the_same_intervals_and_gate_as_the_cli(self):
+        import json
+
+        import assent
+
+        receipts = assent.load(self.receipts)
+        self.assertEqual(len(receipts), SUBJECTS)
+        table = assent.intervals(receipts, "ai_training")
+        with open(Path(self.dir.name) / "intervals.ndjson") as f:
+            rows = [json.loads(line) for line in f]
+        self.assertEqual(table.to_pylist(), rows)
+        self.assertEqual(list(assent.intervals(receipts, "ai_training", to="polars").columns), list(assent.COLUMNS))
+        # The gate agrees with the table at the start of each of a sample of spans, in its own scope.
+        for row in rows[:: max(1, len(rows) // 200)]:
+            answer = assent.gate(receipts, row["subject"], "ai_training", row["valid_from"], row["scope"])
+            self.assertEqual((answer["granted"], answer["receipt"], answer["reason"]),
+                             (row["granted"], row["receipt"], row["reason"]), row)
+        ok, report = assent.verify(self.receipts)
+        self.assertTrue(ok, report)
+        self.assertTrue(report.startswith("ok: "), report)
+        self.assertRaisesRegex(ValueError, "name receipts=", assent.filter, table, "ai_training")
+        self.assertRaisesRegex(OSError, "does-not-exist", assent.verify, "does-not-exist.jsonl")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-//! The warehouse recipes of docs/ai-training-data.md (`tests/warehouse/`), run against the CLI: a Python
-//! virtual environment in target/ with the engines that tests/warehouse/requirements.txt pins, made
-//! once and remade when that file changes.
+//! The warehouse recipes of docs/ai-training-data.md and the Python package (`tests/warehouse/`), run
+//! against the CLI: a Python virtual environment in target/ with the engines that
+//! tests/warehouse/requirements.txt pins (made once and remade when that file changes), and the
+//! package built into it with maturin.
 
 use std::fs;
 use std::path::Path;
@@ -26,6 +27,15 @@ pub fn test(root: &Path) -> Result<()> {
             .arg(&requirements))?;
         fs::write(&installed, &wanted)?;
     }
+    // The Python package, built from this repository into the environment (as the README's setup does).
+    let bin = venv.join("bin");
+    let path = std::env::join_paths(
+        std::iter::once(bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )?;
+    run(Command::new(bin.join("maturin"))
+        .args(["develop", "--release", "--quiet", "-m", "crates/assent-py/Cargo.toml"])
+        .env("VIRTUAL_ENV", &venv)
+        .env("PATH", path))?;
     run(Command::new("cargo").args(["build", "-p", "assent-cli", "--bin", "assent", "--example", "dataset"]))?;
     run(Command::new(&python)
         .args(["-m", "unittest", "discover", "-s", "tests/warehouse", "-v"])

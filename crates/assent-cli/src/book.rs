@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use assent_core::receipt::{interval_at, intervals, Evidence, Interval};
 use assent_core::Timestamp;
 
-use crate::{check, load_entries, Checked};
+use crate::source::{check, load_entries, Checked};
 
 /// The receipts of a source, verified and grouped by subject.
 pub struct Book {

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::book::{Book, Judge};
 use crate::record::{Paths, Scalar};
+use assent_core::receipt::Interval;
 
 /// Which fields of a data record hold what `filter` needs.
 pub struct Fields {
@@ -41,9 +42,77 @@ pub struct Manifest {
     pub key: PathBuf,
 }
 
-/// Why a record was dropped, in the order the summary and the manifest list them.
-const REASONS: [&str; 7] =
+/// Why a record was dropped, in the order the summary and the manifest list them ([`Drop`]).
+pub const REASONS: [&str; 7] =
     ["no_consent", "do_not_train", "content_usage", "no_subject", "no_time", "bad_conversation", "not_json"];
+
+/// Why a record was dropped; its number is its place in [`REASONS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drop {
+    NoConsent,
+    DoNotTrain,
+    ContentUsage,
+    NoSubject,
+    NoTime,
+    BadConversation,
+    NotJson,
+}
+
+/// The fields of a record that [`Judge::verdict`] reads, in this order.
+pub const RECORD_FIELDS: [&str; 7] = [
+    "subject",
+    "time",
+    "conversation",
+    "assent.do_not_train",
+    "assent.content_usage",
+    "assent.receipt",
+    "assent.scope",
+];
+
+impl Judge {
+    /// The rule for one record, given its [`RECORD_FIELDS`]: kept, with its subject, the span that allows
+    /// it and whether a conversation judged it; or why not. `ai` is whether the purpose is `ai_training`,
+    /// for which a stamped opt-out wins over the receipts.
+    pub fn verdict<'a>(
+        &'a self,
+        ai: bool,
+        values: &'a [Option<Scalar<'a>>; 7],
+    ) -> Result<(&'a str, &'a Interval, bool), Drop> {
+        let [subject, time, conversation, do_not_train, usage, receipt, stamped_scope] = values;
+        // What `assent.stamp()` said when the record was made wins: an opt-out stamped on the record
+        // drops it even if the receipts (by the record's time field) say granted, in either form.
+        if ai && *do_not_train == Some(Scalar::Bool(true)) {
+            return Err(Drop::DoNotTrain);
+        }
+        if ai && usage.as_ref().and_then(Scalar::as_str).and_then(assent_core::aipref::train_ai) == Some(false) {
+            return Err(Drop::ContentUsage);
+        }
+        let subject = subject.as_ref().and_then(Scalar::as_str).or_else(|| {
+            let receipt = receipt.as_ref().and_then(Scalar::as_str)?;
+            self.subject_of_receipt.get(receipt).map(String::as_str)
+        });
+        let subject = subject.ok_or(Drop::NoSubject)?;
+        let at = time.as_ref().and_then(scalar_time).ok_or(Drop::NoTime)?;
+        // A conversation id may be a number; one that is there but unusable drops the record rather
+        // than letting the site-wide choice judge a message its conversation's own choice governs.
+        let number;
+        let conversation = match conversation {
+            None | Some(Scalar::Null) => None,
+            Some(Scalar::Str(id)) if is_conversation_id(id) => Some(&**id),
+            Some(Scalar::UInt(n)) => {
+                number = n.to_string();
+                Some(number.as_str())
+            }
+            Some(Scalar::Number(id)) if is_conversation_id(id) => Some(id.as_str()),
+            Some(_) => return Err(Drop::BadConversation),
+        };
+        let stamped_conversation =
+            || stamped_scope.as_ref().and_then(Scalar::as_str).and_then(|s| s.strip_prefix("conversation:"));
+        let scope = conversation.or_else(stamped_conversation);
+        let span = self.timelines.get(subject).and_then(|t| t.at_conversation(scope, at)).filter(|s| s.answer.granted);
+        Ok((subject, span.ok_or(Drop::NoConsent)?, scope.is_some()))
+    }
+}
 
 /// Reads `inner` and hashes what it read.
 struct Hashing<R> {
@@ -122,57 +191,17 @@ pub fn filter(
         }
         total += 1;
         if paths.read(text, &mut values).is_err() {
-            dropped[6] += 1;
+            dropped[Drop::NotJson as usize] += 1;
             continue;
         }
-        let [subject, time, conversation, do_not_train, usage, receipt, stamped_scope] = &values;
-        // What `assent.stamp()` said when the record was made wins: an opt-out stamped on the record
-        // drops it even if the receipts (by the record's time field) say granted, in either form.
-        if ai && *do_not_train == Some(Scalar::Bool(true)) {
-            dropped[1] += 1;
-            continue;
-        }
-        if ai && usage.as_ref().and_then(Scalar::as_str).and_then(assent_core::aipref::train_ai) == Some(false) {
-            dropped[2] += 1;
-            continue;
-        }
-        let subject = subject.as_ref().and_then(Scalar::as_str).or_else(|| {
-            let receipt = receipt.as_ref().and_then(Scalar::as_str)?;
-            judge.subject_of_receipt.get(receipt).map(String::as_str)
-        });
-        let Some(subject) = subject else {
-            dropped[3] += 1;
-            continue;
-        };
-        let Some(at) = time.as_ref().and_then(scalar_time) else {
-            dropped[4] += 1;
-            continue;
-        };
-        // A conversation id may be a number; one that is there but unusable drops the record rather
-        // than letting the site-wide choice judge a message its conversation's own choice governs.
-        let number;
-        let conversation = match conversation {
-            None | Some(Scalar::Null) => None,
-            Some(Scalar::Str(id)) if is_conversation_id(id) => Some(&**id),
-            Some(Scalar::UInt(n)) => {
-                number = n.to_string();
-                Some(number.as_str())
-            }
-            Some(Scalar::Number(id)) if is_conversation_id(id) => Some(id.as_str()),
-            Some(_) => {
-                dropped[5] += 1;
+        let (subject, span, scope) = match judge.verdict(ai, &values) {
+            Ok(kept) => kept,
+            Err(reason) => {
+                dropped[reason as usize] += 1;
                 continue;
             }
         };
-        let stamped_conversation =
-            || stamped_scope.as_ref().and_then(Scalar::as_str).and_then(|s| s.strip_prefix("conversation:"));
-        let scope = conversation.or_else(stamped_conversation);
-        let span = judge.timelines.get(subject).and_then(|t| t.at_conversation(scope, at)).filter(|s| s.answer.granted);
-        let Some(span) = span else {
-            dropped[0] += 1;
-            continue;
-        };
-        scoped += usize::from(scope.is_some());
+        scoped += usize::from(scope);
         kept += 1;
         out.write_all(text.as_bytes())?;
         out.write_all(b"\n")?;
@@ -215,7 +244,7 @@ pub fn filter(
 fn scalar_time(value: &Scalar<'_>) -> Option<u64> {
     match value {
         Scalar::UInt(n) => Some(if *n >= 100_000_000_000 { n / 1000 } else { *n }),
-        Scalar::Str(s) => crate::rfc3339_time(s),
+        Scalar::Str(s) => crate::source::rfc3339_time(s),
         _ => None,
     }
 }

@@ -58,16 +58,27 @@ pub fn row(subject: &str, purpose: &str, scope: &str, span: &Interval) -> String
     line
 }
 
-pub fn write(book: &Book, purpose: &str, out: &mut impl Write) -> anyhow::Result<usize> {
-    let mut rows = 0;
+/// Calls `f` with every span of every subject's timelines for `purpose`: subjects in sorted order, the
+/// site's timeline first, then each scope's, each in time order.
+pub fn each_span(book: &Book, purpose: &str, mut f: impl FnMut(&str, &str, &Interval)) {
     for (subject, t) in book.timelines(purpose) {
         let scopes = std::iter::once(("site", &t.site)).chain(t.scoped.iter().map(|(s, t)| (s.as_str(), t)));
         for (scope, timeline) in scopes {
-            for span in timeline {
-                writeln!(out, "{}", row(subject, purpose, scope, span))?;
-                rows += 1;
-            }
+            timeline.iter().for_each(|span| f(subject, scope, span));
         }
     }
+}
+
+/// Writes the table, one line a span; returns the number of lines.
+pub fn write(book: &Book, purpose: &str, out: &mut impl Write) -> anyhow::Result<usize> {
+    let mut rows = 0;
+    let mut result = Ok(());
+    each_span(book, purpose, |subject, scope, span| {
+        if result.is_ok() {
+            result = writeln!(out, "{}", row(subject, purpose, scope, span));
+            rows += 1;
+        }
+    });
+    result?;
     Ok(rows)
 }

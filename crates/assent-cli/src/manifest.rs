@@ -17,7 +17,7 @@ use ed25519_dalek::pkcs8::DecodePrivateKey;
 use sha2::{Digest, Sha256};
 
 use crate::book::Book;
-use crate::{field, get};
+use crate::source::{field, get};
 
 /// Version of the manifest payload.
 const VERSION: u32 = 1;
