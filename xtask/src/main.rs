@@ -30,6 +30,7 @@ const USAGE: &str = "usage: cargo xtask <dist|serve|test|size|schema|check-local
   check-locales  fail on missing or surplus keys or placeholder mismatches in locales/
   screenshots    build, then screenshot the banner and dialog into docs/screenshots/
   bench collector  receipts/s verified and stored, p50/p99, against bare signature verification
+  bench feed       a withdrawal posted to the collector until the example consumer has quarantined the rows
   bench filter     assent filter's records/s against 100,000 subjects' intervals, on one core
   bench loader     what the loader's interception adds per appendChild/innerHTML call, in Chromium
   bench first-visit  Assent, vanilla-cookieconsent and Klaro side by side in one Chromium under
@@ -65,9 +66,20 @@ fn main() -> Result<()> {
                     .args(["run", "--release", "-p", "assent-collector", "--example", "bench"])
                     .env("ASSENT_BENCH_DATABASE_URL", &pg.url))
             }
+            Some("feed") => {
+                run(Command::new("cargo").args([
+                    "build",
+                    "--release",
+                    "-p",
+                    "assent-collector",
+                    "--bin",
+                    "assent-collector",
+                ]))?;
+                run(Command::new("cargo").args(["run", "--release", "-p", "assent-collector", "--example", "feed"]))
+            }
             Some("filter") => {
                 run(Command::new("cargo").args(["build", "--release", "-p", "assent-cli", "--bin", "assent"]))?;
-                run(Command::new("cargo").args(["run", "--release", "-p", "assent-cli", "--example", "bench"]))
+                run(Command::new("cargo").args(["run", "--release", "-p", "assent-cli", "--example", "filter"]))
             }
             Some("loader") => {
                 dist::dist(&root)?;
@@ -78,7 +90,7 @@ fn main() -> Result<()> {
                 dist::dist(&root)?;
                 run(Command::new("node").arg("tests/bench/first-visit.mjs"))
             }
-            _ => bail!("usage: cargo xtask bench <collector|filter|loader|first-visit>"),
+            _ => bail!("usage: cargo xtask bench <collector|feed|filter|loader|first-visit>"),
         },
         "warehouse" => warehouse::test(&root),
         "screenshots" => {

@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use assent_core::receipt::{interval_at, intervals, Evidence, Interval};
-use assent_core::Timestamp;
+use assent_core::receipt::{Evidence, Interval};
 
 use crate::source::{check, load_entries, Checked};
 
@@ -80,49 +79,19 @@ impl Book {
     pub fn timelines(&self, purpose: &str) -> Vec<(&str, Timelines)> {
         let mut subjects: Vec<&String> = self.by_subject.keys().collect();
         subjects.sort_unstable();
-        subjects.into_iter().map(|s| (s.as_str(), Timelines::of(&self.by_subject[s], purpose))).collect()
+        subjects.into_iter().map(|s| (s.as_str(), Timelines::of(&evidence(&self.by_subject[s]), purpose))).collect()
     }
 }
 
-/// One subject's consent timelines for one purpose ([`assent_core::receipt::intervals`], the gate asked
-/// at every time its answer can change): the site-wide one, and one for each scope in which the
-/// subject's receipts name the purpose. A scope without receipts of its own follows the site-wide one,
-/// as the gate does.
-pub struct Timelines {
-    pub site: Vec<Interval>,
-    pub scoped: Vec<(String, Vec<Interval>)>,
-}
+pub use assent_core::timeline::Timelines;
 
 /// A map keyed by subject ids: FxHash, as the ids are the subjects' own pseudonyms and the map is built
 /// and read in one process (no untrusted keys chosen to collide against a seed they cannot see anyway).
 pub type BySubject<V> = HashMap<String, V, rustc_hash::FxBuildHasher>;
 
-impl Timelines {
-    pub fn of(receipts: &[Checked], purpose: &str) -> Timelines {
-        let evidence: Vec<Evidence<'_>> =
-            receipts.iter().map(|c| Evidence { claims: &c.claims, key: &c.key, received_at: c.received_at }).collect();
-        let mut scopes: Vec<&str> = receipts
-            .iter()
-            .filter(|c| c.claims.granted(purpose).is_some())
-            .filter_map(|c| c.claims.scope.as_deref())
-            .collect();
-        scopes.sort_unstable();
-        scopes.dedup();
-        Timelines {
-            site: intervals(&evidence, purpose, None),
-            scoped: scopes.into_iter().map(|s| (s.to_string(), intervals(&evidence, purpose, Some(s)))).collect(),
-        }
-    }
-
-    /// The span that decides a record at `at` in `conversation` (`None` for the site), if any.
-    pub fn at_conversation(&self, conversation: Option<&str>, at: Timestamp) -> Option<&Interval> {
-        let own = conversation.and_then(|c| {
-            self.scoped.iter().find(|(name, _)| {
-                name.len() == c.len() + "conversation:".len() && name.ends_with(c) && name.starts_with("conversation:")
-            })
-        });
-        interval_at(own.map_or(&self.site, |(_, t)| t), at)
-    }
+/// The gate's view of a subject's verified receipts.
+pub fn evidence(receipts: &[Checked]) -> Vec<Evidence<'_>> {
+    receipts.iter().map(|c| Evidence { claims: &c.claims, key: &c.key, received_at: c.received_at }).collect()
 }
 
 /// A subject's receipts in chain order: each after the receipt its `prev` names; otherwise (the first,

@@ -4,6 +4,8 @@
 //!   schema (canonical claims of a known version), the clock skew and chain continuity.
 //! - `GET /v1/subjects/{id}/consent?purpose=…&at=…` is the purpose-scoped gate.
 //! - `GET /v1/subjects/{id}/receipts` exports a subject's history (behind an API key).
+//! - `GET /v1/intervals?purpose=…` pages through the consent-interval table, NDJSON (behind an API key).
+//! - `GET /v1/changes?after=…&wait=…` is the ordered feed of consent changes, long-polled (behind an API key).
 //! - `GET /.well-known/jwks.json`, `GET /openapi.json` and `GET /healthz` complete the set.
 //!
 //! The HTTP contract is `docs/collector.openapi.json`.
@@ -110,6 +112,8 @@ pub struct AppState {
     clock: Clock,
     /// The rate limit's current minute and each client's requests in it.
     windows: Arc<Mutex<(u64, HashMap<String, u32>)>>,
+    /// Woken after each receipt this instance stores: the changes feed's long polls.
+    appended: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -141,7 +145,15 @@ impl AppState {
             }
         }
         let jwks = Json::Object(vec![("keys".into(), Json::Array(keys))]).canonical().into();
-        Ok(AppState { store, key: Arc::new(key), jwks, settings: Arc::new(settings), clock, windows: Arc::default() })
+        Ok(AppState {
+            store,
+            key: Arc::new(key),
+            jwks,
+            settings: Arc::new(settings),
+            clock,
+            windows: Arc::default(),
+            appended: Arc::default(),
+        })
     }
 }
 
@@ -168,6 +180,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/receipts", post(post_receipts))
         .route("/v1/subjects/{id}/consent", get(gate))
         .route("/v1/subjects/{id}/receipts", get(export))
+        .route("/v1/intervals", get(intervals))
+        .route("/v1/changes", get(changes))
         .route("/.well-known/jwks.json", get(jwks))
         .route("/openapi.json", get(|| async { json_response(StatusCode::OK, OPENAPI.to_string()) }))
         .route("/healthz", get(healthz))
@@ -394,7 +408,10 @@ async fn accept(state: &AppState, compact: String, gpc_header: bool) -> Result<(
     };
     let appended = store.append(row, Box::new(decide)).await?;
     let (status, row, duplicate) = match appended {
-        Appended::New(row) => (StatusCode::CREATED, row, false),
+        Appended::New(row) => {
+            state.appended.notify_waiters();
+            (StatusCode::CREATED, row, false)
+        }
         Appended::Duplicate(row) => (StatusCode::OK, row, true),
     };
     tracing::info!(receipt = %row.id, subject = %row.subject, chain = %row.chain, duplicate, gpc_header = row.gpc_header, "receipt stored");
@@ -478,11 +495,8 @@ async fn gate(
         // The whole history in arrival order: the gate needs the subject's first key as well as the
         // receipts issued by `at`.
         let rows = state.store.subject_receipts(&subject).await?;
-        let claims: Vec<(Claims, &Row)> = rows.iter().filter_map(|r| Claims::from_canonical_json(&r.claims).ok().map(|c| (c, r))).collect();
-        let evidence: Vec<Evidence<'_>> = claims
-            .iter()
-            .map(|(claims, r)| Evidence { claims, key: &r.key_thumbprint, received_at: u64::try_from(r.received_at).ok() })
-            .collect();
+        let claims = stored_claims(&rows);
+        let evidence = stored_evidence(&claims);
         let answer = assent_core::receipt::gate(&evidence, purpose, u64::try_from(at).unwrap_or(0), scope.map(String::as_str));
         let time = |t: Option<u64>| t.map_or(Json::Null, |t| iso(t as i64));
         Ok(Json::Object(vec![
@@ -518,14 +532,8 @@ fn subject_id(subject: &str) -> Result<(), Rejection> {
 
 /// `GET /v1/subjects/{id}/receipts` with `Authorization: Bearer <key>`: the subject's full history.
 async fn export(State(state): State<AppState>, Path(subject): Path<String>, headers: HeaderMap) -> Response {
-    let Some(expected) = &state.settings.api_key else {
-        return Rejection::Unauthorized(
-            "export is disabled: start the collector with --api-key or ASSENT_API_KEY".into(),
-        )
-        .into_response();
-    };
-    if !bearer(&headers).is_some_and(|g| same_secret(g.as_bytes(), expected.as_bytes())) {
-        return Rejection::Unauthorized("send Authorization: Bearer <api key>".into()).into_response();
+    if let Err(e) = authorized(&state, &headers) {
+        return e.into_response();
     }
     if let Err(e) = subject_id(&subject) {
         return e.into_response();
@@ -556,6 +564,191 @@ async fn export(State(state): State<AppState>, Path(subject): Path<String>, head
         .collect();
     let body = Json::Object(vec![("receipts".into(), Json::Array(receipts)), ("subject".into(), s(&subject))]);
     json_response(StatusCode::OK, body.canonical())
+}
+
+/// The API key's check: exports and the interval table are behind it.
+fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), Rejection> {
+    let Some(expected) = &state.settings.api_key else {
+        return Err(Rejection::Unauthorized(
+            "export is disabled: start the collector with --api-key or ASSENT_API_KEY".into(),
+        ));
+    };
+    if !bearer(headers).is_some_and(|g| same_secret(g.as_bytes(), expected.as_bytes())) {
+        return Err(Rejection::Unauthorized("send Authorization: Bearer <api key>".into()));
+    }
+    Ok(())
+}
+
+/// Subjects per page of `GET /v1/intervals`, by default and at most.
+const INTERVAL_PAGE: (usize, usize) = (1_000, 10_000);
+
+/// `GET /v1/intervals?purpose=P[&after=<subject>][&limit=N]` with the API key: the consent-interval
+/// table for P, one JSON object per line (the rows `assent intervals` writes, by the same code), for up
+/// to N subjects in subject order after `after`. A full page says where the next starts in the
+/// `Assent-Next-After` header; the last page has none.
+async fn intervals(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let result: Result<(String, Option<String>), Rejection> = async {
+        authorized(&state, &headers)?;
+        let Query(q) = q.map_err(|e| Rejection::BadRequest(e.body_text()))?;
+        let purpose = q.get("purpose").filter(|p| assent_core::purpose::is_purpose_id(p)).ok_or_else(|| {
+            Rejection::BadRequest("purpose is required, a purpose id such as ?purpose=ai_training".into())
+        })?;
+        let after = q.get("after").map(String::as_str).filter(|a| !a.is_empty());
+        if let Some(after) = after {
+            subject_id(after).map_err(|_| {
+                Rejection::BadRequest(
+                    "after: a subject id (32 lowercase hex digits), as Assent-Next-After gave it".into(),
+                )
+            })?;
+        }
+        let limit = match q.get("limit") {
+            None => INTERVAL_PAGE.0,
+            Some(l) => l.parse::<usize>().ok().filter(|n| (1..=INTERVAL_PAGE.1).contains(n)).ok_or_else(|| {
+                Rejection::BadRequest(format!("limit: a number of subjects from 1 to {}", INTERVAL_PAGE.1))
+            })?,
+        };
+        let subjects = state.store.subjects_after(after, limit).await?;
+        let mut body = String::new();
+        for subject in &subjects {
+            let rows = state.store.subject_receipts(subject).await?;
+            let claims = stored_claims(&rows);
+            let evidence = stored_evidence(&claims);
+            for (scope, span) in assent_core::timeline::Timelines::of(&evidence, purpose).spans() {
+                body.push_str(&assent_core::timeline::row(subject, purpose, scope, span));
+                body.push('\n');
+            }
+        }
+        let next = (subjects.len() == limit).then(|| subjects.last().cloned()).flatten();
+        Ok((body, next))
+    }
+    .await;
+    match result {
+        Ok((body, next)) => {
+            let mut res = (StatusCode::OK, body).into_response();
+            let headers = res.headers_mut();
+            headers.insert("content-type", HeaderValue::from_static("application/x-ndjson"));
+            if let Some(next) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
+                headers.insert("assent-next-after", next);
+            }
+            res
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Changes per page of `GET /v1/changes`, by default and at most, and the longest wait in seconds.
+const CHANGES_PAGE: (usize, usize, u64) = (500, 5_000, 30);
+
+/// The claims of a subject's stored receipts (those that parse), each with its row, in arrival order.
+fn stored_claims<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Vec<(Claims, &'a Row)> {
+    rows.into_iter().filter_map(|r| Claims::from_canonical_json(&r.claims).ok().map(|c| (c, r))).collect()
+}
+
+/// The gate's view of a subject's stored receipts, in arrival order.
+fn stored_evidence<'a>(claims: &'a [(Claims, &'a Row)]) -> Vec<Evidence<'a>> {
+    claims
+        .iter()
+        .map(|(claims, r)| Evidence { claims, key: &r.key_thumbprint, received_at: u64::try_from(r.received_at).ok() })
+        .collect()
+}
+
+/// `GET /v1/changes?after=<cursor>[&limit=N][&wait=S]` with the API key: every stored receipt after
+/// the cursor, in the order the collector stored them, each with the purposes whose gate answer it
+/// ended or started in its scope. With `wait`, an empty answer waits up to S seconds (at most 30) for
+/// the next receipt. `next` is the cursor to ask after; the feed is the receipts table itself, so a
+/// consumer that keeps its cursor with what it did loses and repeats nothing across restarts of
+/// either side.
+async fn changes(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let result: Result<Json, Rejection> = async {
+        authorized(&state, &headers)?;
+        let Query(q) = q.map_err(|e| Rejection::BadRequest(e.body_text()))?;
+        let number = |name: &str, default: u64, max: u64, what: &str| match q.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| Rejection::BadRequest(format!("{name}: {what}"))),
+        };
+        let after = number("after", 0, i64::MAX as u64, "a cursor, as `next` gave it (0 for the start)")?;
+        let limit =
+            number("limit", CHANGES_PAGE.0 as u64, CHANGES_PAGE.1 as u64, "a number of changes from 1 to 5000")?;
+        if limit == 0 {
+            return Err(Rejection::BadRequest("limit: a number of changes from 1 to 5000".into()));
+        }
+        let wait = number("wait", 0, CHANGES_PAGE.2, "seconds to wait for a change, from 0 to 30")?;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait);
+        let rows = loop {
+            // Registered before the read, so a receipt stored in between still wakes this poll.
+            let appended = state.appended.notified();
+            let rows = state.store.receipts_after(after as i64, limit as usize).await?;
+            if !rows.is_empty() || tokio::time::Instant::now() >= deadline {
+                break rows;
+            }
+            // Another instance on the same PostgreSQL database does not wake this one: read again
+            // each second.
+            let tick = deadline.min(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+            tokio::select! {
+                () = appended => {}
+                () = tokio::time::sleep_until(tick) => {}
+            }
+        };
+        let mut histories: HashMap<String, Vec<Row>> = HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Ok(claims) = Claims::from_canonical_json(&row.claims) else { continue };
+            if !histories.contains_key(&row.subject) {
+                histories.insert(row.subject.clone(), state.store.subject_receipts(&row.subject).await?);
+            }
+            let history = stored_claims(histories[&row.subject].iter().filter(|r| r.seq <= row.seq));
+            let evidence = stored_evidence(&history);
+            let (before, _) = evidence.split_at(evidence.len().saturating_sub(1));
+            let at = claims.issued_at.min(u64::try_from(row.received_at).unwrap_or(u64::MAX));
+            let scope = claims.scope.as_deref();
+            let (mut ended, mut started) = (Vec::new(), Vec::new());
+            for p in &claims.purposes {
+                let was = assent_core::receipt::gate(before, &p.id, at, scope).granted;
+                let is = assent_core::receipt::gate(&evidence, &p.id, at, scope).granted;
+                match (was, is) {
+                    (true, false) => ended.push(s(&p.id)),
+                    (false, true) => started.push(s(&p.id)),
+                    _ => {}
+                }
+            }
+            let ids = |granted: bool| {
+                Json::Array(claims.purposes.iter().filter(|p| p.granted == granted).map(|p| s(&p.id)).collect())
+            };
+            out.push(Json::Object(vec![
+                ("cursor".into(), s(&row.seq.to_string())),
+                ("ended".into(), Json::Array(ended)),
+                ("expiresAt".into(), iso(i64::try_from(claims.expires_at).unwrap_or(i64::MAX))),
+                ("granted".into(), ids(true)),
+                ("issuedAt".into(), iso(row.issued_at)),
+                ("method".into(), s(claims.method.as_str())),
+                ("receipt".into(), s(&row.id)),
+                ("receivedAt".into(), iso(row.received_at)),
+                ("refused".into(), ids(false)),
+                ("scope".into(), s(scope.unwrap_or("site"))),
+                ("started".into(), Json::Array(started)),
+                ("subject".into(), s(&row.subject)),
+            ]));
+        }
+        let next = rows.last().map_or(after as i64, |r| r.seq);
+        Ok(Json::Object(vec![("changes".into(), Json::Array(out)), ("next".into(), s(&next.to_string()))]))
+    }
+    .await;
+    match result {
+        Ok(json) => json_response(StatusCode::OK, json.canonical()),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// The rate limit's bucket for a client address: an IPv6 client by its /64, which one subscriber holds

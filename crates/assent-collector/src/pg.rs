@@ -223,6 +223,31 @@ impl PgStore {
         Ok(rows.iter().map(row).collect())
     }
 
+    /// Up to `limit` receipts stored after `seq`, in the order they were stored.
+    pub async fn receipts_after(&self, seq: i64, limit: usize) -> Result<Vec<Row>, Rejection> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .read()
+            .await?
+            .query(&format!("SELECT {COLUMNS} FROM receipts WHERE seq > $1 ORDER BY seq LIMIT $2"), &[&seq, &limit])
+            .await?;
+        Ok(rows.iter().map(row).collect())
+    }
+
+    /// Up to `limit` subject ids in order, after `after` (from the first without it).
+    pub async fn subjects_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>, Rejection> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .read()
+            .await?
+            .query(
+                "SELECT DISTINCT subject FROM receipts WHERE subject > $1 ORDER BY subject LIMIT $2",
+                &[&after.unwrap_or(""), &limit],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     /// Whether the database answers.
     pub async fn healthy(&self) -> Result<(), Rejection> {
         self.read().await?.query_one("SELECT 1", &[]).await?;

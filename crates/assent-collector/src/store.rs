@@ -123,6 +123,22 @@ impl Store {
         }
     }
 
+    /// Up to `limit` receipts stored after `seq`, in the order they were stored.
+    pub async fn receipts_after(&self, seq: i64, limit: usize) -> Result<Vec<Row>, Rejection> {
+        match self {
+            Store::Sqlite(s) => s.receipts_after(seq, limit),
+            Store::Postgres(p) => p.receipts_after(seq, limit).await,
+        }
+    }
+
+    /// Up to `limit` subject ids in order, after `after` (from the first without it).
+    pub async fn subjects_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>, Rejection> {
+        match self {
+            Store::Sqlite(s) => s.subjects_after(after, limit),
+            Store::Postgres(p) => p.subjects_after(after, limit).await,
+        }
+    }
+
     /// Whether the database answers.
     pub async fn healthy(&self) -> Result<(), Rejection> {
         match self {
@@ -274,6 +290,28 @@ impl SqliteStore {
         self.with(|c| {
             let mut stmt = c.prepare(&format!("SELECT {COLUMNS} FROM receipts WHERE subject = ?1 ORDER BY seq"))?;
             let rows = stmt.query_map(params![subject], row)?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Up to `limit` receipts stored after `seq`, in the order they were stored.
+    pub fn receipts_after(&self, seq: i64, limit: usize) -> Result<Vec<Row>, Rejection> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare(&format!("SELECT {COLUMNS} FROM receipts WHERE seq > ?1 ORDER BY seq LIMIT ?2"))?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(params![seq, limit], row)?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Up to `limit` subject ids in order, after `after` (from the first without it).
+    pub fn subjects_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>, Rejection> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT DISTINCT subject FROM receipts WHERE subject > ?1 ORDER BY subject LIMIT ?2")?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(params![after.unwrap_or(""), limit], |r| r.get(0))?.collect::<Result<_, _>>()?;
             Ok(rows)
         })
     }

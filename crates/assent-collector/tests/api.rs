@@ -106,6 +106,8 @@ on_both_backends!(
     a_database_error_in_a_batch_acknowledges_nothing_unstored,
     a_receipt_signed_with_another_key_can_refuse_but_not_grant,
     in_a_batch_the_receipts_after_one_refused_for_now_wait,
+    the_interval_table_pages_through_subjects_behind_the_api_key,
+    the_changes_feed_lists_each_receipt_in_order_with_what_it_ended,
 );
 
 use support::{sign_ed25519, signed, ED_HEADER};
@@ -494,6 +496,7 @@ async fn batches_sec_gpc_export_auth_limits_and_contract_routes(backend: Backend
         "/v1/receipts",
         "/v1/subjects/{id}/consent",
         "/v1/subjects/{id}/receipts",
+        "/v1/intervals",
         "/.well-known/jwks.json",
         "/healthz",
     ] {
@@ -1059,4 +1062,126 @@ async fn in_a_batch_the_receipts_after_one_refused_for_now_wait(backend: Backend
     let (_, body) = post(&env.app, &format!(r#"{{"receipts":["{tampered}","{r4}"]}}"#)).await;
     assert!(body.contains("\"chain\":\"linked\""), "{body}");
     assert_eq!(stored_count(&export(&env.app).await), 2);
+}
+
+/// `GET /v1/intervals` is the consent-interval table of `assent intervals`, by the same code: every span
+/// of the gate's answer for each subject, a page of subjects at a time, behind the API key.
+async fn the_interval_table_pages_through_subjects_behind_the_api_key(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
+    let subjects = ["0000000000000000000000000000000a", SUBJECT, "ffffffffffffffffffffffffffffffff"];
+    for (n, subject) in subjects.iter().enumerate() {
+        let id = |k: u8| format!("r{:030x}{n:01x}{k:01x}", 0);
+        let r1 = signed(&support::claims_for(subject, &id(1), NOW - 1000, true, None));
+        let r2 = signed(&support::claims_for(subject, &id(2), NOW - 100, false, Some(jws::receipt_hash(&r1))));
+        for r in [&r1, &r2] {
+            assert_eq!(post(&env.app, r).await.0, StatusCode::CREATED);
+        }
+    }
+    let page = |query: &str| {
+        Request::get(format!("/v1/intervals?{query}"))
+            .header("authorization", "Bearer secret")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let res = env.app.clone().oneshot(page("purpose=analytics&limit=2")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/x-ndjson");
+    assert_eq!(res.headers()["assent-next-after"], SUBJECT);
+    let first = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let rows: Vec<&str> = first.lines().collect();
+    assert_eq!(rows.len(), 4, "two spans for each of two subjects: {first}");
+    assert_eq!(
+        rows[2],
+        format!(
+            r#"{{"subject":"{SUBJECT}","purpose":"analytics","scope":"site","granted":true,"valid_from":{},"valid_until":{},"receipt":"r00000000000000000000000000000011","notice_version":"2026-11-01","method":"accept_all","decided_in":"site","reason":"granted"}}"#,
+            NOW - 1000,
+            NOW - 100
+        )
+    );
+    assert!(rows[3].contains(r#""granted":false"#) && rows[3].contains(r#""valid_until":null"#), "{}", rows[3]);
+    let res = env.app.clone().oneshot(page(&format!("purpose=analytics&limit=2&after={SUBJECT}"))).await.unwrap();
+    assert!(res.headers().get("assent-next-after").is_none(), "the last page");
+    let last = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert_eq!(last.lines().count(), 2);
+    assert!(last.starts_with(r#"{"subject":"ffffffffffffffffffffffffffffffff""#), "{last}");
+
+    // Without the key, or with a question it cannot answer: a 4xx that says why.
+    let (status, body) = get(&env.app, "/v1/intervals?purpose=analytics").await;
+    assert_eq!((status, body.contains("Bearer")), (StatusCode::UNAUTHORIZED, true), "{body}");
+    for (query, why) in [
+        ("limit=2", "purpose is required"),
+        ("purpose=Analytics", "purpose is required"),
+        ("purpose=analytics&after=xyz", "after: a subject id"),
+        ("purpose=analytics&limit=0", "limit: a number of subjects from 1 to 10000"),
+    ] {
+        let (status, body) = call(&env.app, page(query)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(body.contains(why), "{query}: {body}");
+    }
+}
+
+/// `GET /v1/changes` is every stored receipt after a cursor, in the order stored, each with the purposes
+/// whose gate answer it ended or started; a long poll returns as soon as a receipt is stored.
+async fn the_changes_feed_lists_each_receipt_in_order_with_what_it_ended(backend: Backend) {
+    let Some(env) = fresh(backend).await else { return };
+    let r1 = signed(&claims(1, NOW - 1000, true, None));
+    let r2 = signed(&claims(2, NOW - 500, false, Some(jws::receipt_hash(&r1))));
+    for r in [&r1, &r2] {
+        assert_eq!(post(&env.app, r).await.0, StatusCode::CREATED);
+    }
+    let feed = |query: String| {
+        Request::get(format!("/v1/changes?{query}"))
+            .header("authorization", "Bearer secret")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, body) = call(&env.app, feed("after=0".into())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = Json::parse(&body).unwrap();
+    let member =
+        |json: &Json, key: &str| json.as_object().unwrap().iter().find(|(k, _)| k == key).unwrap().1.canonical();
+    let Json::Array(changes) = page.as_object().unwrap().iter().find(|(k, _)| k == "changes").unwrap().1.clone() else {
+        panic!("{body}")
+    };
+    let summary: Vec<[String; 5]> =
+        changes.iter().map(|c| ["receipt", "scope", "started", "ended", "refused"].map(|k| member(c, k))).collect();
+    assert_eq!(
+        summary,
+        [
+            [r#""r00000000000000000000000000000001""#, r#""site""#, r#"["analytics"]"#, "[]", r#"["ai_training"]"#],
+            [
+                r#""r00000000000000000000000000000002""#,
+                r#""site""#,
+                "[]",
+                r#"["analytics"]"#,
+                r#"["ai_training","analytics"]"#
+            ],
+        ]
+        .map(|row| row.map(str::to_string))
+    );
+    let next = member(&page, "next").trim_matches('"').to_string();
+    assert_eq!(member(&changes[1], "cursor"), format!("\"{next}\""));
+    let (_, empty) = call(&env.app, feed(format!("after={next}"))).await;
+    assert_eq!(empty, format!(r#"{{"changes":[],"next":"{next}"}}"#), "nothing after the last cursor");
+
+    // A long poll waiting for the next change answers with it once it is stored.
+    let (app, request) = (env.app.clone(), feed(format!("after={next}&wait=30")));
+    let waiting = tokio::spawn(async move { call(&app, request).await });
+    let r3 = signed(&claims(3, NOW - 100, true, Some(jws::receipt_hash(&r2))));
+    assert_eq!(post(&env.app, &r3).await.0, StatusCode::CREATED);
+    let (status, woke) = waiting.await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        woke.contains("r00000000000000000000000000000003") && woke.contains(r#""started":["analytics"]"#),
+        "{woke}"
+    );
+
+    let (status, body) = get(&env.app, "/v1/changes").await;
+    assert_eq!((status, body.contains("Bearer")), (StatusCode::UNAUTHORIZED, true), "{body}");
+    for (query, why) in [("after=-1", "after: a cursor"), ("limit=0", "limit: a number"), ("wait=31", "wait: seconds")]
+    {
+        let (status, body) = call(&env.app, feed(query.into())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(body.contains(why), "{query}: {body}");
+    }
 }

@@ -1,11 +1,10 @@
 //! Crash safety: receipts posted by concurrent clients while the collector is killed with SIGKILL
 //! mid-stream. After a restart on the same database, every receipt it acknowledged is stored and
-//! exported with its countersignature, and one it never acknowledged is accepted once when the client
+//! exported with its countersignature and is in the changes feed once, and one it never acknowledged is accepted once when the client
 //! sends it again. On SQLite; on PostgreSQL too when `cargo xtask test` provides one.
 
 mod support;
 
-use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,22 +44,6 @@ enum Db {
     Postgres(String),
 }
 
-/// One HTTP/1.1 request; the status and body, or `None` when the connection failed (the collector died).
-fn http(port: u16, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {KEY}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).ok()?;
-    let status = answer.get(9..12)?.parse().ok()?;
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    Some((status, body))
-}
-
 /// A free port on loopback.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -98,7 +81,7 @@ fn crash_and_recover(db: Db) {
                         n % 2 == 0,
                         prev.clone(),
                     ));
-                    let answer = http(port, "POST", "/v1/receipts", &jws);
+                    let answer = support::http(port, KEY, "POST", "/v1/receipts", &jws);
                     let ok = answer.as_ref().is_some_and(|(status, body)| *status < 300 && body.contains("\"ack\""));
                     sent.push(Sent { jws: jws.clone(), id, acked: ok });
                     if !ok {
@@ -125,7 +108,8 @@ fn crash_and_recover(db: Db) {
 
     let mut collector = start(port, &db);
     for (c, sent) in sent.iter().enumerate() {
-        let (status, body) = http(port, "GET", &format!("/v1/subjects/{}/receipts", subject(c)), "").unwrap();
+        let (status, body) =
+            support::http(port, KEY, "GET", &format!("/v1/subjects/{}/receipts", subject(c)), "").unwrap();
         assert_eq!(status, 200, "{body}");
         let export = Json::parse(&body).unwrap();
         let rows = match export.as_object().unwrap().iter().find(|(k, _)| k == "receipts").map(|(_, v)| v) {
@@ -154,12 +138,43 @@ fn crash_and_recover(db: Db) {
         // The last one, whose answer never came, is accepted when sent again, and stored once.
         if let Some(last) = sent.last().filter(|s| !s.acked) {
             for _ in 0..2 {
-                let (status, body) = http(port, "POST", "/v1/receipts", &last.jws).unwrap();
+                let (status, body) = support::http(port, KEY, "POST", "/v1/receipts", &last.jws).unwrap();
                 assert!(status == 200 || status == 201, "client {c}: {status} {body}");
             }
-            let (_, body) = http(port, "GET", &format!("/v1/subjects/{}/receipts", subject(c)), "").unwrap();
+            let (_, body) =
+                support::http(port, KEY, "GET", &format!("/v1/subjects/{}/receipts", subject(c)), "").unwrap();
             assert_eq!(body.matches(&last.id).count(), 1, "client {c}: {} stored once", last.id);
         }
+    }
+    // The changes feed, read from the start after the restart: every stored receipt once, in the order
+    // stored, every acknowledged one among them. A consumer that keeps its cursor loses nothing.
+    let (mut after, mut feed) = ("0".to_string(), Vec::new());
+    loop {
+        let (status, body) =
+            support::http(port, KEY, "GET", &format!("/v1/changes?after={after}&limit=5000"), "").unwrap();
+        assert_eq!(status, 200, "{body}");
+        let page = Json::parse(&body).unwrap();
+        let get =
+            |json: &Json, k: &str| json.as_object().unwrap().iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let Some(Json::Array(changes)) = get(&page, "changes") else { panic!("{body}") };
+        if changes.is_empty() {
+            break;
+        }
+        for change in &changes {
+            let (Some(Json::String(cursor)), Some(Json::String(id))) = (get(change, "cursor"), get(change, "receipt"))
+            else {
+                panic!("{change:?}")
+            };
+            feed.push((cursor.parse::<u64>().unwrap(), id));
+        }
+        let Some(Json::String(next)) = get(&page, "next") else { panic!("{body}") };
+        after = next;
+    }
+    assert!(feed.windows(2).all(|w| w[0].0 < w[1].0), "the feed is in the order stored");
+    let ids: std::collections::HashSet<&str> = feed.iter().map(|(_, id)| id.as_str()).collect();
+    assert_eq!(ids.len(), feed.len(), "no receipt twice in the feed");
+    for s in sent.iter().flatten().filter(|s| s.acked) {
+        assert!(ids.contains(s.id.as_str()), "acknowledged {} is missing from the changes feed after SIGKILL", s.id);
     }
     collector.kill().unwrap();
     collector.wait().unwrap();

@@ -26,6 +26,8 @@ pub mod trackers;
 // bundle 170 bytes brotli of code it never runs.
 #[cfg(not(target_arch = "wasm32"))]
 pub mod aipref;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod timeline;
 
 pub use config::Config;
 pub use decision::{Decision, Method, RegionSource, Timestamp};

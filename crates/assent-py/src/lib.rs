@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use assent_cli::book::{Book, Judge as Rule};
 use assent_cli::filter::{Drop, REASONS};
 use assent_cli::record::Scalar;
-use assent_core::receipt::{gate as core_gate, Evidence};
+use assent_core::receipt::gate as core_gate;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyString};
@@ -99,8 +99,7 @@ fn gate<'py>(
     scope: Option<&str>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let chain = receipts.book.by_subject.get(subject).map_or(&[][..], Vec::as_slice);
-    let evidence: Vec<Evidence<'_>> =
-        chain.iter().map(|c| Evidence { claims: &c.claims, key: &c.key, received_at: c.received_at }).collect();
+    let evidence = assent_cli::book::evidence(chain);
     let answer = core_gate(&evidence, purpose, at, scope.filter(|s| *s != "site"));
     let out = PyDict::new(py);
     out.set_item("granted", answer.granted)?;

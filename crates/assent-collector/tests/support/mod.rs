@@ -61,3 +61,21 @@ pub const ED_HEADER: &str =
 pub fn signed(c: &Claims) -> String {
     sign_ed25519(ED_HEADER, &c.to_canonical_json())
 }
+
+/// One HTTP/1.1 request to the collector on loopback `port`, with the API key `key`: the status and
+/// body, or `None` when the connection failed (the collector died).
+pub fn http(port: u16, key: &str, method: &str, path: &str, body: &str) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).ok()?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {key}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    let status = answer.get(9..12)?.parse().ok()?;
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    Some((status, body))
+}
