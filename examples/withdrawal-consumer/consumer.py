@@ -36,9 +36,11 @@ INSERT OR IGNORE INTO feed (id, cursor) VALUES (1, '0');
 
 
 def apply(db, change, purpose):
-    """One change, in one transaction with the cursor: the rows it ends consent for are quarantined."""
+    """One change, in one transaction with the cursor: the rows it ends consent for are quarantined. A
+    change read again (from an earlier cursor) is not applied twice."""
     with db:
-        if purpose in change["ended"]:
+        done = db.execute("SELECT 1 FROM actions WHERE cursor = ?", [change["cursor"]]).fetchone()
+        if purpose in change["ended"] and not done:
             where, args = "subject = ?", [change["subject"]]
             if change["scope"].startswith("conversation:"):
                 where += " AND conversation = ?"

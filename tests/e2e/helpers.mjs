@@ -61,7 +61,6 @@ export function track(page, log = { requests: [] }) {
   log.lastActivity = Date.now();
   let seq = 0;
   const pending = new Map(); // frame → the seq of its latest navigation request not yet committed
-  const gone = new Map(); // frame → requests of it with a lower seq belong to a document that has gone
   const touch = () => { log.lastActivity = Date.now(); };
   const drop = (keep) => {
     for (const [r, state] of log.inFlight) if (!keep(state)) log.inFlight.delete(r);
@@ -84,20 +83,20 @@ export function track(page, log = { requests: [] }) {
   page.on('requestfailed', ended);
   // A frame's requests end with its document, and a frame's navigation with the next one it commits (a
   // placeholder's srcdoc, say): Chromium reports no end for the requests it cancels then, nor for a keepalive
-  // request (a receipt's delivery) whose page went away while its answer was read. Nothing of them can
-  // reach the page any more. (A same-document navigation, pushState, ends only the frame's navigations.)
+  // request (a receipt's delivery, or the outbox's flush on `pagehide` during a reload) whose page went away
+  // before its answer was read. Every request of the frame still in flight when the next document commits
+  // was made by the one that went (the new one has run nothing yet), and nothing of it can reach the page any
+  // more. (A same-document navigation, pushState, ends only the frame's navigations.)
   page.on('framenavigated', (frame) => {
     const from = pending.get(frame) ?? 0;
     pending.delete(frame);
-    if (from) gone.set(frame, from);
-    drop((s) => s.frame !== frame || !(s.navigation || s.seq < from || (from && s.answered)));
+    drop((s) => s.frame !== frame || !(s.navigation || from));
   });
   page.on('framedetached', (frame) => drop((s) => s.frame !== frame));
   page.on('response', (res) => {
     const state = log.inFlight.get(res.request());
     if (!state) return;
     state.answered = true;
-    if (state.seq < (gone.get(state.frame) ?? 0)) log.inFlight.delete(res.request());
     touch();
   });
   return log;

@@ -159,6 +159,34 @@ class Recipes(unittest.TestCase):
         self.assertRaisesRegex(ValueError, "name receipts=", assent.filter, table, "ai_training")
         self.assertRaisesRegex(OSError, "does-not-exist", assent.verify, "does-not-exist.jsonl")
 
+    def test_a_python_run_signs_a_manifest_that_both_verifiers_accept_and_that_names_a_changed_table(self):
+        import json
+
+        import assent
+        import pyarrow.json
+
+        d = Path(self.dir.name)
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", d / "key.pem"], check=True)
+        table = pyarrow.json.read_json(self.records).slice(0, 50_000)
+        kept = assent.filter(table, "ai_training", receipts=self.receipts, manifest=d / "run.json",
+                             signing_key=d / "key.pem")
+        run = json.loads((d / "run.json").read_text())["manifest"]
+        self.assertEqual((run["input"]["records"], run["output"]["records"]), (50_000, kept.num_rows))
+        self.assertEqual(run["input"]["hashed"], "arrow-ipc")
+        self.assertEqual(run["input"]["sha256"], assent.sha256(table))
+        relied = run["receipts"]["reliedOn"]
+        self.assertEqual(sum(r["records"] for r in relied), kept.num_rows, "every kept row names its receipt")
+        self.assertEqual({r["subject"] for r in relied}, set(kept.column("subject").to_pylist()))
+        ok, report = assent.verify_manifest(d / "run.json", data=table, output=kept, receipts=self.receipts)
+        self.assertTrue(ok, report)
+        self.assertIn("every receipt relied on verifies", report)
+        cli = subprocess.run([os.environ["ASSENT"], "verify", "--manifest", d / "run.json"], capture_output=True,
+                             text=True)
+        self.assertEqual(cli.returncode, 0, cli.stdout + cli.stderr)
+        ok, report = assent.verify_manifest(d / "run.json", data=table.slice(0, 10))
+        self.assertFalse(ok)
+        self.assertIn("data: its SHA-256", report)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -224,6 +224,7 @@ pub fn filter(
     if let (Some(m), Some(key)) = (manifest, key) {
         let run = crate::manifest::Run {
             purpose,
+            hashed: "file",
             input: (hex(reader.into_inner().hash.unwrap_or_default().finalize()), total),
             output: (hex(out_hash.finalize()), kept),
             receipts: source.path(),

@@ -135,8 +135,8 @@ fn run(cli: Cli) -> Result<bool> {
             &manifest,
             &manifest::Against {
                 jwks: jwks.as_deref(),
-                data: data.as_deref(),
-                output: output.as_deref(),
+                data: data.as_deref().map(manifest::Digest::File),
+                output: output.as_deref().map(manifest::Digest::File),
                 receipts: receipts.as_deref(),
             },
         ),

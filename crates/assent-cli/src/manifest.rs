@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use assent_core::json::Json;
 use assent_jose::{CollectorKey, MANIFEST_TYPE};
 use ed25519_dalek::pkcs8::DecodePrivateKey;
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
 use crate::book::Book;
 use crate::source::{field, get};
@@ -37,9 +37,13 @@ pub fn signing_key(path: &Path) -> Result<CollectorKey> {
 /// What a filter run saw and did.
 pub struct Run<'a> {
     pub purpose: &'a str,
-    /// SHA-256 of the input bytes, and its records.
+    /// What the hashes are of: `file` (the bytes of the input and of the records written, as
+    /// `assent filter` reads and writes them) or `arrow-ipc` (the tables in the Arrow IPC stream format,
+    /// as the Python package hashes them).
+    pub hashed: &'static str,
+    /// SHA-256 of the input, and its records.
     pub input: (String, usize),
-    /// SHA-256 of the records written, and their number.
+    /// SHA-256 of the records kept, and their number.
     pub output: (String, usize),
     /// The receipts (or the interval table) the run read.
     pub receipts: &'a Path,
@@ -65,7 +69,11 @@ pub fn write(path: &Path, key: &CollectorKey, run: &Run<'_>) -> Result<()> {
     let s = |v: &str| Json::String(v.to_string());
     let n = |v: usize| Json::Number(v.to_string());
     let digest = |(hash, records): &(String, usize)| {
-        Json::Object(vec![("records".into(), n(*records)), ("sha256".into(), s(hash))])
+        Json::Object(vec![
+            ("hashed".into(), s(run.hashed)),
+            ("records".into(), n(*records)),
+            ("sha256".into(), s(hash)),
+        ])
     };
     let mut relied: Vec<(&(String, String, String), &usize)> = run.relied.iter().collect();
     relied.sort_unstable();
@@ -107,15 +115,28 @@ pub fn write(path: &Path, key: &CollectorKey, run: &Run<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Data to check against a manifest's hash: a file, or a hash computed elsewhere (the Python package
+/// hashes a table as its Arrow IPC stream), with what to call it in a failure.
+pub enum Digest<'a> {
+    File(&'a Path),
+    Sha256(String, &'a str),
+}
+
 /// What `assent verify --manifest` checks the manifest against, besides its signature.
 pub struct Against<'a> {
     pub jwks: Option<&'a Path>,
-    pub data: Option<&'a Path>,
-    pub output: Option<&'a Path>,
+    pub data: Option<Digest<'a>>,
+    pub output: Option<Digest<'a>>,
     pub receipts: Option<&'a Path>,
 }
 
+/// Checks a manifest, printing the verdict to standard output; `Ok(false)` if anything fails.
 pub fn verify(path: &Path, against: &Against<'_>) -> Result<bool> {
+    verify_to(path, against, &mut std::io::stdout().lock())
+}
+
+/// [`verify`], writing its lines to `out`.
+pub fn verify_to(path: &Path, against: &Against<'_>, out: &mut impl Write) -> Result<bool> {
     let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
     let file = Json::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let (Some(jws), Some(manifest)) = (field(&file, "jws"), get(&file, "manifest")) else {
@@ -140,13 +161,16 @@ pub fn verify(path: &Path, against: &Against<'_>) -> Result<bool> {
         Ok(_) => {}
     }
     let sha = |key: &str| field(manifest, key);
-    for (given, key, what) in [(against.data, "input.sha256", "--data"), (against.output, "output.sha256", "--output")]
+    for (given, key, what) in
+        [(&against.data, "input.sha256", "--data"), (&against.output, "output.sha256", "--output")]
     {
-        if let Some(p) = given {
-            let actual = file_sha256(p)?;
-            if sha(key) != Some(actual.as_str()) {
-                failures.push(format!("{what} {}: its SHA-256 {actual} is not the run's {key}", p.display()));
-            }
+        let (actual, name) = match given {
+            None => continue,
+            Some(Digest::File(p)) => (file_sha256(p)?, format!("{what} {}", p.display())),
+            Some(Digest::Sha256(hash, name)) => (hash.clone(), name.to_string()),
+        };
+        if sha(key) != Some(actual.as_str()) {
+            failures.push(format!("{name}: its SHA-256 {actual} is not the run's {key}"));
         }
     }
     let relied: Vec<(&str, &str)> = match get(manifest, "receipts.reliedOn") {
@@ -171,8 +195,6 @@ pub fn verify(path: &Path, against: &Against<'_>) -> Result<bool> {
             ));
         }
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     if failures.is_empty() {
         let subjects: HashSet<&str> = relied.iter().map(|(_, s)| *s).collect();
         let receipts: HashSet<&str> = relied.iter().map(|(r, _)| *r).collect();

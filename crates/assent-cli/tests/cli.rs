@@ -572,7 +572,8 @@ fn a_signed_manifest_records_the_run_and_verify_names_any_change() {
     );
     assert!(manifest.contains(r#""dropped":{"bad_conversation":0,"content_usage":0,"do_not_train":1,"no_consent":4,"no_subject":1,"no_time":0,"not_json":1}"#), "{manifest}");
     assert!(
-        manifest.contains(r#""output":{"records":3,"#) && manifest.contains(r#""input":{"records":10,"#),
+        manifest.contains(r#""output":{"hashed":"file","records":3,"#)
+            && manifest.contains(r#""input":{"hashed":"file","records":10,"#),
         "{manifest}"
     );
     assert!(

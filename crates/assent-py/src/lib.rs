@@ -35,13 +35,16 @@ fn verify(receipts: PathBuf, jwks: Option<PathBuf>) -> PyResult<(bool, String)> 
 #[pyclass(frozen)]
 struct Receipts {
     book: Book,
+    /// Where they were read from: a manifest names its hash.
+    #[pyo3(get)]
+    path: PathBuf,
 }
 
 #[pymethods]
 impl Receipts {
     #[new]
     fn new(path: PathBuf) -> PyResult<Receipts> {
-        Ok(Receipts { book: Book::load(&path).map_err(failed)? })
+        Ok(Receipts { book: Book::load(&path).map_err(failed)?, path })
     }
 
     /// The number of subjects.
@@ -171,10 +174,14 @@ impl Judge {
     }
 
     /// For columns of equal length (subject, time, conversation, `assent.do_not_train`,
-    /// `assent.content_usage`, `assent.receipt`, `assent.scope`), which records to keep, the receipt
-    /// each kept one relies on, and the number dropped for each reason in `DROP_REASONS`.
+    /// `assent.content_usage`, `assent.receipt`, `assent.scope`), which records to keep, for each kept
+    /// one `(receipt, subject, scope it decided in)`, and the number dropped for each reason in
+    /// `DROP_REASONS`.
     #[allow(clippy::type_complexity)]
-    fn mask(&self, columns: Vec<Vec<Bound<'_, PyAny>>>) -> PyResult<(Vec<bool>, Vec<Option<String>>, Vec<usize>)> {
+    fn mask(
+        &self,
+        columns: Vec<Vec<Bound<'_, PyAny>>>,
+    ) -> PyResult<(Vec<bool>, Vec<Option<(String, String, String)>>, Vec<usize>)> {
         let n = columns.first().map_or(0, Vec::len);
         if columns.len() != 7 || columns.iter().any(|c| c.len() != n) {
             return Err(PyValueError::new_err("mask takes seven columns of equal length"));
@@ -187,9 +194,14 @@ impl Judge {
                 *slot = scalar(&column[row])?;
             }
             match self.rule.verdict(self.ai, &values) {
-                Ok((_, span, _)) => {
+                Ok((subject, span, _)) => {
                     keep.push(true);
-                    relied.push(span.answer.receipt.clone());
+                    let decided_in = span.answer.decided_in.clone().unwrap_or_else(|| "site".into());
+                    relied.push(Some((
+                        span.answer.receipt.clone().unwrap_or_default(),
+                        subject.to_string(),
+                        decided_in,
+                    )));
                 }
                 Err(reason) => {
                     dropped[reason as usize] += 1;
@@ -203,11 +215,72 @@ impl Judge {
     }
 }
 
+/// Signs the manifest of a run made in Python (`assent.filter(..., manifest=, signing_key=)`): the same
+/// file `assent filter --manifest` writes, with the tables hashed as Arrow IPC streams.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn write_manifest(
+    path: PathBuf,
+    signing_key: PathBuf,
+    purpose: &str,
+    input: (String, usize),
+    output: (String, usize),
+    source: PathBuf,
+    from_intervals: bool,
+    dropped: Vec<usize>,
+    relied: Vec<(String, String, String)>,
+) -> PyResult<()> {
+    let key = assent_cli::manifest::signing_key(&signing_key).map_err(failed)?;
+    if dropped.len() != REASONS.len() {
+        return Err(PyValueError::new_err("dropped: one count for each of DROP_REASONS"));
+    }
+    let mut counts = std::collections::HashMap::new();
+    for r in relied {
+        *counts.entry(r).or_default() += 1;
+    }
+    let run = assent_cli::manifest::Run {
+        purpose,
+        hashed: "arrow-ipc",
+        input,
+        output,
+        receipts: &source,
+        judged_by: if from_intervals { "intervals" } else { "receipts" },
+        dropped: REASONS.iter().copied().zip(dropped).collect(),
+        relied: counts,
+    };
+    assent_cli::manifest::write(&path, &key, &run).map_err(failed)
+}
+
+/// Checks a manifest (`assent verify --manifest`): `(ok, report)`. `data` and `output` are SHA-256
+/// hashes computed by the caller (files, or tables as Arrow IPC streams), `jwks` and `receipts` paths.
+#[pyfunction]
+#[pyo3(signature = (path, jwks=None, data=None, output=None, receipts=None))]
+fn verify_manifest(
+    path: PathBuf,
+    jwks: Option<PathBuf>,
+    data: Option<String>,
+    output: Option<String>,
+    receipts: Option<PathBuf>,
+) -> PyResult<(bool, String)> {
+    use assent_cli::manifest::{Against, Digest};
+    let against = Against {
+        jwks: jwks.as_deref(),
+        data: data.map(|h| Digest::Sha256(h, "data")),
+        output: output.map(|h| Digest::Sha256(h, "output")),
+        receipts: receipts.as_deref(),
+    };
+    let mut out = Vec::new();
+    let ok = assent_cli::manifest::verify_to(&path, &against, &mut out).map_err(failed)?;
+    Ok((ok, String::from_utf8_lossy(&out).into_owned()))
+}
+
 #[pymodule]
 fn _assent(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(intervals, m)?)?;
     m.add_function(wrap_pyfunction!(gate, m)?)?;
+    m.add_function(wrap_pyfunction!(write_manifest, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_manifest, m)?)?;
     m.add_class::<Judge>()?;
     m.add_class::<Receipts>()?;
     m.add("COLUMNS", assent_cli::intervals::COLUMNS.to_vec())?;

@@ -13,12 +13,18 @@ PyArrow tables and pandas and Polars data frames::
 See docs/ai-training-data.md.
 """
 
+import hashlib
+import os
+
 from ._assent import COLUMNS, DROP_REASONS, Judge, Receipts
 from ._assent import gate as _gate
 from ._assent import intervals as _intervals
 from ._assent import verify as _verify
+from ._assent import verify_manifest as _verify_manifest
+from ._assent import write_manifest as _write_manifest
 
-__all__ = ["COLUMNS", "DROP_REASONS", "Judge", "Receipts", "filter", "gate", "intervals", "load", "mask", "verify"]
+__all__ = ["COLUMNS", "DROP_REASONS", "Judge", "Receipts", "filter", "gate", "intervals", "load", "mask", "sha256",
+           "verify", "verify_manifest"]
 
 
 def load(path):
@@ -92,10 +98,7 @@ def _column(data, kind, path):
     return values
 
 
-def mask(data, purpose, *, receipts=None, intervals=None, subject="subject", time="timestamp",
-         conversation="conversation"):
-    """Which rows of ``data`` ``filter`` keeps: ``(keep, receipts, dropped)``, a list of booleans, the
-    receipt each kept row relies on, and the number of rows dropped for each reason."""
+def _mask(data, purpose, receipts, intervals, subject, time, conversation):
     if (receipts is None) == (intervals is None):
         raise ValueError("name receipts= (exports, JSONL of JWS, a collector database) or intervals= (assent intervals)")
     judge = Judge.from_receipts(_receipts(receipts), purpose) if receipts is not None \
@@ -103,26 +106,80 @@ def mask(data, purpose, *, receipts=None, intervals=None, subject="subject", tim
     kind = _kind(data)
     paths = [subject, time, conversation, "assent.do_not_train", "assent.content_usage", "assent.receipt",
              "assent.scope"]
-    keep, relied, dropped = judge.mask([_column(data, kind, p) for p in paths])
-    return keep, relied, dict(zip(DROP_REASONS, dropped))
+    return judge.mask([_column(data, kind, p) for p in paths])
+
+
+def mask(data, purpose, *, receipts=None, intervals=None, subject="subject", time="timestamp",
+         conversation="conversation"):
+    """Which rows of ``data`` ``filter`` keeps: ``(keep, receipts, dropped)``, a list of booleans, the
+    receipt each kept row relies on, and the number of rows dropped for each reason."""
+    keep, relied, dropped = _mask(data, purpose, receipts, intervals, subject, time, conversation)
+    return keep, [r[0] if r else None for r in relied], dict(zip(DROP_REASONS, dropped))
+
+
+def _arrow(data):
+    kind = _kind(data)
+    if kind == "pyarrow":
+        return data
+    if kind == "pandas":
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(data, preserve_index=False)
+    return data.to_arrow()
+
+
+def sha256(data):
+    """The SHA-256 a manifest records for a table: of its Arrow IPC stream (one record batch), for a
+    PyArrow table or a pandas or Polars data frame; of its bytes, for a file path."""
+    if isinstance(data, (str, os.PathLike)):
+        with open(data, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    import pyarrow as pa
+
+    table = _arrow(data).combine_chunks()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def verify_manifest(path, *, jwks=None, data=None, output=None, receipts=None):
+    """Checks a manifest written by ``filter(..., manifest=)`` or ``assent filter --manifest``:
+    ``(ok, report)``. ``data`` and ``output`` are the run's input and kept rows (tables, or files),
+    checked against its hashes; ``jwks`` the signer's published keys; ``receipts`` those relied on."""
+    return _verify_manifest(str(path), None if jwks is None else str(jwks),
+                            None if data is None else sha256(data), None if output is None else sha256(output),
+                            None if receipts is None else str(receipts))
 
 
 def filter(data, purpose, *, receipts=None, intervals=None, subject="subject", time="timestamp",  # noqa: A001
-           conversation="conversation"):
+           conversation="conversation", manifest=None, signing_key=None):
     """The rows of ``data`` whose subject had ``purpose`` granted at the row's own time, by the rule of
     ``assent filter`` and the collector's gate: a row in a conversation is judged by that conversation's
     own choice where it has one; a row stamped ``assent.do_not_train`` (or ``Content-Usage:
     train-ai=n``) is dropped for AI training. Times may be Unix seconds or milliseconds, RFC 3339 text
-    or datetimes. Returns the same kind of table or data frame."""
-    keep, _, _ = mask(data, purpose, receipts=receipts, intervals=intervals, subject=subject, time=time,
-                      conversation=conversation)
+    or datetimes. Returns the same kind of table or data frame.
+
+    With ``manifest=`` (a path) and ``signing_key=`` (an Ed25519 PKCS#8 PEM file), also signs the record
+    of the run that ``assent filter --manifest`` writes, the tables hashed as Arrow IPC streams."""
+    if (manifest is None) != (signing_key is None):
+        raise ValueError("a signed manifest needs both manifest= and signing_key=")
+    if receipts is not None and not isinstance(receipts, Receipts):
+        receipts = load(receipts)
+    keep, relied, dropped = _mask(data, purpose, receipts, intervals, subject, time, conversation)
     kind = _kind(data)
     if kind == "pyarrow":
         import pyarrow as pa
 
-        return data.filter(pa.array(keep, type=pa.bool_()))
-    if kind == "pandas":
-        return data[keep]
-    import polars as pl
+        kept = data.filter(pa.array(keep, type=pa.bool_()))
+    elif kind == "pandas":
+        kept = data[keep]
+    else:
+        import polars as pl
 
-    return data.filter(pl.Series(keep, dtype=pl.Boolean))
+        kept = data.filter(pl.Series(keep, dtype=pl.Boolean))
+    if manifest is not None:
+        source = str(receipts.path) if receipts is not None else str(intervals)
+        _write_manifest(str(manifest), str(signing_key), purpose, (sha256(data), len(keep)),
+                        (sha256(kept), sum(keep)), source, receipts is None, dropped, [r for r in relied if r])
+    return kept
