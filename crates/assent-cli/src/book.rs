@@ -85,10 +85,6 @@ impl Book {
 
 pub use assent_core::timeline::Timelines;
 
-/// A map keyed by subject ids: FxHash, as the ids are the subjects' own pseudonyms and the map is built
-/// and read in one process (no untrusted keys chosen to collide against a seed they cannot see anyway).
-pub type BySubject<V> = HashMap<String, V, rustc_hash::FxBuildHasher>;
-
 /// The gate's view of a subject's verified receipts.
 pub fn evidence(receipts: &[Checked]) -> Vec<Evidence<'_>> {
     receipts.iter().map(|c| Evidence { claims: &c.claims, key: &c.key, received_at: c.received_at }).collect()
@@ -129,7 +125,7 @@ fn chain_order(receipts: Vec<Checked>) -> Vec<Checked> {
 /// What `filter` judges records by: each subject's timelines for the purpose, and the subject of each
 /// receipt id (for records stamped with `assent.receipt` only).
 pub struct Judge {
-    pub timelines: BySubject<Timelines>,
+    pub timelines: HashMap<String, Timelines>,
     pub subject_of_receipt: HashMap<String, String>,
 }
 
@@ -147,14 +143,18 @@ impl Judge {
     pub fn from_table(path: &Path, purpose: &str) -> Result<Judge> {
         use crate::record::{Paths, Scalar};
         use assent_core::receipt::{GateAnswer, REASONS};
-        let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+        let file = std::fs::File::open(path).with_context(|| format!("read {}", path.display()))?;
         let paths = Paths::new(&crate::intervals::COLUMNS);
-        let mut timelines: BySubject<Timelines> = BySubject::default();
+        let mut timelines: HashMap<String, Timelines> = HashMap::new();
         let mut subject_of_receipt = HashMap::new();
-        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (n, line) in std::io::BufRead::lines(std::io::BufReader::new(file)).enumerate() {
+            let line = line.with_context(|| format!("read {}", path.display()))?;
+            if line.trim().is_empty() {
+                continue;
+            }
             let at = || format!("{}:{}", path.display(), n + 1);
             let mut v: [Option<Scalar<'_>>; 11] = Default::default();
-            paths.read(line, &mut v).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
+            paths.read(&line, &mut v).map_err(|e| anyhow::anyhow!("{}: {e}", at()))?;
             let text = |i: usize| v[i].as_ref().and_then(Scalar::as_str);
             let time = |i: usize| match v[i] {
                 Some(Scalar::UInt(t)) => Some(t),
@@ -195,9 +195,7 @@ impl Judge {
                     notice_version: text(7).map(str::to_string),
                 },
             };
-            let t = timelines
-                .entry(subject.to_string())
-                .or_insert_with(|| Timelines { site: Vec::new(), scoped: Vec::new() });
+            let t = timelines.entry(subject.to_string()).or_default();
             let timeline = if scope == "site" {
                 &mut t.site
             } else if let Some((_, tl)) = t.scoped.iter_mut().find(|(s, _)| s == scope) {

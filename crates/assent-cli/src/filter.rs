@@ -58,19 +58,13 @@ pub enum Drop {
     NotJson,
 }
 
-/// The fields of a record that [`Judge::verdict`] reads, in this order.
-pub const RECORD_FIELDS: [&str; 7] = [
-    "subject",
-    "time",
-    "conversation",
-    "assent.do_not_train",
-    "assent.content_usage",
-    "assent.receipt",
-    "assent.scope",
-];
+/// The fields of a record that [`Judge::verdict`] reads after the subject, time and conversation fields
+/// (which the caller names), in this order: what `assent.stamp()` wrote.
+pub const STAMP_FIELDS: [&str; 4] = ["assent.do_not_train", "assent.content_usage", "assent.receipt", "assent.scope"];
 
 impl Judge {
-    /// The rule for one record, given its [`RECORD_FIELDS`]: kept, with its subject, the span that allows
+    /// The rule for one record, given its subject, time and conversation fields and its
+    /// [`STAMP_FIELDS`]: kept, with its subject, the span that allows
     /// it and whether a conversation judged it; or why not. `ai` is whether the purpose is `ai_training`,
     /// for which a stamped opt-out wins over the receipts.
     pub fn verdict<'a>(
@@ -169,15 +163,8 @@ pub fn filter(
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let ai = purpose == "ai_training";
-    let paths = Paths::new(&[
-        subject_field,
-        time_field,
-        &fields.conversation,
-        "assent.do_not_train",
-        "assent.content_usage",
-        "assent.receipt",
-        "assent.scope",
-    ]);
+    let [stamp0, stamp1, stamp2, stamp3] = STAMP_FIELDS;
+    let paths = Paths::new(&[subject_field, time_field, &fields.conversation, stamp0, stamp1, stamp2, stamp3]);
     let mut line = String::new();
     loop {
         let mut values: [Option<Scalar<'_>>; 7] = Default::default();
@@ -241,7 +228,7 @@ pub fn filter(
     Ok(true)
 }
 
-/// A record's time in Unix seconds: seconds, milliseconds (13 digits) or RFC 3339, as `record_time`.
+/// A record's time in Unix seconds: seconds, milliseconds (13 digits) or RFC 3339.
 fn scalar_time(value: &Scalar<'_>) -> Option<u64> {
     match value {
         Scalar::UInt(n) => Some(if *n >= 100_000_000_000 { n / 1000 } else { *n }),

@@ -26,13 +26,11 @@ pub fn each_span(book: &Book, purpose: &str, mut f: impl FnMut(&str, &str, &Inte
 /// Writes the table, one line a span; returns the number of lines.
 pub fn write(book: &Book, purpose: &str, out: &mut impl Write) -> anyhow::Result<usize> {
     let mut rows = 0;
-    let mut result = Ok(());
-    each_span(book, purpose, |subject, scope, span| {
-        if result.is_ok() {
-            result = writeln!(out, "{}", row(subject, purpose, scope, span));
+    for (subject, t) in book.timelines(purpose) {
+        for (scope, span) in t.spans() {
+            writeln!(out, "{}", row(subject, purpose, scope, span))?;
             rows += 1;
         }
-    });
-    result?;
+    }
     Ok(rows)
 }

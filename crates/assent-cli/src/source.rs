@@ -43,7 +43,7 @@ impl Entry {
 impl Stored {
     /// When the collector received the receipt (Unix seconds), if the row says.
     pub fn received(&self) -> Option<u64> {
-        record_time(&Json::String(self.received_at.clone()?))
+        rfc3339_time(self.received_at.as_deref()?)
     }
 }
 
@@ -130,18 +130,6 @@ pub fn check(jws: &str) -> Result<Checked, String> {
     let verified = assent_jose::verify(jws).map_err(|e| e.to_string())?;
     let claims = Claims::from_canonical_json(&verified.payload).map_err(|e| format!("invalid receipt: {e}"))?;
     Ok(Checked { claims, hash: assent_jose::receipt_hash(jws), key: verified.key_thumbprint, received_at: None })
-}
-
-/// A record's time in Unix seconds: seconds, milliseconds (13 digits) or RFC 3339.
-pub fn record_time(value: &Json) -> Option<u64> {
-    match value {
-        Json::Number(n) => {
-            let n: u64 = n.parse().ok()?;
-            Some(if n >= 100_000_000_000 { n / 1000 } else { n })
-        }
-        Json::String(s) => rfc3339_time(s),
-        _ => None,
-    }
 }
 
 /// An RFC 3339 time in Unix seconds.

@@ -7,16 +7,8 @@
 /// The header field (and robots.txt rule) that carries the preference.
 pub const HEADER: &str = "Content-Usage";
 
-/// The preference for one record: `train-ai=y` when AI training is allowed, else `train-ai=n`.
-pub fn content_usage(may_train: bool) -> &'static str {
-    if may_train {
-        "train-ai=y"
-    } else {
-        "train-ai=n"
-    }
-}
-
-/// What a `Content-Usage` value says about AI training: `Some(false)` for `train-ai=n`, `Some(true)` for
+/// What a `Content-Usage` value says about AI training (the loader's `stamp()` writes `train-ai=n` or
+/// `train-ai=y`; this reads any dictionary): `Some(false)` for `train-ai=n`, `Some(true)` for
 /// `train-ai=y`, `None` when it says nothing about it. A value that is not a structured-field dictionary
 /// says nothing (RFC 9651 §4.2: a field that fails to parse is ignored). As in a dictionary, the last
 /// `train-ai` member wins; parameters are allowed and ignored.

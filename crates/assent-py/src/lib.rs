@@ -173,8 +173,8 @@ impl Judge {
         Ok(Judge { rule: Rule::from_table(&path, purpose).map_err(failed)?, ai: purpose == "ai_training" })
     }
 
-    /// For columns of equal length (subject, time, conversation, `assent.do_not_train`,
-    /// `assent.content_usage`, `assent.receipt`, `assent.scope`), which records to keep, for each kept
+    /// For columns of equal length (subject, time, conversation, then `STAMP_FIELDS`), which records
+    /// to keep, for each kept
     /// one `(receipt, subject, scope it decided in)`, and the number dropped for each reason in
     /// `DROP_REASONS`.
     #[allow(clippy::type_complexity)]
@@ -285,5 +285,6 @@ fn _assent(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Receipts>()?;
     m.add("COLUMNS", assent_cli::intervals::COLUMNS.to_vec())?;
     m.add("DROP_REASONS", REASONS.to_vec())?;
+    m.add("STAMP_FIELDS", assent_cli::filter::STAMP_FIELDS.to_vec())?;
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! The AIPREF `Content-Usage` vocabulary as the CLI and the collector read it.
 
-use assent_core::aipref::{content_usage, train_ai};
+use assent_core::aipref::train_ai;
 
 #[test]
-fn content_usage_says_train_ai_yes_or_no_and_reads_back() {
+fn a_content_usage_value_says_train_ai_yes_no_or_nothing() {
     let table: [(&str, Option<bool>); 12] = [
         ("train-ai=n", Some(false)),
         ("train-ai=y", Some(true)),
@@ -21,6 +21,4 @@ fn content_usage_says_train_ai_yes_or_no_and_reads_back() {
     for (value, expected) in table {
         assert_eq!(train_ai(value), expected, "{value:?}");
     }
-    assert_eq!(train_ai(content_usage(false)), Some(false));
-    assert_eq!(train_ai(content_usage(true)), Some(true));
 }

@@ -16,7 +16,7 @@ See docs/ai-training-data.md.
 import hashlib
 import os
 
-from ._assent import COLUMNS, DROP_REASONS, Judge, Receipts
+from ._assent import COLUMNS, DROP_REASONS, STAMP_FIELDS, Judge, Receipts
 from ._assent import gate as _gate
 from ._assent import intervals as _intervals
 from ._assent import verify as _verify
@@ -104,8 +104,7 @@ def _mask(data, purpose, receipts, intervals, subject, time, conversation):
     judge = Judge.from_receipts(_receipts(receipts), purpose) if receipts is not None \
         else Judge.from_intervals(str(intervals), purpose)
     kind = _kind(data)
-    paths = [subject, time, conversation, "assent.do_not_train", "assent.content_usage", "assent.receipt",
-             "assent.scope"]
+    paths = [subject, time, conversation, *STAMP_FIELDS]
     return judge.mask([_column(data, kind, p) for p in paths])
 
 
