@@ -322,8 +322,13 @@ for (const engine of ENGINES) {
         const got = JSON.parse(await s.run(`return JSON.stringify({
           allowed: window.assent.allowed('ai_training', { conversation: 'c-engines' }),
           elsewhere: window.assent.allowed('ai_training'),
-          stamp: window.assent.stamp({}, { conversation: 'c-engines' }).assent.do_not_train, errors: window.__errors });`));
-        assert.deepEqual(got, { allowed: true, elsewhere: false, stamp: false, errors: [] });
+          stamp: window.assent.stamp({}, { conversation: 'c-engines' }).assent.do_not_train,
+          usage: window.assent.stamp({}, { conversation: 'c-engines' }).assent.content_usage,
+          usageElsewhere: window.assent.stamp({}).assent.content_usage, errors: window.__errors });`));
+        // The stamp says the same in the AIPREF vocabulary, per conversation.
+        assert.deepEqual(got, {
+          allowed: true, elsewhere: false, stamp: false, usage: 'train-ai=y', usageElsewhere: 'train-ai=n', errors: [],
+        });
       } finally {
         await s.close();
       }
