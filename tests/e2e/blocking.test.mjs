@@ -115,6 +115,8 @@ const pages = {
 };
 
 let env;
+/** When the second part of `streamed.html` may go out. */
+let streamGate = Promise.resolve();
 before(async () => {
   const files = { '/fixtures/first-party.js': { body: `window.firstParty = true;
     var wrap = document.createElement('div');
@@ -123,6 +125,10 @@ before(async () => {
     wrap.appendChild(s);
     document.body.appendChild(wrap);` } };
   for (const [name, html] of Object.entries(pages)) files[`/fixtures/b/${name}.html`] = { body: html, type: 'text/html' };
+  // In two parts: the host's start tag, then (when the test says) its declared shadow root.
+  files['/fixtures/b/streamed.html'] = { type: 'text/html', gate: () => streamGate, body: head(`<div id="host">\n|<template shadowrootmode="open">
+    <iframe title="Streamed video" width="480" height="270" src="https://www.youtube-nocookie.com/embed/streamed"></iframe></template></div>
+    <p>after</p>`).split('|') };
   env = await setup(files);
 });
 after(() => env.close());
@@ -149,6 +155,14 @@ const settle = async (t) => {
   await quiet(t.log);
 };
 const tagRuns = (page) => page.evaluate(() => window.tagRuns);
+/** Waits until the frame in `host` (or in its shadow root) shows the placeholder a visitor sees: its
+ * document, visible, with the "Load it" button. Read in the page: Playwright can lose track of a frame
+ * whose cross-site navigation was cancelled, while the page shows it. */
+const placeholderShown = (page, host) => page.waitForFunction((host) => {
+  const el = document.querySelector(host);
+  const doc = (el?.shadowRoot ?? el)?.querySelector('iframe')?.contentDocument;
+  return doc?.URL === 'about:srcdoc' && doc.body && !doc.body.hidden && doc.getElementById('assent-load')?.textContent === 'Load it';
+}, host);
 const count = (seen, prefix) => seen.filter((s) => s.startsWith(prefix)).length;
 
 /** Opens a fixture, asserts the tracker hosts saw nothing before consent, then allows `purposes`. */
@@ -282,7 +296,7 @@ test('tags inside shadow roots are held until their purpose is allowed, then run
   // (The declared script is in the HTML, which the preload scanner may request: see the honest limit.)
   assert.equal(count(t.seen, 'www.clarity.ms'), 0, 'the attached one is not requested before consent');
   assert.deepEqual(await tagRuns(t.page), {}, 'neither ran before consent');
-  await t.page.frameLocator('#host iframe').getByRole('button', { name: 'Load it' }).waitFor();
+  await placeholderShown(t.page, '#host');
   // (A frame in the HTML may be requested by the parser before any script sees it: the honest limit.)
   const early = count(t.seen, 'www.youtube-nocookie.com/embed/shadow');
   await banner(t.page).waitFor();
@@ -295,6 +309,112 @@ test('tags inside shadow roots are held until their purpose is allowed, then run
   assert.deepEqual(await tagRuns(t.page), { hotjar: 1, clarity: 1 }, 'each runs once, in its shadow root');
   assert.deepEqual(t.log.pageErrors, []);
   await t.context.close();
+});
+
+// A root the parser declares after the loader has seen its host (the HTML arrives in parts and the parse
+// pauses between the host's start tag and its template) makes no mutation. It used to go unobserved for
+// good: its embed loaded before consent and never got a placeholder.
+test('a shadow root declared after the parse paused at its host still has its embed held, then loaded once', async () => {
+  const t = await trackedPage();
+  let release;
+  streamGate = new Promise((r) => { release = r; });
+  const loaded = t.page.goto(`${env.base}/fixtures/b/streamed.html`);
+  await t.page.waitForFunction(() => document.getElementById('host')); // the first part is parsed
+  release();
+  await loaded;
+  await settle(t);
+  await placeholderShown(t.page, '#host');
+  const early = count(t.seen, 'www.youtube-nocookie.com/embed/streamed');
+  await banner(t.page).waitFor();
+  await t.page.evaluate(() => window.assent.acceptAll());
+  await waitFor(() => count(t.seen, 'www.youtube-nocookie.com/embed/streamed') > early, 'the frame to load after consent');
+  await settle(t);
+  assert.equal(count(t.seen, 'www.youtube-nocookie.com/embed/streamed') - early, 1, 'it loads once');
+  assert.deepEqual(t.log.pageErrors, []);
+  await t.context.close();
+});
+
+// A frame in the HTML starts to navigate as the parser inserts it, before any script sees it (its request
+// may go out: the honest limit). Its page must still never run: here its response arrives only once the
+// frame is held, and the visitor sees the placeholder.
+test('a held frame from the HTML never runs the tracker\'s page before consent, and shows the placeholder', async () => {
+  const t = await trackedPage();
+  let held;
+  const heldSeen = new Promise((r) => { held = r; });
+  await t.context.route('**/www.youtube-nocookie.com/embed/parsed', async (route) => {
+    await heldSeen;
+    await route.fulfill({ contentType: 'text/html', body: '<script>parent.postMessage("embed ran", "*")</script><p>video</p>' }).catch(() => {});
+  });
+  await t.context.route('**/fixtures/b/parsed-frame.html', (r) => r.fulfill({ contentType: 'text/html', body: head(`
+    <div id="v"><iframe title="Parsed video" width="480" height="270" src="https://www.youtube-nocookie.com/embed/parsed"></iframe></div>`,
+    { extraHead: '<script>window.embedRuns = 0; addEventListener("message", function (e) { if (e.data === "embed ran") window.embedRuns++; });</script>' }) }));
+  await t.page.goto(`${env.base}/fixtures/b/parsed-frame.html`);
+  await t.page.waitForFunction(() => document.querySelector('#v iframe').hasAttribute('data-assent-held'));
+  held();
+  await placeholderShown(t.page, '#v');
+  await settle(t);
+  assert.equal(await t.page.evaluate(() => window.embedRuns), 0, 'the embed\'s page did not run before consent');
+  await placeholderShown(t.page, '#v');
+  await banner(t.page).waitFor();
+  await t.page.evaluate(() => window.assent.acceptAll());
+  await t.page.waitForFunction(() => window.embedRuns === 1);
+  await settle(t);
+  assert.equal(await t.page.evaluate(() => window.embedRuns), 1, 'it runs once after consent');
+  assert.deepEqual(t.log.pageErrors, []);
+  await t.context.close();
+});
+
+// A frame's navigation is under way as the parser inserts it, and its page can commit in a process of its
+// own before the loader runs. Taking its `src` away did not undo that: wherever the HTML paused, the
+// tracker's page sometimes stayed in the frame, or the frame went blank, with no placeholder. Here the
+// embed comes from a real server on loopback (no interception, so it answers as fast as it can), and the
+// HTML pauses at each tag boundary in turn.
+test('wherever the HTML pauses, a held frame ends on its placeholder and loads once after consent', async () => {
+  let gate;
+  const config = JSON.parse(DEMO_CONFIG);
+  config.blocking = { services: [{ name: 'Embed Test', purpose: 'marketing', match: ['embed.test/'] }] };
+  const top = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<script type="application/json" id="cfg">${JSON.stringify(config)}</script>
+<script src="/assent/assent.js" data-config="#cfg" data-region="DE"></script>
+<script>window.embedRuns = 0; addEventListener('message', function (e) { if (e.data === 'embed ran') window.embedRuns++; });</script>
+<title>frames</title></head><body><h1>Frames</h1>`;
+  const body = (port) => `<div id="host"><template shadowrootmode="open"><p>declared</p>
+  <iframe title="Embed" width="480" height="270" src="http://embed.test:${port}/embed.html"></iframe></template></div>
+  <div id="v"><iframe title="Embed" width="480" height="270" src="http://embed.test:${port}/embed.html"></iframe></div><p>end</p></body></html>`;
+  const files = {
+    '/embed.html': { type: 'text/html', body: '<script>parent.postMessage("embed ran", "*")</script><p>video</p>' },
+    '/frames.html': { type: 'text/html', gate: () => gate, body: [] },
+  };
+  const server = await setup(files, {}, ['--host-resolver-rules=MAP embed.test 127.0.0.1']);
+  try {
+    const port = new URL(server.base).port;
+    const whole = body(port);
+    const pauses = [...whole.matchAll(/<|>/g)].map((m) => m.index + (m[0] === '>' ? 1 : 0)).filter((i, k, all) => all.indexOf(i) === k);
+    for (const at of pauses) {
+      let release;
+      gate = new Promise((r) => { release = r; });
+      files['/frames.html'].body = [top + whole.slice(0, at), whole.slice(at)];
+      const { context, page: p, log } = await openPage(server);
+      const loaded = p.goto(`${server.base}/frames.html`);
+      await p.waitForFunction(() => document.querySelector('h1')); // the first part is parsed
+      release();
+      await loaded;
+      for (const host of ['#host', '#v']) await placeholderShown(p, host);
+      await p.evaluate(() => window.assent.ready);
+      await quiet(log);
+      for (const host of ['#host', '#v']) await placeholderShown(p, host);
+      // (A page that committed before the loader saw its frame may have run: the honest limit.)
+      const before = await p.evaluate(() => window.embedRuns);
+      await p.evaluate(() => window.assent.acceptAll());
+      await p.waitForFunction((n) => window.embedRuns >= n + 2, before);
+      await quiet(log);
+      assert.equal(await p.evaluate(() => window.embedRuns) - before, 2, `paused at ${at}: each frame loads once after consent`);
+      assert.deepEqual(log.pageErrors, []);
+      await context.close();
+    }
+  } finally {
+    await server.close();
+  }
 });
 
 // Before its config arrives and in its activation chain, the loader keeps what the page relies on:

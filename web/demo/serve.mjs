@@ -24,7 +24,9 @@ const CONFIG = /^\/[\w./-]+\.json$/;
 const LANG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /**
- * Starts the server. `files` maps extra paths to `{ body, type, delay, headers }` (tests use it for fixtures).
+ * Starts the server. `files` maps extra paths to `{ body, type, delay, headers, gate }` (tests use it for
+ * fixtures). A `body` given as an array is sent in parts, each after the first once `gate()` resolves,
+ * so that the browser parses what came before on its own.
  * `cli` and `receiptsDb` (the `assent` binary and the collector's SQLite file) back the chat demo's
  * "which messages may train?" button.
  */
@@ -41,7 +43,12 @@ export function startServer({ port = 8080, host = '127.0.0.1', files = {}, colle
       const f = files[path];
       if (f.delay) await new Promise((r) => setTimeout(r, f.delay));
       res.writeHead(200, { ...headers, ...f.headers, 'content-type': f.type || types[extname(path)] || 'text/plain' });
-      return res.end(f.body);
+      if (!Array.isArray(f.body)) return res.end(f.body);
+      for (const [i, part] of f.body.entries()) {
+        if (i) await f.gate();
+        res.write(part);
+      }
+      return res.end();
     }
     for (const [prefix, dir] of roots) {
       if (!path.startsWith(prefix)) continue;

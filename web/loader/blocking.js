@@ -37,16 +37,39 @@ const failedLoads = new WeakSet();
 const opened = new WeakMap();
 
 const E = Element.prototype;
+const replaceWith = E.replaceWith;
 const innerHTML = /** @type {PropertyDescriptor} */ (Object.getOwnPropertyDescriptor(E, 'innerHTML'));
 // In markup: a URL attribute whose host has an entity, a percent-escape or a non-ASCII character.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: `[^\x00-\x7f]` is "not ASCII"
 const ODD_MARKUP = /(src|href)\s*=\s*["']?([a-z]+:)?[/\\]{2}[^"'\s>/\\?#]*(&#|&period;|%|[^\x00-\x7f])/i;
 const TAIL = /(<\/[^>]+>\s*)*$/; // the end tags markup ends with
 const OBSERVE = { childList: true, subtree: true };
+/** Nodes the page's script inserted: the observer's other elements are the parser's. */
+const placed = new WeakSet();
+/** The parser's open elements when it last inserted a node the observer saw (see `declared`). */
+let open = /** @type {Node[]} */ ([]);
 // Tags the parser inserts after the loader: the observer runs before the parser runs them.
 const observer = new MutationObserver((records) => {
-  for (const r of records) for (const n of Array.from(r.addedNodes)) check(n, false);
+  declared();
+  let last;
+  for (const r of records) {
+    for (const n of Array.from(r.addedNodes)) {
+      check(n, false);
+      if (n.nodeType === 1 && !placed.has(n)) last = n;
+    }
+  }
+  // (the parser inserts at its deepest open element: the last node it inserted, or an ancestor of it)
+  if (last && document.readyState === 'loading') for (open = []; last; last = last.parentNode) open.push(last);
 });
+/**
+ * A shadow root the parser declared on an element after the observer had seen it (the parse paused
+ * between the host's start tag and its template) makes no mutation: the elements open then are looked
+ * at again on each later batch, and when the parse ends.
+ */
+function declared() {
+  for (const el of open) shadow(el, false);
+}
+document.addEventListener('DOMContentLoaded', declared);
 
 /**
  * The service a URL belongs to, unless the config allow-lists it. With `early`, a third-party URL
@@ -111,7 +134,6 @@ function hold(el, s, url, byPage) {
   setAttr.call(el, 'data-category', s.purpose);
   setAttr.call(el, 'data-service', s.name);
   setAttr.call(el, 'data-assent-held', '');
-  if (!classified) heldEarly.push(el); // classified again once the config arrives
   if (tag === 'SCRIPT') {
     if (type && type !== 'text/plain') setAttr.call(el, 'data-type', type);
     setAttr.call(el, 'type', 'text/plain'); // a script of an unknown type is neither fetched nor run
@@ -124,6 +146,15 @@ function hold(el, s, url, byPage) {
       el.removeAttribute('srcset');
     }
   }
+  // A frame the parser inserted is already navigating, and its page can commit in a process of its own
+  // before anything here runs; taking its `src` away does not undo that. A copy without it takes its
+  // place: the frame and whatever it loaded go, and the copy only ever shows the placeholder.
+  if (tag === 'IFRAME' && !byPage && el.isConnected) {
+    const copy = /** @type {HTMLElement} */ (el.cloneNode());
+    replaceWith.call(el, copy);
+    el = copy;
+  }
+  if (!classified) heldEarly.push(el); // classified again once the config arrives
   // An image outside the page is a pixel: dropped (if it is inserted later, it waits like any tag).
   const pixel = tag === 'IMG' && !el.isConnected && el.ownerDocument === document; // not markup's <template> copy
   // A held frame shows a placeholder, which the wasm renders (once the frame is in the page), unless
@@ -221,13 +252,9 @@ function check(n, early) {
   // element, 11 a fragment.)
   const node = /** @type {any} */ (n);
   try {
+    if (early) placed.add(node); // (a string throws here: there is nothing in it to check)
     if (node?.nodeType === 1) inspect(node, early);
-    // Declarative shadow DOM in the page's markup: the observer must see inside it too.
-    const shadow = node?.shadowRoot;
-    if (shadow && !roots.includes(shadow)) {
-      observe(shadow);
-      check(shadow, early);
-    }
+    shadow(node, early);
     if (node?.querySelectorAll && (node.nodeType === 11 || node.firstElementChild)) {
       // (An index loop: this runs on every insertion of a subtree, mostly over an empty list.)
       const found = node.querySelectorAll('script,iframe,img,link');
@@ -235,6 +262,19 @@ function check(n, early) {
     }
   } catch {
     // the page's own call goes on
+  }
+}
+
+/**
+ * Declarative shadow DOM in the page's markup: the observer sees inside it too.
+ * @param {any} node
+ * @param {boolean} early
+ */
+function shadow(node, early) {
+  const root = node?.shadowRoot;
+  if (root && !roots.includes(root)) {
+    observe(root);
+    check(root, early);
   }
 }
 
