@@ -185,9 +185,9 @@ export const freePort = () => new Promise((resolve) => {
   const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
-/** Starts the collector binary on SQLite file `db`; resolves once /healthz answers. */
-export async function startCollector(port, db, origin) {
-  const child = spawn(COLLECTOR, ['--listen', `127.0.0.1:${port}`, '--db', db, '--api-key', KEY, '--allow-origin', origin],
+/** Starts the collector binary on SQLite file `db` (with `extra` arguments); resolves once /healthz answers. */
+export async function startCollector(port, db, origin, extra = []) {
+  const child = spawn(COLLECTOR, ['--listen', `127.0.0.1:${port}`, '--db', db, '--api-key', KEY, '--allow-origin', origin, ...extra],
     { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, RUST_LOG: 'warn' } });
   for (let i = 0; i < 100; i++) {
     try {

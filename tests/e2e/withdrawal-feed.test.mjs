@@ -2,8 +2,11 @@
 // changes feed (GET /v1/changes, long-polled) carries the withdrawal to the example consumer
 // (examples/withdrawal-consumer/consumer.py), which quarantines the subject's rows in its SQLite file and
 // records what it did; the next `assent filter` run over the data no longer sees them. Restarting the
-// consumer or killing the collector loses and repeats nothing.
+// consumer or killing the collector loses and repeats nothing. The same withdrawals also reach a webhook
+// receiver as POSTs signed with the collector's key, which jose verifies against the collector's JWKS.
 import { test, before, after } from 'node:test';
+import { createServer } from 'node:http';
+import { compactVerify, createLocalJWKSet } from 'jose';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -53,8 +56,28 @@ function trainable() {
 const cursor = () => sql('SELECT cursor FROM feed')[0]?.cursor;
 const stopped = (child) => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGKILL'); });
 
+/** A webhook receiver on loopback: the bodies POSTed to it, each answered 200. */
+async function webhookReceiver() {
+  const bodies = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { bodies.push({ body, id: req.headers['assent-event-id'], type: req.headers['content-type'] }); res.end(); });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { bodies, url: `http://127.0.0.1:${server.address().port}/hook`, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** A webhook event's header and payload, after jose verified it against the collector's JWKS. */
+async function verifiedEvent(jws) {
+  const jwks = await (await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).json();
+  const { payload, protectedHeader } = await compactVerify(jws, createLocalJWKSet(jwks));
+  return { header: protectedHeader, event: JSON.parse(new TextDecoder().decode(payload)) };
+}
+
 test('a withdrawal made in the browser reaches the consumer through the feed, which quarantines the rows, once', async () => {
-  let collector = await startCollector(port, receipts, env.base);
+  const hook = await webhookReceiver();
+  let collector = await startCollector(port, receipts, env.base, ['--webhook', hook.url]);
   let consumer;
   try {
     const { context, page } = await openPage(env);
@@ -90,11 +113,20 @@ test('a withdrawal made in the browser reaches the consumer through the feed, wh
       [1, 2, 3].map((id) => ({ id, quarantined_by: withdrawal })));
     assert.deepEqual(sql('SELECT id FROM messages'), [{ id: 4 }], 'only the other subject\'s row is left');
     assert.deepEqual(trainable(), [], 'the next training set has none of the withdrawn rows');
+    // The webhook: the one withdrawal, signed by the collector (granting is not an event).
+    await waitFor(() => hook.bodies.length === 1, 'the withdrawal webhook');
+    const first = await verifiedEvent(hook.bodies[0].body);
+    assert.equal(first.header.typ, 'assent-event+jws');
+    assert.equal(first.header.alg, 'EdDSA');
+    assert.equal(hook.bodies[0].type, 'application/jose');
+    assert.deepEqual({ ...first.event, at: undefined, iat: undefined }, {
+      event: 'withdrawal', id: hook.bodies[0].id, subject, scope: 'site', purposes: ['ai_training'], receipt: withdrawal, at: undefined, iat: undefined,
+    });
 
     // A killed consumer resumes from its cursor and repeats nothing; a killed collector loses nothing.
     await stopped(consumer);
     await stopped(collector);
-    collector = await startCollector(port, receipts, env.base);
+    collector = await startCollector(port, receipts, env.base, ['--webhook', hook.url]);
     consumer = startConsumer();
     await page.evaluate(() => window.assent.set({ ai_training: true }));
     await receiptMade(page);
@@ -105,9 +137,13 @@ test('a withdrawal made in the browser reaches the consumer through the feed, wh
     await waitFor(() => cursor() === '5', 'the consumer to read every receipt after the restarts');
     assert.deepEqual(sql('SELECT cursor, receipt, rows FROM actions ORDER BY cursor'),
       [{ cursor: '3', receipt: withdrawal, rows: 3 }, { cursor: '5', receipt: again, rows: 1 }], 'each withdrawal acted on once');
+    await waitFor(() => hook.bodies.length >= 2, 'the second withdrawal webhook');
+    const events = await Promise.all(hook.bodies.map(async (b) => (await verifiedEvent(b.body)).event.receipt));
+    assert.deepEqual(events, [withdrawal, again], 'each withdrawal posted once across the collector\'s SIGKILL');
     await context.close();
   } finally {
     if (consumer) await stopped(consumer);
     await stopped(collector);
+    await hook.close();
   }
 });

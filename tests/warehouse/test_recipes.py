@@ -6,7 +6,8 @@ a notice change) and 1,000,000 chat records, one in twenty stamped `do_not_train
 CLI crate's `dataset` example. `assent intervals` makes the table; `assent filter` keeps what it keeps;
 each recipe must keep exactly the same records.
 
-Run by `cargo xtask test`, with ASSENT (the `assent` binary) and ASSENT_DATASET (the `dataset` example).
+Run by `cargo xtask test`, with ASSENT (the `assent` binary), ASSENT_DATASET (the `dataset` example) and
+ASSENT_COLLECTOR (the collector binary, for its interval route in NDJSON and Parquet).
 """
 
 import os
@@ -158,6 +159,81 @@ class Recipes(unittest.TestCase):
         self.assertTrue(report.startswith("ok: "), report)
         self.assertRaisesRegex(ValueError, "name receipts=", assent.filter, table, "ai_training")
         self.assertRaisesRegex(OSError, "does-not-exist", assent.verify, "does-not-exist.jsonl")
+
+    def test_the_collector_serves_the_table_as_ndjson_and_parquet_and_assent_intervals_reads_the_same(self):
+        import base64
+        import json
+        import socket
+        import time
+        import urllib.request
+
+        import duckdb
+        import pyarrow.parquet as pq
+
+        d = Path(self.dir.name)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        key, db = "warehouse-key", d / "collector.sqlite"
+        collector = subprocess.Popen([os.environ["ASSENT_COLLECTOR"], "--listen", f"127.0.0.1:{port}", "--db", db,
+                                      "--api-key", key], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+
+        def call(path, body=None, headers=()):
+            request = urllib.request.Request(base + path, data=body, headers={"authorization": f"Bearer {key}",
+                                                                              **dict(headers)})
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return answer.read(), answer.headers
+
+        try:
+            for _ in range(200):
+                try:
+                    call("/healthz")
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            # The first 3,000 subjects' receipts, each chain in order, posted in batches as outboxes do.
+            with open(self.receipts) as f:
+                lines = [line.strip() for line in f]
+            subject = lambda jws: json.loads(base64.urlsafe_b64decode(jws.split(".")[1] + "=="))["sub"]
+            chosen = sorted({subject(jws) for jws in lines})[:3000]
+            wanted = set(chosen)
+            posted = [jws for jws in lines if subject(jws) in wanted]
+            for i in range(0, len(posted), 100):
+                body, _ = call("/v1/receipts", json.dumps({"receipts": posted[i:i + 100]}).encode())
+                statuses = {r["status"] for r in json.loads(body)["results"]}
+                self.assertEqual(statuses, {201}, body[:300])
+
+            def pages(fmt):
+                after, out = "", []
+                while True:
+                    body, headers = call(f"/v1/intervals?purpose=ai_training&limit=700&format={fmt}&after={after}")
+                    out.append(body)
+                    after = headers.get("assent-next-after")
+                    if not after:
+                        return out
+
+            ndjson = [json.loads(line) for page in pages("ndjson") for line in page.decode().splitlines()]
+            self.assertGreater(len(ndjson), 3000)
+            self.assertEqual(sorted({r["subject"] for r in ndjson}), chosen, "every subject, each page once")
+            files = []
+            for n, page in enumerate(pages("parquet")):
+                files.append(d / f"intervals-{n}.parquet")
+                files[-1].write_bytes(page)
+            self.assertGreater(len(files), 4, "several pages")
+            self.assertEqual([f.name for f in pq.read_table(files[0]).schema], list(__import__("assent").COLUMNS))
+            con = duckdb.connect()
+            rel = con.execute("SELECT * FROM read_parquet(?)", [[str(f) for f in files]])
+            columns = [c[0] for c in rel.description]
+            parquet = [dict(zip(columns, row)) for row in rel.fetchall()]
+            self.assertEqual(parquet, ndjson, "DuckDB reads the Parquet pages as the NDJSON pages")
+            cli = subprocess.run([os.environ["ASSENT"], "intervals", "--purpose", "ai_training", "--receipts", db],
+                                 check=True, capture_output=True, text=True).stdout
+            self.assertEqual([json.loads(line) for line in cli.splitlines()], ndjson,
+                             "assent intervals over the collector's database writes the same table")
+        finally:
+            collector.terminate()
+            collector.wait()
 
     def test_a_python_run_signs_a_manifest_that_both_verifiers_accept_and_that_names_a_changed_table(self):
         import json

@@ -36,9 +36,22 @@ pub fn test(root: &Path) -> Result<()> {
         .args(["develop", "--release", "--quiet", "-m", "crates/assent-py/Cargo.toml"])
         .env("VIRTUAL_ENV", &venv)
         .env("PATH", path))?;
-    run(Command::new("cargo").args(["build", "-p", "assent-cli", "--bin", "assent", "--example", "dataset"]))?;
+    run(Command::new("cargo").args([
+        "build",
+        "-p",
+        "assent-cli",
+        "--bin",
+        "assent",
+        "--example",
+        "dataset",
+        "-p",
+        "assent-collector",
+        "--bin",
+        "assent-collector",
+    ]))?;
     run(Command::new(&python)
         .args(["-m", "unittest", "discover", "-s", "tests/warehouse", "-v"])
         .env("ASSENT", root.join("target/debug/assent"))
-        .env("ASSENT_DATASET", root.join("target/debug/examples/dataset")))
+        .env("ASSENT_DATASET", root.join("target/debug/examples/dataset"))
+        .env("ASSENT_COLLECTOR", root.join("target/debug/assent-collector")))
 }

@@ -6,6 +6,7 @@
 //! - `GET /v1/subjects/{id}/receipts` exports a subject's history (behind an API key).
 //! - `GET /v1/intervals?purpose=…` pages through the consent-interval table, NDJSON (behind an API key).
 //! - `GET /v1/changes?after=…&wait=…` is the ordered feed of consent changes, long-polled (behind an API key).
+//! - With `--webhook`, each withdrawal and expiry is also POSTed, signed, to those URLs (`webhooks`).
 //! - `GET /.well-known/jwks.json`, `GET /openapi.json` and `GET /healthz` complete the set.
 //!
 //! The HTTP contract is `docs/collector.openapi.json`.
@@ -28,6 +29,7 @@ pub mod error;
 pub mod pg;
 pub mod store;
 mod tls;
+pub mod webhooks;
 
 use assent_jose as jws;
 use assent_jose::CollectorKey;
@@ -64,6 +66,8 @@ pub struct Settings {
     /// With `signing_key`: keep publishing the key stored in the database, so the acks it signed still
     /// verify. While it is published, whoever can read the database can sign acks that verify.
     pub publish_database_key: bool,
+    /// URLs that get each withdrawal and expiry as a signed POST (`--webhook`; see `webhooks`).
+    pub webhooks: Vec<String>,
 }
 
 /// A signing secret; `Debug` never prints it.
@@ -88,6 +92,7 @@ impl Default for Settings {
             signing_key: None,
             retired_keys: Vec::new(),
             publish_database_key: false,
+            webhooks: Vec::new(),
         }
     }
 }
@@ -155,6 +160,105 @@ impl AppState {
             appended: Arc::default(),
         })
     }
+}
+
+/// Starts the background work: delivering the configured webhooks (`Settings::webhooks`), and on
+/// PostgreSQL keeping the `consent_intervals` table up to date. Call it before serving: a webhook URL
+/// configured for the first time gets every change from then on.
+pub async fn start_background(state: &AppState) -> Result<(), Rejection> {
+    webhooks::start(state).await?;
+    if let Store::Postgres(pg) = &state.store {
+        tokio::spawn(keep_intervals(state.clone(), pg.clone()));
+    }
+    Ok(())
+}
+
+/// Keeps `consent_intervals` (PostgreSQL) up to date: after each receipt this instance stores, and each
+/// second (another instance's receipts). Instances take turns through an advisory lock.
+async fn keep_intervals(state: AppState, pg: pg::PgStore) {
+    let mut client: Option<tokio_postgres::Client> = None;
+    loop {
+        let appended = state.appended.notified();
+        if client.as_ref().is_none_or(tokio_postgres::Client::is_closed) {
+            client = match pg.own_connection().await {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "consent_intervals: no connection");
+                    None
+                }
+            };
+        }
+        let took = match client.as_mut() {
+            Some(c) => pg.refresh_intervals(c, 500, &table_rows).await,
+            None => Err(Rejection::Storage("no connection".into())),
+        };
+        match took {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {
+                tokio::select! {
+                    () = appended => {}
+                    () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "consent_intervals: not brought up to date; trying again in 5 s");
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    }
+}
+
+/// One row of the interval table: the columns of `assent_core::timeline::COLUMNS`, times in Unix
+/// seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntervalRow {
+    pub subject: String,
+    pub purpose: String,
+    pub scope: String,
+    pub granted: bool,
+    pub valid_from: i64,
+    pub valid_until: Option<i64>,
+    pub receipt: Option<String>,
+    pub notice_version: Option<String>,
+    pub method: Option<String>,
+    pub decided_in: String,
+    pub reason: String,
+}
+
+/// A subject's rows of the interval table for `purpose`, by the core's `timeline` (the rows
+/// `assent intervals` writes).
+fn interval_rows(subject: &str, purpose: &str, rows: &[Row]) -> Vec<IntervalRow> {
+    let claims = stored_claims(rows);
+    let evidence = stored_evidence(&claims);
+    let time = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
+    assent_core::timeline::Timelines::of(&evidence, purpose)
+        .spans()
+        .map(|(scope, span)| {
+            let a = &span.answer;
+            IntervalRow {
+                subject: subject.to_string(),
+                purpose: purpose.to_string(),
+                scope: scope.to_string(),
+                granted: a.granted,
+                valid_from: time(span.from),
+                valid_until: span.until.map(time),
+                receipt: a.receipt.clone(),
+                notice_version: a.notice_version.clone(),
+                method: a.method.map(|m| m.as_str().to_string()),
+                decided_in: a.decided_in.clone().unwrap_or_else(|| "site".into()),
+                reason: a.reason.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// A subject's rows of the interval table for every purpose its receipts name.
+fn table_rows(subject: &str, rows: &[Row]) -> Vec<IntervalRow> {
+    let mut purposes: Vec<String> =
+        stored_claims(rows).into_iter().flat_map(|(c, _)| c.purposes.into_iter().map(|p| p.id)).collect();
+    purposes.sort_unstable();
+    purposes.dedup();
+    purposes.iter().flat_map(|purpose| interval_rows(subject, purpose, rows)).collect()
 }
 
 /// The collector's routes.
@@ -476,9 +580,13 @@ fn parse_at(value: Option<&String>, now: u64) -> Result<i64, Rejection> {
 }
 
 /// `GET /v1/subjects/{id}/consent?purpose=P&at=T[&scope=S]`: may subject's data be used for P at T?
+/// A pipeline asking for one record passes the record's `Content-Usage` along: for `ai_training`,
+/// `train-ai=n` there refuses whatever the receipts say (the data's own opt-out, as `assent filter`
+/// reads it).
 async fn gate(
     State(state): State<AppState>,
     Path(subject): Path<String>,
+    headers: HeaderMap,
     q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let result: Result<Json, Rejection> = async {
@@ -497,7 +605,12 @@ async fn gate(
         let rows = state.store.subject_receipts(&subject).await?;
         let claims = stored_claims(&rows);
         let evidence = stored_evidence(&claims);
-        let answer = assent_core::receipt::gate(&evidence, purpose, u64::try_from(at).unwrap_or(0), scope.map(String::as_str));
+        let mut answer = assent_core::receipt::gate(&evidence, purpose, u64::try_from(at).unwrap_or(0), scope.map(String::as_str));
+        let usage = headers.get("content-usage").and_then(|v| v.to_str().ok());
+        if purpose == "ai_training" && usage.and_then(assent_core::aipref::train_ai) == Some(false) {
+            answer.granted = false;
+            answer.reason = "the data's Content-Usage says train-ai=n";
+        }
         let time = |t: Option<u64>| t.map_or(Json::Null, |t| iso(t as i64));
         Ok(Json::Object(vec![
             ("at".into(), iso(at)),
@@ -582,16 +695,18 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), Rejection> {
 /// Subjects per page of `GET /v1/intervals`, by default and at most.
 const INTERVAL_PAGE: (usize, usize) = (1_000, 10_000);
 
-/// `GET /v1/intervals?purpose=P[&after=<subject>][&limit=N]` with the API key: the consent-interval
-/// table for P, one JSON object per line (the rows `assent intervals` writes, by the same code), for up
-/// to N subjects in subject order after `after`. A full page says where the next starts in the
-/// `Assent-Next-After` header; the last page has none.
+/// `GET /v1/intervals?purpose=P[&after=<subject>][&limit=N][&format=parquet]` with the API key: the
+/// consent-interval table for P (the rows `assent intervals` writes, by the same code), for up to N
+/// subjects in subject order after `after`. A full page says where the next starts in the
+/// `Assent-Next-After` header; the last page has none. NDJSON is streamed a subject at a time as it is
+/// computed; `format=parquet` (or `Accept: application/vnd.apache.parquet`) answers the page as one
+/// Parquet file.
 async fn intervals(
     State(state): State<AppState>,
     headers: HeaderMap,
     q: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let result: Result<(String, Option<String>), Rejection> = async {
+    let page: Result<(String, Vec<String>, Option<String>, bool), Rejection> = async {
         authorized(&state, &headers)?;
         let Query(q) = q.map_err(|e| Rejection::BadRequest(e.body_text()))?;
         let purpose = q.get("purpose").filter(|p| assent_core::purpose::is_purpose_id(p)).ok_or_else(|| {
@@ -611,33 +726,130 @@ async fn intervals(
                 Rejection::BadRequest(format!("limit: a number of subjects from 1 to {}", INTERVAL_PAGE.1))
             })?,
         };
-        let subjects = state.store.subjects_after(after, limit).await?;
-        let mut body = String::new();
-        for subject in &subjects {
-            let rows = state.store.subject_receipts(subject).await?;
-            let claims = stored_claims(&rows);
-            let evidence = stored_evidence(&claims);
-            for (scope, span) in assent_core::timeline::Timelines::of(&evidence, purpose).spans() {
-                body.push_str(&assent_core::timeline::row(subject, purpose, scope, span));
-                body.push('\n');
+        let accept = headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let parquet = match q.get("format").map(String::as_str) {
+            None => accept.contains(PARQUET),
+            Some("parquet") => true,
+            Some("ndjson") => false,
+            Some(other) => {
+                return Err(Rejection::BadRequest(format!("format `{other}`: ndjson (the default) or parquet")))
             }
-        }
+        };
+        let subjects = state.store.subjects_after(after, limit).await?;
         let next = (subjects.len() == limit).then(|| subjects.last().cloned()).flatten();
-        Ok((body, next))
+        Ok((purpose.clone(), subjects, next, parquet))
     }
     .await;
-    match result {
-        Ok((body, next)) => {
-            let mut res = (StatusCode::OK, body).into_response();
-            let headers = res.headers_mut();
-            headers.insert("content-type", HeaderValue::from_static("application/x-ndjson"));
-            if let Some(next) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
-                headers.insert("assent-next-after", next);
+    let (purpose, subjects, next, parquet) = match page {
+        Ok(page) => page,
+        Err(e) => return e.into_response(),
+    };
+    let mut res = if parquet {
+        match interval_parquet(&state.store, &purpose, &subjects).await {
+            Ok(file) => {
+                let mut res = (StatusCode::OK, file).into_response();
+                res.headers_mut().insert("content-type", HeaderValue::from_static(PARQUET));
+                res
             }
-            res
+            Err(e) => return e.into_response(),
         }
-        Err(e) => e.into_response(),
+    } else {
+        // A subject at a time, as computed. A database error part-way ends the body early (the
+        // connection is closed without its last chunk), so a client never takes a cut page for whole.
+        let (lines, body) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(8);
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            for subject in &subjects {
+                let chunk = match store.subject_receipts(subject).await {
+                    Ok(rows) => Ok(subject_rows(subject, &purpose, &rows)),
+                    Err(e) => Err(std::io::Error::other(e.to_string())),
+                };
+                let failed = chunk.is_err();
+                if lines.send(chunk).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let stream =
+            futures_util::stream::unfold(body, |mut body| async { body.recv().await.map(|chunk| (chunk, body)) });
+        let mut res = axum::body::Body::from_stream(stream).into_response();
+        res.headers_mut().insert("content-type", HeaderValue::from_static("application/x-ndjson"));
+        res
+    };
+    if let Some(next) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
+        res.headers_mut().insert("assent-next-after", next);
     }
+    res
+}
+
+/// The media type of a Parquet file.
+const PARQUET: &str = "application/vnd.apache.parquet";
+
+/// One subject's rows of the interval table, as NDJSON lines.
+fn subject_rows(subject: &str, purpose: &str, rows: &[Row]) -> String {
+    let claims = stored_claims(rows);
+    let evidence = stored_evidence(&claims);
+    let mut out = String::new();
+    for (scope, span) in assent_core::timeline::Timelines::of(&evidence, purpose).spans() {
+        out.push_str(&assent_core::timeline::row(subject, purpose, scope, span));
+        out.push('\n');
+    }
+    out
+}
+
+/// A page of the interval table as one Parquet file: the NDJSON's columns, in its order and under its
+/// names, with times as Unix seconds (Int64) and absent values as nulls.
+async fn interval_parquet(store: &Store, purpose: &str, subjects: &[String]) -> Result<Vec<u8>, Rejection> {
+    use arrow_array::builder::{BooleanBuilder, Int64Builder, StringBuilder};
+    use arrow_array::{ArrayRef, RecordBatch};
+    let mut text: [StringBuilder; 8] = std::array::from_fn(|_| StringBuilder::new());
+    let (mut granted, mut from, mut until) = (BooleanBuilder::new(), Int64Builder::new(), Int64Builder::new());
+    for subject in subjects {
+        for r in interval_rows(subject, purpose, &store.subject_receipts(subject).await?) {
+            let values = [
+                Some(r.subject.as_str()),
+                Some(r.purpose.as_str()),
+                Some(r.scope.as_str()),
+                r.receipt.as_deref(),
+                r.notice_version.as_deref(),
+                r.method.as_deref(),
+                Some(r.decided_in.as_str()),
+                Some(r.reason.as_str()),
+            ];
+            for (builder, value) in text.iter_mut().zip(values) {
+                builder.append_option(value);
+            }
+            granted.append_value(r.granted);
+            from.append_value(r.valid_from);
+            until.append_option(r.valid_until);
+        }
+    }
+    let [subject, purpose, scope, receipt, notice, method, decided_in, reason] = text;
+    let column = |mut b: StringBuilder| -> ArrayRef { std::sync::Arc::new(b.finish()) };
+    let batch = RecordBatch::try_from_iter([
+        ("subject", column(subject)),
+        ("purpose", column(purpose)),
+        ("scope", column(scope)),
+        ("granted", std::sync::Arc::new(granted.finish()) as ArrayRef),
+        ("valid_from", std::sync::Arc::new(from.finish()) as ArrayRef),
+        ("valid_until", std::sync::Arc::new(until.finish()) as ArrayRef),
+        ("receipt", column(receipt)),
+        ("notice_version", column(notice)),
+        ("method", column(method)),
+        ("decided_in", column(decided_in)),
+        ("reason", column(reason)),
+    ])
+    .map_err(|e| Rejection::Storage(format!("interval table: {e}")))?;
+    debug_assert!(batch.schema().fields().iter().map(|f| f.name().as_str()).eq(assent_core::timeline::COLUMNS));
+    let mut file = Vec::new();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .build();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut file, batch.schema(), Some(props))
+        .map_err(|e| Rejection::Storage(format!("parquet: {e}")))?;
+    writer.write(&batch).map_err(|e| Rejection::Storage(format!("parquet: {e}")))?;
+    writer.close().map_err(|e| Rejection::Storage(format!("parquet: {e}")))?;
+    Ok(file)
 }
 
 /// Changes per page of `GET /v1/changes`, by default and at most, and the longest wait in seconds.
@@ -654,6 +866,91 @@ fn stored_evidence<'a>(claims: &'a [(Claims, &'a Row)]) -> Vec<Evidence<'a>> {
         .iter()
         .map(|(claims, r)| Evidence { claims, key: &r.key_thumbprint, received_at: u64::try_from(r.received_at).ok() })
         .collect()
+}
+
+/// A stored receipt as a change of consent: the purposes whose gate answer it ended or started in its
+/// scope, judged against the subject's history up to it.
+pub(crate) struct Change {
+    pub(crate) row: Row,
+    pub(crate) claims: Claims,
+    pub(crate) ended: Vec<String>,
+    pub(crate) started: Vec<String>,
+}
+
+/// Each row whose claims parse, with them and what `judge` makes of it given the subject's whole stored
+/// history (read once per subject), in the order given.
+async fn judged<T>(
+    store: &Store,
+    rows: Vec<Row>,
+    judge: impl Fn(&Row, &Claims, &[Row]) -> T,
+) -> Result<Vec<(Row, Claims, T)>, Rejection> {
+    let mut histories: HashMap<String, Vec<Row>> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Ok(claims) = Claims::from_canonical_json(&row.claims) else { continue };
+        if !histories.contains_key(&row.subject) {
+            histories.insert(row.subject.clone(), store.subject_receipts(&row.subject).await?);
+        }
+        let judgement = judge(&row, &claims, &histories[&row.subject]);
+        out.push((row, claims, judgement));
+    }
+    Ok(out)
+}
+
+/// The changes that stored rows made, in the order given (rows whose claims no longer parse are left
+/// out). The feed and the webhooks both read them here.
+pub(crate) async fn changes_of(store: &Store, rows: Vec<Row>) -> Result<Vec<Change>, Rejection> {
+    let judge = |row: &Row, claims: &Claims, history: &[Row]| {
+        let history = stored_claims(history.iter().filter(|r| r.seq <= row.seq));
+        let evidence = stored_evidence(&history);
+        let (before, _) = evidence.split_at(evidence.len().saturating_sub(1));
+        let at = claims.issued_at.min(u64::try_from(row.received_at).unwrap_or(u64::MAX));
+        let scope = claims.scope.as_deref();
+        let (mut ended, mut started) = (Vec::new(), Vec::new());
+        for p in &claims.purposes {
+            let was = assent_core::receipt::gate(before, &p.id, at, scope).granted;
+            let is = assent_core::receipt::gate(&evidence, &p.id, at, scope).granted;
+            match (was, is) {
+                (true, false) => ended.push(p.id.clone()),
+                (false, true) => started.push(p.id.clone()),
+                _ => {}
+            }
+        }
+        (ended, started)
+    };
+    let judged = judged(store, rows, judge).await?;
+    Ok(judged.into_iter().map(|(row, claims, (ended, started))| Change { row, claims, ended, started }).collect())
+}
+
+/// Consent that ran out: a stored receipt whose `exp` has come while it was the receipt in force for
+/// some of its purposes (no later choice had replaced it), with those purposes.
+pub(crate) struct Expiry {
+    pub(crate) row: Row,
+    pub(crate) claims: Claims,
+    pub(crate) purposes: Vec<String>,
+}
+
+/// What each row's expiry ended, by the gate's own rule: the purposes it decided just before its `exp`
+/// and that nothing grants at it.
+pub(crate) async fn expiries_of(store: &Store, rows: Vec<Row>) -> Result<Vec<Expiry>, Rejection> {
+    let judge = |row: &Row, claims: &Claims, history: &[Row]| -> Vec<String> {
+        let history = stored_claims(history);
+        let evidence = stored_evidence(&history);
+        let (at, scope) = (claims.expires_at, claims.scope.as_deref());
+        claims
+            .purposes
+            .iter()
+            .filter(|p| {
+                let before = assent_core::receipt::gate(&evidence, &p.id, at.saturating_sub(1), scope);
+                before.granted
+                    && before.receipt.as_deref() == Some(row.id.as_str())
+                    && !assent_core::receipt::gate(&evidence, &p.id, at, scope).granted
+            })
+            .map(|p| p.id.clone())
+            .collect()
+    };
+    let judged = judged(store, rows, judge).await?;
+    Ok(judged.into_iter().map(|(row, claims, purposes)| Expiry { row, claims, purposes }).collect())
 }
 
 /// `GET /v1/changes?after=<cursor>[&limit=N][&wait=S]` with the API key: every stored receipt after
@@ -701,34 +998,16 @@ async fn changes(
                 () = tokio::time::sleep_until(tick) => {}
             }
         };
-        let mut histories: HashMap<String, Vec<Row>> = HashMap::new();
+        let next = rows.last().map_or(after as i64, |r| r.seq);
         let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let Ok(claims) = Claims::from_canonical_json(&row.claims) else { continue };
-            if !histories.contains_key(&row.subject) {
-                histories.insert(row.subject.clone(), state.store.subject_receipts(&row.subject).await?);
-            }
-            let history = stored_claims(histories[&row.subject].iter().filter(|r| r.seq <= row.seq));
-            let evidence = stored_evidence(&history);
-            let (before, _) = evidence.split_at(evidence.len().saturating_sub(1));
-            let at = claims.issued_at.min(u64::try_from(row.received_at).unwrap_or(u64::MAX));
-            let scope = claims.scope.as_deref();
-            let (mut ended, mut started) = (Vec::new(), Vec::new());
-            for p in &claims.purposes {
-                let was = assent_core::receipt::gate(before, &p.id, at, scope).granted;
-                let is = assent_core::receipt::gate(&evidence, &p.id, at, scope).granted;
-                match (was, is) {
-                    (true, false) => ended.push(s(&p.id)),
-                    (false, true) => started.push(s(&p.id)),
-                    _ => {}
-                }
-            }
+        for Change { row, claims, ended, started } in changes_of(&state.store, rows).await? {
             let ids = |granted: bool| {
                 Json::Array(claims.purposes.iter().filter(|p| p.granted == granted).map(|p| s(&p.id)).collect())
             };
+            let list = |ids: Vec<String>| Json::Array(ids.iter().map(|id| s(id)).collect());
             out.push(Json::Object(vec![
                 ("cursor".into(), s(&row.seq.to_string())),
-                ("ended".into(), Json::Array(ended)),
+                ("ended".into(), list(ended)),
                 ("expiresAt".into(), iso(i64::try_from(claims.expires_at).unwrap_or(i64::MAX))),
                 ("granted".into(), ids(true)),
                 ("issuedAt".into(), iso(row.issued_at)),
@@ -736,12 +1015,11 @@ async fn changes(
                 ("receipt".into(), s(&row.id)),
                 ("receivedAt".into(), iso(row.received_at)),
                 ("refused".into(), ids(false)),
-                ("scope".into(), s(scope.unwrap_or("site"))),
-                ("started".into(), Json::Array(started)),
+                ("scope".into(), s(claims.scope.as_deref().unwrap_or("site"))),
+                ("started".into(), list(started)),
                 ("subject".into(), s(&row.subject)),
             ]));
         }
-        let next = rows.last().map_or(after as i64, |r| r.seq);
         Ok(Json::Object(vec![("changes".into(), Json::Array(out)), ("next".into(), s(&next.to_string()))]))
     }
     .await;

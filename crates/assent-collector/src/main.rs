@@ -49,6 +49,11 @@ struct Args {
     /// a PEM file with its public key (`openssl pkey -pubout`) or its private key. Repeatable.
     #[arg(long = "retired-key", env = "ASSENT_RETIRED_KEY_FILES", value_delimiter = ',')]
     retired_keys: Vec<PathBuf>,
+    /// A URL that gets each withdrawal and expiry of consent as a POST signed with the collector's key
+    /// (application/jose; verify it against /.well-known/jwks.json), retried with backoff until it
+    /// answers 2xx. Repeatable.
+    #[arg(long = "webhook", env = "ASSENT_WEBHOOKS", value_delimiter = ',')]
+    webhooks: Vec<String>,
     /// Log lines as human-readable text, or as one JSON object per line for a log pipeline.
     #[arg(long, env = "ASSENT_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -112,7 +117,11 @@ async fn main() -> Result<()> {
                 })
         })
         .collect::<Result<Vec<_>>>()?;
+    for url in &args.webhooks {
+        assent_collector::webhooks::check_url(url).map_err(anyhow::Error::msg)?;
+    }
     let settings = Settings {
+        webhooks: args.webhooks,
         signing_key,
         retired_keys,
         publish_database_key: args.publish_database_key,
@@ -123,6 +132,7 @@ async fn main() -> Result<()> {
         ..Settings::default()
     };
     let state = AppState::new(store, settings, system_clock()).await?;
+    assent_collector::start_background(&state).await?;
     let stop = stopped()?;
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listen on {}", args.listen))?;

@@ -15,7 +15,8 @@ use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
 use crate::error::Rejection;
-use crate::store::{resolve, same_id, Appended, Decide, Job, Link, Resolved, Row};
+use crate::store::{resolve, same_id, Appended, Cursor, Decide, Job, Link, Resolved, Row};
+use crate::IntervalRow;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS receipts (
@@ -34,7 +35,34 @@ CREATE TABLE IF NOT EXISTS receipts (
 );
 CREATE INDEX IF NOT EXISTS receipts_subject_time ON receipts (subject, issued_at, seq);
 CREATE INDEX IF NOT EXISTS receipts_subject_key ON receipts (subject, key_thumbprint, seq);
+CREATE INDEX IF NOT EXISTS receipts_expiry ON receipts (((claims::jsonb ->> 'exp')::bigint), seq);
+CREATE TABLE IF NOT EXISTS webhooks (
+    url TEXT PRIMARY KEY,
+    after_seq BIGINT NOT NULL,
+    expiry_at BIGINT NOT NULL,
+    expiry_seq BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS collector_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS consent_intervals (
+    subject TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    granted BOOLEAN NOT NULL,
+    valid_from BIGINT NOT NULL,
+    valid_until BIGINT,
+    receipt TEXT,
+    notice_version TEXT,
+    method TEXT,
+    decided_in TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consent_intervals_join ON consent_intervals (purpose, subject, scope, valid_from);
+CREATE TABLE IF NOT EXISTS consent_intervals_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), after_seq BIGINT NOT NULL);
+CREATE OR REPLACE VIEW consent_in_force AS
+    SELECT subject, purpose, scope, valid_from, valid_until, receipt, notice_version, method, decided_in
+    FROM consent_intervals
+    WHERE granted AND valid_from <= extract(epoch FROM now())
+      AND (valid_until IS NULL OR valid_until > extract(epoch FROM now()));
 CREATE OR REPLACE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION '% is append-only', TG_ARGV[0]; END $$;
 ";
@@ -60,6 +88,9 @@ fn append_only_triggers() -> String {
 
 /// A query parameter.
 type Param = dyn tokio_postgres::types::ToSql + Sync;
+
+/// The advisory lock an instance holds while it brings `consent_intervals` up to date.
+const INTERVALS_LOCK: i64 = 0x4153_5345_4e55;
 
 const COLUMNS: &str =
     "seq, id, subject, issued_at, received_at, hash, prev, chain, jws, claims, key_thumbprint, gpc_header";
@@ -246,6 +277,116 @@ impl PgStore {
             )
             .await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    /// See [`crate::Store::webhook_cursor`].
+    pub async fn webhook_cursor(&self, url: &str, now: i64) -> Result<Cursor, Rejection> {
+        let read = self.read().await?;
+        read.execute(
+            "INSERT INTO webhooks (url, after_seq, expiry_at, expiry_seq)
+             SELECT $1, COALESCE(MAX(seq), 0), $2, 0 FROM receipts
+             ON CONFLICT (url) DO NOTHING",
+            &[&url, &now],
+        )
+        .await?;
+        let r = read.query_one("SELECT after_seq, expiry_at, expiry_seq FROM webhooks WHERE url = $1", &[&url]).await?;
+        Ok(Cursor { after: r.get(0), expiry: (r.get(1), r.get(2)) })
+    }
+
+    /// See [`crate::Store::save_webhook_cursor`].
+    pub async fn save_webhook_cursor(&self, url: &str, cursor: Cursor) -> Result<(), Rejection> {
+        self.read()
+            .await?
+            .execute(
+                "UPDATE webhooks SET after_seq = $2, expiry_at = $3, expiry_seq = $4 WHERE url = $1",
+                &[&url, &cursor.after, &cursor.expiry.0, &cursor.expiry.1],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// See [`crate::Store::expiring_after`].
+    pub async fn expiring_after(&self, after: (i64, i64), until: i64, limit: usize) -> Result<Vec<Row>, Rejection> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .read()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM receipts
+                     WHERE ((claims::jsonb ->> 'exp')::bigint, seq) > ($1, $2) AND (claims::jsonb ->> 'exp')::bigint <= $3
+                     ORDER BY (claims::jsonb ->> 'exp')::bigint, seq LIMIT $4"
+                ),
+                &[&after.0, &after.1, &until, &limit],
+            )
+            .await?;
+        Ok(rows.iter().map(row).collect())
+    }
+
+    /// A connection of the caller's own (for a transaction that must not share one).
+    pub(crate) async fn own_connection(&self) -> Result<Client, Rejection> {
+        connect(&self.url).await
+    }
+
+    /// Brings `consent_intervals` up to date with up to `limit` receipts stored after its cursor, on
+    /// `client`: each of their subjects' rows are made again by `rows_of` from all the subject's
+    /// receipts, and replace the old ones with the new cursor in one transaction. Returns how many
+    /// receipts it took in: 0 when the table is up to date, or when another instance is at it.
+    pub(crate) async fn refresh_intervals(
+        &self,
+        client: &mut Client,
+        limit: usize,
+        rows_of: &(dyn Fn(&str, &[Row]) -> Vec<IntervalRow> + Sync),
+    ) -> Result<usize, Rejection> {
+        let tx = client.transaction().await?;
+        let locked: bool = tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&INTERVALS_LOCK]).await?.get(0);
+        if !locked {
+            return Ok(0);
+        }
+        tx.execute(
+            "INSERT INTO consent_intervals_cursor (id, after_seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+            &[],
+        )
+        .await?;
+        let after: i64 = tx.query_one("SELECT after_seq FROM consent_intervals_cursor WHERE id = 1", &[]).await?.get(0);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let new = tx
+            .query("SELECT seq, subject FROM receipts WHERE seq > $1 ORDER BY seq LIMIT $2", &[&after, &limit])
+            .await?;
+        let Some(last) = new.last().map(|r| r.get::<_, i64>(0)) else { return Ok(0) };
+        let mut subjects: Vec<String> = new.iter().map(|r| r.get(1)).collect();
+        subjects.sort_unstable();
+        subjects.dedup();
+        let mut rows = Vec::new();
+        for subject in &subjects {
+            let history = tx
+                .query(&format!("SELECT {COLUMNS} FROM receipts WHERE subject = $1 ORDER BY seq"), &[subject])
+                .await?;
+            rows.extend(rows_of(subject, &history.iter().map(row).collect::<Vec<_>>()));
+        }
+        tx.execute("DELETE FROM consent_intervals WHERE subject = ANY($1)", &[&subjects]).await?;
+        let text =
+            |f: fn(&IntervalRow) -> Option<&str>| rows.iter().map(|r| f(r).map(str::to_string)).collect::<Vec<_>>();
+        let (subject, purpose, scope) =
+            (text(|r| Some(&r.subject)), text(|r| Some(&r.purpose)), text(|r| Some(&r.scope)));
+        let (receipt, notice, method) =
+            (text(|r| r.receipt.as_deref()), text(|r| r.notice_version.as_deref()), text(|r| r.method.as_deref()));
+        let (decided_in, reason) = (text(|r| Some(&r.decided_in)), text(|r| Some(&r.reason)));
+        let granted: Vec<bool> = rows.iter().map(|r| r.granted).collect();
+        let from: Vec<i64> = rows.iter().map(|r| r.valid_from).collect();
+        let until: Vec<Option<i64>> = rows.iter().map(|r| r.valid_until).collect();
+        let params: [&Param; 11] =
+            [&subject, &purpose, &scope, &granted, &from, &until, &receipt, &notice, &method, &decided_in, &reason];
+        tx.execute(
+            "INSERT INTO consent_intervals
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::bigint[], $6::bigint[],
+                                  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+            &params,
+        )
+        .await?;
+        tx.execute("UPDATE consent_intervals_cursor SET after_seq = $1 WHERE id = 1", &[&last]).await?;
+        tx.commit().await?;
+        Ok(new.len())
     }
 
     /// Whether the database answers.

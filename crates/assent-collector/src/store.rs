@@ -56,6 +56,16 @@ pub struct Link {
     pub key: String,
 }
 
+/// Where a webhook's deliveries stand (`--webhook`): the last receipt whose change it has handled, and
+/// the last expiry (the receipt's `exp`, then its `seq`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// The `seq` of the last receipt handled.
+    pub after: i64,
+    /// `exp` and `seq` of the last expiry handled.
+    pub expiry: (i64, i64),
+}
+
 /// Decides the chain status of an append (`first`, `linked` or `gap`, or a refusal), given the head of
 /// the subject's chain signed with the same key and the receipt `prev` names, if stored.
 pub type Decide = Box<dyn FnOnce(Option<&Link>, Option<&Link>) -> Result<String, Rejection> + Send>;
@@ -139,6 +149,32 @@ impl Store {
         }
     }
 
+    /// A webhook's cursor. A URL seen for the first time starts at the latest receipt and at `now`: it
+    /// gets the changes from when it was configured.
+    pub async fn webhook_cursor(&self, url: &str, now: i64) -> Result<Cursor, Rejection> {
+        match self {
+            Store::Sqlite(s) => s.webhook_cursor(url, now),
+            Store::Postgres(p) => p.webhook_cursor(url, now).await,
+        }
+    }
+
+    /// Saves a webhook's cursor, after what it names was delivered.
+    pub async fn save_webhook_cursor(&self, url: &str, cursor: Cursor) -> Result<(), Rejection> {
+        match self {
+            Store::Sqlite(s) => s.save_webhook_cursor(url, cursor),
+            Store::Postgres(p) => p.save_webhook_cursor(url, cursor).await,
+        }
+    }
+
+    /// Up to `limit` receipts whose `exp` comes after `after` (`exp`, then `seq`) and no later than
+    /// `until`, in that order.
+    pub async fn expiring_after(&self, after: (i64, i64), until: i64, limit: usize) -> Result<Vec<Row>, Rejection> {
+        match self {
+            Store::Sqlite(s) => s.expiring_after(after, until, limit),
+            Store::Postgres(p) => p.expiring_after(after, until, limit).await,
+        }
+    }
+
     /// Whether the database answers.
     pub async fn healthy(&self) -> Result<(), Rejection> {
         match self {
@@ -184,6 +220,13 @@ CREATE TRIGGER IF NOT EXISTS receipts_no_update BEFORE UPDATE ON receipts
     BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS receipts_no_delete BEFORE DELETE ON receipts
     BEGIN SELECT RAISE(ABORT, 'receipts are append-only'); END;
+CREATE INDEX IF NOT EXISTS receipts_expiry ON receipts (json_extract(claims, '$.exp'), seq);
+CREATE TABLE IF NOT EXISTS webhooks (
+    url TEXT PRIMARY KEY,
+    after_seq INTEGER NOT NULL,
+    expiry_at INTEGER NOT NULL,
+    expiry_seq INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS collector_key (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL);
 CREATE TRIGGER IF NOT EXISTS collector_key_no_update BEFORE UPDATE ON collector_key
     BEGIN SELECT RAISE(ABORT, 'the collector key is append-only'); END;
@@ -316,6 +359,53 @@ impl SqliteStore {
         })
     }
 
+    /// See [`Store::webhook_cursor`].
+    pub fn webhook_cursor(&self, url: &str, now: i64) -> Result<Cursor, Rejection> {
+        self.with(|c| {
+            // IMMEDIATE, as the writer's: this connection writes beside it (see `commit_batch`).
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO webhooks (url, after_seq, expiry_at, expiry_seq)
+                 SELECT ?1, COALESCE(MAX(seq), 0), ?2, 0 FROM receipts WHERE true
+                 ON CONFLICT (url) DO NOTHING",
+                params![url, now],
+            )?;
+            let cursor = tx.query_row(
+                "SELECT after_seq, expiry_at, expiry_seq FROM webhooks WHERE url = ?1",
+                params![url],
+                |r| Ok(Cursor { after: r.get(0)?, expiry: (r.get(1)?, r.get(2)?) }),
+            )?;
+            tx.commit()?;
+            Ok(cursor)
+        })
+    }
+
+    /// See [`Store::save_webhook_cursor`].
+    pub fn save_webhook_cursor(&self, url: &str, cursor: Cursor) -> Result<(), Rejection> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE webhooks SET after_seq = ?2, expiry_at = ?3, expiry_seq = ?4 WHERE url = ?1",
+                params![url, cursor.after, cursor.expiry.0, cursor.expiry.1],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// See [`Store::expiring_after`].
+    pub fn expiring_after(&self, after: (i64, i64), until: i64, limit: usize) -> Result<Vec<Row>, Rejection> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {COLUMNS} FROM receipts
+                 WHERE json_extract(claims, '$.exp') <= ?3
+                   AND (json_extract(claims, '$.exp') > ?1 OR (json_extract(claims, '$.exp') = ?1 AND seq > ?2))
+                 ORDER BY json_extract(claims, '$.exp'), seq LIMIT ?4"
+            ))?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(params![after.0, after.1, until, limit], row)?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
     /// Whether the database answers.
     pub fn healthy(&self) -> Result<(), Rejection> {
         self.with(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())?))
@@ -325,7 +415,9 @@ impl SqliteStore {
 /// Applies a batch of appends in one transaction, each with its own checks, then answers every caller:
 /// refused ones at once with their reason, stored ones only after the commit.
 fn commit_batch(conn: &mut Connection, batch: Vec<Job>, legacy_ack: bool) {
-    let tx = match conn.transaction() {
+    // IMMEDIATE: the write lock first, waiting its turn. A deferred transaction that read and then
+    // wrote would fail at once (SQLITE_BUSY) had another connection (a webhook's cursor) written since.
+    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             let e: Rejection = e.into();

@@ -416,6 +416,17 @@ async fn the_gate_answers_for_a_conversation_scope(backend: Backend) {
         assert!(body.contains(&format!("\"decidedIn\":\"{decided_in}\"")), "{scope} at {at}: {body}");
         assert!(body.contains(&format!("\"scope\":\"{scope}\"")), "the asked scope is echoed: {body}");
     }
+    // The record's own Content-Usage, passed along by a pipeline: `train-ai=n` refuses where the receipts
+    // grant; `train-ai=y` (or a value that says nothing) leaves the receipts' answer.
+    let with_usage = |value: &str| {
+        Request::get(ask("conversation:c-123", NOW - 300)).header("content-usage", value).body(Body::empty()).unwrap()
+    };
+    let (_, body) = call(&env.app, with_usage("train-ai=n")).await;
+    assert!(body.contains("\"granted\":false") && body.contains("Content-Usage says train-ai=n"), "{body}");
+    for value in ["train-ai=y", "search=n", "not a dictionary ("] {
+        let (_, body) = call(&env.app, with_usage(value)).await;
+        assert!(body.contains("\"granted\":true"), "{value}: {body}");
+    }
 }
 
 async fn es256_receipts_from_browsers_without_ed25519_are_accepted(backend: Backend) {
@@ -1184,4 +1195,99 @@ async fn the_changes_feed_lists_each_receipt_in_order_with_what_it_ended(backend
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
         assert!(body.contains(why), "{query}: {body}");
     }
+}
+
+/// On PostgreSQL the collector keeps `consent_intervals`: the interval table as SQL, row for row what
+/// `GET /v1/intervals` serves, for every purpose the receipts name; `consent_in_force` is its grants in
+/// force at the database's `now()`.
+#[tokio::test]
+async fn on_postgres_the_consent_intervals_table_is_the_interval_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((store, Some(url))) = open(Backend::Postgres, &dir).await else { return };
+    let settings = Settings { api_key: Some("secret".into()), ..Settings::default() };
+    let state = AppState::new(store, settings, Arc::new(|| NOW)).await.unwrap();
+    assent_collector::start_background(&state).await.unwrap();
+    let app = app(state);
+    let (withdrew, granted, expired) = ("a".repeat(32), "b".repeat(32), "c".repeat(32));
+    let r1 = signed(&support::claims_for(&withdrew, &format!("r{}1", "0".repeat(31)), NOW - 1000, true, None));
+    let r2 = support::claims_for(
+        &withdrew,
+        &format!("r{}2", "0".repeat(31)),
+        NOW - 100,
+        false,
+        Some(jws::receipt_hash(&r1)),
+    );
+    let r3 = support::claims_for(&granted, &format!("r{}3", "0".repeat(31)), NOW - 900, true, None);
+    let mut r4 = support::claims_for(&expired, &format!("r{}4", "0".repeat(31)), NOW - 800, true, None);
+    r4.expires_at = NOW - 500;
+    for r in [r1, signed(&r2), signed(&r3), signed(&r4)] {
+        assert_eq!(post(&app, &r).await.0, StatusCode::CREATED);
+    }
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let started = std::time::Instant::now();
+    loop {
+        let caught_up: bool = client
+            .query_one(
+                "SELECT coalesce((SELECT after_seq FROM consent_intervals_cursor), 0) = (SELECT max(seq) FROM receipts)",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if caught_up {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "consent_intervals did not catch up");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let sql: Vec<Json> = client
+        .query(
+            "SELECT subject, purpose, scope, granted, valid_from, valid_until, receipt, notice_version, method, decided_in, reason
+             FROM consent_intervals ORDER BY purpose, subject, scope <> 'site', scope, valid_from",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let text = |i: usize| r.get::<_, Option<String>>(i).map_or(Json::Null, Json::String);
+            let number = |v: Option<i64>| v.map_or(Json::Null, |v| Json::Number(v.to_string()));
+            let values = [
+                text(0),
+                text(1),
+                text(2),
+                Json::Bool(r.get(3)),
+                number(r.get(4)),
+                number(r.get(5)),
+                text(6),
+                text(7),
+                text(8),
+                text(9),
+                text(10),
+            ];
+            Json::Object(assent_core::timeline::COLUMNS.iter().map(|c| c.to_string()).zip(values).collect())
+        })
+        .collect();
+    let mut served = Vec::new();
+    for purpose in ["ai_training", "analytics"] {
+        let req = Request::get(format!("/v1/intervals?purpose={purpose}"))
+            .header("authorization", "Bearer secret")
+            .body(Body::empty())
+            .unwrap();
+        let body = app.clone().oneshot(req).await.unwrap().into_body().collect().await.unwrap().to_bytes();
+        served.extend(String::from_utf8(body.to_vec()).unwrap().lines().map(|l| Json::parse(l).unwrap()));
+    }
+    for purpose in ["ai_training", "analytics"] {
+        assert!(served.iter().any(|r| r.canonical().contains(&format!(r#""purpose":"{purpose}""#))), "{purpose}");
+    }
+    assert_eq!(sql, served, "consent_intervals holds the rows GET /v1/intervals serves");
+    let in_force: Vec<(String, String)> = client
+        .query("SELECT subject, purpose FROM consent_in_force ORDER BY subject, purpose", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(in_force, [(granted, "analytics".to_string())], "only the grant still in force");
 }

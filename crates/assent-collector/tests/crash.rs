@@ -5,43 +5,22 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assent_core::json::Json;
+use support::Db;
 
 const KEY: &str = "crash-test-key";
 const CLIENTS: usize = 6;
 /// Acknowledgments to wait for before the kill: the clients are then mid-stream.
 const ACKED_BEFORE_KILL: usize = 60;
 
-/// Starts the collector on `port` with the database `db` (a SQLite path, or a PostgreSQL URL).
+/// Starts the collector on `port` with the database `db`.
 fn start(port: u16, db: &Db) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_assent-collector"));
-    cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--api-key", KEY, "--rate-limit", "1000000"])
-        .env_remove("DATABASE_URL")
-        .env_remove("ASSENT_DB")
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    match db {
-        Db::Sqlite(path) => cmd.arg("--db").arg(path),
-        Db::Postgres(url) => cmd.args(["--database-url", url]),
-    };
-    let child = cmd.spawn().unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the collector did not listen within 20 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
-
-enum Db {
-    Sqlite(std::path::PathBuf),
-    Postgres(String),
+    support::start_collector(port, db, KEY, &["--rate-limit", "1000000"])
 }
 
 /// A free port on loopback.
@@ -188,21 +167,7 @@ fn acknowledged_receipts_survive_sigkill_on_sqlite() {
 
 #[test]
 fn acknowledged_receipts_survive_sigkill_on_postgres() {
-    let Ok(base) = std::env::var("ASSENT_TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the PostgreSQL variant: ASSENT_TEST_DATABASE_URL is not set"
-        );
-        eprintln!("PostgreSQL variant skipped: set ASSENT_TEST_DATABASE_URL (npm test starts a server and sets it)");
-        return;
-    };
-    // A fresh database of its own on the test server.
-    let name = format!("assent_crash_{}", std::process::id());
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let (client, connection) =
-            tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
-        tokio::spawn(connection);
-        client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
-    });
-    crash_and_recover(Db::Postgres(format!("{base}/{name}")));
+    if let Some(db) = support::postgres_database("assent_crash") {
+        crash_and_recover(db);
+    }
 }

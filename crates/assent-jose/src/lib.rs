@@ -164,6 +164,8 @@ pub fn verify_ack(compact: &str, jwks: &Json) -> Result<String, JwsError> {
 pub const ACK_TYPE: &str = "assent-ack+jws";
 /// The `typ` of a signed training-run manifest (`assent filter --manifest`).
 pub const MANIFEST_TYPE: &str = "assent-manifest+jws";
+/// The `typ` of a collector's webhook: a withdrawal or an expiry, signed with the collector's key.
+pub const EVENT_TYPE: &str = "assent-event+jws";
 
 /// Verifies an EdDSA JWS of type `typ` with `kid` in its header against the keys of a JWKS document;
 /// returns its payload.

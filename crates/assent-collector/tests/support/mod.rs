@@ -79,3 +79,58 @@ pub fn http(port: u16, key: &str, method: &str, path: &str, body: &str) -> Optio
     let body = answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Some((status, body))
 }
+
+/// Where a collector binary keeps its receipts.
+pub enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+/// Starts the collector binary on `port` with the database `db`, the API key `key` and `args`; returns
+/// once it listens. (Test binaries only: the examples that share this module have no binary to run.)
+#[cfg(test)]
+pub fn start_collector(port: u16, db: &Db, key: &str, args: &[&str]) -> std::process::Child {
+    use std::time::{Duration, Instant};
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_assent-collector"));
+    cmd.args(["--listen", &format!("127.0.0.1:{port}"), "--api-key", key])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("ASSENT_DB")
+        .env_remove("ASSENT_WEBHOOKS")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    match db {
+        Db::Sqlite(path) => cmd.arg("--db").arg(path),
+        Db::Postgres(url) => cmd.args(["--database-url", url]),
+    };
+    let child = cmd.spawn().unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the collector did not listen within 20 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+/// A fresh database named `name` on the test server (`ASSENT_TEST_DATABASE_URL`), or `None` outside
+/// `npm test` (CI must have one).
+#[cfg(test)]
+pub fn postgres_database(name: &str) -> Option<Db> {
+    let Ok(base) = std::env::var("ASSENT_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the PostgreSQL variant: ASSENT_TEST_DATABASE_URL is not set"
+        );
+        eprintln!("PostgreSQL variant skipped: set ASSENT_TEST_DATABASE_URL (npm test starts a server and sets it)");
+        return None;
+    };
+    let name = format!("{name}_{}", std::process::id());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let (client, connection) =
+            tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    });
+    Some(Db::Postgres(format!("{base}/{name}")))
+}
