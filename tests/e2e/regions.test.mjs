@@ -3,6 +3,7 @@
 // collector binary behind the demo server; assertions on the browser's request log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +12,30 @@ import { setup, openPage, load, banner, prefsDialog, hits, GATED, ALL_GATED, DEM
 
 const GPC_ON = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true, configurable: true });';
 
+// An ad frame of another origin asks the CMP through the __gppLocator frame, as the IAB's stub does.
+const AD_FRAME = `<!doctype html><script>
+      var callId = 'c-1';
+      addEventListener('message', function (e) {
+        var d = typeof e.data === 'string' ? JSON.parse(e.data) : e.data;
+        if (d && d.__gppReturn && d.__gppReturn.callId === callId) window.answer = d.__gppReturn;
+      });
+      for (var f = window; ; f = f.parent) {
+        var found = false;
+        try { found = !!f.frames.__gppLocator; } catch (e) {}
+        if (found) { window.cmp = f; break; }
+        if (f === f.parent) break;
+      }
+      if (window.cmp) window.cmp.postMessage(JSON.stringify({ __gppCall: { command: 'ping', parameter: null, version: '1.1', callId: callId } }), '*');
+    </script>`;
+
 let env;
 let port;
 let collector;
+/** An ad server: another port, so another origin. */
+let ads;
 before(async () => {
+  ads = createServer((_req, res) => { res.setHeader('content-type', 'text/html'); res.end(AD_FRAME); });
+  await new Promise((r) => ads.listen(0, '127.0.0.1', r));
   port = await freePort();
   const geo = JSON.parse(DEMO_CONFIG);
   geo.regions.geoEndpoint = '/fixtures/geo';
@@ -28,12 +49,16 @@ before(async () => {
     '/fixtures/slow-geo.json': { body: JSON.stringify(slowGeo) },
     '/fixtures/geo-slow': { body: '{"region":"US-TX"}', type: 'application/json', delay: 4000 },
     '/fixtures/bad-gpc.json': { body: JSON.stringify(badGpc) },
+    '/fixtures/gpp-host.html': { type: 'text/html', body: `<!doctype html><html lang="en"><title>ad</title>
+      <script src="/assent/assent.js" data-config="/assent.json" data-region="US-VA" data-gpp></script>
+      <p>page</p><iframe title="Ad" src="http://127.0.0.1:${ads.address().port}/gpp-frame.html"></iframe></html>` },
   }, { collector: `http://127.0.0.1:${port}`, collectorKey: KEY });
   collector = await startCollector(port, join(mkdtempSync(join(tmpdir(), 'assent-regions-')), 'r.sqlite'), env.base);
 });
 after(async () => {
   collector.kill();
   await env.close();
+  await new Promise((r) => ads.close(r));
 });
 
 /** Buttons on the first layer, or null when no banner shows. */
@@ -81,12 +106,14 @@ test('GPC in US-CA and US-TX: marketing never runs, "Opt-Out Request Honored" sh
     const claims = await verifiedClaims(receipt.jws);
     assert.deepEqual([claims.method, claims.gpc, claims.purposes.marketing.granted, claims.region], ['gpc', true, false, region]);
 
-    // IAB GPP: the US National section, decoded by the IAB's own library.
+    // IAB GPP: California's own section, elsewhere the US National one, decoded by the IAB's own library.
+    const [id, name] = region === 'US-CA' ? [8, 'usca'] : [7, 'usnat'];
     const gpp = await page.evaluate(() => new Promise((resolve) => window.__gpp('ping', (ping) => resolve(ping))));
-    assert.deepEqual([gpp.cmpStatus, gpp.signalStatus, gpp.applicableSections], ['loaded', 'ready', [7]]);
-    const usnat = new GppModel(gpp.gppString).getSection('usnat');
-    assert.deepEqual([usnat.SaleOptOut, usnat.SharingOptOut, usnat.TargetedAdvertisingOptOut, usnat.Gpc], [1, 1, 1, true], gpp.gppString);
-    assert.equal(await page.evaluate(() => new Promise((r) => window.__gpp('getField', (v) => r(v), 'usnat.SaleOptOut'))), 1);
+    assert.deepEqual([gpp.cmpStatus, gpp.signalStatus, gpp.applicableSections, gpp.sectionList], ['loaded', 'ready', [id], [id]]);
+    const section = new GppModel(gpp.gppString).getSection(name);
+    assert.deepEqual([section.SaleOptOut, section.SharingOptOut, section.Gpc], [1, 1, true], gpp.gppString);
+    assert.deepEqual(Object.keys(gpp.parsedSections), [name]);
+    assert.equal(await page.evaluate((f) => new Promise((r) => window.__gpp('getField', (v) => r(v), f)), `${name}.SaleOptOut`), 1);
 
     // The dialog says so too, and the persistent entry point stays after the notice is acknowledged.
     await banner(page).getByRole('button', { name: 'OK' }).click();
@@ -154,7 +181,7 @@ test('the demo publishes /.well-known/gpc.json', async () => {
 
 test('__gpp: the stub queues calls until the CMP is ready; listeners hear every change; no section outside US opt-out regions', async () => {
   const { context, page } = await openPage(env);
-  await page.goto(`${env.base}/?region=US-CA`);
+  await page.goto(`${env.base}/?region=US-TX`);
   // Called at once, before the wasm is ready: queued by the loader's stub, answered once it is.
   const events = await page.evaluate(() => new Promise((resolve) => {
     const seen = [];
@@ -192,6 +219,54 @@ test('__gpp: the stub queues calls until the CMP is ready; listeners hear every 
   await de.context.close();
 });
 
+// GPP's state sections follow the visitor's resolved state: Virginia's own section (which has no GPC
+// subsection), decoded by the IAB's own library, and no other section is claimed.
+test('__gpp in Virginia answers with usva, without a GPC subsection; the other sections are not applicable', async () => {
+  const { context, page } = await openPage(env);
+  await load(page, `${env.base}/?region=US-VA`);
+  const call = (command, parameter) => page.evaluate(([c, p]) => new Promise((r) => window.__gpp(c, (v, ok) => r([v, ok]), p)), [command, parameter]);
+  const [ping] = await call('ping');
+  assert.deepEqual([ping.applicableSections, ping.supportedAPIs], [[9], ['7:usnat', '8:usca', '9:usva', '10:usco', '12:usct']]);
+  const usva = new GppModel(ping.gppString).getSection('usva');
+  assert.deepEqual([usva.SaleOptOutNotice, usva.SaleOptOut, usva.TargetedAdvertisingOptOut, usva.MspaCoveredTransaction], [1, 2, 2, 2], ping.gppString);
+  assert.ok(!ping.gppString.split('~')[1].includes('.'), 'no GPC subsection in Virginia\'s section');
+  assert.deepEqual(await call('hasSection', 'usva'), [true, true]);
+  assert.deepEqual(await call('hasSection', '9'), [true, true]);
+  assert.deepEqual(await call('hasSection', 'usnat'), [false, true]);
+  assert.deepEqual(await call('getField', 'usva.SensitiveDataProcessing'), [[0, 0, 0, 0, 0, 0, 0, 0], true]);
+  assert.deepEqual(await call('getField', 'usnat.SaleOptOut'), [null, true]);
+  // The visitor opts out: the section says so, and listeners hear it by the section's name.
+  const change = page.evaluate(() => new Promise((resolve) => {
+    window.__gpp('addEventListener', (event) => { if (event.eventName === 'sectionChange') resolve([event.data, event.pingData.gppString]); });
+  }));
+  await banner(page).getByRole('button', { name: 'Your privacy choices' }).click();
+  await prefsDialog(page).getByRole('switch', { name: 'Marketing' }).click();
+  await prefsDialog(page).getByRole('button', { name: 'Save choices' }).click();
+  const [name, string] = await change;
+  assert.equal(name, 'usva');
+  const after = new GppModel(string).getSection('usva');
+  assert.deepEqual([after.SaleOptOut, after.TargetedAdvertisingOptOut], [1, 1]);
+  await context.close();
+});
+
+// An ad in a frame of another origin cannot call `__gpp`: it finds the CMP's window by the
+// `__gppLocator` frame and asks through postMessage, and gets the CMP's answer back.
+test('__gpp through the __gppLocator frame: a cross-origin frame gets the CMP\'s answer by postMessage', async () => {
+  const port = ads.address().port;
+  const { context, page } = await openPage(env);
+  await load(page, `${env.base}/fixtures/gpp-host.html`);
+  const frame = page.frames().find((f) => f.url().startsWith(`http://127.0.0.1:${port}/`));
+  assert.ok(frame, 'the ad frame is of another origin');
+  assert.equal(await frame.evaluate(() => !!window.cmp), true, 'it found the locator');
+  await frame.waitForFunction(() => window.answer);
+  const answer = await frame.evaluate(() => window.answer);
+  assert.deepEqual([answer.success, answer.callId, answer.returnValue.gppVersion], [true, 'c-1', '1.1']);
+  assert.ok(['stub', 'loaded'].includes(answer.returnValue.cmpStatus), answer.returnValue.cmpStatus);
+  assert.equal(await page.locator('iframe[name="__gppLocator"]').count(), 1, 'one locator, hidden');
+  assert.equal(await page.locator('iframe[name="__gppLocator"]').isVisible(), false);
+  await context.close();
+});
+
 // A vendor that kept a reference to the loader's stub (`const gpp = window.__gpp`) and calls it after the
 // CMP is ready is answered by the CMP. It used to get a 'stub' ping, and every other command was queued for
 // ever.
@@ -203,7 +278,7 @@ test('__gpp: a reference to the stub kept from before the CMP was ready is answe
         set: (v) => { if (!window.keptGpp) window.keptGpp = v; current = v; } });
     },
   });
-  await load(page, `${env.base}/?region=US-CA`);
+  await load(page, `${env.base}/?region=US-TX`);
   const kept = (command, parameter) => page.evaluate(([c, p]) => new Promise((r) => {
     window.keptGpp(c, (v, ok) => r([v, ok]), p);
     setTimeout(() => r('no answer in 2 s'), 2000);

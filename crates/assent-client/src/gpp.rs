@@ -29,7 +29,8 @@ impl Client {
         let inner = self.inner.borrow();
         let session = inner.session.as_ref();
         gpp_to_wire(&GppState {
-            usnat: session.and_then(|s| s.gpp_opt_out()),
+            us: session.and_then(|s| s.gpp_opt_out()),
+            region: session.and_then(|s| s.region()).map_or_else(String::new, |r| r.as_str().to_string()),
             shown: session.is_some_and(|s| s.ui() != Ui::Hidden),
         })
     }

@@ -1,5 +1,8 @@
-//! IAB Global Privacy Platform (GPP 1.1): the US National section (`usnat`, section 7, version 2)
-//! with its GPC subsection, encoded as the GPP string ad-tech vendors read through `__gpp`.
+//! IAB Global Privacy Platform (GPP 1.1): the US National section (`usnat`, section 7, version 2) and
+//! the state sections of California, Virginia, Colorado and Connecticut (`usca`, `usva`, `usco`,
+//! `usct`, sections 8, 9, 10 and 12, version 1), each with its GPC subsection where it has one,
+//! encoded as the GPP string ad-tech vendors read through `__gpp`. A visitor in one of those states
+//! gets the state's section; elsewhere in a US opt-out region, the national one.
 //!
 //! Encoding follows the IAB's GPP specification: fields are written as fixed-width bit fields; the
 //! bit string is padded with zeros to a whole number of bytes and then of base64 characters, and
@@ -138,6 +141,169 @@ impl UsNat {
     pub fn gpp_string(&self) -> String {
         format!("{}~{}", header(&[USNAT_ID]), self.encode())
     }
+}
+
+/// The US sections Assent writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsSection {
+    /// `usnat` (7).
+    Nat,
+    /// `usca` (8).
+    Ca,
+    /// `usva` (9).
+    Va,
+    /// `usco` (10).
+    Co,
+    /// `usct` (12).
+    Ct,
+}
+
+impl UsSection {
+    /// Every section, in id order (`supportedAPIs`).
+    pub const ALL: [UsSection; 5] = [UsSection::Nat, UsSection::Ca, UsSection::Va, UsSection::Co, UsSection::Ct];
+
+    /// The section for a visitor's resolved region (`US-CA`, …): the state's own where it has one.
+    pub fn for_region(region: &str) -> UsSection {
+        match region {
+            "US-CA" => UsSection::Ca,
+            "US-VA" => UsSection::Va,
+            "US-CO" => UsSection::Co,
+            "US-CT" => UsSection::Ct,
+            _ => UsSection::Nat,
+        }
+    }
+
+    /// The GPP section id.
+    pub fn id(self) -> u32 {
+        match self {
+            UsSection::Nat => USNAT_ID,
+            UsSection::Ca => 8,
+            UsSection::Va => 9,
+            UsSection::Co => 10,
+            UsSection::Ct => 12,
+        }
+    }
+
+    /// The section with GPP id `id`, if Assent writes it.
+    pub fn from_id(id: u32) -> Option<UsSection> {
+        UsSection::ALL.into_iter().find(|s| s.id() == id)
+    }
+
+    /// The section a `__gpp` parameter names: its name (`usca`) or its id (`8`).
+    pub fn named(parameter: &str) -> Option<UsSection> {
+        UsSection::ALL.into_iter().find(|s| s.name() == parameter || s.id().to_string() == parameter)
+    }
+
+    /// The GPP section name.
+    pub fn name(self) -> &'static str {
+        match self {
+            UsSection::Nat => "usnat",
+            UsSection::Ca => "usca",
+            UsSection::Va => "usva",
+            UsSection::Co => "usco",
+            UsSection::Ct => "usct",
+        }
+    }
+}
+
+/// A US section for a visitor in a US opt-out region: every notice it has was given, `opted_out` says
+/// whether sale, sharing and targeted advertising are refused, nothing sensitive applies, and no
+/// MSPA-covered transaction; GPC in the subsection where the section has one (Virginia's has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsSignal {
+    /// Which section.
+    pub section: UsSection,
+    /// Opted out of sale, sharing and targeted advertising.
+    pub opted_out: bool,
+    /// The browser sent Global Privacy Control.
+    pub gpc: bool,
+}
+
+impl UsSignal {
+    /// The section's fields by their GPP names, in order (lists as their items), for `getSection`:
+    /// the core segment's, then the GPC subsection's where there is one.
+    pub fn fields(&self) -> Vec<(&'static str, FieldValue)> {
+        use FieldValue::{Int, List};
+        let out = if self.opted_out { 1 } else { 2 };
+        let (sensitive, children): (usize, Option<FieldValue>) = match self.section {
+            UsSection::Nat => return UsNat::for_opt_out(self.opted_out, self.gpc).fields(),
+            UsSection::Ca => {
+                let mut fields = vec![
+                    ("Version", Int(1)),
+                    ("SaleOptOutNotice", Int(1)),
+                    ("SharingOptOutNotice", Int(1)),
+                    ("SensitiveDataLimitUseNotice", Int(0)),
+                    ("SaleOptOut", Int(out)),
+                    ("SharingOptOut", Int(out)),
+                    ("SensitiveDataProcessing", List(vec![0; 9])),
+                    ("KnownChildSensitiveDataConsents", List(vec![0; 2])),
+                    ("PersonalDataConsents", Int(0)),
+                ];
+                fields.extend(mspa());
+                fields.extend(gpc_subsection(self.gpc));
+                return fields;
+            }
+            UsSection::Va => (8, Some(Int(0))),
+            UsSection::Co => (7, Some(Int(0))),
+            UsSection::Ct => (8, Some(List(vec![0; 3]))),
+        };
+        let mut fields = vec![
+            ("Version", Int(1)),
+            ("SharingNotice", Int(1)),
+            ("SaleOptOutNotice", Int(1)),
+            ("TargetedAdvertisingOptOutNotice", Int(1)),
+            ("SaleOptOut", Int(out)),
+            ("TargetedAdvertisingOptOut", Int(out)),
+            ("SensitiveDataProcessing", List(vec![0; sensitive])),
+        ];
+        fields.extend(children.map(|c| ("KnownChildSensitiveDataConsents", c)));
+        fields.extend(mspa());
+        if self.section != UsSection::Va {
+            fields.extend(gpc_subsection(self.gpc));
+        }
+        fields
+    }
+
+    /// The section as written in the GPP string: the core segment, then `.` and the GPC subsection
+    /// where the section has one.
+    pub fn encode(&self) -> String {
+        if self.section == UsSection::Nat {
+            return UsNat::for_opt_out(self.opted_out, self.gpc).encode();
+        }
+        let (mut core, mut gpc) = (Bits::default(), None::<Bits>);
+        for (name, value) in self.fields() {
+            let bits = match name {
+                "GpcSegmentType" => gpc.insert(Bits::default()),
+                _ if gpc.is_some() => gpc.as_mut().expect("the GPC subsection"),
+                _ => &mut core,
+            };
+            match value {
+                FieldValue::Int(v) => bits.push(u32::from(v), if name == "Version" { 6 } else { 2 }),
+                FieldValue::Bool(b) => bits.push(u32::from(b), 1),
+                FieldValue::List(items) => items.iter().for_each(|v| bits.push(u32::from(*v), 2)),
+            }
+        }
+        match gpc {
+            Some(gpc) => format!("{}.{}", core.base64url(), gpc.base64url()),
+            None => core.base64url(),
+        }
+    }
+
+    /// The whole GPP string with this as its only section.
+    pub fn gpp_string(&self) -> String {
+        format!("{}~{}", header(&[self.section.id()]), self.encode())
+    }
+}
+
+/// The MSPA fields every US section ends its core segment with: not an MSPA-covered transaction.
+fn mspa() -> [(&'static str, FieldValue); 3] {
+    use FieldValue::Int;
+    [("MspaCoveredTransaction", Int(2)), ("MspaOptOutOptionMode", Int(0)), ("MspaServiceProviderMode", Int(0))]
+}
+
+/// The GPC subsection's fields: type 1, and the signal.
+fn gpc_subsection(gpc: bool) -> [(&'static str, FieldValue); 2] {
+    [("GpcSegmentType", FieldValue::Int(1)), ("Gpc", FieldValue::Bool(gpc))]
 }
 
 /// A field value for `getSection`/`getField`.

@@ -388,10 +388,12 @@ impl Session {
         crate::consent_mode::encode(crate::consent_mode::state(&self.config, |p| self.allowed(p)))
     }
 
-    /// The IAB GPP US National section for this visitor: in US opt-out regions only (`None`
-    /// elsewhere: `__gpp` then reports no applicable section).
-    pub fn gpp(&self) -> Option<crate::gpp::UsNat> {
-        self.gpp_opt_out().map(|(opted_out, gpc)| crate::gpp::UsNat::for_opt_out(opted_out, gpc))
+    /// The IAB GPP US section for this visitor: in US opt-out regions only (`None` elsewhere: `__gpp`
+    /// then reports no applicable section); the state's own section in a state that has one.
+    pub fn gpp(&self) -> Option<crate::gpp::UsSignal> {
+        let (opted_out, gpc) = self.gpp_opt_out()?;
+        let section = crate::gpp::UsSection::for_region(self.region.as_ref()?.as_str());
+        Some(crate::gpp::UsSignal { section, opted_out, gpc })
     }
 
     /// What the US National section is made from, `(opted out, GPC)`, where it applies: all a module

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use assent_core::gpp::{FieldValue, UsNat, USNAT_ID};
+use assent_core::gpp::{FieldValue, UsSection, UsSignal};
 use assent_ui::wire::{gpp_from_wire, GppState};
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -23,12 +23,13 @@ fn put(object: &Object, key: &str, value: &JsValue) {
 /// One `__gpp(command, callback, parameter)` call, answered from `state` (the client's wire text).
 #[wasm_bindgen]
 pub fn gpp(command: &str, callback: Function, parameter: JsValue, state: &str) {
-    let state = gpp_from_wire(state).unwrap_or(GppState { usnat: None, shown: false });
+    let state = gpp_from_wire(state).unwrap_or(GppState { us: None, region: String::new(), shown: false });
     let answer = |value: &JsValue, ok: bool| {
         let _ = callback.call2(&JsValue::NULL, value, &JsValue::from_bool(ok));
     };
-    let section = section(&state);
-    let asks_usnat = parameter.as_string().is_some_and(|p| p == "usnat" || p == "7");
+    let section = state.section();
+    // The visitor's section, when the parameter names it (by name or id).
+    let asked = section.filter(|s| parameter.as_string().and_then(|p| UsSection::named(&p)) == Some(s.section));
     match command {
         "ping" => answer(&ping(&state), true),
         "addEventListener" => {
@@ -49,16 +50,19 @@ pub fn gpp(command: &str, callback: Function, parameter: JsValue, state: &str) {
             });
             answer(&JsValue::from_bool(removed), true);
         }
-        "hasSection" => answer(&JsValue::from_bool(section.is_some() && asks_usnat), true),
-        "getSection" => match section.filter(|_| asks_usnat) {
-            Some(usnat) => answer(&fields(&usnat), true),
+        "hasSection" => answer(&JsValue::from_bool(asked.is_some()), true),
+        "getSection" => match asked {
+            Some(us) => answer(&fields(&us), true),
             None => answer(&JsValue::NULL, true),
         },
         "getField" => {
-            let field = parameter.as_string().and_then(|p| p.strip_prefix("usnat.").map(str::to_string));
-            let value = section
-                .zip(field)
-                .and_then(|(usnat, name)| usnat.fields().into_iter().find(|(n, _)| *n == name).map(|(_, v)| value(&v)));
+            // `usca.SaleOptOut`: the visitor's section's field, by the section's name.
+            let field = parameter.as_string().and_then(|p| {
+                let us = section?;
+                p.strip_prefix(us.section.name())?.strip_prefix('.').map(|name| (us, name.to_string()))
+            });
+            let value =
+                field.and_then(|(us, name)| us.fields().into_iter().find(|(n, _)| *n == name).map(|(_, v)| value(&v)));
             answer(&value.unwrap_or(JsValue::NULL), true);
         }
         other => {
@@ -71,35 +75,33 @@ pub fn gpp(command: &str, callback: Function, parameter: JsValue, state: &str) {
 /// Tells the listeners that the section changed (the client calls it after every decision).
 #[wasm_bindgen(js_name = gppChanged)]
 pub fn gpp_changed(state: &str) {
-    let state = gpp_from_wire(state).unwrap_or(GppState { usnat: None, shown: false });
+    let state = gpp_from_wire(state).unwrap_or(GppState { us: None, region: String::new(), shown: false });
+    let name = state.section().map_or("usnat", |us| us.section.name());
     let listeners = LISTENERS.with_borrow(Clone::clone);
     for (id, callback) in listeners {
-        let _ = callback.call2(&JsValue::NULL, &event("sectionChange", id, &"usnat".into(), &state), &JsValue::TRUE);
+        let _ = callback.call2(&JsValue::NULL, &event("sectionChange", id, &name.into(), &state), &JsValue::TRUE);
     }
-}
-
-fn section(state: &GppState) -> Option<UsNat> {
-    state.usnat.map(|(opted_out, gpc)| UsNat::for_opt_out(opted_out, gpc))
 }
 
 /// GPP `PingReturn`. `cmpId` 0: Assent is not a CMP registered with the IAB (see docs/gpp.md).
 fn ping(state: &GppState) -> JsValue {
-    let section = section(state);
+    let section = state.section();
     let ping = Object::new();
     put(&ping, "gppVersion", &"1.1".into());
     put(&ping, "cmpStatus", &"loaded".into());
     put(&ping, "cmpDisplayStatus", &if state.shown { "visible" } else { "hidden" }.into());
     put(&ping, "signalStatus", &"ready".into());
-    put(&ping, "supportedAPIs", &Array::of1(&"7:usnat".into()));
+    let supported: Array = UsSection::ALL.iter().map(|s| JsValue::from(format!("{}:{}", s.id(), s.name()))).collect();
+    put(&ping, "supportedAPIs", &supported);
     put(&ping, "cmpId", &JsValue::from(0));
-    let ids: Array = section.iter().map(|_| JsValue::from(USNAT_ID)).collect();
+    let ids: Array = section.iter().map(|us| JsValue::from(us.section.id())).collect();
     put(&ping, "sectionList", &ids);
     let applicable: Array = if section.is_some() { ids.clone() } else { Array::of1(&JsValue::from(-1)) };
     put(&ping, "applicableSections", &applicable);
-    put(&ping, "gppString", &section.as_ref().map_or_else(String::new, UsNat::gpp_string).into());
+    put(&ping, "gppString", &section.as_ref().map_or_else(String::new, UsSignal::gpp_string).into());
     let parsed = Object::new();
-    if let Some(usnat) = &section {
-        put(&parsed, "usnat", &fields(usnat));
+    if let Some(us) = &section {
+        put(&parsed, us.section.name(), &fields(us));
     }
     put(&ping, "parsedSections", &parsed);
     ping.into()
@@ -114,10 +116,10 @@ fn event(name: &str, listener: u32, data: &JsValue, state: &GppState) -> JsValue
     event.into()
 }
 
-/// A `usnat` section as `getSection` returns it: every field by its GPP name.
-fn fields(usnat: &UsNat) -> JsValue {
+/// A section as `getSection` returns it: every field by its GPP name.
+fn fields(us: &UsSignal) -> JsValue {
     let object = Object::new();
-    for (name, v) in usnat.fields() {
+    for (name, v) in us.fields() {
         put(&object, name, &value(&v));
     }
     object.into()

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use assent_core::gpp::{UsSection, UsSignal};
 use assent_core::json::Json;
 
 use crate::{
@@ -314,35 +315,46 @@ pub fn placeholder_from_wire(text: &str) -> Option<PlaceholderProps> {
     })
 }
 
-/// What the GPP handler answers from: the US National section's inputs `(opted out, GPC)` where it
-/// applies (`Session::gpp_opt_out`), and whether a banner or dialog is on screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the GPP handler answers from: the inputs of the visitor's US section `(opted out, GPC)` where
+/// one applies (`Session::gpp_opt_out`), the resolved region (which section: `UsSection::for_region`),
+/// and whether a banner or dialog is on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GppState {
-    /// `(opted out, GPC)`, or `None` where the section does not apply.
-    pub usnat: Option<(bool, bool)>,
+    /// `(opted out, GPC)`, or `None` where no US section applies.
+    pub us: Option<(bool, bool)>,
+    /// The visitor's resolved region (`US-CA`), empty when unknown.
+    pub region: String,
     /// A banner or dialog is on screen (`cmpDisplayStatus`).
     pub shown: bool,
 }
 
-/// The GPP state as JSON text: `[shown, [optedOut, gpc] | null]`.
+impl GppState {
+    /// The visitor's section, where one applies.
+    pub fn section(&self) -> Option<UsSignal> {
+        let (opted_out, gpc) = self.us?;
+        Some(UsSignal { section: UsSection::for_region(&self.region), opted_out, gpc })
+    }
+}
+
+/// The GPP state as JSON text: `[shown, [optedOut, gpc] | null, region]`.
 pub fn gpp_to_wire(state: &GppState) -> String {
-    let usnat = state.usnat.map_or(Json::Null, |(o, g)| Json::Array(vec![Json::Bool(o), Json::Bool(g)]));
-    Json::Array(vec![Json::Bool(state.shown), usnat]).canonical()
+    let us = state.us.map_or(Json::Null, |(o, g)| Json::Array(vec![Json::Bool(o), Json::Bool(g)]));
+    Json::Array(vec![Json::Bool(state.shown), us, Json::String(state.region.clone())]).canonical()
 }
 
 /// The GPP state from [`gpp_to_wire`]'s text.
 pub fn gpp_from_wire(text: &str) -> Option<GppState> {
-    match Json::parse(text).ok()? {
-        Json::Array(parts) => match parts.as_slice() {
-            [Json::Bool(shown), Json::Null] => Some(GppState { usnat: None, shown: *shown }),
-            [Json::Bool(shown), Json::Array(usnat)] => match usnat.as_slice() {
-                [Json::Bool(o), Json::Bool(g)] => Some(GppState { usnat: Some((*o, *g)), shown: *shown }),
-                _ => None,
-            },
-            _ => None,
+    let Json::Array(parts) = Json::parse(text).ok()? else { return None };
+    let [Json::Bool(shown), us, Json::String(region)] = parts.as_slice() else { return None };
+    let us = match us {
+        Json::Null => None,
+        Json::Array(us) => match us.as_slice() {
+            [Json::Bool(o), Json::Bool(g)] => Some((*o, *g)),
+            _ => return None,
         },
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(GppState { us, region: region.clone(), shown: *shown })
 }
 
 #[cfg(test)]
@@ -413,8 +425,12 @@ mod tests {
             assert_eq!(intent_from_wire(&intent_to_wire(&intent)), Some(intent));
         }
         assert_eq!(intent_from_wire("[\"grant\"]"), None);
-        for state in [GppState { usnat: None, shown: true }, GppState { usnat: Some((true, false)), shown: false }] {
-            assert_eq!(gpp_from_wire(&gpp_to_wire(&state)), Some(state));
+        for state in [
+            GppState { us: None, region: String::new(), shown: true },
+            GppState { us: Some((true, false)), region: "US-CA".into(), shown: false },
+            GppState { us: Some((false, true)), region: "US-CT".into(), shown: true },
+        ] {
+            assert_eq!(gpp_from_wire(&gpp_to_wire(&state)), Some(state.clone()));
         }
         assert_eq!(props_from_wire("{}"), None);
     }

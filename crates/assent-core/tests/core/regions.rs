@@ -271,14 +271,49 @@ fn gpp_usnat_strings_match_the_iab_encoder() {
     assert_eq!(UsNat::for_opt_out(true, true).gpp_string(), "DBABLA~CVQVAAAAAACA.YA");
     assert_eq!(UsNat::for_opt_out(false, false).gpp_string(), "DBABLA~CVQqAAAAAACA.QA");
 
-    // Which visitors get a section: US opt-out regions, with the decision's opt-out.
-    let (s, _) = start(&visitor(Some("US-CA"), None, None, true));
+    // Which visitors get a section: US opt-out regions, with the decision's opt-out; the national one
+    // where the state has no section of its own.
+    let (s, _) = start(&visitor(Some("US-TX"), None, None, true));
     assert_eq!(s.gpp().unwrap().gpp_string(), "DBABLA~CVQVAAAAAACA.YA", "GPC applied: opted out, Gpc = true");
     let (s, _) = start(&Visitor::in_region("US-TX"));
-    assert_eq!(s.gpp().unwrap().sale_opt_out, 2, "no opt-out yet");
+    assert!(!s.gpp().unwrap().opted_out, "no opt-out yet");
     for region in ["DE", "JP", "CA-QC"] {
         assert_eq!(start(&Visitor::in_region(region)).0.gpp(), None, "{region}");
     }
+}
+
+/// The state sections, for a visitor in the state. The expected strings were produced by the IAB's own
+/// encoder (`@iabgpp/cmpapi` 3.2's `GppModel`: the notices given, the opt-outs, MspaCoveredTransaction
+/// 2, and the GPC subsection where the section has one; Virginia's has none).
+#[test]
+fn gpp_state_sections_match_the_iab_encoder_and_follow_the_visitors_state() {
+    use assent_core::gpp::{UsSection, UsSignal};
+    let cases = [
+        (UsSection::Ca, true, true, "DBABBg~BUUAAACA.YA"),
+        (UsSection::Ca, false, false, "DBABBg~BUoAAACA.QA"),
+        (UsSection::Va, true, false, "DBABRg~BVUAACA"),
+        (UsSection::Va, false, false, "DBABRg~BVoAACA"),
+        (UsSection::Co, true, true, "DBABJg~BVUAAIA.YA"),
+        (UsSection::Co, false, false, "DBABJg~BVoAAIA.QA"),
+        (UsSection::Ct, true, true, "DBABVg~BVUAAAIA.YA"),
+        (UsSection::Ct, false, false, "DBABVg~BVoAAAIA.QA"),
+    ];
+    for (section, opted_out, gpc, expected) in cases {
+        assert_eq!(UsSignal { section, opted_out, gpc }.gpp_string(), expected, "{section:?} {opted_out} {gpc}");
+    }
+    // The section follows the resolved state; GPC opts out where the law says so.
+    for (region, section) in
+        [("US-CA", UsSection::Ca), ("US-VA", UsSection::Va), ("US-CO", UsSection::Co), ("US-CT", UsSection::Ct)]
+    {
+        let (s, _) = start(&visitor(Some(region), None, None, true));
+        let us = s.gpp().unwrap();
+        assert_eq!((us.section, us.gpc), (section, true), "{region}");
+        if region != "US-VA" {
+            assert!(us.opted_out, "{region}: GPC is an opt-out of sale, sharing and targeted advertising");
+        }
+    }
+    let (s, _) = start(&Visitor::in_region("US-VA"));
+    assert_eq!(s.gpp().unwrap().gpp_string(), "DBABRg~BVoAACA", "Virginia without GPC: no opt-out, no subsection");
 }
 
 /// Outside opt-in, an opt-out holds when the decision is set aside (a new notice version, a move to a
@@ -298,7 +333,7 @@ fn an_opt_out_holds_when_the_decision_is_asked_again() {
     assert!(s.decision().is_none(), "asked again");
     assert_eq!(s.ui(), Ui::Banner);
     assert_eq!(granted(&s), ["analytics", "necessary", "preferences"], "marketing stays off meanwhile");
-    assert_eq!(s.gpp().unwrap().sale_opt_out, 1, "and GPP says opted out");
+    assert!(s.gpp().unwrap().opted_out, "and GPP says opted out");
 
     // CH (notice): the visitor refuses analytics; in US-CA (stricter) they are asked again, analytics off.
     let (mut s, _) = start(&Visitor::in_region("CH"));
