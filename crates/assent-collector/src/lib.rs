@@ -227,11 +227,9 @@ pub struct IntervalRow {
 
 /// A subject's rows of the interval table for `purpose`, by the core's `timeline` (the rows
 /// `assent intervals` writes).
-fn interval_rows(subject: &str, purpose: &str, rows: &[Row]) -> Vec<IntervalRow> {
-    let claims = stored_claims(rows);
-    let evidence = stored_evidence(&claims);
+fn interval_rows(subject: &str, purpose: &str, evidence: &[Evidence<'_>]) -> Vec<IntervalRow> {
     let time = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
-    assent_core::timeline::Timelines::of(&evidence, purpose)
+    assent_core::timeline::Timelines::of(evidence, purpose)
         .spans()
         .map(|(scope, span)| {
             let a = &span.answer;
@@ -254,11 +252,12 @@ fn interval_rows(subject: &str, purpose: &str, rows: &[Row]) -> Vec<IntervalRow>
 
 /// A subject's rows of the interval table for every purpose its receipts name.
 fn table_rows(subject: &str, rows: &[Row]) -> Vec<IntervalRow> {
-    let mut purposes: Vec<String> =
-        stored_claims(rows).into_iter().flat_map(|(c, _)| c.purposes.into_iter().map(|p| p.id)).collect();
+    let claims = stored_claims(rows);
+    let evidence = stored_evidence(&claims);
+    let mut purposes: Vec<&str> = claims.iter().flat_map(|(c, _)| c.purposes.iter().map(|p| p.id.as_str())).collect();
     purposes.sort_unstable();
     purposes.dedup();
-    purposes.iter().flat_map(|purpose| interval_rows(subject, purpose, rows)).collect()
+    purposes.into_iter().flat_map(|purpose| interval_rows(subject, purpose, &evidence)).collect()
 }
 
 /// The collector's routes.
@@ -805,7 +804,9 @@ async fn interval_parquet(store: &Store, purpose: &str, subjects: &[String]) -> 
     let mut text: [StringBuilder; 8] = std::array::from_fn(|_| StringBuilder::new());
     let (mut granted, mut from, mut until) = (BooleanBuilder::new(), Int64Builder::new(), Int64Builder::new());
     for subject in subjects {
-        for r in interval_rows(subject, purpose, &store.subject_receipts(subject).await?) {
+        let rows = store.subject_receipts(subject).await?;
+        let claims = stored_claims(&rows);
+        for r in interval_rows(subject, purpose, &stored_evidence(&claims)) {
             let values = [
                 Some(r.subject.as_str()),
                 Some(r.purpose.as_str()),

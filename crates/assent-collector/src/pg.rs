@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS consent_intervals (
 );
 CREATE INDEX IF NOT EXISTS consent_intervals_join ON consent_intervals (purpose, subject, scope, valid_from);
 CREATE TABLE IF NOT EXISTS consent_intervals_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), after_seq BIGINT NOT NULL);
+INSERT INTO consent_intervals_cursor (id, after_seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
 CREATE OR REPLACE VIEW consent_in_force AS
     SELECT subject, purpose, scope, valid_from, valid_until, receipt, notice_version, method, decided_in
     FROM consent_intervals
@@ -343,11 +344,6 @@ impl PgStore {
         if !locked {
             return Ok(0);
         }
-        tx.execute(
-            "INSERT INTO consent_intervals_cursor (id, after_seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
-            &[],
-        )
-        .await?;
         let after: i64 = tx.query_one("SELECT after_seq FROM consent_intervals_cursor WHERE id = 1", &[]).await?.get(0);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let new = tx

@@ -21,7 +21,7 @@ use assent_core::json::Json;
 use assent_core::receipt::Claims;
 
 use crate::error::Rejection;
-use crate::store::Row;
+use crate::store::{Cursor, Row};
 use crate::{changes_of, expiries_of, iso, s, AppState};
 
 /// The first wait after a failed delivery, and the longest.
@@ -33,11 +33,12 @@ const PAGE: usize = 200;
 /// misses none from now on), then starts a delivery task for each.
 pub(crate) async fn start(state: &AppState) -> Result<(), Rejection> {
     let now = i64::try_from((state.clock)()).unwrap_or(i64::MAX);
+    let mut cursors = Vec::new();
     for url in &state.settings.webhooks {
-        state.store.webhook_cursor(url, now).await?;
+        cursors.push(state.store.webhook_cursor(url, now).await?);
     }
-    for url in &state.settings.webhooks {
-        tokio::spawn(deliver(state.clone(), url.clone()));
+    for (url, cursor) in state.settings.webhooks.iter().zip(cursors) {
+        tokio::spawn(deliver(state.clone(), url.clone(), cursor));
     }
     Ok(())
 }
@@ -54,7 +55,9 @@ impl From<Rejection> for Failed {
     }
 }
 
-async fn deliver(state: AppState, url: String) {
+/// One URL's deliveries, for as long as the collector runs. Its cursor is read once, here, and kept in
+/// the database as it moves.
+async fn deliver(state: AppState, url: String, mut cursor: Cursor) {
     let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
         Ok(client) => client,
         Err(e) => {
@@ -66,7 +69,7 @@ async fn deliver(state: AppState, url: String) {
     loop {
         // Made before the read, so a receipt stored meanwhile still wakes this task.
         let appended = state.appended.notified();
-        match step(&state, &client, &url).await {
+        match step(&state, &client, &url, &mut cursor).await {
             Ok(true) => wait = BACKOFF.0,
             Ok(false) => {
                 wait = BACKOFF.0;
@@ -94,9 +97,8 @@ async fn deliver(state: AppState, url: String) {
 }
 
 /// Delivers what is due, in order, saving the cursor after each delivery. `true` if it moved.
-async fn step(state: &AppState, client: &reqwest::Client, url: &str) -> Result<bool, Failed> {
+async fn step(state: &AppState, client: &reqwest::Client, url: &str, cursor: &mut Cursor) -> Result<bool, Failed> {
     let now = i64::try_from((state.clock)()).unwrap_or(i64::MAX);
-    let mut cursor = state.store.webhook_cursor(url, now).await?;
     let rows = state.store.receipts_after(cursor.after, PAGE).await?;
     if let Some(last) = rows.last().map(|r| r.seq) {
         for change in changes_of(&state.store, rows).await? {
@@ -106,11 +108,11 @@ async fn step(state: &AppState, client: &reqwest::Client, url: &str) -> Result<b
                 post(state, client, url, "withdrawal", &id, &change.row, &change.claims, &change.ended, at, now)
                     .await?;
                 cursor.after = change.row.seq;
-                state.store.save_webhook_cursor(url, cursor).await?;
+                state.store.save_webhook_cursor(url, *cursor).await?;
             }
         }
         cursor.after = last;
-        state.store.save_webhook_cursor(url, cursor).await?;
+        state.store.save_webhook_cursor(url, *cursor).await?;
         return Ok(true);
     }
     let due = state.store.expiring_after(cursor.expiry, now, PAGE).await?;
@@ -125,10 +127,10 @@ async fn step(state: &AppState, client: &reqwest::Client, url: &str) -> Result<b
             post(state, client, url, "expiry", &id, &expiry.row, &expiry.claims, &expiry.purposes, at, now).await?;
         }
         cursor.expiry = (i64::try_from(at).unwrap_or(i64::MAX), expiry.row.seq);
-        state.store.save_webhook_cursor(url, cursor).await?;
+        state.store.save_webhook_cursor(url, *cursor).await?;
     }
     cursor.expiry = (i64::try_from(last.0).unwrap_or(i64::MAX), last.1);
-    state.store.save_webhook_cursor(url, cursor).await?;
+    state.store.save_webhook_cursor(url, *cursor).await?;
     Ok(true)
 }
 
