@@ -106,12 +106,13 @@ test('GPC in US-CA and US-TX: marketing never runs, "Opt-Out Request Honored" sh
     const claims = await verifiedClaims(receipt.jws);
     assert.deepEqual([claims.method, claims.gpc, claims.purposes.marketing.granted, claims.region], ['gpc', true, false, region]);
 
-    // IAB GPP: California's own section, elsewhere the US National one, decoded by the IAB's own library.
-    const [id, name] = region === 'US-CA' ? [8, 'usca'] : [7, 'usnat'];
+    // IAB GPP: each state's own section, decoded by the IAB's own library.
+    const [id, name] = region === 'US-CA' ? [8, 'usca'] : [16, 'ustx'];
     const gpp = await page.evaluate(() => new Promise((resolve) => window.__gpp('ping', (ping) => resolve(ping))));
     assert.deepEqual([gpp.cmpStatus, gpp.signalStatus, gpp.applicableSections, gpp.sectionList], ['loaded', 'ready', [id], [id]]);
     const section = new GppModel(gpp.gppString).getSection(name);
-    assert.deepEqual([section.SaleOptOut, section.SharingOptOut, section.Gpc], [1, 1, true], gpp.gppString);
+    const optOut = region === 'US-CA' ? section.SharingOptOut : section.TargetedAdvertisingOptOut;
+    assert.deepEqual([section.SaleOptOut, optOut, section.Gpc], [1, 1, true], gpp.gppString);
     assert.deepEqual(Object.keys(gpp.parsedSections), [name]);
     assert.equal(await page.evaluate((f) => new Promise((r) => window.__gpp('getField', (v) => r(v), f)), `${name}.SaleOptOut`), 1);
 
@@ -191,7 +192,7 @@ test('__gpp: the stub queues calls until the CMP is ready; listeners hear every 
     });
   }));
   assert.deepEqual(events.map((e) => e.slice(0, 3)), [['listenerRegistered', true, true], ['signalStatus', 'ready', true]]);
-  const before = new GppModel(events[1][3]).getSection('usnat');
+  const before = new GppModel(events[1][3]).getSection('ustx');
   assert.deepEqual([before.SaleOptOut, before.Gpc, before.SaleOptOutNotice], [2, false, 1], 'no opt-out yet; the notice was given');
   const change = page.evaluate(() => new Promise((resolve) => {
     window.__gpp('addEventListener', (event) => { if (event.eventName === 'sectionChange') resolve(event.pingData.gppString); });
@@ -199,15 +200,16 @@ test('__gpp: the stub queues calls until the CMP is ready; listeners hear every 
   await banner(page).getByRole('button', { name: 'Your privacy choices' }).click();
   await prefsDialog(page).getByRole('switch', { name: 'Marketing' }).click();
   await prefsDialog(page).getByRole('button', { name: 'Save choices' }).click();
-  const after = new GppModel(await change).getSection('usnat');
-  assert.deepEqual([after.SaleOptOut, after.SharingOptOut, after.TargetedAdvertisingOptOut], [1, 1, 1], 'the objection reaches GPP at once');
+  const after = new GppModel(await change).getSection('ustx');
+  assert.deepEqual([after.SaleOptOut, after.TargetedAdvertisingOptOut], [1, 1], 'the objection reaches GPP at once');
   const call = (command, parameter) => page.evaluate(([c, p]) => new Promise((r) => window.__gpp(c, (v, ok) => r([v, ok]), p)), [command, parameter]);
-  assert.deepEqual(await call('hasSection', 'usnat'), [true, true]);
-  const [section] = await call('getSection', 'usnat');
-  assert.deepEqual([section.SaleOptOut, section.MspaCoveredTransaction, section.SensitiveDataProcessing.length], [1, 2, 16]);
+  assert.deepEqual(await call('hasSection', 'ustx'), [true, true]);
+  assert.deepEqual(await call('hasSection', 'usnat'), [false, true], 'Texas has its own section');
+  const [section] = await call('getSection', 'ustx');
+  assert.deepEqual([section.SaleOptOut, section.MspaCoveredTransaction, section.SensitiveDataProcessing.length], [1, 2, 8]);
   assert.deepEqual(await call('removeEventListener', 1), [true, true]);
   assert.deepEqual(await call('removeEventListener', 1), [false, true], 'already removed');
-  assert.deepEqual(await call('getField', 'usnat.NoSuchField'), [null, true]);
+  assert.deepEqual(await call('getField', 'ustx.NoSuchField'), [null, true]);
   await context.close();
 
   const de = await openPage(env);
@@ -226,7 +228,9 @@ test('__gpp in Virginia answers with usva, without a GPC subsection; the other s
   await load(page, `${env.base}/?region=US-VA`);
   const call = (command, parameter) => page.evaluate(([c, p]) => new Promise((r) => window.__gpp(c, (v, ok) => r([v, ok]), p)), [command, parameter]);
   const [ping] = await call('ping');
-  assert.deepEqual([ping.applicableSections, ping.supportedAPIs], [[9], ['7:usnat', '8:usca', '9:usva', '10:usco', '12:usct']]);
+  assert.deepEqual([ping.applicableSections, ping.supportedAPIs], [[9], ['7:usnat', '8:usca', '9:usva', '10:usco', '11:usut',
+    '12:usct', '13:usfl', '14:usmt', '15:usor', '16:ustx', '17:usde', '18:usia', '19:usne', '20:usnh', '21:usnj', '22:ustn',
+    '23:usmn', '24:usmd', '25:usin', '26:usky', '27:usri']]);
   const usva = new GppModel(ping.gppString).getSection('usva');
   assert.deepEqual([usva.SaleOptOutNotice, usva.SaleOptOut, usva.TargetedAdvertisingOptOut, usva.MspaCoveredTransaction], [1, 2, 2, 2], ping.gppString);
   assert.ok(!ping.gppString.split('~')[1].includes('.'), 'no GPC subsection in Virginia\'s section');
@@ -285,7 +289,7 @@ test('__gpp: a reference to the stub kept from before the CMP was ready is answe
   }), [command, parameter]);
   const [ping] = await kept('ping');
   assert.equal(ping.cmpStatus, 'loaded');
-  assert.deepEqual(await kept('hasSection', 'usnat'), [true, true]);
+  assert.deepEqual(await kept('hasSection', 'ustx'), [true, true]);
   await context.close();
 });
 

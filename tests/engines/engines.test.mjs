@@ -7,7 +7,9 @@
 // through the harness's proxy, so "no tracker request" is read from what reached it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { DEMO_CONFIG } from '../e2e/helpers.mjs';
+import { decoded } from '../vectors/tcf-decode.mjs';
 import { ENGINES, launch, pageRequests, proxyQuiet, RECORD_ERRORS, recordErrors, startEnv, until } from './harness.mjs';
 
 // The demo config, with a service on a host no browser upgrades to HTTPS (`.test`), so that a tag the
@@ -81,6 +83,18 @@ const NETWORK = `${head('network')}<body><h1>Network</h1><script>
 </script></body></html>`;
 const CHAT = `${head('chat')}<body><h1>Chat</h1><assent-ai-toggle conversation="c-engines"></assent-ai-toggle></body></html>`;
 
+// IAB TCF: the vectors' `tcf` section and the test GVL, a vendor's listener from the start.
+const VECTORS = JSON.parse(readFileSync(new URL('../../data/tcf-vectors.json', import.meta.url), 'utf8'));
+const tcfConfig = { ...JSON.parse(DEMO_CONFIG), tcf: VECTORS.config };
+delete tcfConfig.receipts;
+const TCF = `<!doctype html><html lang="en"><head><meta charset="utf-8">${RECORD_ERRORS}
+<script type="application/json" id="tcf-config">${JSON.stringify(tcfConfig)}</script>
+<script src="/assent/assent.js" data-config="#tcf-config" data-region="DE" data-tcf></script><title>tcf</title>
+<script>window.__tcf = []; window.__tcfapi('addEventListener', 2, (d, ok) => ok && window.__tcf.push(d.eventStatus));</script>
+</head><body><h1>TCF</h1></body></html>`;
+const TC_DATA = `return new Promise((done) => window.__tcfapi('getTCData', 2, (d, ok) => done(JSON.stringify({ ok,
+  tcString: d.tcString, eventStatus: d.eventStatus, addtlConsent: d.addtlConsent, events: window.__tcf, errors: window.__errors }))));`;
+
 const TRACKER_JS = { type: 'text/javascript', body: "window.__ran = (window.__ran || []).concat('injected');" };
 const VIDEO = { type: 'text/html', body: '<!doctype html><title>video</title><p>video</p>' };
 const DELAY = 40;
@@ -136,7 +150,8 @@ before(async () => {
   env = await startEnv(
     { '/engines.json': { type: 'application/json', body: JSON.stringify(config) }, '/engines.html': { type: 'text/html', body: PAGE },
       '/chat.html': { type: 'text/html', body: CHAT }, '/embeds.html': { type: 'text/html', body: EMBEDS },
-      '/network.html': { type: 'text/html', body: NETWORK },
+      '/network.html': { type: 'text/html', body: NETWORK }, '/tcf.html': { type: 'text/html', body: TCF },
+      '/gvl/vendor-list.json': { type: 'application/json', body: readFileSync(new URL('../fixtures/gvl/vendor-list.json', import.meta.url), 'utf8') },
       '/csp.html': { type: 'text/html', body: STRICT, headers: { 'content-security-policy': CSP } } },
     (url) => url.pathname === '/w.js' ? WRITTEN : url.hostname === 'tracker.assent.test' ? TRACKER_JS : url.hostname === 'video.assent.test' ? VIDEO : null,
   );
@@ -329,6 +344,31 @@ for (const engine of ENGINES) {
         assert.deepEqual(got, {
           allowed: true, elsewhere: false, stamp: false, usage: 'train-ai=y', usageElsewhere: 'train-ai=n', errors: [],
         });
+      } finally {
+        await s.close();
+      }
+    });
+
+    test(`${engine}: TCF's first layer, "Accept all", and a TC string that decodes to every disclosed vendor; the next page view reads it back`, async () => {
+      const s = await browser.session();
+      try {
+        await s.go(`${env.base}/tcf.html`);
+        await until(() => s.run(`const h = document.getElementById('assent-ui');
+          return !!h && !!h.shadowRoot.querySelector('section.banner section.tcf [data-key="tcf-partners"]');`), 'the TCF block');
+        await s.run(click('Accept all'));
+        await until(async () => JSON.parse(await s.run(TC_DATA)).eventStatus === 'useractioncomplete', 'the TC string');
+        const got = JSON.parse(await s.run(TC_DATA));
+        const { created, lastUpdated, ...rest } = decoded(got.tcString);
+        const { created: c0, lastUpdated: l0, ...want } = VECTORS.cases.find((c) => c.name === 'accept all').expect;
+        assert.deepEqual(rest, want);
+        assert.deepEqual([got.ok, got.addtlConsent, got.events.slice(-2), got.errors],
+          [true, '2~89.1097~dv.89.1097', ['cmpuishown', 'useractioncomplete'], []]);
+        await s.go(`${env.base}/tcf.html`);
+        const back = JSON.parse(await until(async () => {
+          const t = await s.run(TC_DATA);
+          return JSON.parse(t).eventStatus === 'tcloaded' && t;
+        }, 'the stored TC string'));
+        assert.deepEqual([back.tcString, back.errors, await s.run(BANNER)], [got.tcString, [], null]);
       } finally {
         await s.close();
       }

@@ -4,8 +4,8 @@ import { pending, run } from './activate.js';
 import { settle } from './api.js';
 import { config } from './config.js';
 import { gtag } from './consent-mode.js';
-import { flushGpp } from './gpp-stub.js';
-import { base, gpc, region, timezone } from './page.js';
+import { flushGpp } from './cmp-stub.js';
+import { base, gpc, likelyLocale, region, timezone } from './page.js';
 import { state } from './state.js';
 import { html } from './trusted.js';
 
@@ -105,14 +105,29 @@ let prefsLoading = null;
  * The preferences module (the dialog and the AI toggle, in Leptos): the client asks for it when one is
  * first needed, or once the banner is idle. A failed load is asked for again on the next need.
  */
-function prefs() {
-  prefsLoading ||= import(`${base}assent_prefs.js`)
-    .then((m) => m.default({ module_or_path: `${base}assent_prefs_bg.wasm` }).then(() => m))
+export function prefs() {
+  // A site with TCF gets the module's TCF build (assent_tcf), everyone else the one without it.
+  prefsLoading ||= config()
+    .then((c) => {
+      const name = c.json?.tcf ? 'assent_tcf' : 'assent_prefs';
+      return import(`${base}${name}.js`).then((m) => m.default({ module_or_path: `${base}${name}_bg.wasm` }).then(() => m));
+    })
     .catch((e) => {
       prefsLoading = null;
       throw e;
     });
   return prefsLoading;
+}
+
+/**
+ * TCF's first layer says what its vendors do, so the client starts once the vendor list (and the
+ * TCF strings in the likely language) are in: the module's TCF build, started, or nothing (the banner
+ * then shows without TCF, and the console says why).
+ */
+function startTcf(/** @type {unknown} */ section) {
+  return prefs()
+    .then((m) => m.tcfStart(JSON.stringify(section), base, likelyLocale()).then(() => m))
+    .catch((/** @type {unknown} */ e) => console.error(`assent: TCF could not start (${e}); TCF vendors get no consent.`));
 }
 
 /** @type {any} */
@@ -145,10 +160,11 @@ let booting = null;
 /** Starts the client (once): the core decides from here on. */
 export function boot() {
   booting ||= Promise.all([config(), load()])
-    .then(([c, m]) =>
+    .then(([c, m]) => Promise.all([c, m, c.json?.tcf && startTcf(c.json.tcf)]))
+    .then(([c, m, tcf]) =>
       m.start({
         configText: c.text ?? null, configError: c.error || null, region: region || null, timezone: timezone || null,
-        gpc, gtag, stored: c.cookie || null, base, run, pending, receipts, prefs, fetch: handOver, html,
+        gpc, gtag, stored: c.cookie || null, base, run, pending, receipts, prefs, fetch: handOver, html, tcf,
       }),
     )
     .then(

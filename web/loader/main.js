@@ -9,32 +9,10 @@ import { boot, catchTraps, deliverReceipts, prefetch } from './client.js';
 import { config, cookieName } from './config.js';
 import { consentDefault, consentSettings, consentUpdate } from './consent-mode.js';
 import { defineToggle } from './element.js';
-import { installGppStub } from './gpp-stub.js';
-import { base, configUrl, gpc, me, placed, region, timezone } from './page.js';
+import { installGppStub, installTcfStub } from './cmp-stub.js';
+import { base, configUrl, gpc, likelyLocale, me, placed, region, timezone } from './page.js';
 import { state } from './state.js';
 import { decode, fingerprint, scopedLines, unmade } from './stored.js';
-
-/**
- * The locale file the client will most likely ask for, from the first of <html lang> and the browser's
- * languages that one serves: a file named by its first two subtags or by its language. The build writes
- * the files and the core's answers for the tags that rule misses (`zh-tw:zh-Hant`; xtask's
- * `locale_guesses`). The client negotiates the real one with the config's languages: a wrong guess costs
- * one more request, never the wrong language.
- */
-function likelyLocale() {
-  /** @type {Record<string, string>} lowercase tag → file: `de`, or `zh-tw:zh-Hant` */
-  const serves = {};
-  for (const entry of '@LOCALES@'.split(',')) {
-    const [tag, file] = entry.split(':');
-    serves[tag.toLowerCase()] = file || tag;
-  }
-  for (const tag of [document.documentElement.getAttribute('lang'), ...(navigator.languages || [])]) {
-    const sub = String(tag || '').trim().replace(/_/g, '-').toLowerCase().split('-');
-    const file = serves[sub.slice(0, 2).join('-')] || serves[sub[0]];
-    if (file) return file;
-  }
-  return 'en';
-}
 
 /** A stored form in any cookie: not a first visit. */
 function storedAnywhere() {
@@ -63,6 +41,8 @@ function applyOnArrival(/** @type {import('./config.js').Config} */ c) {
     console.error(`assent: could not apply blocking from the config: ${e}`);
   }
   consentSettings(c.json);
+  // TCF's vendors ask `__tcfapi` on every page view: the client and the module answer.
+  installTcfStub(!!c.json?.tcf);
   if (!s || !covered) return boot();
   consentUpdate(s.consentMode);
   state.stored = s;
@@ -70,6 +50,7 @@ function applyOnArrival(/** @type {import('./config.js').Config} */ c) {
   covered = applyStored();
   if (!covered) return boot();
   settle();
+  if (c.json?.tcf) return boot();
   // The core keeps something on screen on every page view (the opt-out entry point): start it once the
   // page has loaded, off the critical path.
   if (s.persistent) {
@@ -104,6 +85,7 @@ function main() {
   deliverReceipts();
   defineToggle();
   installGppStub();
+  installTcfStub(false);
   /** @type {any} */ (window).assent = api;
   if (!configUrl && !me) return; // evaluated without a tag (tests): primitives only
   // No stored form in any cookie (a first visit): the core will decide and show a banner, so its wasm,

@@ -12,6 +12,28 @@ export const placed = isPlace(region);
 export const timezone = placed ? '' : zone();
 export const gpc = /** @type {Navigator & { globalPrivacyControl?: boolean }} */ (navigator).globalPrivacyControl === true;
 
+/**
+ * The locale file the client will most likely ask for, from the first of <html lang> and the browser's
+ * languages that one serves: a file named by its first two subtags or by its language. The build writes
+ * the files and the core's answers for the tags that rule misses (`zh-tw:zh-Hant`; xtask's
+ * `locale_guesses`). The client negotiates the real one with the config's languages: a wrong guess costs
+ * one more request, never the wrong language.
+ */
+export function likelyLocale() {
+  /** @type {Record<string, string>} lowercase tag → file: `de`, or `zh-tw:zh-Hant` */
+  const serves = {};
+  for (const entry of '@LOCALES@'.split(',')) {
+    const [tag, file] = entry.split(':');
+    serves[tag.toLowerCase()] = file || tag;
+  }
+  for (const tag of [document.documentElement.getAttribute('lang'), ...(navigator.languages || [])]) {
+    const sub = String(tag || '').trim().replace(/_/g, '-').toLowerCase().split('-');
+    const file = serves[sub.slice(0, 2).join('-')] || serves[sub[0]];
+    if (file) return file;
+  }
+  return 'en';
+}
+
 function zone() {
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || '';

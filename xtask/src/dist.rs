@@ -16,6 +16,9 @@ pub(crate) const WASM: &str = "assent_client_bg.wasm";
 /// The preferences module (the dialog and the AI toggle), fetched when first needed.
 pub(crate) const PREFS_GLUE: &str = "assent_prefs.js";
 pub(crate) const PREFS_WASM: &str = "assent_prefs_bg.wasm";
+/// The preferences module's TCF build, served instead of it where the config has `tcf`.
+pub(crate) const TCF_GLUE: &str = "assent_tcf.js";
+pub(crate) const TCF_WASM: &str = "assent_tcf_bg.wasm";
 pub(crate) const RECEIPTS: &str = "assent-receipts.js";
 
 /// The pinned nightly that builds the browser bundle's wasm, and only that: its standard library is
@@ -48,6 +51,8 @@ pub fn dist(root: &Path) -> Result<()> {
             "assent-client",
             "-p",
             "assent-prefs",
+            "-p",
+            "assent-tcf",
             "--target",
             "wasm32-unknown-unknown",
             "-Zbuild-std=std,panic_abort",
@@ -66,7 +71,9 @@ pub fn dist(root: &Path) -> Result<()> {
     fs::create_dir_all(out.join("locales"))?;
     let esbuild = root.join("node_modules/.bin/esbuild");
     // Each module: bound, its wasm optimised until it converges, its glue minified.
-    for (krate, glue, wasm) in [("assent_client", GLUE, WASM), ("assent_prefs", PREFS_GLUE, PREFS_WASM)] {
+    for (krate, glue, wasm) in
+        [("assent_client", GLUE, WASM), ("assent_prefs", PREFS_GLUE, PREFS_WASM), ("assent_tcf", TCF_GLUE, TCF_WASM)]
+    {
         run(Command::new("wasm-bindgen")
             .arg(target_dir.join(format!("wasm32-unknown-unknown/wasm-release/{krate}.wasm")))
             .args(["--target", "web", "--no-typescript", "--out-dir"])
@@ -107,6 +114,10 @@ pub fn dist(root: &Path) -> Result<()> {
     fs::copy(root.join("web/assent.d.ts"), out.join("assent.d.ts"))?;
     for (lang, strings) in read_locales(root)? {
         fs::write(out.join(format!("locales/{lang}.json")), serde_json::to_string(&strings)?)?;
+    }
+    fs::create_dir_all(out.join("tcf"))?;
+    for (lang, strings) in read_tcf_locales(root)? {
+        fs::write(out.join(format!("tcf/{lang}.json")), serde_json::to_string(&strings)?)?;
     }
     write_schema(&out.join("config.schema.json"))?;
     // The timezone → country table, fetched by the client only when the page gives no region: the
@@ -197,20 +208,32 @@ pub(crate) fn schema_text() -> Result<String> {
     let mut schema = schemars::schema_for!(assent_core::Config);
     // `contentUsage` is read by `assent signals`, not by the browser, so it is not a field of the
     // browser's config model; its schema joins the config's here.
+    // `tcf` likewise: the preferences module's TCF build reads it (assent_core::tcf).
     let mut usage = schemars::schema_for!(assent_core::aipref::ContentUsage);
     usage.remove("$schema");
-    schema
-        .get_mut("properties")
-        .and_then(|p| p.as_object_mut())
-        .context("the config schema has properties")?
-        .insert("contentUsage".into(), usage.to_value());
+    let mut tcf = schemars::schema_for!(assent_core::tcf::TcfSchema);
+    tcf.remove("$schema");
+    let properties =
+        schema.get_mut("properties").and_then(|p| p.as_object_mut()).context("the config schema has properties")?;
+    properties.insert("contentUsage".into(), usage.to_value());
+    properties.insert("tcf".into(), tcf.to_value());
     Ok(serde_json::to_string_pretty(&schema)?)
 }
 
 /// Every locale file, by language code.
 pub(crate) fn read_locales(root: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    read_locale_dir(&root.join("locales"))
+}
+
+/// The TCF strings (`locales/tcf/`), by language code: served as `tcf/{lang}.json` to sites with TCF
+/// only, so that no other site downloads them.
+pub(crate) fn read_tcf_locales(root: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    read_locale_dir(&root.join("locales/tcf"))
+}
+
+fn read_locale_dir(dir: &Path) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
     let mut out = BTreeMap::new();
-    for entry in fs::read_dir(root.join("locales"))? {
+    for entry in fs::read_dir(dir)? {
         let path = entry?.path();
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
             continue;
@@ -238,19 +261,31 @@ pub fn check_locales(root: &Path) -> Result<()> {
 }
 
 pub(crate) fn locale_problems(root: &Path) -> Result<Vec<String>> {
-    use assent_core::locale::{key_differences, string_problems, REFERENCE_LANGUAGE};
     let locales = read_locales(root)?;
-    let reference = locales.get(REFERENCE_LANGUAGE).context("locales/en.json, the reference, is missing")?;
+    let tcf = read_tcf_locales(root)?;
+    let mut problems = problems_in("locales", &locales)?;
+    problems.extend(problems_in("locales/tcf", &tcf)?);
+    // Every language has its TCF strings too.
+    for lang in locales.keys().filter(|l| !tcf.contains_key(*l)) {
+        problems.push(format!("locales/tcf/{lang}.json: missing"));
+    }
+    Ok(problems)
+}
+
+fn problems_in(dir: &str, locales: &BTreeMap<String, BTreeMap<String, String>>) -> Result<Vec<String>> {
+    use assent_core::locale::{key_differences, string_problems, REFERENCE_LANGUAGE};
+    let reference =
+        locales.get(REFERENCE_LANGUAGE).with_context(|| format!("{dir}/en.json, the reference, is missing"))?;
     let mut problems = Vec::new();
-    for (lang, strings) in &locales {
+    for (lang, strings) in locales {
         let (missing, surplus) =
             key_differences(reference.keys().map(String::as_str), strings.keys().map(String::as_str));
-        problems.extend(missing.iter().map(|k| format!("locales/{lang}.json: missing key `{k}`")));
-        problems.extend(surplus.iter().map(|k| format!("locales/{lang}.json: surplus key `{k}`")));
+        problems.extend(missing.iter().map(|k| format!("{dir}/{lang}.json: missing key `{k}`")));
+        problems.extend(surplus.iter().map(|k| format!("{dir}/{lang}.json: surplus key `{k}`")));
         for (key, text) in strings {
             if let Some(reference_text) = reference.get(key) {
                 for problem in string_problems(lang, text, reference_text) {
-                    problems.push(format!("locales/{lang}.json: `{key}` {problem}"));
+                    problems.push(format!("{dir}/{lang}.json: `{key}` {problem}"));
                 }
             }
         }

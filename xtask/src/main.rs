@@ -159,7 +159,7 @@ fn lint() -> Result<()> {
     // loader's twins of the core against the conformance vectors in data/conformance/.
     run(Command::new(root.join("node_modules/.bin/biome")).args(["lint", "--error-on-warnings"]))?;
     run(Command::new(root.join("node_modules/.bin/tsc")).args(["-p", "."]))?;
-    run(Command::new("node").args(["--test", "tests/loader/"]))?;
+    run(Command::new("node").args(["--test", "tests/loader/", "tests/vectors/"]))?;
     run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     dist::ensure_wasm_target()?;
     run(Command::new("cargo").args([
@@ -170,6 +170,8 @@ fn lint() -> Result<()> {
         "assent-ui",
         "-p",
         "assent-prefs",
+        "-p",
+        "assent-tcf",
         "--target",
         "wasm32-unknown-unknown",
         "--all-targets",

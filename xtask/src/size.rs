@@ -9,7 +9,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
-use crate::dist::{GLUE, LOADER, PREFS_GLUE, PREFS_WASM, RECEIPTS, WASM};
+use crate::dist::{GLUE, LOADER, PREFS_GLUE, PREFS_WASM, RECEIPTS, TCF_GLUE, TCF_WASM, WASM};
 
 /// Where the budgets live: one file, each budget with the reason for its figure.
 pub(crate) const BUDGETS: &str = "xtask/size-budgets.toml";
@@ -74,18 +74,26 @@ pub(crate) fn budgets(root: &Path) -> Result<Vec<Budget>> {
 }
 
 /// The files a site downloads from `dist/assent/` (the locale is the reference language's).
-const MEASURED: [&str; 7] = [LOADER, GLUE, WASM, "locales/en.json", PREFS_GLUE, PREFS_WASM, RECEIPTS];
+const MEASURED: [&str; 10] =
+    [LOADER, GLUE, WASM, "locales/en.json", PREFS_GLUE, PREFS_WASM, RECEIPTS, TCF_GLUE, TCF_WASM, "tcf/en.json"];
 
 /// Each visit: its name, what it downloads (a `dist/assent/` file, or `config` for the demo config),
 /// and the target it is reported against, if it has one (a goal, not a budget: budgets fail, targets
 /// are reported).
-const VISITS: [(&str, &[&str], Option<f64>); 3] = [
+const VISITS: [(&str, &[&str], Option<f64>); 4] = [
     ("returning visit", &[LOADER, "config"], Some(7.0)),
     ("first visit, banner interactive", &[LOADER, "config", GLUE, WASM, "locales/en.json"], Some(50.0)),
     // The preferences module comes once the banner is idle, the receipt module once the visitor decides.
     (
         "first visit, dialog and receipt too",
         &[LOADER, "config", GLUE, WASM, "locales/en.json", PREFS_GLUE, PREFS_WASM, RECEIPTS],
+        None,
+    ),
+    // A site with `tcf`: the TCF build of the preferences module and its strings come before the
+    // banner (the site's GVL too, reported on its own: it is the site's file, like the config).
+    (
+        "first visit with TCF, banner interactive",
+        &[LOADER, "config", GLUE, WASM, "locales/en.json", TCF_GLUE, TCF_WASM, "tcf/en.json"],
         None,
     ),
 ];
@@ -106,7 +114,11 @@ pub fn report(root: &Path) -> Result<()> {
     let budgets = budgets(root)?;
     let dist = root.join("dist/assent");
     let size_of = |name: &str| -> Result<Sizes> {
-        let path = if name == "config" { root.join("web/demo/assent.json") } else { dist.join(name) };
+        let path = match name {
+            "config" => root.join("web/demo/assent.json"),
+            "gvl" => root.join("tests/fixtures/gvl/vendor-list.json"),
+            _ => dist.join(name),
+        };
         measure(&fs::read(&path).with_context(|| format!("read {}", path.display()))?)
     };
     let budget_of = |what: &str| budgets.iter().find(|b| b.what == what);
@@ -126,10 +138,13 @@ pub fn report(root: &Path) -> Result<()> {
         }
     };
     println!("{:<40} {:>9} {:>9} {:>9}  budget (brotli)", "file", "raw", "gzip", "brotli");
-    for name in MEASURED.iter().copied().chain(["config"]) {
+    for name in MEASURED.iter().copied().chain(["config", "gvl"]) {
         let s = size_of(name)?;
-        let shown = if name == "config" { "web/demo/assent.json (demo config)" } else { name };
-        let v = if name == "config" { "(the site's own)".to_string() } else { verdict(name, s.brotli) };
+        let (shown, v) = match name {
+            "config" => ("web/demo/assent.json (demo config)", "(the site's own)".to_string()),
+            "gvl" => ("the test GVL (8 vendors)", "(the site's own)".to_string()),
+            _ => (name, verdict(name, s.brotli)),
+        };
         println!("{shown:<40} {:>9} {:>9} {:>9}  {v}", s.raw, s.gzip, s.brotli);
     }
     println!();

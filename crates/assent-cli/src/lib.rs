@@ -3,6 +3,7 @@
 
 pub mod book;
 pub mod filter;
+pub mod gvl;
 pub mod intervals;
 pub mod manifest;
 pub mod record;

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use assent_cli::{book, filter, intervals, manifest, signals, verify};
+use assent_cli::{book, filter, gvl, intervals, manifest, signals, verify};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -102,6 +102,17 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Cut the IAB's Global Vendor List down to the config's `tcf.vendors`, for the site to serve as
+    /// its copy (`tcf.gvl`; docs/tcf.md).
+    Gvl {
+        /// The config file, e.g. assent.json.
+        config: PathBuf,
+        /// The IAB's vendor-list.json (specification version 3).
+        gvl: PathBuf,
+        /// Where to write the cut-down list; without it, print it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Site config commands.
     Config {
         #[command(subcommand)]
@@ -174,6 +185,7 @@ fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
         Command::Signals { config, out } => signals::run(&config, out.as_deref()),
+        Command::Gvl { config, gvl, out } => gvl::run(&config, &gvl, out.as_deref()),
         Command::Config { command: ConfigCommand::Check { file } } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("read {}", file.display()))?;
             let usage = assent_core::json::Json::parse(&text)

@@ -662,3 +662,46 @@ fn signals_write_robots_txt_and_tdmrep_json_from_the_config() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no contentUsage: add e.g."), "{}", text(&out.stderr));
 }
+
+/// `assent gvl` cuts the IAB's vendor list down to the config's `tcf.vendors` (a TCF site's first visit
+/// downloads it before the first layer), keeps the rest of the list as it is, and names the configured
+/// vendors the list does not have; `config check` names a bad `tcf` field.
+#[test]
+fn gvl_keeps_only_the_configured_vendors() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../web/demo/assent.json")).unwrap();
+    let gvl = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/gvl/vendor-list.json");
+    let with = |tcf: &str| demo.replacen('{', &format!(r#"{{"tcf": {tcf},"#), 1);
+    let config = dir.path().join("assent.json");
+    std::fs::write(&config, with(r#"{"cmpId": 300, "gvl": "/gvl.json", "vendors": [755, 10, 4242]}"#)).unwrap();
+    let cut = dir.path().join("gvl.json");
+    let out = assent(&["gvl", config.to_str().unwrap(), gvl, "--out", cut.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("kept 2 of 9 vendors"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not on this list, so not disclosed: 4242"), "{}", text(&out.stderr));
+    let full: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(gvl).unwrap()).unwrap();
+    let kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&cut).unwrap()).unwrap();
+    let mut ids: Vec<&String> = kept["vendors"].as_object().unwrap().keys().collect();
+    ids.sort();
+    assert_eq!(ids, ["10", "755"]);
+    assert_eq!(kept["vendors"]["755"], full["vendors"]["755"]);
+    for key in [
+        "vendorListVersion",
+        "tcfPolicyVersion",
+        "purposes",
+        "specialPurposes",
+        "features",
+        "specialFeatures",
+        "stacks",
+    ] {
+        assert_eq!(kept[key], full[key], "{key}");
+    }
+    // The browser reads the cut list as it reads the full one.
+    let core = assent_core::tcf::Gvl::parse(&std::fs::read_to_string(&cut).unwrap()).unwrap();
+    assert_eq!(core.vendors.len(), 2);
+
+    std::fs::write(&config, with(r#"{"cmpId": 1, "gvl": "/gvl.json", "vendors": [755]}"#)).unwrap();
+    let out = assent(&["config", "check", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("tcf.cmpId: expected a registered CMP id"), "{}", text(&out.stdout));
+}

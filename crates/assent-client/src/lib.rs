@@ -19,6 +19,7 @@ mod placeholders;
 mod prefs;
 mod receipts;
 mod region;
+mod tcf;
 mod toggles;
 mod ui;
 
@@ -195,10 +196,14 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     let storage = local_storage();
     let read = |key: &str| storage.as_ref().and_then(|s| s.get_item(key).ok().flatten());
     client.restore_scoped();
+    let ask_tcf = client.tcf_begin(Reflect::get(&options, &"tcf".into()).unwrap_or_default());
     // Decisions an earlier page view made whose receipts it could not make (it went away first): first,
     // in the order they were made, so that each links to the one before.
     client.queue_pending();
     client.carry_out(effects);
+    if ask_tcf {
+        client.dispatch(Event::OpenBanner);
+    }
     // Stored choices whose receipts were never made: make them now (`scoped::unmade`); receipts
     // already made are skipped by assent-receipts.js (by id).
     let (decision, scoped) = {

@@ -419,6 +419,10 @@ impl Config {
     }
 
     fn from_json(v: &Json) -> Result<Config, ConfigError> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(tcf) = v.as_object().and_then(|m| m.iter().find(|(k, _)| k == "tcf")) {
+            crate::tcf::TcfConfig::parse(&tcf.1, "tcf")?;
+        }
         let f = Fields::new(
             v,
             "",
@@ -437,6 +441,9 @@ impl Config {
                 "consentMode",
                 // The site's stance toward AI crawlers, read by `assent signals` only (aipref::ContentUsage).
                 "contentUsage",
+                // IAB TCF (tcf::TcfConfig): read in the browser by the preferences module's TCF build and
+                // the loader only, so not a field of this model; checked here natively (`config check`).
+                "tcf",
                 "optOutEntryPoint",
                 "text",
                 "blocking",

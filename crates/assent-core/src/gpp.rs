@@ -1,8 +1,15 @@
-//! IAB Global Privacy Platform (GPP 1.1): the US National section (`usnat`, section 7, version 2) and
-//! the state sections of California, Virginia, Colorado and Connecticut (`usca`, `usva`, `usco`,
-//! `usct`, sections 8, 9, 10 and 12, version 1), each with its GPC subsection where it has one,
-//! encoded as the GPP string ad-tech vendors read through `__gpp`. A visitor in one of those states
-//! gets the state's section; elsewhere in a US opt-out region, the national one.
+//! IAB Global Privacy Platform (GPP 1.1): every US section of the GPP, encoded as the GPP string
+//! ad-tech vendors read through `__gpp`. The US National section (`usnat`, section 7, version 2), and
+//! the state sections (version 1): California `usca` (8), Virginia `usva` (9), Colorado `usco` (10),
+//! Utah `usut` (11), Connecticut `usct` (12), Florida `usfl` (13), Montana `usmt` (14), Oregon `usor`
+//! (15), Texas `ustx` (16), Delaware `usde` (17), Iowa `usia` (18), Nebraska `usne` (19), New
+//! Hampshire `usnh` (20), New Jersey `usnj` (21), Tennessee `ustn` (22), Minnesota `usmn` (23),
+//! Maryland `usmd` (24), Indiana `usin` (25), Kentucky `usky` (26) and Rhode Island `usri` (27). Each
+//! has its GPC subsection where the IAB defines one (Virginia, Utah and Florida have none; Indiana,
+//! Kentucky and Rhode Island have a sensitive data consents subsection instead). A visitor in one of
+//! those states gets the state's section; elsewhere in a US opt-out region, the national one. Each
+//! section's fields, their order and widths are [`UsSection`]'s layouts, as the IAB's `@iabgpp/cmpapi`
+//! defines them; what Assent writes in each follows from the field ([`UsSignal`]).
 //!
 //! Encoding follows the IAB's GPP specification: fields are written as fixed-width bit fields; the
 //! bit string is padded with zeros to a whole number of bytes and then of base64 characters, and
@@ -143,45 +150,111 @@ impl UsNat {
     }
 }
 
-/// The US sections Assent writes.
+/// The US sections Assent writes: every US section of the GPP, the national one and each state's. The
+/// discriminant is the GPP section id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UsSection {
     /// `usnat` (7).
-    Nat,
-    /// `usca` (8).
-    Ca,
-    /// `usva` (9).
-    Va,
-    /// `usco` (10).
-    Co,
-    /// `usct` (12).
-    Ct,
+    Nat = 7,
+    /// `usca` (8), California.
+    Ca = 8,
+    /// `usva` (9), Virginia.
+    Va = 9,
+    /// `usco` (10), Colorado.
+    Co = 10,
+    /// `usut` (11), Utah.
+    Ut = 11,
+    /// `usct` (12), Connecticut.
+    Ct = 12,
+    /// `usfl` (13), Florida.
+    Fl = 13,
+    /// `usmt` (14), Montana.
+    Mt = 14,
+    /// `usor` (15), Oregon.
+    Or = 15,
+    /// `ustx` (16), Texas.
+    Tx = 16,
+    /// `usde` (17), Delaware.
+    De = 17,
+    /// `usia` (18), Iowa.
+    Ia = 18,
+    /// `usne` (19), Nebraska.
+    Ne = 19,
+    /// `usnh` (20), New Hampshire.
+    Nh = 20,
+    /// `usnj` (21), New Jersey.
+    Nj = 21,
+    /// `ustn` (22), Tennessee.
+    Tn = 22,
+    /// `usmn` (23), Minnesota.
+    Mn = 23,
+    /// `usmd` (24), Maryland.
+    Md = 24,
+    /// `usin` (25), Indiana.
+    In = 25,
+    /// `usky` (26), Kentucky.
+    Ky = 26,
+    /// `usri` (27), Rhode Island.
+    Ri = 27,
 }
 
 impl UsSection {
     /// Every section, in id order (`supportedAPIs`).
-    pub const ALL: [UsSection; 5] = [UsSection::Nat, UsSection::Ca, UsSection::Va, UsSection::Co, UsSection::Ct];
+    pub const ALL: [UsSection; 21] = [
+        UsSection::Nat,
+        UsSection::Ca,
+        UsSection::Va,
+        UsSection::Co,
+        UsSection::Ut,
+        UsSection::Ct,
+        UsSection::Fl,
+        UsSection::Mt,
+        UsSection::Or,
+        UsSection::Tx,
+        UsSection::De,
+        UsSection::Ia,
+        UsSection::Ne,
+        UsSection::Nh,
+        UsSection::Nj,
+        UsSection::Tn,
+        UsSection::Mn,
+        UsSection::Md,
+        UsSection::In,
+        UsSection::Ky,
+        UsSection::Ri,
+    ];
 
-    /// The section for a visitor's resolved region (`US-CA`, …): the state's own where it has one.
+    /// The section for a visitor's resolved region (`US-CA`, …): the state's own where it has one, else
+    /// the national one.
     pub fn for_region(region: &str) -> UsSection {
         match region {
             "US-CA" => UsSection::Ca,
             "US-VA" => UsSection::Va,
             "US-CO" => UsSection::Co,
+            "US-UT" => UsSection::Ut,
             "US-CT" => UsSection::Ct,
+            "US-FL" => UsSection::Fl,
+            "US-MT" => UsSection::Mt,
+            "US-OR" => UsSection::Or,
+            "US-TX" => UsSection::Tx,
+            "US-DE" => UsSection::De,
+            "US-IA" => UsSection::Ia,
+            "US-NE" => UsSection::Ne,
+            "US-NH" => UsSection::Nh,
+            "US-NJ" => UsSection::Nj,
+            "US-TN" => UsSection::Tn,
+            "US-MN" => UsSection::Mn,
+            "US-MD" => UsSection::Md,
+            "US-IN" => UsSection::In,
+            "US-KY" => UsSection::Ky,
+            "US-RI" => UsSection::Ri,
             _ => UsSection::Nat,
         }
     }
 
     /// The GPP section id.
     pub fn id(self) -> u32 {
-        match self {
-            UsSection::Nat => USNAT_ID,
-            UsSection::Ca => 8,
-            UsSection::Va => 9,
-            UsSection::Co => 10,
-            UsSection::Ct => 12,
-        }
+        self as u32
     }
 
     /// The section with GPP id `id`, if Assent writes it.
@@ -201,14 +274,220 @@ impl UsSection {
             UsSection::Ca => "usca",
             UsSection::Va => "usva",
             UsSection::Co => "usco",
+            UsSection::Ut => "usut",
             UsSection::Ct => "usct",
+            UsSection::Fl => "usfl",
+            UsSection::Mt => "usmt",
+            UsSection::Or => "usor",
+            UsSection::Tx => "ustx",
+            UsSection::De => "usde",
+            UsSection::Ia => "usia",
+            UsSection::Ne => "usne",
+            UsSection::Nh => "usnh",
+            UsSection::Nj => "usnj",
+            UsSection::Tn => "ustn",
+            UsSection::Mn => "usmn",
+            UsSection::Md => "usmd",
+            UsSection::In => "usin",
+            UsSection::Ky => "usky",
+            UsSection::Ri => "usri",
+        }
+    }
+
+    /// How the section is written, field by field, as the IAB's encoder (`@iabgpp/cmpapi` 3.2) defines
+    /// it: the section's version, the core segment's fields in order, then the subsection after the `.`
+    /// where the section has one (GPC, or the newest sections' sensitive data consents).
+    #[rustfmt::skip]
+    fn layout(self) -> Layout {
+        use Field::*;
+        use Shape::{Int, List};
+        let (version, core, sub): (u8, &'static [Field], &'static [Field]) = match self {
+            UsSection::Nat => (USNAT_VERSION, &[Version, SharingNotice, SaleOptOutNotice, SharingOptOutNotice,
+                TargetedAdvertisingOptOutNotice, SensitiveDataProcessingOptOutNotice, SensitiveDataLimitUseNotice,
+                SaleOptOut, SharingOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(16),
+                KnownChildSensitiveDataConsents(List(3)), PersonalDataConsents,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Ca => (1, &[Version, SaleOptOutNotice, SharingOptOutNotice, SensitiveDataLimitUseNotice,
+                SaleOptOut, SharingOptOut, SensitiveDataProcessing(9), KnownChildSensitiveDataConsents(List(2)),
+                PersonalDataConsents,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Va => (1, &[Version, SharingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8), KnownChildSensitiveDataConsents(Int),
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], NONE),
+            UsSection::Co => (1, &[Version, SharingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(7), KnownChildSensitiveDataConsents(Int),
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Ut => (1, &[Version, SharingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SensitiveDataProcessingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8), KnownChildSensitiveDataConsents(Int),
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], NONE),
+            UsSection::Ct => (1, &[Version, SharingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8),
+                KnownChildSensitiveDataConsents(List(3)),
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Fl => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8),
+                KnownChildSensitiveDataConsents(List(3)), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], NONE),
+            UsSection::Mt => (1, &[Version, SharingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8),
+                KnownChildSensitiveDataConsents(List(3)), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Or => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(11),
+                KnownChildSensitiveDataConsents(List(3)), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Tx => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8),
+                KnownChildSensitiveDataConsents(Int), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::De => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(9),
+                KnownChildSensitiveDataConsents(List(5)), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Ia => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SensitiveDataOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8),
+                KnownChildSensitiveDataConsents(Int),
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Ne => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8),
+                KnownChildSensitiveDataConsents(Int), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Nh => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8),
+                KnownChildSensitiveDataConsents(List(3)), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Nj => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(10),
+                KnownChildSensitiveDataConsents(List(5)), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Tn => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8),
+                KnownChildSensitiveDataConsents(Int), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            UsSection::Mn => (1, &[Version, ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, SensitiveDataProcessing(8),
+                KnownChildSensitiveDataConsents(Int), AdditionalDataProcessingConsent,
+                MspaCoveredTransaction, MspaOptOutOptionMode, MspaServiceProviderMode], GPC),
+            // The newest sections start with the MSPA fields (`MspaVersion` in place of `Version`, one
+            // `MspaMode`); Indiana, Kentucky and Rhode Island keep their sensitive data in a subsection.
+            UsSection::Md => (1, &[MspaVersion, MspaCoveredTransaction, MspaMode,
+                ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, AdditionalDataProcessingConsent], GPC),
+            UsSection::In | UsSection::Ky | UsSection::Ri => (1, &[MspaVersion, MspaCoveredTransaction, MspaMode,
+                ProcessingNotice, SaleOptOutNotice, TargetedAdvertisingOptOutNotice,
+                SaleOptOut, TargetedAdvertisingOptOut, KnownChildSensitiveDataConsents(Int),
+                AdditionalDataProcessingConsent], SENSITIVE_DATA_CONSENTS),
+        };
+        Layout { version, core, sub }
+    }
+}
+
+/// A section's layout ([`UsSection::layout`]).
+struct Layout {
+    /// The section's version, written in its first field (`Version`, or `MspaVersion`).
+    version: u8,
+    /// The core segment's fields, in order.
+    core: &'static [Field],
+    /// The subsection's fields, written after a `.`; none where the section has no subsection.
+    sub: &'static [Field],
+}
+
+/// No subsection.
+const NONE: &[Field] = &[];
+/// The GPC subsection: type 1, and the signal.
+const GPC: &[Field] = &[Field::GpcSegmentType, Field::Gpc];
+/// The sensitive data consents subsection of `usin`, `usky` and `usri` (the IAB's encoder writes it,
+/// with no type field; it reads a section without it too).
+const SENSITIVE_DATA_CONSENTS: &[Field] = &[Field::SensitiveDataProcessing(8)];
+
+/// A field of a US section. The variants are named as the GPP names the fields; each is an integer of
+/// [`Field::bits`] bits, a list of such integers, or (GPC) a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Version,
+    MspaVersion,
+    SharingNotice,
+    SaleOptOutNotice,
+    SharingOptOutNotice,
+    TargetedAdvertisingOptOutNotice,
+    ProcessingNotice,
+    SensitiveDataProcessingOptOutNotice,
+    SensitiveDataLimitUseNotice,
+    SensitiveDataOptOutNotice,
+    SaleOptOut,
+    SharingOptOut,
+    TargetedAdvertisingOptOut,
+    /// A list of this many categories.
+    SensitiveDataProcessing(u8),
+    /// One integer, or a list, as the section defines it.
+    KnownChildSensitiveDataConsents(Shape),
+    PersonalDataConsents,
+    AdditionalDataProcessingConsent,
+    MspaCoveredTransaction,
+    MspaOptOutOptionMode,
+    MspaServiceProviderMode,
+    MspaMode,
+    GpcSegmentType,
+    Gpc,
+}
+
+/// A field that is one integer in some sections and a list in others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// One integer.
+    Int,
+    /// A list of this many.
+    List(u8),
+}
+
+impl Field {
+    /// The field's GPP name.
+    fn name(self) -> &'static str {
+        match self {
+            Field::Version => "Version",
+            Field::MspaVersion => "MspaVersion",
+            Field::SharingNotice => "SharingNotice",
+            Field::SaleOptOutNotice => "SaleOptOutNotice",
+            Field::SharingOptOutNotice => "SharingOptOutNotice",
+            Field::TargetedAdvertisingOptOutNotice => "TargetedAdvertisingOptOutNotice",
+            Field::ProcessingNotice => "ProcessingNotice",
+            Field::SensitiveDataProcessingOptOutNotice => "SensitiveDataProcessingOptOutNotice",
+            Field::SensitiveDataLimitUseNotice => "SensitiveDataLimitUseNotice",
+            Field::SensitiveDataOptOutNotice => "SensitiveDataOptOutNotice",
+            Field::SaleOptOut => "SaleOptOut",
+            Field::SharingOptOut => "SharingOptOut",
+            Field::TargetedAdvertisingOptOut => "TargetedAdvertisingOptOut",
+            Field::SensitiveDataProcessing(_) => "SensitiveDataProcessing",
+            Field::KnownChildSensitiveDataConsents(_) => "KnownChildSensitiveDataConsents",
+            Field::PersonalDataConsents => "PersonalDataConsents",
+            Field::AdditionalDataProcessingConsent => "AdditionalDataProcessingConsent",
+            Field::MspaCoveredTransaction => "MspaCoveredTransaction",
+            Field::MspaOptOutOptionMode => "MspaOptOutOptionMode",
+            Field::MspaServiceProviderMode => "MspaServiceProviderMode",
+            Field::MspaMode => "MspaMode",
+            Field::GpcSegmentType => "GpcSegmentType",
+            Field::Gpc => "Gpc",
+        }
+    }
+
+    /// The width of the field (of each item, for a list) in bits: 6 for the version, 1 for the GPC flag,
+    /// 2 for everything else (as in every US section of the IAB's encoder).
+    fn bits(self) -> u32 {
+        match self {
+            Field::Version | Field::MspaVersion => 6,
+            Field::Gpc => 1,
+            _ => 2,
         }
     }
 }
 
-/// A US section for a visitor in a US opt-out region: every notice it has was given, `opted_out` says
-/// whether sale, sharing and targeted advertising are refused, nothing sensitive applies, and no
-/// MSPA-covered transaction; GPC in the subsection where the section has one (Virginia's has none).
+/// A US section for a visitor in a US opt-out region: every notice of sale, sharing, targeted
+/// advertising or processing it has was given (the sensitive data notices are not applicable:
+/// sensitive purposes are opt-in), `opted_out` says whether sale, sharing and targeted advertising are
+/// refused, no consent field applies, and no MSPA-covered transaction; GPC in the subsection where the
+/// section has one (Virginia's, Utah's and Florida's have none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UsSignal {
     /// Which section.
@@ -221,71 +500,30 @@ pub struct UsSignal {
 
 impl UsSignal {
     /// The section's fields by their GPP names, in order (lists as their items), for `getSection`:
-    /// the core segment's, then the GPC subsection's where there is one.
+    /// the core segment's, then the subsection's where there is one.
     pub fn fields(&self) -> Vec<(&'static str, FieldValue)> {
-        use FieldValue::{Int, List};
-        let out = if self.opted_out { 1 } else { 2 };
-        let (sensitive, children): (usize, Option<FieldValue>) = match self.section {
-            UsSection::Nat => return UsNat::for_opt_out(self.opted_out, self.gpc).fields(),
-            UsSection::Ca => {
-                let mut fields = vec![
-                    ("Version", Int(1)),
-                    ("SaleOptOutNotice", Int(1)),
-                    ("SharingOptOutNotice", Int(1)),
-                    ("SensitiveDataLimitUseNotice", Int(0)),
-                    ("SaleOptOut", Int(out)),
-                    ("SharingOptOut", Int(out)),
-                    ("SensitiveDataProcessing", List(vec![0; 9])),
-                    ("KnownChildSensitiveDataConsents", List(vec![0; 2])),
-                    ("PersonalDataConsents", Int(0)),
-                ];
-                fields.extend(mspa());
-                fields.extend(gpc_subsection(self.gpc));
-                return fields;
-            }
-            UsSection::Va => (8, Some(Int(0))),
-            UsSection::Co => (7, Some(Int(0))),
-            UsSection::Ct => (8, Some(List(vec![0; 3]))),
-        };
-        let mut fields = vec![
-            ("Version", Int(1)),
-            ("SharingNotice", Int(1)),
-            ("SaleOptOutNotice", Int(1)),
-            ("TargetedAdvertisingOptOutNotice", Int(1)),
-            ("SaleOptOut", Int(out)),
-            ("TargetedAdvertisingOptOut", Int(out)),
-            ("SensitiveDataProcessing", List(vec![0; sensitive])),
-        ];
-        fields.extend(children.map(|c| ("KnownChildSensitiveDataConsents", c)));
-        fields.extend(mspa());
-        if self.section != UsSection::Va {
-            fields.extend(gpc_subsection(self.gpc));
-        }
-        fields
+        let layout = self.section.layout();
+        layout.core.iter().chain(layout.sub).map(|f| (f.name(), self.value(*f, layout.version))).collect()
     }
 
-    /// The section as written in the GPP string: the core segment, then `.` and the GPC subsection
-    /// where the section has one.
+    /// The section as written in the GPP string: the core segment, then `.` and the subsection where
+    /// the section has one. Each field is as wide as the section's layout says.
     pub fn encode(&self) -> String {
-        if self.section == UsSection::Nat {
-            return UsNat::for_opt_out(self.opted_out, self.gpc).encode();
-        }
-        let (mut core, mut gpc) = (Bits::default(), None::<Bits>);
-        for (name, value) in self.fields() {
-            let bits = match name {
-                "GpcSegmentType" => gpc.insert(Bits::default()),
-                _ if gpc.is_some() => gpc.as_mut().expect("the GPC subsection"),
-                _ => &mut core,
-            };
-            match value {
-                FieldValue::Int(v) => bits.push(u32::from(v), if name == "Version" { 6 } else { 2 }),
-                FieldValue::Bool(b) => bits.push(u32::from(b), 1),
-                FieldValue::List(items) => items.iter().for_each(|v| bits.push(u32::from(*v), 2)),
+        let layout = self.section.layout();
+        let segment = |fields: &[Field]| {
+            let mut bits = Bits::default();
+            for field in fields {
+                match self.value(*field, layout.version) {
+                    FieldValue::Int(v) => bits.push(u32::from(v), field.bits()),
+                    FieldValue::Bool(b) => bits.push(u32::from(b), field.bits()),
+                    FieldValue::List(items) => items.iter().for_each(|v| bits.push(u32::from(*v), field.bits())),
+                }
             }
-        }
-        match gpc {
-            Some(gpc) => format!("{}.{}", core.base64url(), gpc.base64url()),
-            None => core.base64url(),
+            bits.base64url()
+        };
+        match layout.sub {
+            [] => segment(layout.core),
+            sub => format!("{}.{}", segment(layout.core), segment(sub)),
         }
     }
 
@@ -293,17 +531,37 @@ impl UsSignal {
     pub fn gpp_string(&self) -> String {
         format!("{}~{}", header(&[self.section.id()]), self.encode())
     }
-}
 
-/// The MSPA fields every US section ends its core segment with: not an MSPA-covered transaction.
-fn mspa() -> [(&'static str, FieldValue); 3] {
-    use FieldValue::Int;
-    [("MspaCoveredTransaction", Int(2)), ("MspaOptOutOptionMode", Int(0)), ("MspaServiceProviderMode", Int(0))]
-}
-
-/// The GPC subsection's fields: type 1, and the signal.
-fn gpc_subsection(gpc: bool) -> [(&'static str, FieldValue); 2] {
-    [("GpcSegmentType", FieldValue::Int(1)), ("Gpc", FieldValue::Bool(gpc))]
+    /// What Assent writes in a field, by the field: the notices of sale, sharing, targeted advertising
+    /// and processing given (1), the sensitive data notices not applicable (0); the opt-outs 1 (opted
+    /// out) or 2; every consent not applicable (0); not an MSPA-covered transaction (2), no MSPA mode
+    /// (0); GPC subsection type 1, and the signal.
+    fn value(&self, field: Field, version: u8) -> FieldValue {
+        use FieldValue::{Bool, Int, List};
+        let out = if self.opted_out { 1 } else { 2 };
+        match field {
+            Field::Version | Field::MspaVersion => Int(version),
+            Field::SharingNotice
+            | Field::SaleOptOutNotice
+            | Field::SharingOptOutNotice
+            | Field::TargetedAdvertisingOptOutNotice
+            | Field::ProcessingNotice => Int(1),
+            Field::SensitiveDataProcessingOptOutNotice
+            | Field::SensitiveDataLimitUseNotice
+            | Field::SensitiveDataOptOutNotice => Int(0),
+            Field::SaleOptOut | Field::SharingOptOut | Field::TargetedAdvertisingOptOut => Int(out),
+            Field::SensitiveDataProcessing(n) | Field::KnownChildSensitiveDataConsents(Shape::List(n)) => {
+                List(vec![0; usize::from(n)])
+            }
+            Field::KnownChildSensitiveDataConsents(Shape::Int)
+            | Field::PersonalDataConsents
+            | Field::AdditionalDataProcessingConsent => Int(0),
+            Field::MspaCoveredTransaction => Int(2),
+            Field::MspaOptOutOptionMode | Field::MspaServiceProviderMode | Field::MspaMode => Int(0),
+            Field::GpcSegmentType => Int(1),
+            Field::Gpc => Bool(self.gpc),
+        }
+    }
 }
 
 /// A field value for `getSection`/`getField`.
@@ -332,12 +590,12 @@ pub fn header(section_ids: &[u32]) -> String {
     bits.base64url()
 }
 
-/// A bit string under construction.
+/// A bit string under construction, written most significant bit first (GPP and TCF).
 #[derive(Debug, Default)]
-struct Bits(Vec<bool>);
+pub(crate) struct Bits(pub(crate) Vec<bool>);
 
 impl Bits {
-    fn push(&mut self, value: u32, width: u32) {
+    pub(crate) fn push(&mut self, value: u32, width: u32) {
         for i in (0..width).rev() {
             self.0.push(value >> i & 1 == 1);
         }
@@ -365,11 +623,17 @@ impl Bits {
 
     /// Zero-padded to whole bytes, then to whole base64 characters; base64url without `=`.
     fn base64url(mut self) -> String {
-        const DICT: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         while !self.0.len().is_multiple_of(8) {
             self.0.push(false);
         }
-        while !self.0.len().is_multiple_of(6) {
+        self.base64url_padded(6)
+    }
+
+    /// Zero-padded to a multiple of `bits` (TCF pads to 24, as the IAB's encoder does), then
+    /// base64url without `=`.
+    pub(crate) fn base64url_padded(mut self, bits: usize) -> String {
+        const DICT: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        while !self.0.len().is_multiple_of(bits) {
             self.0.push(false);
         }
         self.0.chunks(6).map(|c| DICT[c.iter().fold(0usize, |acc, b| acc << 1 | usize::from(*b))] as char).collect()

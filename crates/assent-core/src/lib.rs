@@ -20,6 +20,7 @@ pub mod receipt;
 pub mod region;
 pub mod scoped;
 pub mod session;
+pub mod tcf;
 pub mod trackers;
 // Native tools only (the CLI, the collector). Left out of the wasm build: its callers of the shared
 // config readers changed how those inline before link-time optimisation, and cost the browser

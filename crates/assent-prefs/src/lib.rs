@@ -50,7 +50,7 @@ pub fn mount_preferences(parent: HtmlElement, props: Props, on_intent: OnIntent)
 }
 
 /// Adds the dialog's stylesheet to the shadow root `parent` is in, once.
-fn add_dialog_styles(parent: &HtmlElement) {
+pub fn add_dialog_styles(parent: &HtmlElement) {
     if let Ok(root) = parent.get_root_node().dyn_into::<web_sys::ShadowRoot>() {
         let _ = style_once(&root, assent_ui::DIALOG_STYLES);
     }
@@ -62,7 +62,7 @@ thread_local! {
 }
 
 /// Adds `css` to `root`'s styles unless it has them already (`assent_ui::add_styles`).
-pub(crate) fn style_once(root: &web_sys::ShadowRoot, css: &'static str) -> Result<(), JsValue> {
+pub fn style_once(root: &web_sys::ShadowRoot, css: &'static str) -> Result<(), JsValue> {
     if let Some(sheet) =
         SHEETS.with(|s| s.borrow().iter().find(|(text, _)| std::ptr::eq(*text, css)).map(|(_, s)| s.clone()))
     {

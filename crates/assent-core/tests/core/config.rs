@@ -29,7 +29,7 @@ fn errors_name_the_field() {
         (MINIMAL.replace(r#""version":"1""#, r#""version":"v 1""#), "config: notice.version: `v 1` must be 1-32 letters, digits, `.`, `_` or `-`"),
         (MINIMAL.replace(r#","required":true"#, ""), "config: purposes[0].required: `necessary` must be `required: true`"),
         (MINIMAL.replace(r#"{"id":"analytics"}"#, r#"{"id":"analytics","required":true}"#), "config: purposes[1].required: only `necessary` may be required; `analytics` must be a free choice"),
-        (MINIMAL.replace(r#""controller""#, r#""controler""#), "config: controler: unknown field, expected one of `$schema`, `notice`, `controller`, `languages`, `language`, `cookie`, `expiry`, `purposes`, `regions`, `receipts`, `gpc`, `consentMode`, `contentUsage`, `optOutEntryPoint`, `text`, `blocking`, `theme`"),
+        (MINIMAL.replace(r#""controller""#, r#""controler""#), "config: controler: unknown field, expected one of `$schema`, `notice`, `controller`, `languages`, `language`, `cookie`, `expiry`, `purposes`, `regions`, `receipts`, `gpc`, `consentMode`, `contentUsage`, `tcf`, `optOutEntryPoint`, `text`, `blocking`, `theme`"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"regions":{"rules":[{"match":["Europe"],"flow":"optIn"}]}}"#), "config: regions.rules[0].match[0]: `Europe` is neither an ISO 3166 code (`DE`, `US-CA`) nor a known group (`EU`, `EEA`, `US-STATES-WITH-PRIVACY-LAWS`)"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"regions":{"default":"optin"}}"#), "config: regions.default: `optin` is not a flow: use `optIn`, `optOut` or `notice`"),
         (MINIMAL.replace(r#"}]}"#, r#"}],"expiry":{"grantedDays":400}}"#), "config: expiry.grantedDays: 400 days: must be between 1 and 395 (13 months)"),

@@ -266,17 +266,28 @@ fn consent_mode_defaults_come_from_the_rules_and_updates_follow_decisions() {
 /// usnat with the four notices given, MspaCoveredTransaction 2, and the GPC subsection).
 #[test]
 fn gpp_usnat_strings_match_the_iab_encoder() {
-    use assent_core::gpp::{header, UsNat};
+    use assent_core::gpp::{header, UsNat, UsSection, UsSignal};
     assert_eq!(header(&[7]), "DBABLA");
     assert_eq!(UsNat::for_opt_out(true, true).gpp_string(), "DBABLA~CVQVAAAAAACA.YA");
     assert_eq!(UsNat::for_opt_out(false, false).gpp_string(), "DBABLA~CVQqAAAAAACA.QA");
 
+    // The same through the table-driven `UsSignal`.
+    for (opted_out, gpc) in [(true, true), (false, false), (true, false), (false, true)] {
+        let us = UsSignal { section: UsSection::Nat, opted_out, gpc };
+        let nat = UsNat::for_opt_out(opted_out, gpc);
+        assert_eq!((us.fields(), us.gpp_string()), (nat.fields(), nat.gpp_string()), "{opted_out} {gpc}");
+    }
+
     // Which visitors get a section: US opt-out regions, with the decision's opt-out; the national one
-    // where the state has no section of its own.
-    let (s, _) = start(&visitor(Some("US-TX"), None, None, true));
+    // where the state has no section of its own. Every state of the demo's opt-out rule has one, so
+    // here the rule covers the whole US, and the visitor is in New York.
+    let whole_us = DEMO.replace("\"US-STATES-WITH-PRIVACY-LAWS\"", "\"US\"");
+    assert_ne!(whole_us, DEMO);
+    let (s, _) = start_with(&whole_us, &visitor(Some("US-NY"), None, None, true), None);
     assert_eq!(s.gpp().unwrap().gpp_string(), "DBABLA~CVQVAAAAAACA.YA", "GPC applied: opted out, Gpc = true");
-    let (s, _) = start(&Visitor::in_region("US-TX"));
+    let (s, _) = start_with(&whole_us, &Visitor::in_region("US-NY"), None);
     assert!(!s.gpp().unwrap().opted_out, "no opt-out yet");
+    assert_eq!(start(&Visitor::in_region("US-NY")).0.gpp(), None, "New York is not an opt-out region in the demo");
     for region in ["DE", "JP", "CA-QC"] {
         assert_eq!(start(&Visitor::in_region(region)).0.gpp(), None, "{region}");
     }
@@ -284,7 +295,14 @@ fn gpp_usnat_strings_match_the_iab_encoder() {
 
 /// The state sections, for a visitor in the state. The expected strings were produced by the IAB's own
 /// encoder (`@iabgpp/cmpapi` 3.2's `GppModel`: the notices given, the opt-outs, MspaCoveredTransaction
-/// 2, and the GPC subsection where the section has one; Virginia's has none).
+/// 2, and the GPC subsection where the section has one; Virginia's has none). Those of the sections
+/// from Utah on were produced by `@iabgpp/cmpapi` 3.2.0 in node: a `GppModel` with each field of the
+/// section (its segments' `getFieldNames()`) set by `setFieldValue(section, field, value)` to what
+/// Assent writes (the sale, sharing, targeted advertising and processing notices 1, the sensitive data
+/// notices 0, the opt-outs 1 opted out or 2, every consent and list 0, `MspaCoveredTransaction` 2, the
+/// MSPA modes 0, `GpcSegmentType` 1, `Gpc`), then `encode()`. Utah's and Florida's have no GPC
+/// subsection; Indiana's, Kentucky's and Rhode Island's have their sensitive data consents subsection
+/// (`.AAA`, all 0) instead, which the IAB's encoder writes by default.
 #[test]
 fn gpp_state_sections_match_the_iab_encoder_and_follow_the_visitors_state() {
     use assent_core::gpp::{UsSection, UsSignal};
@@ -297,14 +315,72 @@ fn gpp_state_sections_match_the_iab_encoder_and_follow_the_visitors_state() {
         (UsSection::Co, false, false, "DBABJg~BVoAAIA.QA"),
         (UsSection::Ct, true, true, "DBABVg~BVUAAAIA.YA"),
         (UsSection::Ct, false, false, "DBABVg~BVoAAAIA.QA"),
+        (UsSection::Ut, true, true, "DBABFg~BVFAAAgA"),
+        (UsSection::Ut, false, false, "DBABFg~BVKAAAgA"),
+        (UsSection::Fl, true, true, "DBABAw~BVUAAACA"),
+        (UsSection::Fl, false, false, "DBABAw~BVoAAACA"),
+        (UsSection::Mt, true, true, "DBABQw~BVUAAACA.YA"),
+        (UsSection::Mt, false, false, "DBABQw~BVoAAACA.QA"),
+        (UsSection::Or, true, true, "DBABIw~BVUAAAACAA.YA"),
+        (UsSection::Or, false, false, "DBABIw~BVoAAAACAA.QA"),
+        (UsSection::Tx, true, true, "DBABEw~BVUAAAgA.YA"),
+        (UsSection::Tx, false, false, "DBABEw~BVoAAAgA.QA"),
+        (UsSection::De, true, true, "DBABUw~BVUAAAACAA.YA"),
+        (UsSection::De, false, false, "DBABUw~BVoAAAACAA.QA"),
+        (UsSection::Ia, true, true, "DBABCw~BVFAAAgA.YA"),
+        (UsSection::Ia, false, false, "DBABCw~BVKAAAgA.QA"),
+        (UsSection::Ne, true, true, "DBABSw~BVUAAAgA.YA"),
+        (UsSection::Ne, false, false, "DBABSw~BVoAAAgA.QA"),
+        (UsSection::Nh, true, true, "DBABKw~BVUAAACA.YA"),
+        (UsSection::Nh, false, false, "DBABKw~BVoAAACA.QA"),
+        (UsSection::Nj, true, true, "DBABAYA~BVUAAAAAgA.YA"),
+        (UsSection::Nj, false, false, "DBABAYA~BVoAAAAAgA.QA"),
+        (UsSection::Tn, true, true, "DBABQYA~BVUAAAgA.YA"),
+        (UsSection::Tn, false, false, "DBABQYA~BVoAAAgA.QA"),
+        (UsSection::Mn, true, true, "DBABIYA~BVUAAAgA.YA"),
+        (UsSection::Mn, false, false, "DBABIYA~BVoAAAgA.QA"),
+        (UsSection::Md, true, true, "DBABEYA~BhVQ.YA"),
+        (UsSection::Md, false, false, "DBABEYA~BhWg.QA"),
+        (UsSection::In, true, true, "DBABUYA~BhVQ.AAA"),
+        (UsSection::In, false, false, "DBABUYA~BhWg.AAA"),
+        (UsSection::Ky, true, true, "DBABCYA~BhVQ.AAA"),
+        (UsSection::Ky, false, false, "DBABCYA~BhWg.AAA"),
+        (UsSection::Ri, true, true, "DBABSYA~BhVQ.AAA"),
+        (UsSection::Ri, false, false, "DBABSYA~BhWg.AAA"),
     ];
     for (section, opted_out, gpc, expected) in cases {
         assert_eq!(UsSignal { section, opted_out, gpc }.gpp_string(), expected, "{section:?} {opted_out} {gpc}");
     }
     // The section follows the resolved state; GPC opts out where the law says so.
-    for (region, section) in
-        [("US-CA", UsSection::Ca), ("US-VA", UsSection::Va), ("US-CO", UsSection::Co), ("US-CT", UsSection::Ct)]
-    {
+    let states = [
+        ("US-CA", UsSection::Ca),
+        ("US-VA", UsSection::Va),
+        ("US-CO", UsSection::Co),
+        ("US-UT", UsSection::Ut),
+        ("US-CT", UsSection::Ct),
+        ("US-FL", UsSection::Fl),
+        ("US-MT", UsSection::Mt),
+        ("US-OR", UsSection::Or),
+        ("US-TX", UsSection::Tx),
+        ("US-DE", UsSection::De),
+        ("US-IA", UsSection::Ia),
+        ("US-NE", UsSection::Ne),
+        ("US-NH", UsSection::Nh),
+        ("US-NJ", UsSection::Nj),
+        ("US-TN", UsSection::Tn),
+        ("US-MN", UsSection::Mn),
+        ("US-MD", UsSection::Md),
+        ("US-IN", UsSection::In),
+        ("US-KY", UsSection::Ky),
+        ("US-RI", UsSection::Ri),
+    ];
+    assert_eq!(states.len() + 1, UsSection::ALL.len(), "every state section, and the national one");
+    for (region, section) in states {
+        assert_eq!(UsSection::for_region(region), section, "{region}");
+        // Florida's law covers only the largest companies: the demo's opt-out group leaves it out.
+        if region == "US-FL" {
+            continue;
+        }
         let (s, _) = start(&visitor(Some(region), None, None, true));
         let us = s.gpp().unwrap();
         assert_eq!((us.section, us.gpc), (section, true), "{region}");
@@ -314,6 +390,62 @@ fn gpp_state_sections_match_the_iab_encoder_and_follow_the_visitors_state() {
     }
     let (s, _) = start(&Visitor::in_region("US-VA"));
     assert_eq!(s.gpp().unwrap().gpp_string(), "DBABRg~BVoAACA", "Virginia without GPC: no opt-out, no subsection");
+    let (s, _) = start(&Visitor::in_region("US-TX"));
+    assert_eq!(s.gpp().unwrap().gpp_string(), "DBABEw~BVoAAAgA.QA", "Texas: its own section");
+
+    // `supportedAPIs`, and the `__gpp` parameters that name a section.
+    let ids: Vec<u32> = UsSection::ALL.iter().map(|s| s.id()).collect();
+    assert_eq!(ids, (7..=27).collect::<Vec<u32>>());
+    assert_eq!(
+        (UsSection::named("ustx"), UsSection::named("16"), UsSection::from_id(27)),
+        (Some(UsSection::Tx), Some(UsSection::Tx), Some(UsSection::Ri))
+    );
+    assert_eq!((UsSection::named("usxx"), UsSection::from_id(2)), (None, None));
+}
+
+/// Every US section's fields, as `getSection` answers them: their GPP names in order, a list with its
+/// length. The strings above cannot tell apart two fields that are both 0, or two lists' lengths. The
+/// expected text was produced by `@iabgpp/cmpapi` 3.2.0 in node: each section's segments'
+/// `getFieldNames()`, a list (`EncodableFixedIntegerList`) with its `numElements`.
+#[test]
+fn gpp_sections_have_the_iab_fields_in_order() {
+    use assent_core::gpp::{FieldValue, UsSection, UsSignal};
+    let expected = "\
+usnat: Version SharingNotice SaleOptOutNotice SharingOptOutNotice TargetedAdvertisingOptOutNotice SensitiveDataProcessingOptOutNotice SensitiveDataLimitUseNotice SaleOptOut SharingOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[16] KnownChildSensitiveDataConsents[3] PersonalDataConsents MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usca: Version SaleOptOutNotice SharingOptOutNotice SensitiveDataLimitUseNotice SaleOptOut SharingOptOut SensitiveDataProcessing[9] KnownChildSensitiveDataConsents[2] PersonalDataConsents MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usva: Version SharingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode
+usco: Version SharingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[7] KnownChildSensitiveDataConsents MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usut: Version SharingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SensitiveDataProcessingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode
+usct: Version SharingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents[3] MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usfl: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents[3] AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode
+usmt: Version SharingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents[3] AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usor: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[11] KnownChildSensitiveDataConsents[3] AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+ustx: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usde: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[9] KnownChildSensitiveDataConsents[5] AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usia: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SensitiveDataOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usne: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usnh: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents[3] AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usnj: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[10] KnownChildSensitiveDataConsents[5] AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+ustn: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usmn: Version ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut SensitiveDataProcessing[8] KnownChildSensitiveDataConsents AdditionalDataProcessingConsent MspaCoveredTransaction MspaOptOutOptionMode MspaServiceProviderMode GpcSegmentType Gpc
+usmd: MspaVersion MspaCoveredTransaction MspaMode ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut AdditionalDataProcessingConsent GpcSegmentType Gpc
+usin: MspaVersion MspaCoveredTransaction MspaMode ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut KnownChildSensitiveDataConsents AdditionalDataProcessingConsent SensitiveDataProcessing[8]
+usky: MspaVersion MspaCoveredTransaction MspaMode ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut KnownChildSensitiveDataConsents AdditionalDataProcessingConsent SensitiveDataProcessing[8]
+usri: MspaVersion MspaCoveredTransaction MspaMode ProcessingNotice SaleOptOutNotice TargetedAdvertisingOptOutNotice SaleOptOut TargetedAdvertisingOptOut KnownChildSensitiveDataConsents AdditionalDataProcessingConsent SensitiveDataProcessing[8]
+";
+    let mut actual = String::new();
+    for section in UsSection::ALL {
+        let fields = UsSignal { section, opted_out: true, gpc: true }.fields();
+        let names: Vec<String> = fields
+            .into_iter()
+            .map(|(name, value)| match value {
+                FieldValue::List(items) => format!("{name}[{}]", items.len()),
+                _ => name.to_string(),
+            })
+            .collect();
+        actual += &format!("{}: {}\n", section.name(), names.join(" "));
+    }
+    assert_eq!(actual, expected);
 }
 
 /// Outside opt-in, an opt-out holds when the decision is set aside (a new notice version, a move to a

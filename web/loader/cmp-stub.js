@@ -1,0 +1,97 @@
+// The IAB CMP APIs: `__gpp` (GPP 1.1, with data-gpp on the loader's tag) and `__tcfapi` (TCF v2.3,
+// with data-tcf, or once a config with `tcf` arrives). Each stub answers `ping` and queues every other
+// call until the CMP (the wasm client, with the preferences module) is ready, and a locator frame
+// (`__gppLocator`, `__tcfapiLocator`) lets frames of other origins call it through postMessage.
+import { boot, prefs, use } from './client.js';
+import { me } from './page.js';
+import { handedOver } from './state.js';
+
+/** @type {[string, Function, unknown][]} `__gpp` calls made before the client started */
+const waiting = [];
+
+/** @typedef {(command: string, callback: Function, parameter: unknown) => unknown} Api */
+
+/**
+ * Installs `window[name]` (once) and its locator frame.
+ * @param {string} name `__gpp` or `__tcfapi`
+ * @param {Api} api answers a call
+ * @param {boolean} versioned whether the API's second argument is a version (`__tcfapi`)
+ */
+function install(name, api, versioned) {
+  const w = /** @type {any} */ (window);
+  if (w[name]) return;
+  w[name] = versioned
+    ? (/** @type {string} */ c, /** @type {unknown} */ _v, /** @type {Function} */ f, /** @type {unknown} */ p) => api(c, f, p)
+    : api;
+  // A frame of another origin finds the CMP by this frame's name and asks with `{__gppCall: {command,
+  // parameter, callId}}` (`__tcfapiCall`, with `version`); the answer goes back as `{__gppReturn:
+  // {returnValue, success, callId}}`, a string if the call was one.
+  // (At once, where the parser is: a frame further down the page may ask before the parse ends.)
+  const locator = document.createElement('iframe');
+  locator.name = `${name}Locator`;
+  locator.hidden = true;
+  (document.body || document.documentElement).appendChild(locator);
+  addEventListener('message', (e) => {
+    let data = e.data;
+    try {
+      if (typeof data === 'string') data = JSON.parse(data);
+    } catch {
+      return;
+    }
+    const call = data?.[`${name}Call`];
+    if (!call || !e.source) return;
+    api(
+      call.command,
+      (/** @type {unknown} */ returnValue, /** @type {boolean} */ success) => {
+        const answer = { [`${name}Return`]: { returnValue, success, callId: call.callId } };
+        /** @type {Window} */ (e.source).postMessage(typeof e.data === 'string' ? JSON.stringify(answer) : answer, '*');
+      },
+      call.parameter,
+    );
+  });
+}
+
+/** `__gpp`: answered by the client (with the preferences module), which holds calls until it is ready. */
+export function installGppStub() {
+  if (!me?.hasAttribute('data-gpp')) return;
+  install('__gpp', (command, callback, parameter) => {
+    // A vendor may keep this function and call it after the CMP is ready.
+    if (handedOver()) return use('gpp', [command, callback, parameter]);
+    if (command === 'ping') {
+      // Every US section, in id order (as the preferences module's `UsSection::ALL`).
+      return callback({ gppVersion: '1.1', cmpStatus: 'stub', cmpDisplayStatus: 'hidden', signalStatus: 'not ready',
+        supportedAPIs: ['7:usnat', '8:usca', '9:usva', '10:usco', '11:usut', '12:usct', '13:usfl', '14:usmt',
+          '15:usor', '16:ustx', '17:usde', '18:usia', '19:usne', '20:usnh', '21:usnj', '22:ustn', '23:usmn',
+          '24:usmd', '25:usin', '26:usky', '27:usri'],
+        cmpId: 0, sectionList: [], applicableSections: [], gppString: '', parsedSections: {} }, true);
+    }
+    waiting.push([command, callback, parameter]);
+    boot();
+  }, false);
+}
+
+/** @type {any} the TCF build of the preferences module, once loaded */
+let tcf = null;
+/**
+ * `__tcfapi`: answered by the TCF build of the preferences module, which holds calls until it has
+ * started. With data-tcf at once; otherwise when the config says `tcf`.
+ */
+export function installTcfStub(/** @type {boolean} */ configured) {
+  if (!configured && !me?.hasAttribute('data-tcf')) return;
+  install('__tcfapi', (command, callback, parameter) => {
+    if (tcf) return tcf.tcfApi(command, callback, parameter);
+    if (command === 'ping') return callback({ cmpLoaded: false, cmpStatus: 'stub', displayStatus: 'hidden', apiVersion: '2.3' }, true);
+    prefs().then(
+      (m) => {
+        tcf = m;
+        m.tcfApi(command, callback, parameter);
+      },
+      () => callback(null, false),
+    );
+  }, true);
+}
+
+/** Hands the queued `__gpp` calls to the client, in order. */
+export function flushGpp(/** @type {any} */ client) {
+  for (const [command, callback, parameter] of waiting.splice(0)) client.gpp(command, callback, parameter);
+}
