@@ -25,12 +25,15 @@ function config(tcf = {}) {
 // Vendors' own use of the API: a listener from the start (the stub queues it), every event kept.
 const VENDOR = `<script>
   window.tcfEvents = [];
-  window.__tcfapi('addEventListener', 2, function (data, ok) { if (ok) window.tcfEvents.push(data.eventStatus); });
+  window.tcfApplies = [];
+  window.__tcfapi('addEventListener', 2, function (data, ok) {
+    if (ok) { window.tcfEvents.push(data.eventStatus); window.tcfApplies.push(data.gdprApplies); }
+  });
 </script>`;
-const page = (cfg, region = 'DE', extra = '', lang = 'en') => ({
+const page = (cfg, region = 'DE', extra = '', lang = 'en', vendor = VENDOR) => ({
   type: 'text/html',
   body: `<!doctype html><html lang="${lang}"><title>TCF</title><link rel="icon" href="data:,">
-    <script src="/assent/assent.js" data-config="${cfg}" data-region="${region}" data-tcf></script>${VENDOR}
+    <script src="/assent/assent.js" data-config="${cfg}" data-region="${region}" data-tcf></script>${vendor}
     <main><h1>News</h1></main>${extra}</html>`,
 });
 
@@ -75,6 +78,7 @@ before(async () => {
     '/tcf-fr.html': page('/tcf-fr.json', 'DE', '', 'de'),
     '/tcf.html': page('/tcf.json'),
     '/tcf-us.html': page('/tcf.json', 'US-TX'),
+    '/tcf-ping.html': page('/tcf.json', 'DE', '', 'en', ''),
     '/tcf-changed.html': page('/tcf-changed.json'),
     '/tcf-renumbered.html': page('/tcf-renumbered.json'),
     '/tcf-missing.html': page('/tcf-missing.json'),
@@ -138,7 +142,9 @@ test('the first layer names the partners, their purposes and the way to object, 
   assert.equal(ping.value.cmpLoaded, true);
   assert.equal(ping.value.gdprApplies, true);
   assert.equal(ping.value.displayStatus, 'visible');
-  assert.equal(ping.value.apiVersion, '2.3');
+  assert.equal(ping.value.apiVersion, '2.2');
+  // Version 1 of the API is not served.
+  assert.deepEqual(await page.evaluate(() => new Promise((r) => window.__tcfapi('getTCData', 1, (v, ok) => r([v, ok])))), [null, false]);
   assert.equal(ping.value.cmpId, 300);
   assert.equal(ping.value.gvlVersion, 140);
   assert.equal(ping.value.tcfPolicyVersion, 5);
@@ -155,7 +161,8 @@ test('Accept all on the first layer: the TC string decodes to every disclosed ve
   const { data, decoded: d } = await afterAction(page);
   assert.deepEqual(undated(d), undated(expected('accept all').expect));
   assert.equal(data.tcString.split('.').length, 3, 'core, DisclosedVendors and publisher TC segments');
-  assert.equal(data.addtlConsent, '2~89.1097~dv.89.1097');
+  assert.equal(data.addtlConsent, '2~89.1097~dv.', 'every provider consented to: none disclosed only');
+  assert.equal(data.vendor.disclosedVendors['1001'], true);
   assert.equal(data.gdprApplies, true);
   assert.equal(data.vendor.consents['755'], true);
   assert.equal(data.vendor.legitimateInterests['1001'], false, 'no LI bit for a special-purposes-only vendor');
@@ -191,7 +198,7 @@ test('mixed vendors chosen in the vendor and purpose layers decode to exactly th
   await l.waitFor({ state: 'detached' });
   const { data, decoded: d } = await afterAction(page);
   assert.deepEqual(undated(d), undated(expected('mixed vendors').expect));
-  assert.equal(data.addtlConsent, '2~89~dv.89.1097');
+  assert.equal(data.addtlConsent, '2~89~dv.1097');
   // The layers decide TCF only: Assent's own decision is still to be made, so the first layer stays.
   assert.equal(await page.evaluate(() => window.assent.consent()), null);
   await banner(page).waitFor();
@@ -232,7 +239,7 @@ test('a withdrawal in the preferences dialog reaches the TC string; the next pag
   assert.notEqual(data.tcString, first);
   assert.deepEqual(d.vendorConsents, []);
   assert.deepEqual(d.purposeConsents, []);
-  assert.equal(d.created, decoded(first).created);
+  assert.equal(d.created, d.lastUpdated, 'Created is the day of the last change');
   // The next page view: no banner, the stored string, `tcloaded`.
   await page.reload();
   const { value } = await tcfapi(page, 'getTCData');
@@ -252,8 +259,11 @@ test('the visitor is asked again when a vendor\'s declarations change, not for a
   await page.goto(`${env.base}/tcf-changed.html`);
   await banner(page).getByRole('region', { name: 'Advertising partners (IAB TCF)' }).waitFor();
   const { value } = await tcfapi(page, 'getTCData');
-  assert.equal(value.tcString, '', 'no string until the visitor answers the new disclosure');
   assert.equal(value.eventStatus, 'cmpuishown');
+  // While the visitor is asked: the disclosed vendors' legitimate interest, and no consent.
+  const asked = decoded(value.tcString);
+  assert.deepEqual([asked.vendorConsents, asked.purposeConsents], [[], []]);
+  assert.deepEqual(asked.vendorLegitimateInterests, expected('reject all').expect.vendorLegitimateInterests);
   await banner(page).getByRole('button', { name: 'Accept all' }).click();
   const { decoded: d } = await afterAction(page);
   assert.equal(d.vendorListVersion, 141);
@@ -264,11 +274,22 @@ test('the visitor is asked again when a vendor\'s declarations change, not for a
 test('outside the TCF regions gdprApplies is false and the first layer has no TCF block', async () => {
   const { page, context, log } = await open(env, '/tcf-us.html');
   await page.evaluate(() => window.assent.ready);
+  // The vendor's listener, registered before anything was known, heard only the true answer.
+  await waitFor(() => page.evaluate(() => window.tcfApplies.length > 0), 'the listener answered');
+  assert.deepEqual(await page.evaluate(() => window.tcfApplies), [false]);
   const { value } = await tcfapi(page, 'getTCData');
   assert.equal(value.gdprApplies, false);
   assert.equal(value.tcString, '');
   assert.equal(await page.getByRole('region', { name: 'Advertising partners (IAB TCF)' }).count(), 0);
   assert.deepEqual(log.consoleErrors, []);
+  await context.close();
+});
+
+test('a vendor that only pings sees the CMP loaded once it has started', async () => {
+  const { page, context } = await open(env, '/tcf-ping.html');
+  await banner(page).getByRole('region', { name: 'Advertising partners (IAB TCF)' }).waitFor();
+  const { value } = await tcfapi(page, 'ping');
+  assert.deepEqual([value.cmpLoaded, value.cmpStatus, value.gdprApplies, value.displayStatus], [true, 'loaded', true, 'visible']);
   await context.close();
 });
 

@@ -4,7 +4,7 @@ import { pending, run } from './activate.js';
 import { settle } from './api.js';
 import { config } from './config.js';
 import { gtag } from './consent-mode.js';
-import { flushGpp } from './cmp-stub.js';
+import { flushGpp, tcfStarted } from './cmp-stub.js';
 import { base, gpc, likelyLocale, region, timezone } from './page.js';
 import { state } from './state.js';
 import { html } from './trusted.js';
@@ -126,7 +126,12 @@ export function prefs() {
  */
 function startTcf(/** @type {unknown} */ section) {
   return prefs()
-    .then((m) => m.tcfStart(JSON.stringify(section), base, likelyLocale()).then(() => m))
+    .then((m) =>
+      m.tcfStart(JSON.stringify(section), base, likelyLocale()).then(() => {
+        tcfStarted(m);
+        return m;
+      }),
+    )
     .catch((/** @type {unknown} */ e) => console.error(`assent: TCF could not start (${e}); TCF vendors get no consent.`));
 }
 

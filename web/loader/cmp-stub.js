@@ -9,7 +9,7 @@ import { handedOver } from './state.js';
 /** @type {[string, Function, unknown][]} `__gpp` calls made before the client started */
 const waiting = [];
 
-/** @typedef {(command: string, callback: Function, parameter: unknown) => unknown} Api */
+/** @typedef {(command: string, callback: Function, parameter: unknown, version?: unknown) => unknown} Api */
 
 /**
  * Installs `window[name]` (once) and its locator frame.
@@ -21,7 +21,7 @@ function install(name, api, versioned) {
   const w = /** @type {any} */ (window);
   if (w[name]) return;
   w[name] = versioned
-    ? (/** @type {string} */ c, /** @type {unknown} */ _v, /** @type {Function} */ f, /** @type {unknown} */ p) => api(c, f, p)
+    ? (/** @type {string} */ c, /** @type {unknown} */ v, /** @type {Function} */ f, /** @type {unknown} */ p) => api(c, f, p, v)
     : api;
   // A frame of another origin finds the CMP by this frame's name and asks with `{__gppCall: {command,
   // parameter, callId}}` (`__tcfapiCall`, with `version`); the answer goes back as `{__gppReturn:
@@ -47,6 +47,7 @@ function install(name, api, versioned) {
         /** @type {Window} */ (e.source).postMessage(typeof e.data === 'string' ? JSON.stringify(answer) : answer, '*');
       },
       call.parameter,
+      call.version,
     );
   });
 }
@@ -70,22 +71,26 @@ export function installGppStub() {
   }, false);
 }
 
-/** @type {any} the TCF build of the preferences module, once loaded */
+/** @type {any} the TCF build of the preferences module, once started */
 let tcf = null;
+/** The TCF build has started: it answers every call from now on, `ping` included. */
+export function tcfStarted(/** @type {any} */ module) {
+  tcf = module;
+}
 /**
- * `__tcfapi`: answered by the TCF build of the preferences module, which holds calls until it has
- * started. With data-tcf at once; otherwise when the config says `tcf`.
+ * `__tcfapi`: answered by the TCF build of the preferences module, which holds calls until it knows
+ * what to answer. With data-tcf at once; otherwise when the config says `tcf`.
  */
 export function installTcfStub(/** @type {boolean} */ configured) {
   if (!configured && !me?.hasAttribute('data-tcf')) return;
-  install('__tcfapi', (command, callback, parameter) => {
+  install('__tcfapi', (command, callback, parameter, version) => {
+    // The CMP API v2 (version 2, or none given); version 1 is not served.
+    if (version != null && !(typeof version === 'number' && version >= 2)) return callback(null, false);
     if (tcf) return tcf.tcfApi(command, callback, parameter);
-    if (command === 'ping') return callback({ cmpLoaded: false, cmpStatus: 'stub', displayStatus: 'hidden', apiVersion: '2.3' }, true);
+    if (command === 'ping') return callback({ cmpLoaded: false, cmpStatus: 'stub', displayStatus: 'hidden', apiVersion: '2.2' }, true);
     prefs().then(
-      (m) => {
-        tcf = m;
-        m.tcfApi(command, callback, parameter);
-      },
+      // Without `tcf` in the config (data-tcf alone), the plain module has no TCF to answer with.
+      (m) => (m.tcfApi ? m.tcfApi(command, callback, parameter) : callback(null, false)),
       () => callback(null, false),
     );
   }, true);

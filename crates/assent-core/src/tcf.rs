@@ -9,7 +9,8 @@
 //! - a vendor gets a consent bit only if it declares a consent purpose (or a flexible purpose that a
 //!   publisher restriction turns into consent), and a legitimate-interest bit only if it declares a
 //!   legitimate-interest purpose (or a flexible one turned so). Policy v5.0.b ends the old workaround
-//!   of a legitimate-interest bit for vendors with special purposes only, so they get none;
+//!   of a legitimate-interest bit for vendors with special purposes only, so they get none (the TC
+//!   string specification's text of early 2026, and `@iabtechlabtcf/core` 1.5.21, still set it);
 //! - deleted vendors and vendors not on the GVL get no bit and are not disclosed.
 //!
 //! Strings are padded to a multiple of 24 bits and written in base64url without padding, as the
@@ -23,6 +24,9 @@ use crate::json::{as_string, invalid, Fields, Json};
 const NO_LEGITIMATE_INTEREST: [u32; 5] = [1, 3, 4, 5, 6];
 /// The TC string version written.
 const VERSION: u8 = 2;
+/// How long TCF choices last before the visitor is asked again: 13 months, as for Assent's own
+/// decisions (`expiry.grantedDays`' default), within TCF's yearly reminder.
+pub const MAX_AGE_DAYS: u64 = 390;
 
 /// A set of ids (purposes, special features, vendors, Google's providers), kept sorted. (One type for
 /// all of them: a `BTreeSet` per id type cost the module about 40 KB of wasm.)
@@ -245,6 +249,12 @@ impl TcfConfig {
                         ),
                     )
                 })?;
+                if kind == RestrictionKind::RequireLegitimateInterest && NO_LEGITIMATE_INTEREST.contains(&purpose) {
+                    return Err(invalid(
+                        r.path("type"),
+                        format!("purpose {purpose} may not be processed on legitimate interest (TCF: 1, 3, 4, 5 and 6 need consent)"),
+                    ));
+                }
                 let vendors = r.list("vendors", vendor_id)?.unwrap_or_default();
                 Ok(Restriction { purpose, kind, vendors })
             })?
@@ -655,13 +665,16 @@ pub struct Choices {
 }
 
 /// What a choice was made about, in a few characters: the policy version, the vendors disclosed and
-/// their declarations, and the ATPs. A choice whose disclosure differs from today's is asked again.
+/// what each may do once the publisher's restrictions apply, the publisher's own purposes, and the
+/// ATPs. A choice whose disclosure differs from today's is asked again.
 pub fn disclosure(config: &TcfConfig, gvl: &Gvl) -> String {
-    let mut text = format!("{}|", gvl.policy_version);
+    let mut text =
+        format!("{}|{:?}{:?}|", gvl.policy_version, config.publisher_consent, config.publisher_legitimate_interest);
     for v in disclosed(config, gvl) {
+        let (consent, li) = bases(config, v);
         text.push_str(&format!(
-            "{}:{:?}{:?}{:?}{:?}{:?}{:?};",
-            v.id, v.purposes, v.legitimate_interest, v.flexible, v.special_purposes, v.features, v.special_features
+            "{}:{:?}{:?}{:?}{:?}{:?};",
+            v.id, consent, li, v.special_purposes, v.features, v.special_features
         ));
     }
     for a in &config.google_atps {
@@ -679,8 +692,9 @@ pub fn disclosed<'a>(config: &TcfConfig, gvl: &'a Gvl) -> Vec<&'a Vendor> {
 }
 
 /// The purposes a vendor may hold on consent, and on legitimate interest, once the publisher's
-/// restrictions are applied.
-fn bases(config: &TcfConfig, v: &Vendor) -> (Ids, Ids) {
+/// restrictions are applied. A restriction that requires a legal basis for a purpose the vendor did
+/// not declare flexible means the vendor should not process it (TCF's TC string specification).
+pub fn bases(config: &TcfConfig, v: &Vendor) -> (Ids, Ids) {
     let mut consent: Ids = v.purposes.iter().copied().collect();
     let mut li: Ids = v.legitimate_interest.iter().copied().collect();
     for r in config.restrictions.iter().filter(|r| r.vendors.contains(&v.id)) {
@@ -698,6 +712,10 @@ fn bases(config: &TcfConfig, v: &Vendor) -> (Ids, Ids) {
                     && consent.remove(r.purpose) =>
             {
                 li.insert(r.purpose);
+            }
+            _ if !v.flexible.contains(&r.purpose) => {
+                consent.remove(r.purpose);
+                li.remove(r.purpose);
             }
             _ => {}
         }
@@ -774,10 +792,13 @@ impl Choices {
         }
     }
 
-    /// Whether these choices answer what the site discloses today. When the policy version, the
-    /// vendors or their declarations, or the ATPs changed, the visitor is asked again.
-    pub fn current(&self, config: &TcfConfig, gvl: &Gvl) -> bool {
-        self.policy_version == gvl.policy_version && self.disclosure == disclosure(config, gvl)
+    /// Whether these choices answer what the site discloses today (UTC day `today`). When the policy
+    /// version, the vendors or what they may do, the publisher's purposes or the ATPs changed, or the
+    /// choices are older than [`MAX_AGE_DAYS`], the visitor is asked again.
+    pub fn current(&self, config: &TcfConfig, gvl: &Gvl, today: u64) -> bool {
+        self.policy_version == gvl.policy_version
+            && self.disclosure == disclosure(config, gvl)
+            && today.saturating_sub(self.updated) <= MAX_AGE_DAYS
     }
 
     /// The stored form: one line of JSON.
@@ -809,8 +830,8 @@ impl Choices {
             return None;
         }
         Some(Choices {
-            created: whole(&v, "created")? as u64,
-            updated: whole(&v, "updated")? as u64,
+            created: u64::try_from(whole(&v, "created")?).ok()?,
+            updated: u64::try_from(whole(&v, "updated")?).ok()?,
             vendor_list_version: whole(&v, "vlv")? as u16,
             policy_version: whole(&v, "policy")? as u8,
             language: text_of(&v, "lang").filter(|l| l.len() == 2 && l.bytes().all(|b| b.is_ascii_uppercase()))?,
@@ -871,7 +892,7 @@ pub struct Signals {
     pub publisher_li: Ids,
     /// The Google ATPs consented to.
     pub atp_consents: Ids,
-    /// The Google ATPs disclosed.
+    /// The Google ATPs disclosed and not consented to (AC v2's `dv.` list).
     pub atps_disclosed: Ids,
 }
 
@@ -892,7 +913,9 @@ pub fn signals(config: &TcfConfig, gvl: &Gvl, choices: &Choices) -> Signals {
     }
     let decis = |day: u64| day * 86_400 * 10;
     Signals {
-        created: decis(choices.created),
+        // The TC string's Created is the day of the last change, as LastUpdated (TC string v2.2 and
+        // later); the first day is kept in the stored choices only.
+        created: decis(choices.updated),
         updated: decis(choices.updated),
         cmp_id: config.cmp_id,
         cmp_version: config.cmp_version,
@@ -928,7 +951,7 @@ pub fn signals(config: &TcfConfig, gvl: &Gvl, choices: &Choices) -> Signals {
             .filter(|p| !choices.purpose_objections.contains(*p))
             .collect(),
         atp_consents: config.google_atps.iter().map(|a| a.id).filter(|id| choices.atps.contains(*id)).collect(),
-        atps_disclosed: config.google_atps.iter().map(|a| a.id).collect(),
+        atps_disclosed: config.google_atps.iter().map(|a| a.id).filter(|id| !choices.atps.contains(*id)).collect(),
     }
 }
 
@@ -1027,7 +1050,8 @@ impl Signals {
         [core, disclosed, publisher].map(|b| b.base64url_padded(24)).join(".")
     }
 
-    /// Google's Additional Consent string, version 2: `2~<consented ids>~dv.<disclosed ids>`.
+    /// Google's Additional Consent string, version 2: `2~<consented ids>~dv.<ids disclosed and not
+    /// consented to>`.
     pub fn ac_string(&self) -> String {
         let dots = |ids: &Ids| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(".");
         format!("2~{}~dv.{}", dots(&self.atp_consents), dots(&self.atps_disclosed))

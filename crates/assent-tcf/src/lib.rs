@@ -38,7 +38,8 @@ struct State {
     gvl: Option<Gvl>,
     /// The GVL as served (English).
     english: Option<Gvl>,
-    gdpr_applies: bool,
+    /// Whether TCF applies to this visitor: `None` until the client has resolved the region.
+    gdpr_applies: Option<bool>,
     /// The stored choices, if they answer today's disclosure.
     choices: Option<Choices>,
     /// Whether the TCF block is on screen.
@@ -131,12 +132,13 @@ pub async fn tcf_start(section: String, base: String, language: String) -> Resul
         }
     };
     let stored = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()).and_then(|t| Choices::from_text(&t));
+    let today = tcf::day_of(now_ms());
     let choices = match &gvl {
-        Some(gvl) => stored.filter(|c| c.current(&config, gvl)),
+        Some(gvl) => stored.filter(|c| c.current(&config, gvl, today)),
         None => None,
     };
     if let Some(english) = &gvl {
-        let loaded = load_language(&language, requests, english).await;
+        let loaded = load_language(&language, requests, english, &base).await;
         LANGUAGES.with_borrow_mut(|l| l.push(loaded));
     }
     STATE.with_borrow_mut(|s| {
@@ -145,7 +147,7 @@ pub async fn tcf_start(section: String, base: String, language: String) -> Resul
             base,
             english: gvl.clone(),
             gvl,
-            gdpr_applies: true,
+            gdpr_applies: None,
             choices,
             shown: false,
             acted: false,
@@ -153,10 +155,15 @@ pub async fn tcf_start(section: String, base: String, language: String) -> Resul
             next_listener: 1,
         })
     });
+    answer_waiting();
+    Ok(())
+}
+
+/// Answers the calls that waited, in order, as far as they can be answered now.
+fn answer_waiting() {
     for (command, callback, parameter) in WAITING.with_borrow_mut(std::mem::take) {
         tcf_api(&command, callback, parameter);
     }
-    Ok(())
 }
 
 /// The requests for a language's TCF strings and GVL translation, started at once.
@@ -168,11 +175,15 @@ fn requests(config: &TcfConfig, base: &str, language: &str) -> [Option<js_sys::P
 
 /// Reads a language's strings (English where the file is missing) and GVL texts (the GVL's own where
 /// the site serves no translation).
-async fn load_language(code: &str, [strings, translation]: [Option<js_sys::Promise>; 2], english: &Gvl) -> Language {
+async fn load_language(
+    code: &str,
+    [strings, translation]: [Option<js_sys::Promise>; 2],
+    english: &Gvl,
+    base: &str,
+) -> Language {
     let parse = |text: String| Json::parse(&text).and_then(|v| string_map(&v, "")).map_err(|e| e.to_string());
     let mut texts = text_of(strings).await.and_then(parse);
     if texts.is_err() && code != "en" {
-        let base = STATE.with_borrow(|s| s.as_ref().map(|s| s.base.clone())).unwrap_or_default();
         texts = fetch_text(&format!("{base}tcf/en.json")).await.and_then(parse);
     }
     let texts = texts.unwrap_or_else(|e| {
@@ -203,14 +214,19 @@ async fn load_language(code: &str, [strings, translation]: [Option<js_sys::Promi
 /// (again): TCF applies and no stored choices answer today's vendor list and policy.
 #[wasm_bindgen(js_name = tcfRegion)]
 pub fn tcf_region(region: Option<String>) -> bool {
-    STATE.with_borrow_mut(|s| {
+    let ask = STATE.with_borrow_mut(|s| {
         let Some(s) = s.as_mut() else { return false };
-        s.gdpr_applies = match region.as_deref().and_then(Region::parse) {
+        let applies = match region.as_deref().and_then(Region::parse) {
             Some(region) => assent_core::region::matches_any(&s.config.regions, Some(&region)),
             None => true,
         };
-        s.gdpr_applies && s.gvl.is_some() && s.choices.is_none()
-    })
+        s.gdpr_applies = Some(applies);
+        applies && s.gvl.is_some() && s.choices.is_none()
+    });
+    // Vendors' calls that waited for `gdprApplies` (where it applies and the visitor must be asked,
+    // they wait on for the first layer).
+    answer_waiting();
+    ask
 }
 
 fn put(object: &Object, key: &str, value: impl Into<JsValue>) {
@@ -227,18 +243,37 @@ fn flags(all: &[u32], on: &Ids) -> Object {
 }
 
 impl State {
+    /// Whether `getTCData` and `addEventListener` can be answered: once `gdprApplies` is known, and
+    /// where TCF applies, once there is a string (stored choices, or the first layer on screen).
+    fn answerable(&self) -> bool {
+        match self.gdpr_applies {
+            None => false,
+            Some(false) => true,
+            Some(true) => self.gvl.is_none() || self.choices.is_some() || self.shown,
+        }
+    }
+
+    /// The signals in force: the visitor's choices, or, while they are asked, the disclosed vendors'
+    /// legitimate interest and no consent (the CMP API's `cmpuishown` string).
     fn signals(&self) -> Option<(Signals, &Gvl)> {
         let gvl = self.gvl.as_ref()?;
-        let choices = self.choices.as_ref()?;
+        let blank;
+        let choices = match &self.choices {
+            Some(c) => c,
+            None => {
+                blank = Choices::blank(&self.config, gvl, tcf::day_of(now_ms()), None);
+                &blank
+            }
+        };
         Some((tcf::signals(&self.config, gvl, choices), gvl))
     }
 
-    /// `tcloaded` only with a string the visitor made (or where TCF does not apply); while they are
-    /// being asked, `cmpuishown`.
+    /// `useractioncomplete` after the visitor's choice on this view, `cmpuishown` while the block is
+    /// on screen, `tcloaded` otherwise.
     fn event_status(&self) -> &'static str {
         if self.acted {
             "useractioncomplete"
-        } else if self.shown || (self.gdpr_applies && self.choices.is_none()) {
+        } else if self.shown {
             "cmpuishown"
         } else {
             "tcloaded"
@@ -247,21 +282,18 @@ impl State {
 
     fn ping(&self) -> Object {
         let o = Object::new();
-        put(&o, "gdprApplies", self.gdpr_applies);
+        if let Some(applies) = self.gdpr_applies {
+            put(&o, "gdprApplies", applies);
+        }
         put(&o, "cmpLoaded", true);
         put(&o, "cmpStatus", if self.gvl.is_some() { "loaded" } else { "error" });
-        put(
-            &o,
-            "displayStatus",
-            if !self.gdpr_applies {
-                "disabled"
-            } else if self.shown {
-                "visible"
-            } else {
-                "hidden"
-            },
-        );
-        put(&o, "apiVersion", "2.3");
+        let display = match self.gdpr_applies {
+            Some(false) => "disabled",
+            _ if self.shown => "visible",
+            _ => "hidden",
+        };
+        put(&o, "displayStatus", display);
+        put(&o, "apiVersion", "2.2");
         put(&o, "cmpVersion", self.config.cmp_version);
         put(&o, "cmpId", self.config.cmp_id);
         if let Some(gvl) = &self.gvl {
@@ -271,32 +303,37 @@ impl State {
         o
     }
 
-    /// The `TCData` object of the CMP API v2.
+    /// The `TCData` object of the CMP API v2.2.
     fn tc_data(&self, listener: Option<u32>) -> Object {
         let o = Object::new();
-        let signals = if self.gdpr_applies { self.signals() } else { None };
-        put(&o, "tcString", signals.as_ref().map(|(s, _)| s.tc_string()).unwrap_or_default());
         put(&o, "tcfPolicyVersion", self.gvl.as_ref().map_or(0, |g| g.policy_version));
         put(&o, "cmpId", self.config.cmp_id);
         put(&o, "cmpVersion", self.config.cmp_version);
-        put(&o, "gdprApplies", self.gdpr_applies);
+        put(&o, "gdprApplies", self.gdpr_applies == Some(true));
         put(&o, "eventStatus", self.event_status());
         put(&o, "cmpStatus", if self.gvl.is_some() { "loaded" } else { "error" });
         if let Some(id) = listener {
             put(&o, "listenerId", id);
         }
+        // Where TCF does not apply, that is all there is to say.
+        if self.gdpr_applies != Some(true) {
+            put(&o, "tcString", "");
+            return o;
+        }
+        let signals = self.signals();
+        put(&o, "tcString", signals.as_ref().map(|(s, _)| s.tc_string()).unwrap_or_default());
         put(&o, "isServiceSpecific", true);
         put(&o, "useNonStandardTexts", false);
         put(&o, "publisherCC", self.config.publisher_country.clone());
         put(&o, "purposeOneTreatment", false);
         let empty = Ids::default();
-        let (purposes, vendors, special) = match (&signals, &self.gvl) {
-            (_, Some(gvl)) => (
+        let (purposes, vendors, special) = match &self.gvl {
+            Some(gvl) => (
                 gvl.purposes.iter().map(|p| p.id).collect::<Vec<_>>(),
                 tcf::disclosed(&self.config, gvl).iter().map(|v| v.id).collect::<Vec<_>>(),
                 gvl.special_features.iter().map(|f| f.id).collect::<Vec<_>>(),
             ),
-            _ => Default::default(),
+            None => Default::default(),
         };
         let s = signals.as_ref().map(|(s, _)| s);
         let pick = |f: fn(&Signals) -> &Ids| s.map_or(&empty, f);
@@ -311,18 +348,23 @@ impl State {
             "purpose",
             pair(flags(&purposes, pick(|s| &s.purpose_consents)), flags(&purposes, pick(|s| &s.purpose_li))),
         );
-        put(&o, "vendor", pair(flags(&vendors, pick(|s| &s.vendor_consents)), flags(&vendors, pick(|s| &s.vendor_li))));
+        let vendor = pair(flags(&vendors, pick(|s| &s.vendor_consents)), flags(&vendors, pick(|s| &s.vendor_li)));
+        put(&vendor, "disclosedVendors", flags(&vendors, pick(|s| &s.disclosed)));
+        put(&o, "vendor", vendor);
         put(&o, "specialFeatureOptins", flags(&special, pick(|s| &s.special_features)));
         let publisher =
             pair(flags(&purposes, pick(|s| &s.publisher_consents)), flags(&purposes, pick(|s| &s.publisher_li)));
         put(&publisher, "customPurpose", pair(Object::new(), Object::new()));
+        // `{purposeId: {vendorId: restrictionType}}`, every restriction on a purpose in one object.
         let restrictions = Object::new();
         for r in s.map(|s| s.restrictions.as_slice()).unwrap_or_default() {
-            let by_vendor = Object::new();
+            let key = JsValue::from(r.purpose.to_string());
+            let by_vendor =
+                Reflect::get(&restrictions, &key).ok().and_then(|v| v.dyn_into::<Object>().ok()).unwrap_or_default();
             for v in &r.vendors {
                 put(&by_vendor, &v.to_string(), r.kind as u8);
             }
-            put(&restrictions, &r.purpose.to_string(), by_vendor);
+            let _ = Reflect::set(&restrictions, &key, &by_vendor);
         }
         put(&publisher, "restrictions", restrictions);
         put(&o, "publisher", publisher);
@@ -354,6 +396,9 @@ pub fn tcf_api(command: &str, callback: Function, parameter: JsValue) {
     };
     let reply = STATE.with_borrow_mut(|s| {
         let s = s.as_mut()?;
+        if matches!(command, "getTCData" | "addEventListener") && !s.answerable() {
+            return None;
+        }
         Some(match command {
             "ping" => (s.ping().into(), true),
             "getTCData" => (s.tc_data(None).into(), true),
@@ -401,7 +446,7 @@ fn record(choices: Choices) {
 #[wasm_bindgen(js_name = tcfDecide)]
 pub fn tcf_decide(kind: &str) {
     let next = STATE.with_borrow(|s| {
-        let s = s.as_ref().filter(|s| s.gdpr_applies)?;
+        let s = s.as_ref().filter(|s| s.gdpr_applies == Some(true))?;
         let gvl = s.gvl.as_ref()?;
         let today = tcf::day_of(now_ms());
         let before = s.choices.as_ref();
@@ -433,7 +478,7 @@ pub fn tcf_view(root: Option<web_sys::ShadowRoot>) {
     WANTED.with_borrow_mut(Option::take);
     let Some(root) = root else { return };
     let Some((config, english, base)) = STATE.with_borrow(|s| {
-        let s = s.as_ref().filter(|s| s.gdpr_applies)?;
+        let s = s.as_ref().filter(|s| s.gdpr_applies == Some(true))?;
         Some((s.config.clone(), s.english.clone()?, s.base.clone()))
     }) else {
         return;
@@ -450,7 +495,7 @@ pub fn tcf_view(root: Option<web_sys::ShadowRoot>) {
     }
     LOADING.with_borrow_mut(|l| l.push(code.clone()));
     wasm_bindgen_futures::spawn_local(async move {
-        let loaded = load_language(&code, requests(&config, &base, &code), &english).await;
+        let loaded = load_language(&code, requests(&config, &base, &code), &english, &base).await;
         LANGUAGES.with_borrow_mut(|l| l.push(loaded));
         LOADING.with_borrow_mut(|l| l.retain(|c| *c != code));
         let wanted = WANTED.with_borrow_mut(|w| w.take_if(|root| language_of(root) == code));
@@ -479,12 +524,15 @@ fn show_in(root: &web_sys::ShadowRoot, code: &str) -> bool {
         if let Some(s) = s.as_mut() {
             s.gvl = Some(gvl.clone());
             s.shown = true;
+            // Shown again (the dialog reopened): the visitor is asked anew.
+            s.acted = false;
         }
     });
     if let Some(shown) = view::block(root, parent.unchecked_into(), (config, gvl), texts) {
         BLOCK.with_borrow_mut(|b| *b = Some(Box::new(shown)));
     }
     notify();
+    answer_waiting();
     true
 }
 

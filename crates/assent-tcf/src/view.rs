@@ -127,11 +127,14 @@ impl<H> Drop for Kept<H> {
 }
 
 /// A switch with a visible label.
-fn switch(label: String, on: Signal<bool>, flip: impl Fn() + 'static, key: String) -> impl IntoView {
+/// A switch with a visible label; its accessible name says what it is about too (`of`: the purpose's
+/// or the partner's name).
+fn switch(label: String, of: &str, on: Signal<bool>, flip: impl Fn() + 'static, key: String) -> impl IntoView {
+    let name = format!("{label}: {}", of.trim());
     view! {
         <span class="basis">
-            <span>{label.clone()}</span>
-            <button type="button" class="switch" role="switch" aria-label=label data-tcf=key
+            <span aria-hidden="true">{label}</span>
+            <button type="button" class="switch" role="switch" aria-label=name data-tcf=key
                 aria-checked=move || on.get().to_string() on:click=move |_| flip()>
                 <span class="knob" aria-hidden={"true"}></span>
             </button>
@@ -205,6 +208,7 @@ fn Layers(config: TcfConfig, gvl: Gvl, close: Rc<dyn Fn()>, t: Rc<Texts>) -> imp
             let consent = scope.consent_purposes.contains(id).then(|| {
                 switch(
                     t.get("tcf.consent"),
+                    &p.name,
                     Signal::derive(move || state.with(|c| c.purposes.contains(id))),
                     toggle(state, |c| &mut c.purposes, id),
                     format!("purpose-{id}"),
@@ -213,6 +217,7 @@ fn Layers(config: TcfConfig, gvl: Gvl, close: Rc<dyn Fn()>, t: Rc<Texts>) -> imp
             let li = scope.li_purposes.contains(id).then(|| {
                 switch(
                     t.get("tcf.object"),
+                    &p.name,
                     Signal::derive(move || state.with(|c| !c.purpose_objections.contains(id))),
                     toggle(state, |c| &mut c.purpose_objections, id),
                     format!("purpose-li-{id}"),
@@ -229,7 +234,7 @@ fn Layers(config: TcfConfig, gvl: Gvl, close: Rc<dyn Fn()>, t: Rc<Texts>) -> imp
             let id = f.id;
             view! {
                 <li class="purpose"><div class="purpose-head">{f.name.trim().to_string()}</div>{explained(&t, f)}
-                {switch(t.get("tcf.optIn"), Signal::derive(move || state.with(|c| c.special_features.contains(id))),
+                {switch(t.get("tcf.optIn"), &f.name, Signal::derive(move || state.with(|c| c.special_features.contains(id))),
                     toggle(state, |c| &mut c.special_features, id), format!("special-feature-{id}"))}</li>
             }
         })
@@ -252,17 +257,21 @@ fn Layers(config: TcfConfig, gvl: Gvl, close: Rc<dyn Fn()>, t: Rc<Texts>) -> imp
         .into_iter()
         .map(|v| {
             let id = v.id;
-            let consent = (!v.purposes.is_empty()).then(|| {
+            // What the vendor may do here, once the site's publisher restrictions apply.
+            let (on_consent, on_li) = tcf::bases(&config, &v);
+            let consent = (!on_consent.is_empty()).then(|| {
                 switch(
                     t.get("tcf.consent"),
+                    &v.name,
                     Signal::derive(move || state.with(|c| c.vendors.contains(id))),
                     toggle(state, |c| &mut c.vendors, id),
                     format!("vendor-{id}"),
                 )
             });
-            let li = (!v.legitimate_interest.is_empty()).then(|| {
+            let li = (!on_li.is_empty()).then(|| {
                 switch(
                     t.get("tcf.object"),
+                    &v.name,
                     Signal::derive(move || state.with(|c| !c.vendor_objections.contains(id))),
                     toggle(state, |c| &mut c.vendor_objections, id),
                     format!("vendor-li-{id}"),
@@ -270,8 +279,8 @@ fn Layers(config: TcfConfig, gvl: Gvl, close: Rc<dyn Fn()>, t: Rc<Texts>) -> imp
             });
             let mut details = Vec::new();
             for (label, text) in [
-                ("tcf.consentPurposes", names(&gvl.purposes, &v.purposes)),
-                ("tcf.liPurposes", names(&gvl.purposes, &v.legitimate_interest)),
+                ("tcf.consentPurposes", names(&gvl.purposes, &on_consent.iter().collect::<Vec<_>>())),
+                ("tcf.liPurposes", names(&gvl.purposes, &on_li.iter().collect::<Vec<_>>())),
                 ("tcf.specialPurposes", names(&gvl.special_purposes, &v.special_purposes)),
                 ("tcf.features", names(&gvl.features, &v.features)),
                 ("tcf.specialFeatures", names(&gvl.special_features, &v.special_features)),
@@ -311,7 +320,7 @@ fn Layers(config: TcfConfig, gvl: Gvl, close: Rc<dyn Fn()>, t: Rc<Texts>) -> imp
             view! {
                 <li class="purpose"><div class="purpose-head">{a.name.clone()}</div>
                 <p class="purpose-details"><a href=a.privacy_url.clone() target="_blank" rel="noopener">{t.get("tcf.privacyPolicy")}</a></p>
-                {switch(t.get("tcf.consent"), Signal::derive(move || state.with(|c| c.atps.contains(id))),
+                {switch(t.get("tcf.consent"), &a.name, Signal::derive(move || state.with(|c| c.atps.contains(id))),
                     toggle(state, |c| &mut c.atps, id), format!("atp-{id}"))}</li>
             }
         })

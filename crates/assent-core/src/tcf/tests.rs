@@ -106,7 +106,7 @@ fn accept_all_grants_every_disclosed_vendor_that_asks_consent_and_nothing_of_ass
     assert_eq!(s.disclosed, [10, 32, 52, 76, 91, 755, 1001, 1002].into());
     // Purposes 1, 3, 4, 5 and 6 never carry legitimate interest.
     assert!(s.purpose_li.iter().all(|p| !NO_LEGITIMATE_INTEREST.contains(&p)));
-    assert_eq!(s.ac_string(), "2~89.1097~dv.89.1097");
+    assert_eq!(s.ac_string(), "2~89.1097~dv.", "dv. lists what was disclosed and not consented to");
 }
 
 #[test]
@@ -119,28 +119,46 @@ fn publisher_restrictions_move_a_flexible_purpose_and_forbid_one() {
     let criteo = gvl.vendor(91).unwrap();
     let (consent, li) = bases(&config, criteo);
     assert!(!consent.contains(7) && !li.contains(7));
+    // A legal basis required for a purpose the vendor did not declare flexible: it should not process it.
+    let strict = TcfConfig {
+        restrictions: vec![Restriction { purpose: 1, kind: RestrictionKind::RequireConsent, vendors: vec![10] }],
+        ..config.clone()
+    };
+    let (consent, _) = bases(&strict, gvl.vendor(10).unwrap());
+    assert!(!consent.contains(1) && consent.contains(2));
 }
 
 #[test]
 fn choices_are_asked_again_when_the_policy_or_a_disclosed_vendor_changes() {
     let (config, gvl, cases) = cases();
     let all = &cases[0].1;
-    assert!(all.current(&config, &gvl));
+    let day = all.updated;
+    assert!(all.current(&config, &gvl, day));
     // Another vendor list version with the same declarations: still current.
-    assert!(all.current(&config, &Gvl { vendor_list_version: 141, ..gvl.clone() }));
-    assert!(!all.current(&config, &Gvl { policy_version: 6, ..gvl.clone() }));
+    assert!(all.current(&config, &Gvl { vendor_list_version: 141, ..gvl.clone() }, day));
+    assert!(!all.current(&config, &Gvl { policy_version: 6, ..gvl.clone() }, day));
     let mut changed = gvl.clone();
     changed.vendors.iter_mut().find(|v| v.id == 755).unwrap().purposes.push(5);
-    assert!(!all.current(&config, &changed));
+    assert!(!all.current(&config, &changed, day));
     let more = TcfConfig { vendors: [config.vendors.clone(), vec![1]].concat(), ..config.clone() };
     let mut with_one = gvl.clone();
     with_one.vendors.push(Vendor { id: 1, ..gvl.vendors[0].clone() });
-    assert!(!all.current(&more, &with_one));
+    assert!(!all.current(&more, &with_one, day));
+    // A publisher restriction that changes what a vendor may do, and the publisher's own purposes.
+    let unrestricted = TcfConfig { restrictions: Vec::new(), ..config.clone() };
+    assert!(!all.current(&unrestricted, &gvl, day));
+    let own = TcfConfig { publisher_consent: vec![1, 2], ..config.clone() };
+    assert!(!all.current(&own, &gvl, day));
+    // Thirteen months on.
+    assert!(all.current(&config, &gvl, day + MAX_AGE_DAYS));
+    assert!(!all.current(&config, &gvl, day + MAX_AGE_DAYS + 1));
 }
 
 #[test]
 fn the_stored_form_reads_back() {
     let (_, _, cases) = cases();
+    let negative = cases[0].1.to_text().replace("\"created\":20000", "\"created\":-1");
+    assert_eq!(Choices::from_text(&negative), None);
     for (_, c) in cases {
         assert_eq!(Choices::from_text(&c.to_text()), Some(c));
     }
@@ -156,6 +174,8 @@ fn a_bad_section_says_what_to_fix() {
         .contains("purpose 3 may not"));
     assert!(bad(r#"{"cmpId":300,"gvl":"/v.json","vendors":[1],"publisherRestrictions":[{"purpose":2,"type":"maybe","vendors":[1]}]}"#)
         .contains("requireConsent"));
+    assert!(bad(r#"{"cmpId":300,"gvl":"/v.json","vendors":[1],"publisherRestrictions":[{"purpose":3,"type":"requireLegitimateInterest","vendors":[1]}]}"#)
+        .contains("purpose 3 may not"));
 }
 
 #[test]
@@ -171,5 +191,5 @@ fn a_translation_replaces_the_texts_it_has_and_sets_the_consent_language() {
     assert_eq!(signals(&config, &gvl, &german).language, "DE");
     assert_eq!(signals(&config, &de, &cases[0].1).language, "EN");
     // The texts are not part of what was disclosed: the choices stay current.
-    assert!(cases[0].1.current(&config, &de));
+    assert!(cases[0].1.current(&config, &de, cases[0].1.updated));
 }
