@@ -160,6 +160,8 @@ test('Accept all on the first layer: the TC string decodes to every disclosed ve
   await banner(page).getByRole('button', { name: 'Accept all' }).click();
   const { data, decoded: d } = await afterAction(page);
   assert.deepEqual(undated(d), undated(expected('accept all').expect));
+  // Assent's own decision from the same click leaves AI training to its own choice.
+  assert.equal((await page.evaluate(() => window.assent.consent())).purposes.ai_training, false);
   assert.equal(data.tcString.split('.').length, 3, 'core, DisclosedVendors and publisher TC segments');
   assert.equal(data.addtlConsent, '2~89.1097~dv.', 'every provider consented to: none disclosed only');
   assert.equal(data.vendor.disclosedVendors['1001'], true);

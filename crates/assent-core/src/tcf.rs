@@ -489,10 +489,27 @@ fn member<'a>(value: &'a Json, key: &str) -> Option<&'a Json> {
     value.as_object()?.iter().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| **v != Json::Null)
 }
 
-fn text(value: &Json, key: &str) -> String {
+fn text_of(value: &Json, key: &str) -> Option<String> {
     match member(value, key) {
-        Some(Json::String(s)) => s.clone(),
-        _ => String::new(),
+        Some(Json::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn text(value: &Json, key: &str) -> String {
+    text_of(value, key).unwrap_or_default()
+}
+
+/// A purpose, feature or data category as the GVL (or its translation) writes it.
+fn entry(e: &Json) -> Entry {
+    Entry {
+        id: whole(e, "id").unwrap_or(0) as u32,
+        name: text(e, "name"),
+        description: text(e, "description"),
+        illustrations: match member(e, "illustrations") {
+            Some(Json::Array(items)) => items.iter().filter_map(|i| as_string(i, "").ok()).collect(),
+            _ => Vec::new(),
+        },
     }
 }
 
@@ -532,15 +549,7 @@ impl Gvl {
                 "not a Global Vendor List: `vendorListVersion` and `tcfPolicyVersion` are missing",
             ));
         };
-        let entry = |(_, e): &(String, Json)| Entry {
-            id: whole(e, "id").unwrap_or(0) as u32,
-            name: text(e, "name"),
-            description: text(e, "description"),
-            illustrations: match member(e, "illustrations") {
-                Some(Json::Array(items)) => items.iter().filter_map(|i| as_string(i, "").ok()).collect(),
-                _ => Vec::new(),
-            },
-        };
+        let entry = |(_, e): &(String, Json)| entry(e);
         let vendors = entries(&v, "vendors")
             .iter()
             .map(|(_, e)| {
@@ -597,15 +606,9 @@ impl Gvl {
         let mut out = self.clone();
         let apply = |entries: &mut Vec<Entry>, key: &str| {
             for e in entries.iter_mut() {
-                if let Some(t) = member(&v, key).and_then(|m| member(m, &e.id.to_string())) {
-                    let name = text(t, "name");
-                    if !name.is_empty() {
-                        e.name = name;
-                        e.description = text(t, "description");
-                        e.illustrations = match member(t, "illustrations") {
-                            Some(Json::Array(items)) => items.iter().filter_map(|i| as_string(i, "").ok()).collect(),
-                            _ => Vec::new(),
-                        };
+                if let Some(t) = member(&v, key).and_then(|m| member(m, &e.id.to_string())).map(entry) {
+                    if !t.name.is_empty() {
+                        *e = Entry { id: e.id, ..t };
                     }
                 }
             }
@@ -843,13 +846,6 @@ impl Choices {
             atps: ids(&v, "atps").into_iter().collect(),
             disclosure: text_of(&v, "disclosure")?,
         })
-    }
-}
-
-fn text_of(value: &Json, key: &str) -> Option<String> {
-    match member(value, key) {
-        Some(Json::String(s)) => Some(s.clone()),
-        _ => None,
     }
 }
 

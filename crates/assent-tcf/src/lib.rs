@@ -425,8 +425,9 @@ pub fn tcf_api(command: &str, callback: Function, parameter: JsValue) {
     }
 }
 
-/// Keeps `choices` as the visitor's, tells listeners (`useractioncomplete`).
-fn record(choices: Choices) {
+/// Keeps `choices` as the visitor's, tells listeners (`useractioncomplete`): a decision in the first
+/// layer or the dialog, or the layers' "Save" (or their own "Accept all" / "Reject all").
+pub(crate) fn record(choices: Choices) {
     if let Some(s) = storage() {
         let _ = s.set_item(STORAGE_KEY, &choices.to_text());
     }
@@ -539,11 +540,6 @@ fn show_in(root: &web_sys::ShadowRoot, code: &str) -> bool {
 /// The visitor's choices as the layers edit them: the stored ones, or none.
 pub(crate) fn current_choices() -> Option<Choices> {
     STATE.with_borrow(|s| s.as_ref()?.choices.clone())
-}
-
-/// Records the layers' "Save" (or their own "Accept all" / "Reject all").
-pub(crate) fn save(choices: Choices) {
-    record(choices);
 }
 
 /// The block left the screen.

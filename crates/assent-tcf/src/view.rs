@@ -184,7 +184,7 @@ fn Layers(config: TcfConfig, gvl: Gvl, close: Rc<dyn Fn()>, t: Rc<Texts>) -> imp
             c.created = before.as_ref().map_or(today, |b| b.created);
             c.updated = today;
             c.language = gvl.language.clone();
-            crate::save(c);
+            crate::record(c);
             close();
         }
     };
