@@ -94,9 +94,12 @@ after(async () => {
   await new Promise((r) => ads.close(r));
 });
 
-/** `__tcfapi(command)`'s answer, as a vendor gets it. */
+/** `__tcfapi(command)`'s answer, as a vendor gets it (a CMP that never answers fails the test). */
 const tcfapi = (page, command, parameter) =>
-  page.evaluate(([c, p]) => new Promise((resolve) => window.__tcfapi(c, 2, (value, success) => resolve({ value, success }), p)), [command, parameter]);
+  page.evaluate(([c, p]) => new Promise((resolve, reject) => {
+    setTimeout(() => reject(new Error(`__tcfapi('${c}') gave no answer within 15 s`)), 15_000);
+    window.__tcfapi(c, 2, (value, success) => resolve({ value, success }), p);
+  }), [command, parameter]);
 
 /** The TC data once the visitor acted, with its string decoded. */
 async function afterAction(page) {
@@ -248,6 +251,31 @@ test('a withdrawal in the preferences dialog reaches the TC string; the next pag
   assert.equal(value.eventStatus, 'tcloaded');
   assert.equal(value.tcString, data.tcString);
   assert.equal(await banner(page).count(), 0);
+  await context.close();
+});
+
+test('the preferences dialog\'s Save refuses the TCF choices not made and keeps those made; an API call changes no TCF choice', async () => {
+  const { page, context } = await open(env);
+  await banner(page).getByRole('button', { name: 'Preferences' }).click();
+  const dialog = prefsDialog(page);
+  await dialog.getByRole('region', { name: 'Advertising partners (IAB TCF)' }).waitFor();
+  // Assent's own "Save choices": no TCF choice was made, so every one is refused.
+  await dialog.getByRole('button', { name: 'Save choices' }).click();
+  const { decoded: refused } = await afterAction(page);
+  assert.deepEqual(undated(refused), undated(expected('reject all').expect));
+  // Made in the vendor and purpose layers, then the dialog saved: the layers' choices stand.
+  await page.evaluate(() => window.assent.showPreferences());
+  await dialog.getByRole('button', { name: 'Partners and purposes' }).click();
+  await layers(page).getByRole('button', { name: 'Accept all' }).click();
+  await layers(page).waitFor({ state: 'detached' });
+  await dialog.getByRole('button', { name: 'Save choices' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  const { data, decoded: kept } = await afterAction(page);
+  assert.deepEqual(undated(kept), undated(expected('accept all').expect));
+  // The JS API decides Assent's purposes only (its decision is carried out when the call resolves).
+  await page.evaluate(() => window.assent.rejectAll());
+  assert.equal((await page.evaluate(() => window.assent.consent())).method, 'api');
+  assert.equal((await tcfapi(page, 'getTCData')).value.tcString, data.tcString);
   await context.close();
 });
 

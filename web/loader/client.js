@@ -4,7 +4,7 @@ import { pending, run } from './activate.js';
 import { settle } from './api.js';
 import { config } from './config.js';
 import { gtag } from './consent-mode.js';
-import { flushGpp, tcfStarted } from './cmp-stub.js';
+import { cmpReady, tcfStarted } from './cmp-stub.js';
 import { base, gpc, likelyLocale, region, timezone } from './page.js';
 import { state } from './state.js';
 import { html } from './trusted.js';
@@ -122,7 +122,7 @@ export function prefs() {
 /**
  * TCF's first layer says what its vendors do, so the client starts once the vendor list (and the
  * TCF strings in the likely language) are in: the module's TCF build, started, or nothing (the banner
- * then shows without TCF, and the console says why).
+ * then shows without TCF, and the console says why). It is handed the client once that has started.
  */
 function startTcf(/** @type {unknown} */ section) {
   return prefs()
@@ -166,19 +166,20 @@ let booting = null;
 export function boot() {
   booting ||= Promise.all([config(), load()])
     .then(([c, m]) => Promise.all([c, m, c.json?.tcf && startTcf(c.json.tcf)]))
-    .then(([c, m, tcf]) =>
+    .then(([c, m]) =>
       m.start({
         configText: c.text ?? null, configError: c.error || null, region: region || null, timezone: timezone || null,
-        gpc, gtag, stored: c.cookie || null, base, run, pending, receipts, prefs, fetch: handOver, html, tcf,
+        gpc, gtag, stored: c.cookie || null, base, run, pending, receipts, prefs, fetch: handOver, html,
       }),
     )
     .then(
       (/** @type {any} */ client) => {
         state.client = client;
         state.stored = null;
-        flushGpp(client);
         for (const q of queue.splice(0)) q.done(call(q.name, q.args));
         settle();
+        // Last: a trap in the client while TCF asks it ends the client (catchTraps), with nothing left waiting.
+        cmpReady(client);
         return client;
       },
       (e) => {

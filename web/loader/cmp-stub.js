@@ -96,7 +96,11 @@ export function installTcfStub(/** @type {boolean} */ configured) {
   }, true);
 }
 
-/** Hands the queued `__gpp` calls to the client, in order. */
-export function flushGpp(/** @type {any} */ client) {
+/**
+ * The client has started: the queued `__gpp` calls go to it, in order, and TCF (if started) follows it
+ * from now on (the visitor's region, the overlay, the visitor's decisions).
+ */
+export function cmpReady(/** @type {any} */ client) {
   for (const [command, callback, parameter] of waiting.splice(0)) client.gpp(command, callback, parameter);
+  tcf?.tcfAttach(client);
 }

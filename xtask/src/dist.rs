@@ -41,28 +41,6 @@ pub fn dist(root: &Path) -> Result<()> {
     // A target directory of its own: the nightly's flags would otherwise rebuild the stable wasm
     // tests' dependencies on every switch.
     let target_dir = root.join("target/wasm-dist");
-    run(Command::new("cargo")
-        .arg(format!("+{WASM_TOOLCHAIN}"))
-        .args([
-            "build",
-            "--profile",
-            "wasm-release",
-            "-p",
-            "assent-client",
-            "-p",
-            "assent-prefs",
-            "-p",
-            "assent-tcf",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-Zbuild-std=std,panic_abort",
-            "-Zbuild-std-features=optimize_for_size",
-            "--target-dir",
-        ])
-        .arg(&target_dir)
-        .env("RUSTFLAGS", WASM_RUSTFLAGS)
-        .env_remove("RUSTUP_TOOLCHAIN")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS"))?;
     let bindgen = root.join("target/bindgen");
     let out = root.join("dist/assent");
     if out.exists() {
@@ -70,39 +48,61 @@ pub fn dist(root: &Path) -> Result<()> {
     }
     fs::create_dir_all(out.join("locales"))?;
     let esbuild = root.join("node_modules/.bin/esbuild");
-    // Each module: bound, its wasm optimised until it converges, its glue minified.
-    for (krate, glue, wasm) in
-        [("assent_client", GLUE, WASM), ("assent_prefs", PREFS_GLUE, PREFS_WASM), ("assent_tcf", TCF_GLUE, TCF_WASM)]
-    {
-        run(Command::new("wasm-bindgen")
-            .arg(target_dir.join(format!("wasm32-unknown-unknown/wasm-release/{krate}.wasm")))
-            .args(["--target", "web", "--no-typescript", "--out-dir"])
-            .arg(&bindgen))?;
-        run(Command::new(root.join("node_modules/.bin/wasm-opt"))
-            .arg(bindgen.join(wasm))
+    // Two builds: the TCF build's `assent-core/tcf` feature, unified into the others', would change how
+    // the core's shared code inlines in the first layer (0.2 KB brotli of code it never runs). Each
+    // build's modules are bound before the next build, which may write its dependencies' files too.
+    let builds: [&[(&str, &str, &str)]; 2] = [
+        &[("assent_client", GLUE, WASM), ("assent_prefs", PREFS_GLUE, PREFS_WASM)],
+        &[("assent_tcf", TCF_GLUE, TCF_WASM)],
+    ];
+    for modules in builds {
+        run(Command::new("cargo")
+            .arg(format!("+{WASM_TOOLCHAIN}"))
+            .args(["build", "--profile", "wasm-release"])
+            .args(modules.iter().flat_map(|(krate, ..)| ["-p".to_string(), krate.replace('_', "-")]))
             .args([
-                // `--zero-filled-memory`: the module defines its own memory, which starts zeroed;
-                // `--low-memory-unused`: Rust puts nothing in the first 1 KB (the stack's far end).
-                // With `--converge`, together -1.4 KB brotli (docs/performance.md, "Levers").
-                "-Oz",
-                "--zero-filled-memory",
-                "--low-memory-unused",
-                "--converge",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-reference-types",
-                "--enable-multivalue",
-                "--enable-mutable-globals",
-                "--strip-debug",
-                "--strip-producers",
-                "-o",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-Zbuild-std=std,panic_abort",
+                "-Zbuild-std-features=optimize_for_size",
+                "--target-dir",
             ])
-            .arg(out.join(wasm)))?;
-        run(Command::new(&esbuild)
-            .arg(bindgen.join(glue))
-            .args(["--minify", "--format=esm", "--target=es2020"])
-            .arg(format!("--outfile={}", out.join(glue).display())))?;
+            .arg(&target_dir)
+            .env("RUSTFLAGS", WASM_RUSTFLAGS)
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS"))?;
+        // Each module: bound, its wasm optimised until it converges, its glue minified.
+        for (krate, glue, wasm) in modules {
+            run(Command::new("wasm-bindgen")
+                .arg(target_dir.join(format!("wasm32-unknown-unknown/wasm-release/{krate}.wasm")))
+                .args(["--target", "web", "--no-typescript", "--out-dir"])
+                .arg(&bindgen))?;
+            run(Command::new(root.join("node_modules/.bin/wasm-opt"))
+                .arg(bindgen.join(wasm))
+                .args([
+                    // `--zero-filled-memory`: the module defines its own memory, which starts zeroed;
+                    // `--low-memory-unused`: Rust puts nothing in the first 1 KB (the stack's far end).
+                    // With `--converge`, together -1.4 KB brotli (docs/performance.md, "Levers").
+                    "-Oz",
+                    "--zero-filled-memory",
+                    "--low-memory-unused",
+                    "--converge",
+                    "--enable-bulk-memory",
+                    "--enable-nontrapping-float-to-int",
+                    "--enable-sign-ext",
+                    "--enable-reference-types",
+                    "--enable-multivalue",
+                    "--enable-mutable-globals",
+                    "--strip-debug",
+                    "--strip-producers",
+                    "-o",
+                ])
+                .arg(out.join(wasm)))?;
+            run(Command::new(&esbuild)
+                .arg(bindgen.join(glue))
+                .args(["--minify", "--format=esm", "--target=es2020"])
+                .arg(format!("--outfile={}", out.join(glue).display())))?;
+        }
     }
     fs::copy(bundle_loader(root)?, out.join(LOADER))?;
     // The receipt module is loaded only by the wasm client, whose wasm features need Chrome 91 or

@@ -231,10 +231,12 @@ fn test(root: &Path) -> Result<()> {
         .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
     // Whole pages in Debian's Chromium through playwright-core, with the real collector binary.
     run(Command::new("cargo").args(["build", "-p", "assent-collector", "-p", "assent-cli"]))?;
-    run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))?;
+    // A test that waits on a signal which never comes fails after five minutes instead of holding
+    // the run (each test takes seconds).
+    run(Command::new("node").args(["--test", "--test-concurrency=1", "--test-timeout=300000", "tests/e2e/"]))?;
     // The same promises in Chromium, Firefox and WebKit, through one harness.
     ensure_engines()?;
-    run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/engines/"]))
+    run(Command::new("node").args(["--test", "--test-concurrency=1", "--test-timeout=300000", "tests/engines/"]))
 }
 
 /// A Japanese font for the screenshots (Debian's Chromium has none of its own; Arabic comes with

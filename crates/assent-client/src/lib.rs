@@ -19,7 +19,6 @@ mod placeholders;
 mod prefs;
 mod receipts;
 mod region;
-mod tcf;
 mod toggles;
 mod ui;
 
@@ -196,14 +195,10 @@ pub async fn start(options: JsValue) -> Result<Client, JsValue> {
     let storage = local_storage();
     let read = |key: &str| storage.as_ref().and_then(|s| s.get_item(key).ok().flatten());
     client.restore_scoped();
-    let ask_tcf = client.tcf_begin(Reflect::get(&options, &"tcf".into()).unwrap_or_default());
     // Decisions an earlier page view made whose receipts it could not make (it went away first): first,
     // in the order they were made, so that each links to the one before.
     client.queue_pending();
     client.carry_out(effects);
-    if ask_tcf {
-        client.dispatch(Event::OpenBanner);
-    }
     // Stored choices whose receipts were never made: make them now (`scoped::unmade`); receipts
     // already made are skipped by assent-receipts.js (by id).
     let (decision, scoped) = {
@@ -323,6 +318,12 @@ impl Client {
     /// Withdraws one purpose, or every optional purpose when called without one.
     pub fn withdraw(&self, purpose: Option<String>) {
         self.dispatch(Event::Withdraw(purpose));
+    }
+
+    /// The visitor's region as resolved (`US-CA`, `DE`), or `undefined` when it is unknown. The TCF
+    /// build of the preferences module asks, to know whether TCF applies.
+    pub fn region(&self) -> JsValue {
+        self.inner.borrow().session.as_ref().and_then(Session::region).map_or(JsValue::UNDEFINED, |r| r.as_str().into())
     }
 
     /// Shows the first layer.

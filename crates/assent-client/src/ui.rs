@@ -29,7 +29,6 @@ impl Client {
     /// runs the page's focus handlers, which may call `window.assent` (and so borrow `inner`) at once.
     pub(crate) fn render(&self, ui: Ui) {
         if ui == Ui::Hidden {
-            self.extension("tcfView", JsValue::NULL);
             let overlay = self.inner.borrow_mut().overlay.take();
             if let Some(mut overlay) = overlay {
                 overlay.hide();
@@ -76,23 +75,12 @@ impl Client {
             overlay.show(view, props, mount);
         }
         self.inner.borrow_mut().overlay = Some(overlay);
-        if view != View::EntryPoint {
-            let root = self.inner.borrow().overlay.as_ref().map(|o| o.shadow_root().clone());
-            self.extension("tcfView", root.into());
-        }
         if view == View::Banner {
             self.prefetch_prefs();
         }
     }
 
     pub(crate) fn intent(&self, intent: Intent) {
-        let kind = match &intent {
-            Intent::AcceptAll => "acceptAll",
-            Intent::RejectAll => "rejectAll",
-            Intent::Save(_) => "save",
-            _ => "",
-        };
-        self.extension("tcfDecide", kind.into());
         let event = match intent {
             Intent::AcceptAll => Event::AcceptAll(Source::Ui),
             Intent::RejectAll => Event::RejectAll(Source::Ui),

@@ -796,7 +796,7 @@ impl Config {
                             format!("consentMode.purposes.{id}[{j}]"),
                             format!(
                                 "`{t}` is not a Consent Mode type a purpose can grant: use {}",
-                                crate::consent_mode::TYPES[..6].join(", ")
+                                crate::joined(&crate::consent_mode::TYPES[..6], ", ")
                             ),
                         );
                     }
@@ -856,7 +856,7 @@ impl Config {
                     let ids: Vec<&str> = self.purposes.iter().map(|p| p.id.as_str()).collect();
                     return invalid(
                         format!("{path}.purpose"),
-                        format!("`{id}` is not a purpose of this config; use one of {}", ids.join(", ")),
+                        format!("`{id}` is not a purpose of this config; use one of {}", crate::joined(&ids, ", ")),
                     );
                 }
                 None if !existing => {

@@ -164,27 +164,29 @@ pub struct Decision {
 impl Decision {
     /// The cookie value.
     pub fn encode(&self) -> String {
-        let join = |set: &[String]| set.join(".");
-        [
-            STORED_FORM_VERSION.to_string(),
-            self.subject.clone(),
-            self.notice_version.clone(),
-            self.decided_at.to_string(),
-            self.expires_at.to_string(),
-            join(&self.granted),
-            join(&self.denied),
-            format!("{:08x}", self.config_fingerprint),
-            self.method.as_str().to_string(),
-            self.region.clone().unwrap_or_default(),
-            self.flow.as_str().to_string(),
-            self.receipt.clone(),
-            if self.do_not_train() { "1" } else { "0" }.to_string(),
-            self.region_source.encode(),
-            if self.gpc { "1" } else { "0" }.to_string(),
-            if self.persistent_ui { "1" } else { "0" }.to_string(),
-            self.consent_mode.clone(),
-        ]
-        .join("|")
+        let join = |set: &[String]| crate::joined(set, ".");
+        crate::joined(
+            &[
+                STORED_FORM_VERSION.to_string(),
+                self.subject.clone(),
+                self.notice_version.clone(),
+                self.decided_at.to_string(),
+                self.expires_at.to_string(),
+                join(&self.granted),
+                join(&self.denied),
+                format!("{:08x}", self.config_fingerprint),
+                self.method.as_str().to_string(),
+                self.region.clone().unwrap_or_default(),
+                self.flow.as_str().to_string(),
+                self.receipt.clone(),
+                if self.do_not_train() { "1" } else { "0" }.to_string(),
+                self.region_source.encode(),
+                if self.gpc { "1" } else { "0" }.to_string(),
+                if self.persistent_ui { "1" } else { "0" }.to_string(),
+                self.consent_mode.clone(),
+            ],
+            "|",
+        )
     }
 
     /// Reads a cookie value; `None` for anything malformed or of another version (treated as no decision).

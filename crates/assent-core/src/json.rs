@@ -324,7 +324,10 @@ impl<'a> Fields<'a> {
         for (key, _) in members {
             if !known.contains(&key.as_str()) {
                 let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-                return Err(invalid(join(path, key), format!("unknown field, expected one of {}", list.join(", "))));
+                return Err(invalid(
+                    join(path, key),
+                    format!("unknown field, expected one of {}", crate::joined(&list, ", ")),
+                ));
             }
         }
         Ok(Fields { path: path.to_string(), members })

@@ -60,10 +60,10 @@ pub fn push(stored: &str, record: &Record, keep: usize) -> (String, usize) {
         lines.push(&new);
     }
     let dropped = lines.len().saturating_sub(keep);
-    (lines[dropped..].join("\n"), dropped)
+    (crate::joined(&lines[dropped..], "\n"), dropped)
 }
 
 /// `stored` without the record whose receipt is `receipt` (a receipt id is one field of its line).
 pub fn remove(stored: &str, receipt: &str) -> String {
-    stored.lines().filter(|l| !l.split('|').any(|f| f == receipt)).collect::<Vec<_>>().join("\n")
+    crate::joined(&stored.lines().filter(|l| !l.split('|').any(|f| f == receipt)).collect::<Vec<_>>(), "\n")
 }

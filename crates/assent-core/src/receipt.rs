@@ -367,10 +367,9 @@ pub fn notice_text(config: &Config, flow: Flow, text: impl Fn(&str) -> String) -
         keys.push(format!("purpose.{}.name", p.id));
         keys.push(format!("purpose.{}.description", p.id));
     }
-    keys.iter()
-        .map(|k| format!("{k}={}", text(k).replace("{controller}", &config.controller)))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let lines: Vec<String> =
+        keys.iter().map(|k| format!("{k}={}", text(k).replace("{controller}", &config.controller))).collect();
+    crate::joined(&lines, "\n")
 }
 
 /// The exact copy of the AI-training toggle whose SHA-256 goes into its receipts (`notice.sha256` of a
@@ -378,11 +377,11 @@ pub fn notice_text(config: &Config, flow: Flow, text: impl Fn(&str) -> String) -
 /// then `toggle.description` (consent) or `toggle.objection` (legitimate interest), then
 /// `toggle.learnMore`.
 pub fn toggle_text(config: &Config, basis: crate::session::Basis, text: impl Fn(&str) -> String) -> String {
-    toggle_keys(basis)
+    let lines: Vec<String> = toggle_keys(basis)
         .iter()
         .map(|k| format!("{k}={}", text(k).replace("{controller}", &config.controller)))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    crate::joined(&lines, "\n")
 }
 
 /// The exact copy behind a service's scoped receipt (`scope: "service:<name>"`), the same rule as
@@ -392,10 +391,11 @@ pub fn toggle_text(config: &Config, basis: crate::session::Basis, text: impl Fn(
 pub fn service_text(config: &Config, on: bool, service: &str, text: impl Fn(&str) -> String) -> String {
     let keys: [&str; 2] =
         if on { ["placeholder.message", "placeholder.always"] } else { ["prefs.allowedTitle", "prefs.allowedNote"] };
-    keys.iter()
+    let lines: Vec<String> = keys
+        .iter()
         .map(|k| format!("{k}={}", text(k).replace("{controller}", &config.controller).replace("{service}", service)))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    crate::joined(&lines, "\n")
 }
 
 /// The locale keys the toggle shows, in display order.

@@ -224,7 +224,7 @@ pub fn decode_all(text: &str, kind: Kind) -> Vec<ScopedChoice> {
 pub fn encode_all(choices: &[ScopedChoice], kind: Kind) -> String {
     let own: Vec<&ScopedChoice> = choices.iter().filter(|c| c.scope.kind() == kind).collect();
     let skip = own.len().saturating_sub(MAX_STORED);
-    own[skip..].iter().map(|c| c.encode()).collect::<Vec<_>>().join("\n")
+    crate::joined(&own[skip..].iter().map(|c| c.encode()).collect::<Vec<_>>(), "\n")
 }
 
 /// The stored list of `choice`'s kind with `choice` in it, as the latest line: what another tab

@@ -216,7 +216,7 @@ impl Session {
             effects.push(Effect::Warn(format!(
                 "the tracker database puts {} under `{purpose}`, which this config does not define, so their tags stay blocked. \
                  Add the purpose, or move them with blocking.services: [{{\"name\": \"{}\", \"purpose\": \"…\"}}]",
-                names.join(", "),
+                crate::joined(&names, ", "),
                 names[0]
             )));
         }
@@ -234,7 +234,7 @@ impl Session {
                 effects.push(Effect::Warn(format!(
                     "{} give a name or description as one string, but {} languages are offered (`languages`), so visitors in the others read it untranslated. \
                      Give it per language ({{\"en\": \"…\", \"de\": \"…\"}}), or list only the languages you wrote it in",
-                    single.join(", "),
+                    crate::joined(&single, ", "),
                     config.languages.len()
                 )));
             }
@@ -811,7 +811,7 @@ impl Session {
         Err(UsageError::UnknownPurpose {
             id: id.to_string(),
             context: context.to_string(),
-            known: self.config.purposes.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "),
+            known: crate::joined(&self.config.purposes.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ", "),
         })
     }
 

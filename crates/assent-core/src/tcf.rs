@@ -807,7 +807,7 @@ impl Choices {
     /// The stored form: one line of JSON.
     pub fn to_text(&self) -> String {
         fn list(ids: &Ids) -> String {
-            ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+            crate::joined(&ids.iter().map(|i| i.to_string()).collect::<Vec<_>>(), ",")
         }
         format!(
             r#"{{"v":1,"created":{},"updated":{},"vlv":{},"policy":{},"lang":"{}","purposes":[{}],"purposeObjections":[{}],"specialFeatures":[{}],"vendors":[{}],"vendorObjections":[{}],"atps":[{}],"disclosure":"{}"}}"#,
@@ -1043,13 +1043,13 @@ impl Signals {
         flags(&mut publisher, &self.publisher_consents, 24);
         flags(&mut publisher, &self.publisher_li, 24);
         publisher.push(0, 6); // NumCustomPurposes
-        [core, disclosed, publisher].map(|b| b.base64url_padded(24)).join(".")
+        crate::joined(&[core, disclosed, publisher].map(|b| b.base64url_padded(24)), ".")
     }
 
     /// Google's Additional Consent string, version 2: `2~<consented ids>~dv.<ids disclosed and not
     /// consented to>`.
     pub fn ac_string(&self) -> String {
-        let dots = |ids: &Ids| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(".");
+        let dots = |ids: &Ids| crate::joined(&ids.iter().map(|id| id.to_string()).collect::<Vec<_>>(), ".");
         format!("2~{}~dv.{}", dots(&self.atp_consents), dots(&self.atps_disclosed))
     }
 }

@@ -210,7 +210,7 @@ impl Trackers {
         if numeric || labels.len() < 2 {
             domains.push(Some(host.to_string()));
         } else {
-            domains.extend((0..labels.len() - 1).map(|i| Some(labels[i..].join("."))));
+            domains.extend((0..labels.len() - 1).map(|i| Some(crate::joined(&labels[i..], "."))));
         }
         let mut paths = vec!["/".to_string()];
         for (i, _) in path.match_indices('/').skip(1) {

@@ -163,9 +163,9 @@ fn Preferences(
                     <p class="withdraw-note">{t.get("prefs.withdrawNote")}</p>
                 </div>
                 <div class="foot actions">
-                    <button type="button" class="btn" on:click=send(Intent::RejectAll)>{t.get("prefs.rejectAll")}</button>
-                    <button type="button" class="btn" on:click=send(Intent::AcceptAll)>{t.get("prefs.acceptAll")}</button>
-                    <button type="button" class="btn" on:click=save>{t.get("prefs.save")}</button>
+                    <button type="button" class="btn" data-key="reject" on:click=send(Intent::RejectAll)>{t.get("prefs.rejectAll")}</button>
+                    <button type="button" class="btn" data-key="accept" on:click=send(Intent::AcceptAll)>{t.get("prefs.acceptAll")}</button>
+                    <button type="button" class="btn" data-key="save" on:click=save>{t.get("prefs.save")}</button>
                 </div>
             </section>
         </div>
@@ -252,10 +252,10 @@ fn purpose_row(t: &Texts, p: PurposeItem, on: RwSignal<bool>) -> impl IntoView {
     };
     let mut details = Vec::new();
     if !p.services.is_empty() {
-        details.push(format!("{}: {}", t.get("prefs.services"), p.services.join(", ")));
+        details.push(format!("{}: {}", t.get("prefs.services"), assent_core::joined(&p.services, ", ")));
     }
     if !p.data_categories.is_empty() {
-        details.push(format!("{}: {}", t.get("prefs.dataCategories"), p.data_categories.join(", ")));
+        details.push(format!("{}: {}", t.get("prefs.dataCategories"), assent_core::joined(&p.data_categories, ", ")));
     }
     if let Some(retention) = p.retention.clone() {
         details.push(retention);
@@ -267,7 +267,7 @@ fn purpose_row(t: &Texts, p: PurposeItem, on: RwSignal<bool>) -> impl IntoView {
                 {switch}
             </div>
             <p class="purpose-desc" id=desc_id.clone()>{p.description.clone()}</p>
-            {(!details.is_empty()).then(|| view! { <p class="purpose-details">{details.join(" · ")}</p> })}
+            {(!details.is_empty()).then(|| view! { <p class="purpose-details">{assent_core::joined(&details, " · ")}</p> })}
         </li>
     }
 }

@@ -2,19 +2,22 @@
 //! AI toggle, `__gpp`, the placeholders), plus TCF. The loader serves this build instead of
 //! `assent-prefs` only to sites whose config has a `tcf` section, so no other site downloads any of it.
 //!
-//! The client starts it (`tcfStart`) before the first layer is shown. It fetches the site's copy of
-//! the Global Vendor List, reads the visitor's stored TCF choices and says whether they must be asked
-//! again (none yet, or the policy version, the disclosed vendors or their declarations changed). It
-//! answers `__tcfapi` (`tcfApi`), adds the TCF block to the first layer and to the preferences dialog
-//! (`tcfBlock`), shows the vendor and purpose layers from that block, and records the first layer's
-//! "Accept all" and "Reject all" (`tcfDecide`). The strings come from `assent_core::tcf`.
+//! The loader starts it (`tcfStart`) before the client: it fetches the site's copy of the Global
+//! Vendor List and the strings, and reads the visitor's stored TCF choices. Once the client has
+//! started, the loader hands it over (`tcfAttach`): TCF learns the visitor's region from it, and shows
+//! the first layer where the visitor must be asked again (no choices yet, or the policy version, the
+//! disclosed vendors or their declarations changed). From then on it follows the overlay: it adds the
+//! TCF block to the first layer and to the preferences dialog, shows the vendor and purpose layers
+//! from that block, and records the visitor's "Accept all", "Reject all" and "Save" there. It answers
+//! `__tcfapi` (`tcfApi`). The client knows nothing of TCF: a site without it loads none of this. The
+//! strings and the policy come from `assent_core::tcf`.
 
 use std::cell::RefCell;
 
 use assent_core::json::{string_map, Json};
 use assent_core::region::Region;
 use assent_core::tcf::{self, Choices, Gvl, Ids, Signals, TcfConfig};
-use assent_ui::Texts;
+use assent_ui::{keys, Texts};
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -209,11 +212,26 @@ async fn load_language(
     Language { code: code.to_string(), texts: std::rc::Rc::new(Texts(texts)), gvl }
 }
 
+/// Hands TCF the started client (the loader calls it once, when `start` has resolved). Whether TCF
+/// applies follows the region the client resolved; where the visitor must be asked (again), the first
+/// layer shows. From then on the TCF block follows what the overlay shows ([`watch`]).
+#[wasm_bindgen(js_name = tcfAttach)]
+pub fn tcf_attach(client: JsValue) {
+    // A trap in the client goes on to the loader, which ends the client (one console line).
+    let method = |name: &str| {
+        let f: Function = Reflect::get(&client, &name.into()).ok()?.dyn_into().ok()?;
+        Some(f.call0(&client).unwrap_or_else(|e| wasm_bindgen::throw_val(e)))
+    };
+    if applies_to(method("region").and_then(|r| r.as_string())) {
+        method("showBanner");
+    }
+    watch();
+}
+
 /// The visitor's region, as the client resolved it (`None`: unknown, and TCF applies, on the safe
 /// side): whether TCF applies is `tcf.regions`' answer. Returns whether the visitor must be asked
 /// (again): TCF applies and no stored choices answer today's vendor list and policy.
-#[wasm_bindgen(js_name = tcfRegion)]
-pub fn tcf_region(region: Option<String>) -> bool {
+fn applies_to(region: Option<String>) -> bool {
     let ask = STATE.with_borrow_mut(|s| {
         let Some(s) = s.as_mut() else { return false };
         let applies = match region.as_deref().and_then(Region::parse) {
@@ -440,21 +458,20 @@ pub(crate) fn record(choices: Choices) {
     notify();
 }
 
-/// The first layer's or the preferences dialog's "Accept all" (`acceptAll`), "Reject all"
-/// (`rejectAll`), or a save of Assent's own purposes (`save`: TCF choices not made yet are recorded
-/// as refused; made ones stay). Assent's purposes, and AI training, are not TCF purposes: nothing here
-/// touches them.
-#[wasm_bindgen(js_name = tcfDecide)]
-pub fn tcf_decide(kind: &str) {
+/// The visitor used the overlay's button `key` ([`assent_ui::keys`]): the first layer's or the
+/// preferences dialog's "Accept all" or "Reject all", or the dialog's "Save" of Assent's own purposes
+/// (TCF choices not made yet are then recorded as refused; made ones stay). Other buttons decide
+/// nothing here. Assent's purposes, and AI training, are not TCF purposes: nothing here touches them.
+fn decide(key: &str) {
     let next = STATE.with_borrow(|s| {
         let s = s.as_ref().filter(|s| s.gdpr_applies == Some(true))?;
         let gvl = s.gvl.as_ref()?;
         let today = tcf::day_of(now_ms());
         let before = s.choices.as_ref();
-        match kind {
-            "acceptAll" => Some(Choices::accept_all(&s.config, gvl, today, before)),
-            "rejectAll" => Some(Choices::reject_all(&s.config, gvl, today, before)),
-            "save" if before.is_none() => Some(Choices::reject_all(&s.config, gvl, today, None)),
+        match key {
+            keys::ACCEPT_ALL => Some(Choices::accept_all(&s.config, gvl, today, before)),
+            keys::REJECT_ALL => Some(Choices::reject_all(&s.config, gvl, today, before)),
+            keys::SAVE if before.is_none() => Some(Choices::reject_all(&s.config, gvl, today, None)),
             _ => None,
         }
     });
@@ -466,14 +483,96 @@ pub fn tcf_decide(kind: &str) {
 thread_local! {
     /// The block on screen, if any (dropping it takes it and its layers away).
     static BLOCK: RefCell<Option<Box<dyn std::any::Any>>> = const { RefCell::new(None) };
+    /// Where the overlay's view wants the block (its first layer's text, or its dialog's body), as
+    /// last seen; `None` while it shows neither.
+    static PLACE: RefCell<Option<web_sys::Element>> = const { RefCell::new(None) };
+    /// What follows the overlay, from `tcfAttach` on.
+    static WATCH: RefCell<Option<Watch>> = const { RefCell::new(None) };
 }
 
-/// What the overlay in `root` shows now: the TCF block (what the partners do, how many there are, the
-/// way to the vendor and purpose layers) goes into its first layer or preferences dialog, where TCF
-/// applies, in the overlay's language (`lang` on its container). `None`: the overlay is hidden, and
-/// the block goes.
-#[wasm_bindgen(js_name = tcfView)]
-pub fn tcf_view(root: Option<web_sys::ShadowRoot>) {
+/// Follows the overlay (the client's `<div id="assent-ui">`, with an open shadow root). Each view it
+/// shows replaces its container's children, and the block goes where the new view wants it. Until
+/// the client first shows something, the page is watched for the host (added to `<body>`, or to
+/// `<html>` before the body exists). Dropping it stops both.
+struct Watch {
+    observer: web_sys::MutationObserver,
+    _callback: Closure<dyn FnMut()>,
+    /// The overlay's clicks, once it exists.
+    clicks: Option<gloo_events::EventListener>,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
+fn watch() {
+    let callback = Closure::<dyn FnMut()>::new(overlay_changed);
+    let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else { return };
+    WATCH.with_borrow_mut(|w| *w = Some(Watch { observer, _callback: callback, clicks: None }));
+    overlay_changed();
+}
+
+/// Watches `target`'s children.
+fn observe(target: &web_sys::Node) {
+    let init = web_sys::MutationObserverInit::new();
+    init.set_child_list(true);
+    WATCH.with_borrow(|w| w.as_ref().map(|w| w.observer.observe_with_options(target, &init)));
+}
+
+/// Something changed where the overlay is (or will be): the block follows its view.
+fn overlay_changed() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(root) = document.get_element_by_id(assent_ui::HOST_ID).and_then(|host| host.shadow_root()) else {
+        if let Some(html) = document.document_element() {
+            observe(&html);
+        }
+        if let Some(body) = document.body() {
+            observe(&body);
+        }
+        return;
+    };
+    if WATCH.with_borrow(|w| w.as_ref().is_some_and(|w| w.clicks.is_none())) {
+        let Some(container) = root.query_selector(".root").ok().flatten() else { return };
+        WATCH.with_borrow(|w| w.as_ref().map(|w| w.observer.disconnect()));
+        observe(&container);
+        // The visitor's "Accept all", "Reject all" or "Save" (by their `data-key`) decides the TCF
+        // choices too: in the capture phase, before the button's own handler (the client's).
+        let options = gloo_events::EventListenerOptions::run_in_capture_phase();
+        let clicks = gloo_events::EventListener::new_with_options(&root, "click", options, |ev| {
+            let key = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("[data-key]").ok().flatten())
+                .and_then(|el| el.get_attribute("data-key"));
+            if let Some(key) = key {
+                decide(&key);
+            }
+        });
+        WATCH.with_borrow_mut(|w| w.as_mut().map(|w| w.clicks = Some(clicks)));
+    }
+    let place = place(&root);
+    if PLACE.with_borrow(|p| *p == place) {
+        // The same view (the block's own layers opened or closed beside it).
+        return;
+    }
+    let shows = place.is_some();
+    PLACE.with_borrow_mut(|p| *p = place);
+    follow(shows.then_some(root));
+}
+
+/// Where the overlay's view wants the block: its first layer's text or its preferences dialog's body
+/// (not the body of the block's own layers).
+fn place(root: &web_sys::ShadowRoot) -> Option<web_sys::Element> {
+    root.query_selector(".banner-text, .backdrop:not(.tcf-dialog) .body").ok().flatten()
+}
+
+/// The overlay in `root` shows a new first layer or preferences dialog: the TCF block (what the
+/// partners do, how many there are, the way to the vendor and purpose layers) goes into it, where TCF
+/// applies, in the overlay's language (`lang` on its container). `None`: the overlay shows neither,
+/// and the block goes.
+fn follow(root: Option<web_sys::ShadowRoot>) {
     let old = BLOCK.with_borrow_mut(Option::take);
     drop(old);
     WANTED.with_borrow_mut(Option::take);
@@ -520,7 +619,7 @@ fn show_in(root: &web_sys::ShadowRoot, code: &str) -> bool {
         return false;
     };
     let Some(config) = STATE.with_borrow(|s| s.as_ref().map(|s| s.config.clone())) else { return true };
-    let Some(parent) = root.query_selector(".banner-text, .dialog .body").ok().flatten() else { return true };
+    let Some(parent) = place(root) else { return true };
     STATE.with_borrow_mut(|s| {
         if let Some(s) = s.as_mut() {
             s.gvl = Some(gvl.clone());

@@ -159,7 +159,10 @@ fn explained(t: &Texts, e: &Entry) -> impl IntoView {
 }
 
 fn names(entries: &[Entry], ids: &[u32]) -> String {
-    entries.iter().filter(|e| ids.contains(&e.id)).map(|e| e.name.trim().to_string()).collect::<Vec<_>>().join(", ")
+    assent_core::joined(
+        &entries.iter().filter(|e| ids.contains(&e.id)).map(|e| e.name.trim()).collect::<Vec<_>>(),
+        ", ",
+    )
 }
 
 /// The vendor and purpose layers: a modal dialog over the first layer.

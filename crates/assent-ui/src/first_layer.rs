@@ -9,7 +9,7 @@ use gloo_events::EventListener;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, HtmlElement, KeyboardEvent};
 
-use crate::{overlay, Intent, Layer, Legal, Mount, OnIntent, Position, Props, View};
+use crate::{keys, overlay, Intent, Layer, Legal, Mount, OnIntent, Position, Props, View};
 
 /// The content of the first layer (`View::Banner`) or the entry point (`View::EntryPoint`), built from
 /// the props the overlay is given. [`View::Preferences`] is the preferences module's, never built here.
@@ -157,8 +157,8 @@ fn banner(parent: &HtmlElement, props: &Props, on_intent: &OnIntent) -> Result<S
     let actions = dom.el(&section, "div", &[("class", "actions")])?;
     let buttons: &[(&str, &str, Intent)] = match props.layer {
         Layer::OptIn => &[
-            ("accept", "banner.acceptAll", Intent::AcceptAll),
-            ("reject", "banner.rejectAll", Intent::RejectAll),
+            (keys::ACCEPT_ALL, "banner.acceptAll", Intent::AcceptAll),
+            (keys::REJECT_ALL, "banner.rejectAll", Intent::RejectAll),
             ("prefs", "banner.preferences", Intent::OpenPreferences),
         ],
         Layer::OptOut => {

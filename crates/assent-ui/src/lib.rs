@@ -19,7 +19,19 @@ mod overlay;
 mod styles;
 pub mod wire;
 pub use first_layer::first_layer;
-pub use overlay::{trap_tab, Mount, Overlay};
+
+/// The `data-key` of the buttons that decide, in the first layer and in the preferences dialog. The
+/// TCF build of the preferences module follows them: the visitor's "Accept all", "Reject all" or
+/// "Save" there decides the TCF choices too.
+pub mod keys {
+    /// "Accept all".
+    pub const ACCEPT_ALL: &str = "accept";
+    /// "Reject all".
+    pub const REJECT_ALL: &str = "reject";
+    /// "Save" (the preferences dialog only).
+    pub const SAVE: &str = "save";
+}
+pub use overlay::{trap_tab, Mount, Overlay, HOST_ID};
 pub use styles::{add_styles, adopt};
 
 /// The first layer's stylesheet, injected into the shadow root (`src/assent.css`, minified by the

@@ -13,6 +13,9 @@ use crate::{focus_first, Props, View};
 /// the client hands over the preferences module's for the dialog.
 pub type Mount = Box<dyn FnOnce(&HtmlElement, &Props) -> Box<dyn Any>>;
 
+/// The `id` of the overlay's host element (the TCF build of the preferences module finds it by it).
+pub const HOST_ID: &str = "assent-ui";
+
 /// The UI's place in the page: one host element with an open shadow root. Showing a view replaces
 /// the previous one; hiding removes it and gives focus back to where it was before Assent took it.
 pub struct Overlay {
@@ -39,7 +42,7 @@ impl Overlay {
     /// still being parsed) with an open shadow root and the stylesheet.
     pub fn new(document: &Document) -> Result<Overlay, wasm_bindgen::JsValue> {
         let host = document.create_element("div")?;
-        host.set_id("assent-ui");
+        host.set_id(HOST_ID);
         let parent: Element = match document.body() {
             Some(body) => body.into(),
             None => document.document_element().ok_or("document has no root element")?,
