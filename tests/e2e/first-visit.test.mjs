@@ -2,7 +2,7 @@
 // trap in the wasm leaves behind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { setup, openPage, load, hits, banner, prefsDialog, receiptMade, waitFor, DEMO_CONFIG, GATED, WASM } from './helpers.mjs';
+import { setup, openPage, load, hits, banner, prefsDialog, receiptMade, trapNextDecision, waitFor, DEMO_CONFIG, GATED, WASM } from './helpers.mjs';
 
 const GLUE = '/assent/assent_client.js';
 
@@ -99,13 +99,10 @@ test('a trap in the wasm during a click leaves optional tags blocked, with one c
   const { page, log } = await openPage(env);
   await load(page, `${env.base}/?region=DE`);
   await banner(page).getByRole('button', { name: 'Accept all' }).waitFor();
-  await page.evaluate(() => {
-    window.trapAt = Date.now();
-    Date.now = () => { throw new WebAssembly.RuntimeError('unreachable'); };
-  });
+  const untrap = await trapNextDecision(page);
   await banner(page).getByRole('button', { name: 'Accept all' }).click();
   await waitFor(() => log.consoleErrors.length > 0, 'the console line');
-  await page.evaluate(() => { Date.now = () => window.trapAt; });
+  await untrap();
   assert.equal(log.consoleErrors.length, 1, log.consoleErrors.join('\n'));
   assert.match(log.consoleErrors[0], /^assent: the wasm client failed in an event handler \(RuntimeError: unreachable\); optional tags that have not run stay blocked/);
   assert.deepEqual(log.pageErrors, [], 'the browser reported nothing of its own');

@@ -216,6 +216,18 @@ export function receiptsAt(port, subject, n, what) {
 }
 
 /** Polls `fn` until it returns something truthy. */
+/**
+ * Makes the wasm trap at its next decision: `Date.now`, which the client reads for every decision and
+ * calls without catching, throws as a trap would. `untrap` puts a clock back.
+ */
+export async function trapNextDecision(page) {
+  await page.evaluate(() => {
+    window.trapAt = Date.now();
+    Date.now = () => { throw new WebAssembly.RuntimeError('unreachable'); };
+  });
+  return () => page.evaluate(() => { Date.now = () => window.trapAt; });
+}
+
 export async function waitFor(fn, what, ms = 20000) {
   const end = Date.now() + ms;
   for (;;) {

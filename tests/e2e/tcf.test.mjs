@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setup, openPage, banner, prefsDialog, DEMO_CONFIG, waitFor } from './helpers.mjs';
+import { setup, openPage, banner, prefsDialog, DEMO_CONFIG, trapNextDecision, waitFor } from './helpers.mjs';
 import { decoded } from '../vectors/tcf-decode.mjs';
 
 const GVL = readFileSync(new URL('../fixtures/gvl/vendor-list.json', import.meta.url), 'utf8');
@@ -276,6 +276,37 @@ test('the preferences dialog\'s Save refuses the TCF choices not made and keeps 
   await page.evaluate(() => window.assent.rejectAll());
   assert.equal((await page.evaluate(() => window.assent.consent())).method, 'api');
   assert.equal((await tcfapi(page, 'getTCData')).value.tcString, data.tcString);
+  await context.close();
+});
+
+test('a decision another tab made, or a click the client could not record, changes no TCF choice here', async () => {
+  const { page: a, context } = await open(env);
+  const b = await context.newPage();
+  await b.goto(`${env.base}/tcf.html`);
+  await banner(b).waitFor();
+  // Tab A: "Accept all", then every partner refused in the layers; Assent's decision stays accept_all.
+  await banner(a).getByRole('button', { name: 'Accept all' }).click();
+  await afterAction(a);
+  await a.evaluate(() => window.assent.showPreferences());
+  await prefsDialog(a).getByRole('button', { name: 'Partners and purposes' }).click();
+  await layers(a).getByRole('button', { name: 'Reject all' }).click();
+  await layers(a).waitFor({ state: 'detached' });
+  const stored = await a.evaluate(() => localStorage.getItem('assent.tcf'));
+  assert.deepEqual(undated((await afterAction(a)).decoded), undated(expected('reject all').expect));
+  // Tab B takes in A's decision (its banner goes); the TCF choices A stored stay as they are.
+  assert.equal((await b.evaluate(() => window.assent.consent())).method, 'accept_all');
+  await banner(b).waitFor({ state: 'detached' });
+  assert.equal(await b.evaluate(() => localStorage.getItem('assent.tcf')), stored);
+  // A fresh visitor whose click the client cannot record (a trap in the wasm): no TCF choice either.
+  const { page: c, log, context: other } = await open(env);
+  await banner(c).getByRole('button', { name: 'Accept all' }).waitFor();
+  const untrap = await trapNextDecision(c);
+  await banner(c).getByRole('button', { name: 'Accept all' }).click();
+  await waitFor(() => log.consoleErrors.length > 0, 'the console line');
+  await untrap();
+  assert.match(log.consoleErrors[0], /^assent: the wasm client failed in an event handler/);
+  assert.equal(await c.evaluate(() => localStorage.getItem('assent.tcf')), null);
+  await other.close();
   await context.close();
 });
 

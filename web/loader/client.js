@@ -176,10 +176,15 @@ export function boot() {
       (/** @type {any} */ client) => {
         state.client = client;
         state.stored = null;
+        // Before the calls made meanwhile, as the client would have had them: TCF's first layer, if it
+        // asks again, goes under a dialog the page asked for.
+        try {
+          cmpReady(client);
+        } catch (e) {
+          fail(e, 'TCF');
+        }
         for (const q of queue.splice(0)) q.done(call(q.name, q.args));
         settle();
-        // Last: a trap in the client while TCF asks it ends the client (catchTraps), with nothing left waiting.
-        cmpReady(client);
         return client;
       },
       (e) => {

@@ -33,14 +33,14 @@ const WASM_RUSTFLAGS: &str = "-Zunstable-options -Cpanic=immediate-abort -Zlocat
 /// Builds the wasm with the `wasm-release` profile (opt-level z, fat LTO) on the pinned nightly with
 /// its standard library rebuilt for size, binds it, runs `wasm-opt -Oz` until it converges, minifies the JS and copies the
 /// locale files and type declarations.
+/// A wasm module of the bundle: its crate's library name, its glue's and its wasm's file names.
+type Module = (&'static str, &'static str, &'static str);
+
 pub fn dist(root: &Path) -> Result<()> {
     ensure_wasm_toolchain()?;
     ensure_wasm_bindgen(root)?;
     ensure_npm(root)?;
     check_locales(root)?;
-    // A target directory of its own: the nightly's flags would otherwise rebuild the stable wasm
-    // tests' dependencies on every switch.
-    let target_dir = root.join("target/wasm-dist");
     let bindgen = root.join("target/bindgen");
     let out = root.join("dist/assent");
     if out.exists() {
@@ -48,14 +48,18 @@ pub fn dist(root: &Path) -> Result<()> {
     }
     fs::create_dir_all(out.join("locales"))?;
     let esbuild = root.join("node_modules/.bin/esbuild");
-    // Two builds: the TCF build's `assent-core/tcf` feature, unified into the others', would change how
-    // the core's shared code inlines in the first layer (0.2 KB brotli of code it never runs). Each
-    // build's modules are bound before the next build, which may write its dependencies' files too.
-    let builds: [&[(&str, &str, &str)]; 2] = [
-        &[("assent_client", GLUE, WASM), ("assent_prefs", PREFS_GLUE, PREFS_WASM)],
-        &[("assent_tcf", TCF_GLUE, TCF_WASM)],
+    // Two builds, each in a target directory of its own (the nightly's flags would otherwise rebuild
+    // the stable wasm tests' dependencies on every switch). The TCF build's `assent-core/tcf` feature,
+    // unified into the others', would change how the core's shared code inlines in the first layer
+    // (0.2 KB brotli of code it never runs). In one directory, the two builds of `assent-prefs` (a
+    // cdylib, so its files carry no hash) would write the same files, and a later build could take the
+    // other's as fresh.
+    let builds: [(&str, &[Module]); 2] = [
+        ("target/wasm-dist", &[("assent_client", GLUE, WASM), ("assent_prefs", PREFS_GLUE, PREFS_WASM)]),
+        ("target/wasm-dist-tcf", &[("assent_tcf", TCF_GLUE, TCF_WASM)]),
     ];
-    for modules in builds {
+    for (target_dir, modules) in builds {
+        let target_dir = root.join(target_dir);
         run(Command::new("cargo")
             .arg(format!("+{WASM_TOOLCHAIN}"))
             .args(["build", "--profile", "wasm-release"])

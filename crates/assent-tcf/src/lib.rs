@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use assent_core::json::{string_map, Json};
 use assent_core::region::Region;
 use assent_core::tcf::{self, Choices, Gvl, Ids, Signals, TcfConfig};
+use assent_core::Method;
 use assent_ui::{keys, Texts};
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -458,10 +459,10 @@ pub(crate) fn record(choices: Choices) {
     notify();
 }
 
-/// The visitor used the overlay's button `key` ([`assent_ui::keys`]): the first layer's or the
-/// preferences dialog's "Accept all" or "Reject all", or the dialog's "Save" of Assent's own purposes
-/// (TCF choices not made yet are then recorded as refused; made ones stay). Other buttons decide
-/// nothing here. Assent's purposes, and AI training, are not TCF purposes: nothing here touches them.
+/// The visitor used the overlay's button `key` ([`assent_ui::keys`]) and Assent recorded its decision:
+/// the first layer's or the preferences dialog's "Accept all" or "Reject all", or the dialog's "Save"
+/// of Assent's own purposes (TCF choices not made yet are then recorded as refused; made ones stay).
+/// Assent's purposes, and AI training, are not TCF purposes: nothing here touches them.
 fn decide(key: &str) {
     let next = STATE.with_borrow(|s| {
         let s = s.as_ref().filter(|s| s.gdpr_applies == Some(true))?;
@@ -488,15 +489,24 @@ thread_local! {
     static PLACE: RefCell<Option<web_sys::Element>> = const { RefCell::new(None) };
     /// What follows the overlay, from `tcfAttach` on.
     static WATCH: RefCell<Option<Watch>> = const { RefCell::new(None) };
+    /// The `data-key` of the deciding button the visitor used in this page's overlay, until Assent
+    /// records its own decision from it.
+    static CLICKED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// Follows the overlay (the client's `<div id="assent-ui">`, with an open shadow root). Each view it
 /// shows replaces its container's children, and the block goes where the new view wants it. Until
 /// the client first shows something, the page is watched for the host (added to `<body>`, or to
-/// `<html>` before the body exists). Dropping it stops both.
+/// `<html>` before the body exists).
+///
+/// The visitor's "Accept all", "Reject all" or "Save" there decides the TCF choices too, once Assent
+/// has recorded its own decision from that click (`assent:change` with the matching method): not when
+/// the decision fails or the client has stopped, and not for a decision another tab made or the JS
+/// API. Dropping it stops all of it.
 struct Watch {
     observer: web_sys::MutationObserver,
     _callback: Closure<dyn FnMut()>,
+    _changes: gloo_events::EventListener,
     /// The overlay's clicks, once it exists.
     clicks: Option<gloo_events::EventListener>,
 }
@@ -508,9 +518,24 @@ impl Drop for Watch {
 }
 
 fn watch() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     let callback = Closure::<dyn FnMut()>::new(overlay_changed);
     let Ok(observer) = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()) else { return };
-    WATCH.with_borrow_mut(|w| *w = Some(Watch { observer, _callback: callback, clicks: None }));
+    let changes = gloo_events::EventListener::new(&document, "assent:change", |ev| {
+        let method = Reflect::get(ev.unchecked_ref::<web_sys::CustomEvent>().detail().as_ref(), &"method".into())
+            .ok()
+            .and_then(|m| m.as_string());
+        let made = |key: &str| match key {
+            keys::ACCEPT_ALL => Method::AcceptAll,
+            keys::REJECT_ALL => Method::RejectAll,
+            _ => Method::PreferencesSaved,
+        };
+        let key = CLICKED.with_borrow_mut(|c| c.take_if(|key| method.as_deref() == Some(made(key).as_str())));
+        if let Some(key) = key {
+            decide(&key);
+        }
+    });
+    WATCH.with_borrow_mut(|w| *w = Some(Watch { observer, _callback: callback, _changes: changes, clicks: None }));
     overlay_changed();
 }
 
@@ -537,17 +562,19 @@ fn overlay_changed() {
         let Some(container) = root.query_selector(".root").ok().flatten() else { return };
         WATCH.with_borrow(|w| w.as_ref().map(|w| w.observer.disconnect()));
         observe(&container);
-        // The visitor's "Accept all", "Reject all" or "Save" (by their `data-key`) decides the TCF
-        // choices too: in the capture phase, before the button's own handler (the client's).
+        // Which deciding button the visitor used: Assent's decision from it follows (`watch`). In the
+        // capture phase: the button's own handler (the client's) decides in a microtask that runs as
+        // soon as that handler returns, before the click bubbles up here.
         let options = gloo_events::EventListenerOptions::run_in_capture_phase();
         let clicks = gloo_events::EventListener::new_with_options(&root, "click", options, |ev| {
             let key = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                 .and_then(|el| el.closest("[data-key]").ok().flatten())
-                .and_then(|el| el.get_attribute("data-key"));
-            if let Some(key) = key {
-                decide(&key);
+                .and_then(|el| el.get_attribute("data-key"))
+                .filter(|key| [keys::ACCEPT_ALL, keys::REJECT_ALL, keys::SAVE].contains(&key.as_str()));
+            if key.is_some() {
+                CLICKED.with_borrow_mut(|c| *c = key);
             }
         });
         WATCH.with_borrow_mut(|w| w.as_mut().map(|w| w.clicks = Some(clicks)));
@@ -559,6 +586,9 @@ fn overlay_changed() {
     }
     let shows = place.is_some();
     PLACE.with_borrow_mut(|p| *p = place);
+    // A new view: a click on the old one that Assent did not record a decision from (it reports why)
+    // decides nothing later. Assent's own decision came first, in the same task.
+    CLICKED.with_borrow_mut(Option::take);
     follow(shows.then_some(root));
 }
 
